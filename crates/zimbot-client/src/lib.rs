@@ -1,0 +1,1 @@
+//! The shared send client (being built).

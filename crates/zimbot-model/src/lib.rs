@@ -1,0 +1,28 @@
+//! The ZIM data model: what a conversation, a message, a media message, a send and a send result are.
+//!
+//! This crate is plain data with serde: no I/O, no async, no runtime. Every other zimbot crate speaks in
+//! these types — the plugin ABI serializes them, the client sends them, the hub stores them.
+//!
+//! Main types:
+//! - [`ConversationType`], [`ConversationId`], [`UserId`], [`BotId`]: who and where.
+//! - [`MessageType`], [`ReceivedMessage`], [`MessageContent`]: what arrives.
+//! - [`MediaMessage`], [`MediaKind`], [`MediaLimits`]: the image/file/audio/video a bot sends.
+//! - [`SendRequest`], [`SendConfig`], [`Priority`], [`SendEvent`], [`MessageSentResult`], [`UploadProgress`]: a send
+//!   and what comes back from it.
+//! - [`ZimError`], [`ZimCode`]: the service's error codes and which of them are worth retrying.
+//! - [`SendRejected`]: why a send was refused before it was accepted.
+
+mod conversation;
+mod error;
+mod media;
+mod message;
+mod send;
+
+pub use conversation::{BotId, ConversationId, ConversationType, IdError, UserId, MAX_ID_BYTES};
+pub use error::{ZimCode, ZimError};
+pub use media::{ImageSize, MediaKind, MediaLimits, MediaMessage};
+pub use message::{MessageContent, MessageType, ReceivedMessage, ReceivedMedia};
+pub use send::{
+    LocalMessageId, MessageSentResult, OutgoingMessage, Priority, PushConfig, RejectReason, SendConfig,
+    SendEvent, SendFailure, SendRejected, SendRequest, UploadProgress,
+};

@@ -1,0 +1,282 @@
+//! A send and everything that comes back from it.
+//!
+//! A send is a [`SendRequest`]. Either it is refused at once with [`SendRejected`] (and nothing else happens),
+//! or it is accepted under a [`LocalMessageId`] and produces, in this order, one [`SendEvent::Attached`], zero or
+//! more [`SendEvent::Progress`], and exactly one of [`SendEvent::Sent`] or [`SendEvent::Failed`].
+
+use crate::{ConversationId, ConversationType, MediaKind, MediaMessage, ZimError};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Message priority, as the service orders delivery; the client also serves higher-priority bots first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+impl Priority {
+    /// The number the Server API uses: low 1, medium 2, high 3.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Low => 1,
+            Self::Medium => 2,
+            Self::High => 3,
+        }
+    }
+}
+
+/// Offline push settings for a message.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PushConfig {
+    pub title: String,
+    pub content: String,
+    pub payload: String,
+}
+
+/// How to send, mirroring the SDK's `ZIMMessageSendConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SendConfig {
+    pub priority: Priority,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushConfig>,
+    /// Do not raise the receivers' unread count (peer and group only).
+    pub disable_unread_message_count: bool,
+    /// Do not show the message to its sender's other devices.
+    pub sender_unaware: bool,
+}
+
+impl SendConfig {
+    /// The default config with another priority.
+    pub fn with_priority(priority: Priority) -> Self {
+        Self { priority, ..Self::default() }
+    }
+}
+
+/// What is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutgoingMessage {
+    Text { text: String },
+    Media(MediaMessage),
+}
+
+impl OutgoingMessage {
+    /// The media kind, for media messages.
+    pub fn media_kind(&self) -> Option<MediaKind> {
+        match self {
+            Self::Media(media) => Some(media.kind),
+            Self::Text { .. } => None,
+        }
+    }
+}
+
+/// One send: message, destination and config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendRequest {
+    pub message: OutgoingMessage,
+    pub to_conversation_id: ConversationId,
+    pub conversation_type: ConversationType,
+    #[serde(default)]
+    pub config: SendConfig,
+}
+
+impl SendRequest {
+    /// A media send.
+    pub fn media(
+        message: MediaMessage,
+        to_conversation_id: impl Into<ConversationId>,
+        conversation_type: ConversationType,
+        config: SendConfig,
+    ) -> Self {
+        Self {
+            message: OutgoingMessage::Media(message),
+            to_conversation_id: to_conversation_id.into(),
+            conversation_type,
+            config,
+        }
+    }
+
+    /// A text send with the default config.
+    pub fn text(
+        text: impl Into<String>,
+        to_conversation_id: impl Into<ConversationId>,
+        conversation_type: ConversationType,
+    ) -> Self {
+        Self {
+            message: OutgoingMessage::Text { text: text.into() },
+            to_conversation_id: to_conversation_id.into(),
+            conversation_type,
+            config: SendConfig::default(),
+        }
+    }
+}
+
+/// The id an accepted send is known by until (and after) the service gives it its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LocalMessageId(pub u64);
+
+impl fmt::Display for LocalMessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "local-{}", self.0)
+    }
+}
+
+/// Upload progress of one send's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadProgress {
+    pub local_id: LocalMessageId,
+    /// Bytes the store has taken so far.
+    pub current: u64,
+    /// The file's size.
+    pub total: u64,
+}
+
+impl UploadProgress {
+    /// Whether the whole file is stored.
+    pub fn is_complete(&self) -> bool {
+        self.current == self.total
+    }
+
+    /// Progress in percent, 0 to 100 (100 for an empty file).
+    pub fn percent(&self) -> u8 {
+        if self.total == 0 {
+            return 100;
+        }
+        ((self.current.min(self.total) as u128 * 100) / self.total as u128) as u8
+    }
+}
+
+/// A send the service accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageSentResult {
+    pub local_id: LocalMessageId,
+    pub conversation_id: ConversationId,
+    pub conversation_type: ConversationType,
+    /// The service's message id, where the action returns one (peer and group sends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_seq: Option<u64>,
+    /// Where the uploaded media can be downloaded, for media sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_url: Option<String>,
+    /// How many attempts it took (1 when the first one went through).
+    pub attempts: u32,
+}
+
+/// A send that ended without being delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendFailure {
+    pub local_id: LocalMessageId,
+    pub conversation_id: ConversationId,
+    pub conversation_type: ConversationType,
+    pub error: ZimError,
+    pub attempts: u32,
+}
+
+/// What an accepted send reports, in order: attached, progress*, then exactly one of sent or failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SendEvent {
+    /// The send was accepted and queued.
+    Attached {
+        local_id: LocalMessageId,
+        conversation_id: ConversationId,
+        conversation_type: ConversationType,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        media_kind: Option<MediaKind>,
+        #[serde(default)]
+        file_name: String,
+        #[serde(default)]
+        file_size: u64,
+    },
+    Progress(UploadProgress),
+    Sent(MessageSentResult),
+    Failed(SendFailure),
+}
+
+impl SendEvent {
+    /// The send this event belongs to.
+    pub fn local_id(&self) -> LocalMessageId {
+        match self {
+            Self::Attached { local_id, .. } => *local_id,
+            Self::Progress(progress) => progress.local_id,
+            Self::Sent(result) => result.local_id,
+            Self::Failed(failure) => failure.local_id,
+        }
+    }
+
+    /// Whether this is the send's last event.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Sent(_) | Self::Failed(_))
+    }
+}
+
+/// Why a send was refused before it was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The local file does not exist.
+    FileNotFound,
+    /// The local file exists but cannot be read (or is not a regular file).
+    FileUnreadable,
+    /// The file is larger than its kind allows.
+    TooLarge,
+    /// A conversation or user id is empty or longer than 32 bytes.
+    InvalidId,
+    /// The message names neither a local file nor a download URL, or a field is out of range.
+    InvalidMessage,
+    /// This bot's send queue is full.
+    QueueFull,
+    /// The client is shutting down.
+    Closed,
+    /// A reason this version does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// A send refused at once: no events follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("send refused ({reason:?}): {message}")]
+pub struct SendRejected {
+    pub reason: RejectReason,
+    pub message: String,
+}
+
+impl SendRejected {
+    pub fn new(reason: RejectReason, message: impl Into<String>) -> Self {
+        Self { reason, message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_percent_is_bounded_and_handles_empty_files() {
+        let at = |current, total| UploadProgress { local_id: LocalMessageId(1), current, total };
+        assert_eq!(at(0, 0).percent(), 100);
+        assert_eq!(at(50, 200).percent(), 25);
+        assert_eq!(at(200, 200).percent(), 100);
+        assert!(at(200, 200).is_complete());
+    }
+
+    #[test]
+    fn unknown_reject_reasons_decode_as_other() {
+        let reason: RejectReason = serde_json::from_str("\"disk_on_fire\"").unwrap();
+        assert_eq!(reason, RejectReason::Other);
+    }
+
+    #[test]
+    fn priority_codes_match_the_server_api() {
+        assert_eq!([Priority::Low.code(), Priority::Medium.code(), Priority::High.code()], [1, 2, 3]);
+    }
+}

@@ -1,0 +1,1 @@
+//! Wall-clock time behind a trait, so the scheduler can be tested on virtual time (stub, being built).

@@ -1,0 +1,1 @@
+//! bots.yaml (stub, being built).

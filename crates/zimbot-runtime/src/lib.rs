@@ -1,0 +1,9 @@
+//! The zimbot runtime: reads bots.yaml, hosts each bot's plugin, routes inbound messages and cron ticks to
+//! it, and turns the shared client's send events back into plugin hooks.
+//!
+//! It is not the client (that is `zimbot-client`, which knows nothing of plugins) and not the hub (which it
+//! only ever meets over HTTP, as it meets the real service).
+
+pub mod clock;
+pub mod config;
+pub mod schedule;

@@ -1,0 +1,1 @@
+//! The cron scheduler (stub, being built).
