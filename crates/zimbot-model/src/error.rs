@@ -127,7 +127,18 @@ mod tests {
 
     #[test]
     fn signature_not_found_and_size_codes_are_permanent() {
-        for code in [100_000_004, 100_000_005, 3, 660_200_001, 660_700_012, 51_102, 660_500_002, 660_300_001, 660_600_001, 660_400_001] {
+        for code in [
+            100_000_004,
+            100_000_005,
+            3,
+            660_200_001,
+            660_700_012,
+            51_102,
+            660_500_002,
+            660_300_001,
+            660_600_001,
+            660_400_001,
+        ] {
             assert!(!ZimCode(code).is_retryable(), "{code} must not be retried");
         }
     }

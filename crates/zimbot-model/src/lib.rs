@@ -21,8 +21,8 @@ mod send;
 pub use conversation::{BotId, ConversationId, ConversationType, IdError, UserId, MAX_ID_BYTES};
 pub use error::{ZimCode, ZimError};
 pub use media::{ImageSize, MediaKind, MediaLimits, MediaMessage};
-pub use message::{MessageContent, MessageType, ReceivedMessage, ReceivedMedia};
+pub use message::{MessageContent, MessageType, ReceivedMedia, ReceivedMessage};
 pub use send::{
-    LocalMessageId, MessageSentResult, OutgoingMessage, Priority, PushConfig, RejectReason, SendConfig,
-    SendEvent, SendFailure, SendRejected, SendRequest, UploadProgress,
+    LocalMessageId, MessageSentResult, OutgoingMessage, Priority, PushConfig, RejectReason, SendConfig, SendEvent,
+    SendFailure, SendRejected, SendRequest, UploadProgress,
 };

@@ -1,0 +1,1 @@
+//! The frozen plugin ABI (being built).
