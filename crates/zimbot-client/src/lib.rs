@@ -1,1 +1,5 @@
 //! The shared send client (being built).
+
+mod config;
+
+pub use config::ClientConfig;

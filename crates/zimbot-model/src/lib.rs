@@ -17,6 +17,7 @@ mod error;
 mod media;
 mod message;
 mod send;
+pub mod wire;
 
 pub use conversation::{BotId, ConversationId, ConversationType, IdError, UserId, MAX_ID_BYTES};
 pub use error::{ZimCode, ZimError};

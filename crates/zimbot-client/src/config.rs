@@ -1,0 +1,76 @@
+//! The client's settings, as the `client:` section of bots.yaml holds them.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use zimbot_model::MediaLimits;
+
+/// Settings of the shared send client. Every field has a default; durations are in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientConfig {
+    /// Most sends that may START in any one window (the service allows 10 per second).
+    pub sends_per_window: u32,
+    /// The window length.
+    pub window_ms: u64,
+    /// Added to the window when counting, so that network jitter never makes the service see more than
+    /// `sends_per_window` arrivals in its own window.
+    pub safety_margin_ms: u64,
+    /// Uploads running at once (uploads are outside the send limit).
+    pub max_concurrent_uploads: usize,
+    /// Accepted sends one bot may have waiting before further sends are refused with `queue_full`.
+    pub queue_capacity: usize,
+    /// Attempts per send (and per upload) before it fails for good.
+    pub max_attempts: u32,
+    /// First retry delay; doubles each attempt, with jitter.
+    pub backoff_initial_ms: u64,
+    /// Longest retry delay.
+    pub backoff_max_ms: u64,
+    /// How long the limiter holds all sends after the service answers with a rate-limit code.
+    pub rate_limit_pause_ms: u64,
+    /// Timeout of one Server API request.
+    pub request_timeout_ms: u64,
+    /// Largest file per media kind, in bytes.
+    #[schemars(with = "MediaLimitsSchema")]
+    pub media_limits: MediaLimits,
+}
+
+/// Schema stand-in for [`MediaLimits`] (which lives in the serde-only model crate).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct MediaLimitsSchema {
+    image: Option<u64>,
+    file: Option<u64>,
+    audio: Option<u64>,
+    video: Option<u64>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            sends_per_window: 10,
+            window_ms: 1000,
+            safety_margin_ms: 20,
+            max_concurrent_uploads: 4,
+            queue_capacity: 1000,
+            max_attempts: 5,
+            backoff_initial_ms: 200,
+            backoff_max_ms: 10_000,
+            rate_limit_pause_ms: 1000,
+            request_timeout_ms: 10_000,
+            media_limits: MediaLimits::default(),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The window length.
+    pub fn window(&self) -> Duration {
+        Duration::from_millis(self.window_ms)
+    }
+
+    /// The window the limiter counts in: the service's window plus the safety margin.
+    pub fn counted_window(&self) -> Duration {
+        Duration::from_millis(self.window_ms + self.safety_margin_ms)
+    }
+}

@@ -1,0 +1,20 @@
+//! The ZIM wire formats, shared by everything that speaks them: the client sends Server API requests, the hub
+//! answers them, the hub fires callbacks and the runtime's webhook receives them. Keeping one definition of each
+//! means the stand-in and the runtime cannot drift apart.
+//!
+//! Field names follow the service exactly (`FromUserId`, `msg_body`, ...), which is why the structs here rename
+//! every field. Pure data and pure functions: no I/O.
+
+mod callback;
+mod media_body;
+mod server_api;
+mod signature;
+
+pub use callback::{Callback, CallbackEvent, CallbackMediaBody, CallbackUser};
+pub use media_body::{ApiImageInfo, ApiMediaBody, MessageBody, OfflinePush};
+pub use server_api::{
+    Action, ApiEnvelope, PeerErrorItem, PeerSuccessItem, RegisterErrorItem, RegisterResponse, RegisterUserInfo,
+    RegisterUsersRequest, SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest,
+    SendPeerMessageResponse, SendRoomMessageRequest, SignedQuery, SIGNATURE_VERSION,
+};
+pub use signature::{callback_signature, server_api_signature};

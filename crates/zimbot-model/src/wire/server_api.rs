@@ -1,0 +1,298 @@
+//! Server API requests and responses: the signed query string, the send and register bodies, the envelope.
+
+use super::MessageBody;
+use crate::{ZimCode, ZimError};
+use serde::{Deserialize, Serialize};
+
+/// The only signature version the service speaks.
+pub const SIGNATURE_VERSION: &str = "2.0";
+
+/// The Server API actions zimbot uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Action {
+    SendPeerMessage,
+    SendRoomMessage,
+    SendGroupMessage,
+    RobotRegister,
+    UserRegister,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] =
+        [Self::SendPeerMessage, Self::SendRoomMessage, Self::SendGroupMessage, Self::RobotRegister, Self::UserRegister];
+
+    /// The name in `?Action=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SendPeerMessage => "SendPeerMessage",
+            Self::SendRoomMessage => "SendRoomMessage",
+            Self::SendGroupMessage => "SendGroupMessage",
+            Self::RobotRegister => "RobotRegister",
+            Self::UserRegister => "UserRegister",
+        }
+    }
+
+    /// The action named `name`, if zimbot knows it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|action| action.as_str() == name)
+    }
+
+    /// The service's documented per-app QPS limit for this action.
+    pub fn qps_limit(self) -> u32 {
+        match self {
+            Self::SendPeerMessage | Self::RobotRegister => 20,
+            Self::SendRoomMessage | Self::SendGroupMessage => 10,
+            Self::UserRegister => 20,
+        }
+    }
+}
+
+/// The query string every request carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedQuery {
+    #[serde(rename = "Action")]
+    pub action: String,
+    #[serde(rename = "AppId")]
+    pub app_id: u32,
+    #[serde(rename = "SignatureNonce")]
+    pub signature_nonce: String,
+    #[serde(rename = "Timestamp")]
+    pub timestamp: i64,
+    #[serde(rename = "SignatureVersion")]
+    pub signature_version: String,
+    #[serde(rename = "Signature")]
+    pub signature: String,
+}
+
+impl SignedQuery {
+    /// A query for `action`, signed with `server_secret`.
+    pub fn sign(action: Action, app_id: u32, server_secret: &str, nonce: String, timestamp: i64) -> Self {
+        let signature = super::server_api_signature(app_id, &nonce, server_secret, timestamp);
+        Self {
+            action: action.as_str().to_owned(),
+            app_id,
+            signature_nonce: nonce,
+            timestamp,
+            signature_version: SIGNATURE_VERSION.to_owned(),
+            signature,
+        }
+    }
+
+    /// Whether the signature is right for `server_secret`.
+    pub fn verify(&self, server_secret: &str) -> bool {
+        super::server_api_signature(self.app_id, &self.signature_nonce, server_secret, self.timestamp) == self.signature
+    }
+}
+
+/// Options of peer and group sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendMsgOptions {
+    #[serde(rename = "NoUnread", default)]
+    pub no_unread: bool,
+}
+
+macro_rules! send_request {
+    ($(#[$doc:meta])* $name:ident { $(#[$target_meta:meta])* $target:ident : $target_type:ty, $($extra:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub struct $name {
+            #[serde(rename = "FromUserId")]
+            pub from_user_id: String,
+            $(#[$target_meta])*
+            pub $target: $target_type,
+            #[serde(rename = "MessageType")]
+            pub message_type: u32,
+            #[serde(rename = "Priority")]
+            pub priority: u8,
+            #[serde(rename = "MessageBody")]
+            pub message_body: MessageBody,
+            #[serde(rename = "SubMsgType", default, skip_serializing_if = "Option::is_none")]
+            pub sub_msg_type: Option<u32>,
+            #[serde(rename = "SearchedContent", default, skip_serializing_if = "Option::is_none")]
+            pub searched_content: Option<String>,
+            #[serde(rename = "SenderUnaware", default, skip_serializing_if = "Option::is_none")]
+            pub sender_unaware: Option<u8>,
+            $($extra)*
+        }
+    };
+}
+
+send_request!(
+    /// `SendPeerMessage` body.
+    SendPeerMessageRequest {
+        #[serde(rename = "ToUserId")]
+        to_user_id: Vec<String>,
+        #[serde(rename = "SendMsgOptions", default, skip_serializing_if = "Option::is_none")]
+        pub send_msg_options: Option<SendMsgOptions>,
+    }
+);
+
+send_request!(
+    /// `SendRoomMessage` body.
+    SendRoomMessageRequest {
+        #[serde(rename = "RoomId")]
+        room_id: String,
+    }
+);
+
+send_request!(
+    /// `SendGroupMessage` body.
+    SendGroupMessageRequest {
+        #[serde(rename = "GroupId")]
+        group_id: String,
+        #[serde(rename = "SendMsgOptions", default, skip_serializing_if = "Option::is_none")]
+        pub send_msg_options: Option<SendMsgOptions>,
+    }
+);
+
+/// The envelope every response has; `data` holds the action's own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiEnvelope<T> {
+    #[serde(rename = "Code")]
+    pub code: i64,
+    #[serde(rename = "Message", default)]
+    pub message: String,
+    #[serde(rename = "RequestId", default)]
+    pub request_id: String,
+    #[serde(flatten)]
+    pub data: T,
+}
+
+impl<T> ApiEnvelope<T> {
+    /// A success envelope around `data`.
+    pub fn success(request_id: impl Into<String>, data: T) -> Self {
+        Self { code: 0, message: "success".to_owned(), request_id: request_id.into(), data }
+    }
+
+    /// `data` when `Code` is 0, else the service's error.
+    pub fn into_result(self) -> Result<T, ZimError> {
+        if self.code == 0 {
+            Ok(self.data)
+        } else {
+            Err(ZimError::new(ZimCode(self.code), self.message))
+        }
+    }
+}
+
+impl ApiEnvelope<serde_json::Map<String, serde_json::Value>> {
+    /// An error envelope with no data.
+    pub fn error(request_id: impl Into<String>, code: ZimCode, message: impl Into<String>) -> Self {
+        Self { code: code.0, message: message.into(), request_id: request_id.into(), data: serde_json::Map::new() }
+    }
+}
+
+/// One receiver a peer send reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerSuccessItem {
+    #[serde(rename = "UserId")]
+    pub user_id: String,
+    #[serde(rename = "MsgId")]
+    pub msg_id: String,
+    #[serde(rename = "MsgSeq", default)]
+    pub msg_seq: u64,
+}
+
+/// One receiver a peer send did not reach.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerErrorItem {
+    #[serde(rename = "UserId")]
+    pub user_id: String,
+    #[serde(rename = "SubCode")]
+    pub sub_code: i64,
+}
+
+/// `SendPeerMessage` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendPeerMessageResponse {
+    #[serde(rename = "SuccList", default)]
+    pub succ_list: Vec<PeerSuccessItem>,
+    #[serde(rename = "ErrorList", default)]
+    pub error_list: Vec<PeerErrorItem>,
+}
+
+/// `SendGroupMessage` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendGroupMessageResponse {
+    #[serde(rename = "MsgId", default)]
+    pub msg_id: String,
+    #[serde(rename = "MsgSeq", default)]
+    pub msg_seq: u64,
+}
+
+/// A user to register (`RobotRegister`, `UserRegister`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterUserInfo {
+    #[serde(rename = "UserId")]
+    pub user_id: String,
+    #[serde(rename = "UserName", default)]
+    pub user_name: String,
+    #[serde(rename = "UserAvatar", default)]
+    pub user_avatar: String,
+}
+
+/// `RobotRegister` / `UserRegister` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterUsersRequest {
+    #[serde(rename = "UserInfo")]
+    pub user_info: Vec<RegisterUserInfo>,
+}
+
+/// A user that could not be registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterErrorItem {
+    #[serde(rename = "UserId")]
+    pub user_id: String,
+    #[serde(rename = "SubCode")]
+    pub sub_code: i64,
+}
+
+/// `RobotRegister` / `UserRegister` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterResponse {
+    #[serde(rename = "ErrorList", default)]
+    pub error_list: Vec<RegisterErrorItem>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_query_verifies_with_its_secret_only() {
+        let query =
+            SignedQuery::sign(Action::SendRoomMessage, 12345, "secret", "4fd24687296dd9f3".into(), 1_700_000_000);
+        assert!(query.verify("secret"));
+        assert!(!query.verify("other"));
+        assert_eq!(query.signature_version, "2.0");
+    }
+
+    #[test]
+    fn error_envelope_becomes_a_zim_error() {
+        let json = r#"{"Code":660300001,"Message":"room not exist","RequestId":"r1"}"#;
+        let envelope: ApiEnvelope<SendGroupMessageResponse> = serde_json::from_str(json).unwrap();
+        let error = envelope.into_result().unwrap_err();
+        assert_eq!(error.code, ZimCode::ROOM_NOT_FOUND);
+        assert_eq!(error.message, "room not exist");
+    }
+
+    #[test]
+    fn peer_request_uses_the_service_field_names() {
+        let request = SendPeerMessageRequest {
+            from_user_id: "@RBT#echo".into(),
+            to_user_id: vec!["alice".into()],
+            message_type: 1,
+            priority: 2,
+            message_body: MessageBody::text("hi"),
+            sub_msg_type: None,
+            searched_content: None,
+            sender_unaware: None,
+            send_msg_options: Some(SendMsgOptions { no_unread: true }),
+        };
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["FromUserId"], "@RBT#echo");
+        assert_eq!(json["ToUserId"][0], "alice");
+        assert_eq!(json["MessageBody"]["Message"], "hi");
+        assert_eq!(json["SendMsgOptions"]["NoUnread"], true);
+        assert!(json.get("SubMsgType").is_none());
+    }
+}
