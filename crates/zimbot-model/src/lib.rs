@@ -24,6 +24,6 @@ pub use error::{ZimCode, ZimError};
 pub use media::{ImageSize, MediaKind, MediaLimits, MediaMessage};
 pub use message::{MessageContent, MessageType, ReceivedMedia, ReceivedMessage};
 pub use send::{
-    LocalMessageId, MessageSentResult, OutgoingMessage, Priority, PushConfig, RejectReason, SendConfig, SendEvent,
-    SendFailure, SendRejected, SendRequest, UploadProgress,
+    AttachedMessage, LocalMessageId, MessageSentResult, OutgoingMessage, Priority, PushConfig, RejectReason,
+    SendConfig, SendEvent, SendFailure, SendRejected, SendRequest, UploadProgress,
 };

@@ -181,22 +181,29 @@ pub struct SendFailure {
     pub attempts: u32,
 }
 
+/// A send that was accepted: what the `on_message_attached` hook sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedMessage {
+    pub local_id: LocalMessageId,
+    pub conversation_id: ConversationId,
+    pub conversation_type: ConversationType,
+    /// The media kind, for media sends; `None` for text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_kind: Option<MediaKind>,
+    /// The name receivers see, for media sends.
+    #[serde(default)]
+    pub file_name: String,
+    /// The file's size in bytes, for media sends (0 until known for URL media).
+    #[serde(default)]
+    pub file_size: u64,
+}
+
 /// What an accepted send reports, in order: attached, progress*, then exactly one of sent or failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum SendEvent {
     /// The send was accepted and queued.
-    Attached {
-        local_id: LocalMessageId,
-        conversation_id: ConversationId,
-        conversation_type: ConversationType,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        media_kind: Option<MediaKind>,
-        #[serde(default)]
-        file_name: String,
-        #[serde(default)]
-        file_size: u64,
-    },
+    Attached(AttachedMessage),
     Progress(UploadProgress),
     Sent(MessageSentResult),
     Failed(SendFailure),
@@ -206,7 +213,7 @@ impl SendEvent {
     /// The send this event belongs to.
     pub fn local_id(&self) -> LocalMessageId {
         match self {
-            Self::Attached { local_id, .. } => *local_id,
+            Self::Attached(attached) => attached.local_id,
             Self::Progress(progress) => progress.local_id,
             Self::Sent(result) => result.local_id,
             Self::Failed(failure) => failure.local_id,
