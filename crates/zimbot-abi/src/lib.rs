@@ -1,1 +1,30 @@
-//! The frozen plugin ABI (being built).
+//! The frozen C ABI between the zimbot host and its plugins.
+//!
+//! Rust has no stable ABI: a dynamic library has its own std, allocator, panic machinery and tokio thread-locals,
+//! so passing `Box<dyn Trait>` or tokio handles across it is unsound. Everything that crosses is therefore plain
+//! `#[repr(C)]` data, `extern "C"` functions, `async-ffi` futures and byte buffers holding JSON:
+//!
+//! - A plugin library exports one symbol, [`ENTRY_SYMBOL`] (`zimbot_plugin_entry_v1`), returning a pointer to a
+//!   static [`PluginDescriptor`]. Its [`AbiHeader`] is checked by the host before anything else is called.
+//! - The host hands the plugin a [`HostApi`] vtable (submit an action, log, sleep, spawn, read the clock), built
+//!   on the host's tokio, so plugin code never needs a runtime of its own.
+//! - Events (host → plugin, [`Event`]) and actions (plugin → host, [`Action`]) are JSON in buffers. Enums carry an
+//!   `unknown` fallback, so a minor version can add variants without breaking older peers.
+//! - Buffers are freed by the side that allocated them: an [`OwnedBuffer`] carries its allocator's free function.
+//!
+//! Built-in plugins go through exactly the same descriptor, so there is one code path to test.
+
+mod buffer;
+mod descriptor;
+mod header;
+mod host_api;
+mod messages;
+
+pub use buffer::{BytesRef, OwnedBuffer, StrRef};
+pub use descriptor::{CreateResult, PluginDescriptor, PluginEntry, PluginInstance};
+pub use header::{AbiHeader, HeaderMismatch, ABI_MAJOR, ABI_MINOR, ENTRY_SYMBOL, ENTRY_SYMBOL_NAME, MAGIC};
+pub use host_api::{HostApi, HostContext, LogLevel};
+pub use messages::{Action, ActionReply, BotInfo, CronTick, Event, HookReply, SendOutcome};
+
+/// Re-exported so plugin and host agree on the one async-ffi they were built with.
+pub use async_ffi;

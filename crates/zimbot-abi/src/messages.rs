@@ -1,0 +1,176 @@
+//! The JSON messages that cross the boundary: events to the plugin, actions from it, and their replies.
+//!
+//! Every enum has an `unknown` variant that anything unrecognised decodes to, so a newer minor version on either
+//! side can add variants: an old plugin answers an unknown event with `unsupported`, an old host answers an unknown
+//! action with `error`.
+
+use serde::{Deserialize, Serialize};
+use zimbot_model::{
+    AttachedMessage, BotId, LocalMessageId, MessageSentResult, ReceivedMessage, SendFailure, SendRejected, SendRequest,
+    UploadProgress, UserId,
+};
+
+/// Who the plugin instance is, handed to `create`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotInfo {
+    pub bot_id: BotId,
+    pub user_id: UserId,
+    pub name: String,
+    /// The `plugin:` value of bots.yaml.
+    pub plugin: String,
+    /// The bot's free-form `config:` section.
+    #[serde(default)]
+    pub config: serde_json::Value,
+}
+
+/// A cron tick, as the `on_cron` hook sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CronTick {
+    pub schedule_id: String,
+    /// When the schedule said to fire, ms since the Unix epoch.
+    pub scheduled_at_ms: i64,
+    /// When it did fire (later than `scheduled_at_ms` after a misfire catch-up).
+    pub fired_at_ms: i64,
+}
+
+/// Host → plugin: something for one of the plugin's hooks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Start,
+    Message {
+        message: ReceivedMessage,
+    },
+    Cron {
+        tick: CronTick,
+    },
+    Attached {
+        message: AttachedMessage,
+    },
+    Progress {
+        progress: UploadProgress,
+    },
+    Sent {
+        result: MessageSentResult,
+    },
+    Failed {
+        failure: SendFailure,
+    },
+    Stop,
+    #[serde(other)]
+    Unknown,
+}
+
+impl Event {
+    /// The hook this event is for, for logs and metrics.
+    pub fn hook_name(&self) -> &'static str {
+        match self {
+            Self::Start => "on_start",
+            Self::Message { message } => match message.conversation_type {
+                zimbot_model::ConversationType::Peer => "on_peer_message",
+                zimbot_model::ConversationType::Room => "on_room_message",
+                zimbot_model::ConversationType::Group => "on_group_message",
+            },
+            Self::Cron { .. } => "on_cron",
+            Self::Attached { .. } => "on_message_attached",
+            Self::Progress { .. } => "on_media_uploading_progress",
+            Self::Sent { .. } => "on_message_sent",
+            Self::Failed { .. } => "on_message_send_failed",
+            Self::Stop => "on_stop",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Plugin → host: how a hook ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum HookReply {
+    Ok,
+    /// The hook returned an error.
+    Error {
+        message: String,
+    },
+    /// The hook panicked; the message is the panic's.
+    Panicked {
+        message: String,
+    },
+    /// The plugin does not know this event (it was built for an older minor version).
+    Unsupported,
+    #[serde(other)]
+    Unknown,
+}
+
+/// Plugin → host: a request for the host to do something.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Send a message through the shared client.
+    Send { request: SendRequest },
+    /// Wait for an accepted send's terminal result.
+    AwaitResult { local_id: LocalMessageId },
+    #[serde(other)]
+    Unknown,
+}
+
+/// How an accepted send ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SendOutcome {
+    Sent { result: MessageSentResult },
+    Failed { failure: SendFailure },
+}
+
+impl SendOutcome {
+    pub fn into_result(self) -> Result<MessageSentResult, SendFailure> {
+        match self {
+            Self::Sent { result } => Ok(result),
+            Self::Failed { failure } => Err(failure),
+        }
+    }
+}
+
+/// Host → plugin: the answer to an [`Action`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ActionReply {
+    /// The send was accepted under this id; its hooks follow.
+    Accepted { local_id: LocalMessageId },
+    /// The send was refused; no hooks follow.
+    Rejected { rejected: SendRejected },
+    /// The awaited send has ended.
+    Finished { outcome: SendOutcome },
+    /// The action could not be carried out (unknown action, unknown local id, undecodable JSON).
+    Error { message: String },
+    #[serde(other)]
+    Unknown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_events_decode_to_unknown() {
+        let event: Event = serde_json::from_str(r#"{"type":"reaction_added","emoji":"+1"}"#).unwrap();
+        assert_eq!(event, Event::Unknown);
+    }
+
+    #[test]
+    fn unknown_actions_and_replies_decode_to_unknown() {
+        let action: Action = serde_json::from_str(r#"{"type":"kv_get","key":"k"}"#).unwrap();
+        assert_eq!(action, Action::Unknown);
+        let reply: ActionReply = serde_json::from_str(r#"{"status":"queued_elsewhere"}"#).unwrap();
+        assert_eq!(reply, ActionReply::Unknown);
+        let hook: HookReply = serde_json::from_str(r#"{"status":"deferred"}"#).unwrap();
+        assert_eq!(hook, HookReply::Unknown);
+    }
+
+    #[test]
+    fn events_round_trip() {
+        let event = Event::Cron { tick: CronTick { schedule_id: "hourly".into(), scheduled_at_ms: 1, fired_at_ms: 2 } };
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+        assert_eq!(event.hook_name(), "on_cron");
+    }
+}
