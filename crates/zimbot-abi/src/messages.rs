@@ -106,7 +106,7 @@ pub enum HookReply {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// Send a message through the shared client.
-    Send { request: SendRequest },
+    Send { request: Box<SendRequest> },
     /// Wait for an accepted send's terminal result.
     AwaitResult { local_id: LocalMessageId },
     #[serde(other)]
