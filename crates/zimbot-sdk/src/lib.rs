@@ -1,1 +1,77 @@
-//! The plugin SDK (being built).
+//! Write zimbot plugins.
+//!
+//! A plugin is one type that implements [`Plugin`] (the async hooks) and [`PluginFactory`] (its name, version and
+//! how to build it from the bot's config). One line makes it a dynamic library the runtime can load:
+//!
+//! ```ignore
+//! use zimbot_sdk::prelude::*;
+//!
+//! struct Hello;
+//!
+//! #[async_trait]
+//! impl Plugin for Hello {
+//!     async fn on_room_message(&self, ctx: &BotContext, message: ReceivedMessage) -> HookResult {
+//!         ctx.reply_text(&message, "hello").await?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! impl PluginFactory for Hello {
+//!     const NAME: &'static str = "hello";
+//!     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+//!     fn create(_init: PluginInit) -> Result<Self, PluginError> { Ok(Hello) }
+//! }
+//!
+//! export_plugin!(Hello);
+//! ```
+//! (with `crate-type = ["cdylib"]` in the plugin's Cargo.toml). The same type can be compiled into a host as a
+//! built-in through [`builtin`]; both go through the same C ABI (`zimbot-abi`).
+//!
+//! What this crate is not: a runtime. It has no tokio runtime and must not start one; sleeping, spawning, sending
+//! and logging go through the host (see [`BotContext`]). Plugins may use `tokio::sync` and `futures`.
+
+mod context;
+mod export;
+mod plugin;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use context::{BotContext, SendHandle};
+pub use export::{builtin, descriptor};
+pub use plugin::{HookResult, Plugin, PluginError, PluginFactory, PluginInit};
+
+/// The ABI crate, for the `export_plugin!` macro and hosts.
+pub use zimbot_abi as abi;
+/// The data model: messages, media, send results.
+pub use zimbot_model as model;
+
+pub use async_trait::async_trait;
+pub use zimbot_abi::{BotInfo, CronTick};
+
+/// The version of zimbot-sdk a plugin is built with; the host shows it in `zimbot check`.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Everything a plugin usually needs, in one import.
+pub mod prelude {
+    pub use crate::{
+        async_trait, export_plugin, BotContext, CronTick, HookResult, Plugin, PluginError, PluginFactory, PluginInit,
+        SendHandle,
+    };
+    pub use zimbot_model::{
+        AttachedMessage, ConversationId, ConversationType, MediaKind, MediaMessage, MessageContent,
+        MessageSentResult, Priority, ReceivedMessage, SendConfig, SendFailure, SendRejected, UploadProgress, UserId,
+    };
+}
+
+/// Exports a plugin type from a `cdylib` as `zimbot_plugin_entry_v1`.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty) => {
+        /// The zimbot plugin entry point: returns this library's plugin descriptor.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn zimbot_plugin_entry_v1() -> *const $crate::abi::PluginDescriptor {
+            static DESCRIPTOR: $crate::abi::PluginDescriptor = $crate::descriptor::<$plugin>();
+            &DESCRIPTOR
+        }
+    };
+}

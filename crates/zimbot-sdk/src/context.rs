@@ -1,0 +1,195 @@
+//! `BotContext`: what a hook can do — send, sleep, spawn, log — all through the host.
+
+use async_ffi::FutureExt as _;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use zimbot_abi::{Action, ActionReply, BotInfo, BytesRef, HostApi, LogLevel};
+use zimbot_model::{
+    BotId, ConversationId, ConversationType, LocalMessageId, MediaMessage, MessageSentResult, ReceivedMessage,
+    RejectReason, SendConfig, SendFailure, SendRejected, SendRequest, UserId,
+};
+
+/// The bot's handle on the host, passed to every hook. Cheap to clone; clones may move into spawned tasks.
+#[derive(Clone)]
+pub struct BotContext {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    host: HostApi,
+    bot: BotInfo,
+}
+
+impl BotContext {
+    pub(crate) fn new(host: HostApi, bot: BotInfo) -> Self {
+        Self { inner: Arc::new(Inner { host, bot }) }
+    }
+
+    /// The bot's id in bots.yaml.
+    pub fn bot_id(&self) -> &BotId {
+        &self.inner.bot.bot_id
+    }
+
+    /// The bot's ZIM user id (`@RBT#...`).
+    pub fn user_id(&self) -> &UserId {
+        &self.inner.bot.user_id
+    }
+
+    /// The bot's display name.
+    pub fn name(&self) -> &str {
+        &self.inner.bot.name
+    }
+
+    /// The bot's `config:` section.
+    pub fn config(&self) -> &serde_json::Value {
+        &self.inner.bot.config
+    }
+
+    /// Sends a media message through the runtime's shared client, mirroring the SDK's `sendMediaMessage`.
+    ///
+    /// Returns at once: `Err` when the send is refused (missing file, too large, bad id, queue full) — then no hook
+    /// follows; `Ok` when it is accepted — then `on_message_attached`, progress and exactly one of
+    /// `on_message_sent` / `on_message_send_failed` follow, and the handle can be awaited for the same result.
+    pub async fn send_media_message(
+        &self,
+        message: MediaMessage,
+        to_conversation_id: impl Into<ConversationId>,
+        conversation_type: ConversationType,
+        config: SendConfig,
+    ) -> Result<SendHandle, SendRejected> {
+        self.send(SendRequest::media(message, to_conversation_id, conversation_type, config)).await
+    }
+
+    /// Sends a text message; the same rules as [`Self::send_media_message`].
+    pub async fn send_text(
+        &self,
+        text: impl Into<String>,
+        to_conversation_id: impl Into<ConversationId>,
+        conversation_type: ConversationType,
+    ) -> Result<SendHandle, SendRejected> {
+        self.send(SendRequest::text(text, to_conversation_id, conversation_type)).await
+    }
+
+    /// Answers `message` with text where it came from (the room or group, or the sender of a peer message).
+    pub async fn reply_text(
+        &self,
+        message: &ReceivedMessage,
+        text: impl Into<String>,
+    ) -> Result<SendHandle, SendRejected> {
+        let (to, kind) = message.reply_target();
+        self.send_text(text, to, kind).await
+    }
+
+    /// Answers `message` with media where it came from.
+    pub async fn reply_media(
+        &self,
+        message: &ReceivedMessage,
+        media: MediaMessage,
+        config: SendConfig,
+    ) -> Result<SendHandle, SendRejected> {
+        let (to, kind) = message.reply_target();
+        self.send_media_message(media, to, kind, config).await
+    }
+
+    /// Sends any request.
+    pub async fn send(&self, request: SendRequest) -> Result<SendHandle, SendRejected> {
+        match self.submit(&Action::Send { request: Box::new(request) }).await {
+            ActionReply::Accepted { local_id } => Ok(SendHandle { local_id, context: self.clone() }),
+            ActionReply::Rejected { rejected } => Err(rejected),
+            other => Err(SendRejected::new(RejectReason::Other, format!("the host answered {other:?} to a send"))),
+        }
+    }
+
+    /// Waits `duration` on the host's clock.
+    pub async fn sleep(&self, duration: Duration) {
+        let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        // SAFETY: the host keeps `context` valid while the bot runs (HostApi contract).
+        let sleep = unsafe { (self.inner.host.sleep)(self.inner.host.context, millis) };
+        sleep.await
+    }
+
+    /// Runs `task` on the host's runtime; it is aborted when the bot stops.
+    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        // SAFETY: as in `sleep`.
+        unsafe { (self.inner.host.spawn)(self.inner.host.context, task.into_ffi()) }
+    }
+
+    /// The host's wall clock, milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        // SAFETY: as in `sleep`.
+        unsafe { (self.inner.host.now_ms)(self.inner.host.context) }
+    }
+
+    /// Writes to the runtime's log, in this bot's span.
+    pub fn log(&self, level: LogLevel, message: impl AsRef<str>) {
+        let message = message.as_ref();
+        // SAFETY: as in `sleep`; the message is borrowed for the call only.
+        unsafe { (self.inner.host.log)(self.inner.host.context, level, BytesRef::new(message.as_bytes())) }
+    }
+
+    pub fn error(&self, message: impl AsRef<str>) {
+        self.log(LogLevel::ERROR, message)
+    }
+
+    pub fn warn(&self, message: impl AsRef<str>) {
+        self.log(LogLevel::WARN, message)
+    }
+
+    pub fn info(&self, message: impl AsRef<str>) {
+        self.log(LogLevel::INFO, message)
+    }
+
+    pub fn debug(&self, message: impl AsRef<str>) {
+        self.log(LogLevel::DEBUG, message)
+    }
+
+    async fn submit(&self, action: &Action) -> ActionReply {
+        let bytes = match serde_json::to_vec(action) {
+            Ok(bytes) => bytes,
+            Err(error) => return ActionReply::Error { message: format!("could not encode the action: {error}") },
+        };
+        // SAFETY: as in `sleep`; the action bytes are borrowed for the call only (the host copies them).
+        let reply = unsafe { (self.inner.host.submit)(self.inner.host.context, BytesRef::new(&bytes)) };
+        let reply = reply.await;
+        serde_json::from_slice(reply.as_slice()).unwrap_or_else(|error| ActionReply::Error {
+            message: format!("could not decode the host's reply: {error}"),
+        })
+    }
+}
+
+/// An accepted send.
+pub struct SendHandle {
+    local_id: LocalMessageId,
+    context: BotContext,
+}
+
+impl SendHandle {
+    /// The id the send's hooks carry.
+    pub fn local_id(&self) -> LocalMessageId {
+        self.local_id
+    }
+
+    /// Waits for the send's end: the same result `on_message_sent` / `on_message_send_failed` receive.
+    pub async fn result(self) -> Result<MessageSentResult, SendFailure> {
+        match self.context.submit(&Action::AwaitResult { local_id: self.local_id }).await {
+            ActionReply::Finished { outcome } => outcome.into_result(),
+            other => Err(SendFailure {
+                local_id: self.local_id,
+                conversation_id: ConversationId::new(""),
+                conversation_type: ConversationType::Peer,
+                error: zimbot_model::ZimError::new(
+                    zimbot_model::ZimCode::CANCELLED,
+                    format!("the host could not report this send's result: {other:?}"),
+                ),
+                attempts: 0,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for SendHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendHandle").field("local_id", &self.local_id).finish()
+    }
+}

@@ -1,0 +1,151 @@
+//! The glue between a `Plugin` type and the C ABI: the descriptor and its `extern "C"` functions.
+//!
+//! Every exported function catches panics (`catch_unwind` around synchronous parts, a caught future around hooks),
+//! so a panic is reported to the host as a value and never unwinds across the boundary.
+
+use crate::{BotContext, Plugin, PluginFactory, PluginInit};
+use async_ffi::{FfiFuture, FutureExt as _};
+use futures::FutureExt as _;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use zimbot_abi::{
+    AbiHeader, BotInfo, BytesRef, CreateResult, Event, HookReply, HostApi, OwnedBuffer, PluginDescriptor,
+    PluginInstance, StrRef,
+};
+use zimbot_model::ConversationType;
+
+/// The descriptor for plugin type `P`; `export_plugin!` puts it in a static.
+pub const fn descriptor<P: PluginFactory>() -> PluginDescriptor {
+    PluginDescriptor {
+        header: AbiHeader::current(),
+        name: StrRef::from_static(P::NAME),
+        version: StrRef::from_static(P::VERSION),
+        sdk_version: StrRef::from_static(crate::SDK_VERSION),
+        create: create::<P>,
+        on_event: on_event::<P>,
+        snapshot: snapshot::<P>,
+        destroy: destroy::<P>,
+    }
+}
+
+/// The descriptor for a plugin compiled into the host (a built-in), with the same ABI as a dynamic one.
+pub fn builtin<P: PluginFactory>() -> &'static PluginDescriptor {
+    // One small descriptor per registration, alive for the process, as a loaded library's would be.
+    Box::leak(Box::new(descriptor::<P>()))
+}
+
+/// What an instance pointer points at.
+struct Instance<P> {
+    plugin: P,
+    context: BotContext,
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic with a non-string payload".to_owned()
+    }
+}
+
+fn json_buffer<T: serde::Serialize>(value: &T) -> OwnedBuffer {
+    OwnedBuffer::from_vec(serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec()))
+}
+
+unsafe extern "C" fn create<P: PluginFactory>(
+    host: HostApi,
+    bot: BytesRef<'_>,
+    snapshot: BytesRef<'_>,
+) -> CreateResult {
+    // SAFETY: the host passes live slices for the duration of this call.
+    let (bot, snapshot) = unsafe { (bot.as_slice(), snapshot.as_slice()) };
+    let built = catch_unwind(AssertUnwindSafe(|| -> Result<Instance<P>, String> {
+        let bot: BotInfo =
+            serde_json::from_slice(bot).map_err(|error| format!("the host sent unreadable bot info: {error}"))?;
+        let snapshot = match snapshot {
+            [] => None,
+            bytes => serde_json::from_slice::<serde_json::Value>(bytes).ok().filter(|value| !value.is_null()),
+        };
+        let plugin = P::create(PluginInit { bot: bot.clone(), snapshot }).map_err(|error| error.to_string())?;
+        Ok(Instance { plugin, context: BotContext::new(host, bot) })
+    }));
+    let error = match built {
+        Ok(Ok(instance)) => {
+            let instance = Box::into_raw(Box::new(instance)).cast::<PluginInstance>();
+            return CreateResult { instance, error: OwnedBuffer::empty() };
+        }
+        Ok(Err(message)) => message,
+        Err(payload) => format!("create panicked: {}", panic_message(payload.as_ref())),
+    };
+    CreateResult { instance: std::ptr::null_mut(), error: OwnedBuffer::from_vec(error.into_bytes()) }
+}
+
+/// Lets the hook future hold the instance pointer; the host keeps the instance alive until every future of it
+/// has finished (descriptor contract), and the instance is `Sync`.
+struct InstancePtr<P>(*const Instance<P>);
+// SAFETY: `Instance<P>` is Send + Sync (P: Plugin is; BotContext is), and the pointer outlives the future.
+unsafe impl<P: Plugin> Send for InstancePtr<P> {}
+
+unsafe extern "C" fn on_event<P: PluginFactory>(
+    instance: *const PluginInstance,
+    event: BytesRef<'_>,
+) -> FfiFuture<OwnedBuffer> {
+    // SAFETY: the host passes a live slice for the duration of this call; it is decoded before returning.
+    let event: Result<Event, _> = serde_json::from_slice(unsafe { event.as_slice() });
+    let instance = InstancePtr(instance.cast::<Instance<P>>());
+    async move {
+        let instance = instance;
+        // SAFETY: see InstancePtr.
+        let instance = unsafe { &*instance.0 };
+        let reply = match event {
+            Err(error) => HookReply::Error { message: format!("the host sent an unreadable event: {error}") },
+            Ok(event) => {
+                match AssertUnwindSafe(dispatch(&instance.plugin, &instance.context, event)).catch_unwind().await {
+                    Ok(reply) => reply,
+                    Err(payload) => HookReply::Panicked { message: panic_message(payload.as_ref()) },
+                }
+            }
+        };
+        json_buffer(&reply)
+    }
+    .into_ffi()
+}
+
+async fn dispatch<P: Plugin>(plugin: &P, context: &BotContext, event: Event) -> HookReply {
+    let result = match event {
+        Event::Start => plugin.on_start(context).await,
+        Event::Message { message } => match message.conversation_type {
+            ConversationType::Peer => plugin.on_peer_message(context, message).await,
+            ConversationType::Room => plugin.on_room_message(context, message).await,
+            ConversationType::Group => plugin.on_group_message(context, message).await,
+        },
+        Event::Cron { tick } => plugin.on_cron(context, tick).await,
+        Event::Attached { message } => plugin.on_message_attached(context, message).await,
+        Event::Progress { progress } => plugin.on_media_uploading_progress(context, progress).await,
+        Event::Sent { result } => plugin.on_message_sent(context, result).await,
+        Event::Failed { failure } => plugin.on_message_send_failed(context, failure).await,
+        Event::Stop => plugin.on_stop(context).await,
+        Event::Unknown => return HookReply::Unsupported,
+    };
+    match result {
+        Ok(()) => HookReply::Ok,
+        Err(error) => HookReply::Error { message: error.to_string() },
+    }
+}
+
+unsafe extern "C" fn snapshot<P: PluginFactory>(instance: *const PluginInstance) -> OwnedBuffer {
+    // SAFETY: the host passes an instance `create` made and has not destroyed.
+    let instance = unsafe { &*instance.cast::<Instance<P>>() };
+    match catch_unwind(AssertUnwindSafe(|| instance.plugin.snapshot())) {
+        Ok(state) => json_buffer(&state),
+        Err(_) => json_buffer(&serde_json::Value::Null),
+    }
+}
+
+unsafe extern "C" fn destroy<P: PluginFactory>(instance: *mut PluginInstance) {
+    // SAFETY: called once per instance, after all of its futures are gone (descriptor contract).
+    let instance = unsafe { Box::from_raw(instance.cast::<Instance<P>>()) };
+    // A panicking Drop must not unwind into the host.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
+}
