@@ -1,0 +1,141 @@
+//! The scheduler task: one loop over a heap of next fire times that hands due ticks to the dispatcher.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::sync::mpsc;
+
+use super::fire_queue::{Due, FireQueue};
+use super::job::{Job, Tick};
+use super::misfire::Misfire;
+use crate::clock::Clock;
+
+/// The longest the scheduler sleeps before re-reading the wall clock. Sleeping in short stretches is what
+/// notices a clock jump or a machine that was suspended (tokio's timer may not count suspended time).
+pub const MAX_SLEEP: Duration = Duration::from_secs(30);
+
+/// Runs every job's schedule and hands each due [`Tick`] to the dispatcher.
+///
+/// Contract:
+///
+/// - **Ordering.** Ticks go out in order of `scheduled_at`; ticks due at the same instant go out in the order
+///   the jobs were given to [`Scheduler::new`]. A job's ticks have strictly increasing `scheduled_at`.
+/// - **First tick.** Each job first fires at its first fire time strictly after the moment [`Scheduler::run`]
+///   starts; nothing is fired for times before the start.
+/// - **Lateness.** A tick is late when the scheduler wakes after its time (it sleeps at most [`MAX_SLEEP`] and
+///   re-reads the wall clock, so a suspend or a forward clock jump is noticed within that). A tick at most
+///   `misfire_grace` late simply fires, with `fired_at` showing how late. Older fire times follow the job's
+///   [`Misfire`] policy: `FireOnce` sends ONE catch-up tick (its `scheduled_at` is the first missed time),
+///   `Skip` sends none; either way the job then resumes with its fire times from `now - misfire_grace`, so
+///   times still within the grace fire as usual.
+/// - **Backward clock jumps.** Fire times are never recomputed from an earlier clock reading, so a time that
+///   has fired is never fired again: after the clock goes back, each job waits for its next unfired time.
+/// - **Daylight saving and time zones** follow [`CronSpec::next_after`](super::CronSpec::next_after): a
+///   repeated local time fires once, a skipped one fires right after the gap.
+/// - **Back-pressure and ending.** Each tick is sent with `Sender::send`, so a full channel holds the scheduler
+///   (and later ticks become late). [`Scheduler::run`] returns when `shutdown` resolves, or when the receiving
+///   side of the channel is closed.
+pub struct Scheduler {
+    clock: Arc<dyn Clock>,
+    jobs: Vec<Job>,
+}
+
+impl Scheduler {
+    /// A scheduler for `jobs`, reading time from `clock`.
+    pub fn new(clock: Arc<dyn Clock>, jobs: Vec<Job>) -> Self {
+        Self { clock, jobs }
+    }
+
+    /// The jobs, in the order ties are broken.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    /// Runs until `shutdown` resolves or `sink` is closed, sending each due tick to `sink`.
+    pub async fn run(self, sink: mpsc::Sender<Tick>, shutdown: impl Future<Output = ()>) {
+        let mut shutdown = pin!(shutdown);
+        let mut queue = self.initial_queue();
+        loop {
+            let now = self.clock.now();
+            while let Some(due) = queue.pop_due(now) {
+                let tick = self.handle_due(due, now, &mut queue);
+                if let Some(tick) = tick {
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => return,
+                        sent = sink.send(tick) => if sent.is_err() {
+                            tracing::debug!("tick receiver closed; scheduler stopping");
+                            return;
+                        },
+                    }
+                }
+            }
+            let Some(next_at) = queue.next_at() else {
+                // No job will ever fire again; only wait to be told to stop.
+                tokio::select! {
+                    () = &mut shutdown => {},
+                    () = sink.closed() => {},
+                }
+                return;
+            };
+            let wait = (next_at - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP);
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                () = sink.closed() => return,
+                () = self.clock.sleep(wait) => {},
+            }
+        }
+    }
+
+    fn initial_queue(&self) -> FireQueue {
+        let start = self.clock.now();
+        let mut queue = FireQueue::with_capacity(self.jobs.len());
+        for (index, job) in self.jobs.iter().enumerate() {
+            match job.spec.next_after(start, job.timezone) {
+                Some(at) => queue.push(Due { at, job: index }),
+                None => tracing::warn!(
+                    bot = %job.bot,
+                    schedule = %job.schedule_id,
+                    cron = %job.spec,
+                    "schedule has no fire time after {start}; it will never fire"
+                ),
+            }
+        }
+        queue
+    }
+
+    /// Decides what a due entry sends (if anything) and queues the job's next fire time.
+    fn handle_due(&self, due: Due, now: DateTime<Utc>, queue: &mut FireQueue) -> Option<Tick> {
+        let job = &self.jobs[due.job];
+        let grace = TimeDelta::from_std(job.misfire_grace).unwrap_or(TimeDelta::MAX);
+        let late_by = now - due.at;
+        let (send, resume_after) = if late_by <= grace {
+            (true, due.at)
+        } else {
+            // `now - grace` is after `due.at`, so the job's fire times keep increasing.
+            let resume_after = now.checked_sub_signed(grace).unwrap_or(due.at);
+            tracing::warn!(
+                bot = %job.bot,
+                schedule = %job.schedule_id,
+                missed_from = %due.at,
+                late_by_seconds = late_by.num_seconds(),
+                policy = ?job.misfire,
+                "schedule missed fire times (suspend or clock jump)"
+            );
+            (job.misfire == Misfire::FireOnce, resume_after)
+        };
+        if let Some(at) = job.spec.next_after(resume_after, job.timezone) {
+            queue.push(Due { at, job: due.job });
+        }
+        send.then(|| Tick {
+            bot: job.bot.clone(),
+            schedule_id: job.schedule_id.clone(),
+            scheduled_at: due.at,
+            fired_at: now,
+        })
+    }
+}
