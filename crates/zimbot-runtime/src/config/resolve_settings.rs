@@ -1,0 +1,119 @@
+//! Turns the file's `zim`, `webhook`, `client`, `plugin_dirs` and `shutdown_grace_secs` into checked settings.
+
+use super::node::Node;
+use super::raw::{defaults, RawFile, RawHub, RawMediaStore, RawWebhook, RawZim};
+use super::report::Report;
+use super::settings::{Backend, HubSettings, MediaStoreSettings, WebhookConfig, ZimConfig};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything in the file but the bots.
+pub(super) struct Settings {
+    pub zim: ZimConfig,
+    pub webhook: WebhookConfig,
+    pub client: zimbot_client::ClientConfig,
+    pub plugin_dirs: Vec<PathBuf>,
+    pub shutdown_grace: Duration,
+}
+
+/// Checks and resolves the settings; `folder` is the bots.yaml's folder, for relative paths.
+pub(super) fn resolve_settings(raw: RawFile, root: &Node, folder: &Path, report: &mut Report) -> Settings {
+    Settings {
+        zim: resolve_zim(raw.zim, root, folder, report),
+        webhook: resolve_webhook(raw.webhook, root, report),
+        client: raw.client,
+        plugin_dirs: raw.plugin_dirs.iter().map(|dir| folder.join(dir)).collect(),
+        shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
+    }
+}
+
+fn resolve_zim(raw: RawZim, root: &Node, folder: &Path, report: &mut Report) -> ZimConfig {
+    let hub = resolve_hub(raw.hub, folder);
+    let mut required = |value: Option<String>, key: &str, development: &str| match (value, raw.backend) {
+        (Some(value), _) => value,
+        (None, Backend::Hub) => development.to_owned(),
+        (None, Backend::Service) => {
+            report.add(
+                root.locate(&["zim", "backend"]),
+                None,
+                format!("`zim.{key}` is required with `backend: service`; copy it from the ZIM console"),
+            );
+            String::new()
+        }
+    };
+    let server_secret = required(raw.server_secret, "server_secret", defaults::SERVER_SECRET);
+    let callback_secret = required(raw.callback_secret, "callback_secret", defaults::CALLBACK_SECRET);
+    let app_id = required(raw.app_id.map(|id| id.to_string()), "app_id", &defaults::APP_ID.to_string())
+        .parse()
+        .unwrap_or_default();
+    let api_base = match raw.api_base {
+        Some(url) => {
+            check_url(&url, root.locate(&["zim", "api_base"]), "zim.api_base", report);
+            with_trailing_slash(url)
+        }
+        None => match raw.backend {
+            Backend::Hub => format!("http://{}/", reachable(hub.listen)),
+            Backend::Service => defaults::SERVICE_API_BASE.to_owned(),
+        },
+    };
+    let media_store = raw.media_store.map(|store| resolve_media_store(store, root, report));
+    ZimConfig { backend: raw.backend, app_id, server_secret, callback_secret, api_base, hub, media_store }
+}
+
+fn resolve_hub(raw: RawHub, folder: &Path) -> HubSettings {
+    HubSettings { listen: raw.listen, data_dir: folder.join(raw.data_dir), max_upload_mb: raw.max_upload_mb }
+}
+
+fn resolve_media_store(raw: RawMediaStore, root: &Node, report: &mut Report) -> MediaStoreSettings {
+    check_url(&raw.put_url, root.locate(&["zim", "media_store", "put_url"]), "zim.media_store.put_url", report);
+    check_url(
+        &raw.public_url,
+        root.locate(&["zim", "media_store", "public_url"]),
+        "zim.media_store.public_url",
+        report,
+    );
+    MediaStoreSettings { put_url: raw.put_url, public_url: raw.public_url, auth_header: raw.auth_header }
+}
+
+fn resolve_webhook(raw: RawWebhook, root: &Node, report: &mut Report) -> WebhookConfig {
+    let public_url = match raw.public_url {
+        Some(url) => {
+            check_url(&url, root.locate(&["webhook", "public_url"]), "webhook.public_url", report);
+            url
+        }
+        None => format!("http://{}/zim/callback", reachable(raw.listen)),
+    };
+    if raw.max_body_bytes == 0 {
+        report.add(root.locate(&["webhook", "max_body_bytes"]), None, "`max_body_bytes` must be at least 1");
+    }
+    WebhookConfig {
+        listen: raw.listen,
+        public_url,
+        timestamp_window: Duration::from_secs(raw.timestamp_window_secs),
+        max_body_bytes: raw.max_body_bytes,
+        dedupe_window: Duration::from_secs(raw.dedupe_window_secs),
+    }
+}
+
+fn check_url(url: &str, location: super::Location, key: &str, report: &mut Report) {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        report.add(location, None, format!("`{key}` must be an http:// or https:// URL, not `{url}`"));
+    }
+}
+
+fn with_trailing_slash(mut url: String) -> String {
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    url
+}
+
+/// An address others can connect to: a wildcard listen address is reached through loopback.
+fn reachable(listen: SocketAddr) -> SocketAddr {
+    if listen.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), listen.port())
+    } else {
+        listen
+    }
+}

@@ -1,0 +1,98 @@
+//! The checked configuration the runtime runs with: built once from bots.yaml, then read-only.
+
+use super::{BotConfig, ConfigError, ConfigErrors};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A loaded and checked bots.yaml. Relative paths in it are already resolved against the file's folder.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub zim: ZimConfig,
+    pub webhook: WebhookConfig,
+    pub client: zimbot_client::ClientConfig,
+    /// Folders searched for plugin libraries.
+    pub plugin_dirs: Vec<PathBuf>,
+    /// How long bots get to finish on shutdown.
+    pub shutdown_grace: Duration,
+    pub bots: Vec<BotConfig>,
+    /// The bots.yaml this came from.
+    pub source: PathBuf,
+}
+
+impl Config {
+    /// The bot with this id.
+    pub fn bot(&self, id: &str) -> Option<&BotConfig> {
+        self.bots.iter().find(|bot| bot.id.as_str() == id)
+    }
+
+    /// A problem found after loading (e.g. by the plugin host), in the same form as loading problems:
+    /// pointing at the bot's entry in this file.
+    pub fn bot_error(&self, bot: &BotConfig, message: impl Into<String>) -> ConfigErrors {
+        ConfigErrors(vec![ConfigError {
+            file: self.source.clone(),
+            location: Some(bot.location),
+            bot: Some(bot.id.to_string()),
+            message: message.into(),
+        }])
+    }
+}
+
+/// Which ZIM the runtime talks to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The embedded stand-in (`zimbot-hub`), started in the same process: works with no account.
+    #[default]
+    Hub,
+    /// The real ZIM Server API.
+    Service,
+}
+
+/// How to reach ZIM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZimConfig {
+    pub backend: Backend,
+    pub app_id: u32,
+    /// Signs Server API requests.
+    pub server_secret: String,
+    /// Checks callback signatures.
+    pub callback_secret: String,
+    /// Server API base URL, ending in `/`.
+    pub api_base: String,
+    /// The embedded hub's settings (used when `backend` is `Hub`).
+    pub hub: HubSettings,
+    /// Where media files are uploaded when the service backend is used.
+    pub media_store: Option<MediaStoreSettings>,
+}
+
+/// The embedded hub's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubSettings {
+    pub listen: SocketAddr,
+    /// Resolved against the bots.yaml's folder.
+    pub data_dir: PathBuf,
+    pub max_upload_mb: u64,
+}
+
+/// A generic HTTP PUT media store; `{uid}` and `{file_name}` in the URLs are filled in per upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaStoreSettings {
+    pub put_url: String,
+    pub public_url: String,
+    /// Sent as the `Authorization` header of each PUT.
+    pub auth_header: Option<String>,
+}
+
+/// Where callbacks are received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    pub listen: SocketAddr,
+    /// The URL the hub or service is told to call.
+    pub public_url: String,
+    pub timestamp_window: Duration,
+    pub max_body_bytes: usize,
+    pub dedupe_window: Duration,
+}

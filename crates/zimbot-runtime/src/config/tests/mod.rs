@@ -1,0 +1,8 @@
+//! Specifications of bots.yaml loading, one behaviour per test.
+
+mod defaults;
+mod expansion;
+mod full_example;
+mod problems;
+mod schema;
+mod support;
