@@ -2,6 +2,7 @@
 
 mod dialects;
 mod errors;
+mod scheduler;
 mod time_zones;
 
 use chrono::{DateTime, Utc};
