@@ -1,1 +1,51 @@
-//! The embedded hub (being built).
+//! The embedded hub: a local stand-in for the ZIM service, so `zimbot run bots.yaml` works with no account.
+//!
+//! It speaks the same wire as the service (see `reference/ZIM-API.md`), so the runtime has one code path for
+//! both: the runtime's client sends through the hub's Server API and the runtime's webhook receives the hub's
+//! callbacks. It is not a chat server for production: one process, one app, one SQLite file.
+//!
+//! What it serves (all on one listener):
+//! - **Server API** at `POST /?Action=...`: `SendPeerMessage`, `SendRoomMessage`, `SendGroupMessage`,
+//!   `RobotRegister`, `UserRegister`, with the service's signature, timestamp and app id checks, body
+//!   validation (660000002 naming the field) and per-action QPS over a sliding one-second window counted on
+//!   arrival (code 7). Senders must be registered (660500002); peer receivers must exist (660200001 in
+//!   `ErrorList`). Leniency: rooms and groups are created on first use, where the service needs them created.
+//! - **Callbacks**: every accepted message fires `send_msg` (and `bot_msg` for a peer message to an `@RBT#`
+//!   user) at [`HubConfig::callback_url`], signed with sha1, retried after each of
+//!   [`HubConfig::callback_retry_delays`], in message order per conversation, never blocking the APIs.
+//! - **Media store**: `PUT /media/{uid}/{file_name}` streams a file to disk under a size cap (413 beyond) and
+//!   answers `{"url": ...}`; `GET` serves it back with `Range` support.
+//! - **Client API** under `/client/v1/` for people and tests: post as a user, history, conversations, users and
+//!   a server-sent event stream of new messages (see the `client_api` module).
+//! - `GET /` (the chat page), `GET /healthz`, `GET /stats` ([`HubStats`]).
+//!
+//! History, users and per-conversation seqs live in SQLite and media files under [`HubConfig::data_dir`], so a
+//! restart on the same directory keeps them. Callbacks waiting for a retry are not kept across a restart.
+//!
+//! Main types: [`HubConfig`], [`Hub`], [`HubStats`], [`HubMessage`], [`HubError`].
+
+mod callbacks;
+mod client_api;
+mod clock;
+mod config;
+mod conversation;
+mod delivery;
+mod error;
+mod events;
+mod hub;
+mod media;
+mod message;
+mod page;
+mod qps;
+mod routes;
+mod server_api;
+mod state;
+mod stats;
+mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::HubConfig;
+pub use error::HubError;
+pub use hub::Hub;
+pub use message::{ConversationSummary, HubMessage, HubUser, MessageMedia, MessageSource};
+pub use stats::HubStats;

@@ -1,0 +1,196 @@
+//! Firing `send_msg` / `bot_msg` callbacks at the configured URL, in order per conversation, with retries.
+//!
+//! Every conversation has its own queue and at most one worker task draining it, so the callbacks of one
+//! conversation arrive in message order while a slow conversation never holds up another. Queuing never waits:
+//! the Server API and client API answer at once whatever the receiver does. An attempt fails on a connection
+//! error, a timeout or a non-2xx answer; it is retried after each of the configured delays (the service's are
+//! 2, 4, 8, 16, 32 s) and then given up. Each attempt is signed afresh (new nonce and timestamp), so a late retry
+//! still passes the receiver's timestamp window. Callbacks still queued at shutdown are dropped.
+
+use crate::conversation::ConversationKey;
+use crate::message::HubMessage;
+use crate::stats::Counters;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use zimbot_model::wire::{callback_signature, Callback, CallbackEvent, CallbackUser};
+use zimbot_model::{ConversationType, UserId};
+
+/// Where and how callbacks are sent.
+#[derive(Debug, Clone)]
+pub(crate) struct CallbackSettings {
+    pub(crate) url: Option<String>,
+    pub(crate) secret: String,
+    pub(crate) app_id: u32,
+    pub(crate) retry_delays: Vec<Duration>,
+    pub(crate) timeout: Duration,
+}
+
+/// The per-conversation callback queues and their workers.
+#[derive(Debug, Clone)]
+pub(crate) struct CallbackDispatcher {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    settings: CallbackSettings,
+    client: reqwest::Client,
+    counters: Arc<Counters>,
+    /// A key is present exactly while a worker is draining that conversation's queue.
+    queues: Mutex<HashMap<ConversationKey, VecDeque<Callback>>>,
+    shutdown: CancellationToken,
+    workers: TaskTracker,
+}
+
+impl CallbackDispatcher {
+    /// A dispatcher whose workers stop when `shutdown` is cancelled.
+    pub(crate) fn new(
+        settings: CallbackSettings,
+        client: reqwest::Client,
+        counters: Arc<Counters>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                settings,
+                client,
+                counters,
+                queues: Mutex::new(HashMap::new()),
+                shutdown,
+                workers: TaskTracker::new(),
+            }),
+        }
+    }
+
+    /// Queues the callbacks `message` fires: `send_msg`, plus `bot_msg` for a peer message to a bot user.
+    pub(crate) fn enqueue(&self, key: ConversationKey, message: &HubMessage) {
+        if self.inner.settings.url.is_none() || self.inner.shutdown.is_cancelled() {
+            return;
+        }
+        let mut callbacks = vec![unsigned_callback(self.inner.settings.app_id, CallbackEvent::SendMsg, message)];
+        if message.conv_type == ConversationType::Peer && UserId::from(message.conv_id.as_str()).is_bot() {
+            callbacks.push(unsigned_callback(self.inner.settings.app_id, CallbackEvent::BotMsg, message));
+        }
+        let mut queues = self.inner.lock_queues();
+        match queues.get_mut(&key) {
+            Some(queue) => queue.extend(callbacks),
+            None => {
+                queues.insert(key.clone(), callbacks.into());
+                let inner = Arc::clone(&self.inner);
+                self.inner.workers.spawn(async move { inner.drain(key).await });
+            }
+        }
+    }
+
+    /// Stops the workers (dropping what is still queued) and waits for them to end.
+    pub(crate) async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.workers.close();
+        self.inner.workers.wait().await;
+    }
+}
+
+impl Inner {
+    fn lock_queues(&self) -> std::sync::MutexGuard<'_, HashMap<ConversationKey, VecDeque<Callback>>> {
+        self.queues.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Delivers the queue of `key` front to back, then retires (a later enqueue starts a new worker).
+    async fn drain(&self, key: ConversationKey) {
+        loop {
+            let next = {
+                let mut queues = self.lock_queues();
+                match queues.get(&key).and_then(|queue| queue.front().cloned()) {
+                    Some(callback) => callback,
+                    None => {
+                        queues.remove(&key);
+                        return;
+                    }
+                }
+            };
+            if !self.deliver_with_retries(next).await {
+                return;
+            }
+            if let Some(queue) = self.lock_queues().get_mut(&key) {
+                queue.pop_front();
+            }
+        }
+    }
+
+    /// Delivers one callback, retrying after each configured delay. `false` when shutdown interrupted it.
+    async fn deliver_with_retries(&self, mut callback: Callback) -> bool {
+        let Some(url) = self.settings.url.as_deref() else {
+            return true;
+        };
+        let mut retries = self.settings.retry_delays.iter();
+        loop {
+            sign(&mut callback, &self.settings.secret);
+            let attempt = tokio::select! {
+                () = self.shutdown.cancelled() => return false,
+                result = self.client.post(url).timeout(self.settings.timeout).json(&callback).send() => result,
+            };
+            let failure = match attempt {
+                Ok(response) if response.status().is_success() => {
+                    self.counters.callback_delivered();
+                    return true;
+                }
+                Ok(response) => format!("the receiver answered HTTP {}", response.status()),
+                Err(error) => format!("the request failed: {error}"),
+            };
+            let Some(delay) = retries.next() else {
+                self.counters.callback_failed();
+                tracing::warn!(
+                    url, event = callback.event.as_str(), msg_id = %callback.msg_id,
+                    "giving up on callback after its last retry: {failure}"
+                );
+                return true;
+            };
+            tracing::debug!(url, msg_id = %callback.msg_id, ?delay, "callback attempt failed ({failure}); retrying");
+            tokio::select! {
+                () = self.shutdown.cancelled() => return false,
+                () = tokio::time::sleep(*delay) => {}
+            }
+            self.counters.callback_retried();
+        }
+    }
+}
+
+/// The callback of `event` for `message`, not yet signed.
+fn unsigned_callback(app_id: u32, event: CallbackEvent, message: &HubMessage) -> Callback {
+    let user_list = match message.conv_type {
+        ConversationType::Peer => {
+            vec![CallbackUser { user_id: message.conv_id.clone(), msg_id: message.id.clone(), msg_seq: message.seq }]
+        }
+        ConversationType::Room | ConversationType::Group => Vec::new(),
+    };
+    Callback {
+        appid: app_id.to_string(),
+        event,
+        nonce: String::new(),
+        signature: String::new(),
+        timestamp: 0,
+        from_user_id: message.from.clone(),
+        conv_type: message.conv_type.code().into(),
+        conv_id: message.conv_id.clone(),
+        msg_type: message.msg_type.into(),
+        sub_msg_type: message.sub_msg_type.into(),
+        source: message.source.code(),
+        msg_body: message.body.clone(),
+        msg_id: message.id.clone(),
+        msg_seq: i64::try_from(message.seq).unwrap_or(i64::MAX),
+        msg_time: message.time,
+        send_result: 0,
+        payload: String::new(),
+        user_list,
+    }
+}
+
+/// Gives `callback` a fresh nonce and timestamp and the signature over them.
+fn sign(callback: &mut Callback, secret: &str) {
+    callback.nonce = rand::random::<u64>().to_string();
+    callback.timestamp = crate::store::now_millis() / 1000;
+    callback.signature = callback_signature(secret, &callback.timestamp.to_string(), &callback.nonce);
+}

@@ -1,0 +1,57 @@
+//! The client API, for people (the chat page) and tests: post as a user, read history, list conversations and
+//! users, follow new messages live.
+//!
+//! - `POST /client/v1/messages` `{"from","conv_type","conv_id","text"}` or `{..., "media": {"type","url",
+//!   "file_name","file_size"}}`: posts as `from` (registering that user if new) and answers the stored
+//!   [`HubMessage`](crate::HubMessage). For a peer message `conv_id` is the receiving user, who must exist.
+//! - `GET /client/v1/messages?conv_type=&conv_id=[&user=][&after_seq=][&limit=]`: `{"messages": [...]}` in seq
+//!   order. A peer chat is the pair `conv_id` + `user`, whichever of them wrote. Without `after_seq` the newest
+//!   `limit` (default 100, at most 1000) messages; with it, the oldest `limit` after that seq.
+//! - `GET /client/v1/conversations[?user=]`: `{"conversations": [...]}`, newest activity first.
+//! - `GET /client/v1/users`: `{"users": [...]}`.
+//! - `GET /client/v1/events[?conv_type=&conv_id=[&user=]]`: server-sent events, one `message` event per new
+//!   message (data: the message JSON), optionally only of one conversation.
+//!
+//! `conv_type` is `peer`, `room` or `group`, or the wire numbers 0, 1, 2. Errors answer `{"error": "..."}` with
+//! 400 (bad request), 404 (unknown receiver) or 500 (storage).
+
+mod conversation_type;
+mod directory;
+mod history;
+mod post;
+mod stream;
+
+pub(crate) use directory::{conversations, users};
+pub(crate) use history::history;
+pub(crate) use post::post;
+pub(crate) use stream::events;
+
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// Why a client API request failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ClientApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the hub could not read or write its history: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for ClientApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Store(error) => {
+                tracing::error!("client API request failed in storage: {error}");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+    }
+}

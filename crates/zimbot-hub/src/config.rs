@@ -1,0 +1,70 @@
+//! The hub's settings: where it listens and stores, which app it pretends to be, where callbacks go.
+
+use crate::clock::{Clock, SystemClock};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use zimbot_model::wire::Action;
+
+/// Everything [`crate::Hub::start`] needs. Every field has a development default (see [`HubConfig::default`]).
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// Address to listen on; port 0 picks a free port (read it back with [`crate::Hub::local_addr`]).
+    pub listen: SocketAddr,
+    /// Where the history database and the media files live; created if missing.
+    pub data_dir: PathBuf,
+    /// The app id requests must carry.
+    pub app_id: u32,
+    /// The secret Server API signatures are checked with.
+    pub server_secret: String,
+    /// Where `send_msg` / `bot_msg` callbacks are POSTed; `None` fires none.
+    pub callback_url: Option<String>,
+    /// The secret callback signatures are made with.
+    pub callback_secret: String,
+    /// Largest media upload, in bytes; larger uploads answer 413.
+    pub max_upload_bytes: u64,
+    /// The base of media URLs handed out; `None` means `http://{bound address}`.
+    pub public_base_url: Option<String>,
+    /// Waits between callback attempts; one retry per entry, then the callback is given up.
+    pub callback_retry_delays: Vec<Duration>,
+    /// How long one callback attempt may take before it counts as failed.
+    pub callback_timeout: Duration,
+    /// Requests per one-second window for each action; an action missing here is not limited.
+    pub qps_limits: HashMap<Action, u32>,
+    /// The clock the QPS window is measured with (tests substitute a [`crate::ManualClock`]).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl HubConfig {
+    /// The service's documented limit of every action ([`Action::qps_limit`]).
+    pub fn default_qps_limits() -> HashMap<Action, u32> {
+        Action::ALL.into_iter().map(|action| (action, action.qps_limit())).collect()
+    }
+
+    /// The service's retry schedule: 2, 4, 8, 16 and 32 seconds.
+    pub fn default_callback_retry_delays() -> Vec<Duration> {
+        [2, 4, 8, 16, 32].into_iter().map(Duration::from_secs).collect()
+    }
+}
+
+impl Default for HubConfig {
+    /// `127.0.0.1:9900`, data in `./.zimbot-data/hub`, app id 1234567, development secrets, uploads up to 200 MiB.
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9900)),
+            data_dir: PathBuf::from("./.zimbot-data/hub"),
+            app_id: 1_234_567,
+            server_secret: "zimbot-dev-server-secret".to_owned(),
+            callback_url: None,
+            callback_secret: "zimbot-dev-callback-secret".to_owned(),
+            max_upload_bytes: 200 * 1024 * 1024,
+            public_base_url: None,
+            callback_retry_delays: Self::default_callback_retry_delays(),
+            callback_timeout: Duration::from_secs(10),
+            qps_limits: Self::default_qps_limits(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}

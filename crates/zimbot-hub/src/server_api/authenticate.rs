@@ -1,0 +1,58 @@
+//! The checks every Server API request passes before its body is read: action, app id, QPS, signature, timestamp.
+
+use crate::state::HubState;
+use zimbot_model::wire::{Action, SignedQuery, SIGNATURE_VERSION};
+use zimbot_model::{ZimCode, ZimError};
+
+/// How far a request's timestamp may be from the hub's clock, as the service allows.
+const TIMESTAMP_TOLERANCE_SECS: i64 = 10 * 60;
+
+/// The action of an acceptable request, or the error to answer.
+pub(super) fn authenticate(state: &HubState, query: &SignedQuery) -> Result<Action, ZimError> {
+    let action = Action::from_name(&query.action).ok_or_else(|| {
+        let known: Vec<&str> = Action::ALL.iter().map(|action| action.as_str()).collect();
+        ZimError::new(
+            ZimCode::INVALID_PARAMETER,
+            format!("Action '{}' is not served by the hub (it serves {})", query.action, known.join(", ")),
+        )
+    })?;
+    if query.app_id != state.app_id {
+        return Err(ZimError::new(
+            ZimCode::AUTH_FAILED,
+            format!("AppId {} is not this hub's app id {}; configure the client with it", query.app_id, state.app_id),
+        ));
+    }
+    if !state.limiter.admit(action) {
+        state.counters.qps_violation(action);
+        let limit = state.limiter.limit(action).unwrap_or_default();
+        return Err(ZimError::new(
+            ZimCode::QPS_EXCEEDED,
+            format!("{} allows {limit} requests per second; retry later", action.as_str()),
+        ));
+    }
+    if query.signature_version != SIGNATURE_VERSION {
+        return Err(ZimError::new(
+            ZimCode::SIGNATURE_INVALID,
+            format!("SignatureVersion '{}' is not supported; use {SIGNATURE_VERSION}", query.signature_version),
+        ));
+    }
+    if !query.verify(&state.server_secret) {
+        return Err(ZimError::new(
+            ZimCode::SIGNATURE_INVALID,
+            "Signature is not md5(AppId + SignatureNonce + ServerSecret + Timestamp); check the server secret",
+        ));
+    }
+    let now = crate::store::now_millis() / 1000;
+    let skew = (now - query.timestamp).abs();
+    if skew > TIMESTAMP_TOLERANCE_SECS {
+        return Err(ZimError::new(
+            ZimCode::SIGNATURE_EXPIRED,
+            format!(
+                "Timestamp {} is {skew} s away from the hub's clock ({now}); at most {TIMESTAMP_TOLERANCE_SECS} s \
+                 is accepted, so check the clock",
+                query.timestamp
+            ),
+        ));
+    }
+    Ok(action)
+}

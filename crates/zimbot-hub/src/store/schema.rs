@@ -1,0 +1,49 @@
+//! The tables, created on first open.
+
+use rusqlite::Connection;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    user_id    TEXT PRIMARY KEY,
+    name       TEXT NOT NULL DEFAULT '',
+    avatar     TEXT NOT NULL DEFAULT '',
+    is_bot     INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    conv_type    INTEGER NOT NULL,
+    first        TEXT NOT NULL,
+    second       TEXT NOT NULL,
+    last_seq     INTEGER NOT NULL,
+    last_time_ms INTEGER NOT NULL,
+    PRIMARY KEY (conv_type, first, second)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    conv_type     INTEGER NOT NULL,
+    first         TEXT NOT NULL,
+    second        TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    conv_id       TEXT NOT NULL,
+    from_user     TEXT NOT NULL,
+    msg_type      INTEGER NOT NULL,
+    sub_msg_type  INTEGER NOT NULL,
+    body          TEXT NOT NULL,
+    text          TEXT,
+    media_kind    TEXT,
+    media_url     TEXT,
+    file_name     TEXT,
+    file_size     INTEGER,
+    extended_data TEXT NOT NULL,
+    source        INTEGER NOT NULL,
+    time_ms       INTEGER NOT NULL,
+    UNIQUE (conv_type, first, second, seq)
+);
+";
+
+/// Creates missing tables. WAL keeps readers from waiting on the writer.
+pub(super) fn prepare(connection: &Connection) -> rusqlite::Result<()> {
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.execute_batch(SCHEMA)
+}
