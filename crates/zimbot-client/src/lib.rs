@@ -1,5 +1,51 @@
-//! The shared send client (being built).
+//! The one client every bot sends through: per-bot fair queues, an exact window limiter, streamed uploads with
+//! progress, and the ZIM Server API.
+//!
+//! What it is not: it knows nothing of plugins, hooks or bots.yaml. The runtime turns a plugin's
+//! `send_media_message` into [`Client::send`] and the [`SendEvent`](zimbot_model::SendEvent)s of the returned
+//! [`SendHandle`] into hooks.
+//!
+//! The send path reads as layers, each a type with its own contract and tests:
+//! validation (`validate`) → [`FairQueue`] (which bot's send goes next) → upload through a [`MediaStore`]
+//! (outside the limit) → [`WindowLimiter`] (when it may start) → [`Transport`] (one attempt on the wire), with
+//! [`RetryPolicy`] deciding about retries and [`EventSink`] guaranteeing the event order.
+//!
+//! Main types:
+//! - [`Client`], [`Sender`], [`SendHandle`], [`ClientStats`], [`ClientConfig`]: the API the runtime codes against.
+//! - [`Transport`] and [`ServerApiTransport`]: how a message reaches the service.
+//! - [`MediaStore`], [`HubMediaStore`], [`HttpPutStore`]: where files are uploaded.
 
+mod client;
 mod config;
+mod error;
+mod events;
+mod http;
+mod http_put_store;
+mod hub_store;
+mod limiter;
+mod message_body;
+mod queue;
+mod retry;
+mod server_api;
+mod stats;
+mod store;
+mod transport;
+mod upload;
+mod validate;
 
+pub use client::{Client, SendHandle, Sender};
 pub use config::ClientConfig;
+pub use error::ClientError;
+pub use events::{EventSink, PROGRESS_INTERVAL};
+pub use http_put_store::HttpPutStore;
+pub use hub_store::HubMediaStore;
+pub use limiter::WindowLimiter;
+pub use message_body::outbound_message;
+pub use queue::{FairQueue, Taken};
+pub use retry::RetryPolicy;
+pub use server_api::{ServerApiConfig, ServerApiTransport};
+pub use stats::ClientStats;
+pub use store::{MediaStore, ProgressCallback, UploadRequest};
+pub use transport::{OutboundMessage, SendReceipt, Transport, MAX_USERS_PER_REGISTER};
+pub use upload::CHUNK_SIZE;
+pub use validate::{MAX_FILE_NAME_BYTES, MAX_URL_BYTES};

@@ -1,0 +1,574 @@
+//! The client every bot sends through: validation, the per-bot fair queue, uploads, the limiter and the transport,
+//! wired together.
+//!
+//! Contract of [`Client::send`]:
+//! - A send that fails validation, finds its bot's queue full or the client closed is refused with
+//!   [`SendRejected`] and produces no event.
+//! - An accepted send gets a [`LocalMessageId`] unique within the client, and its handle's `events` already hold
+//!   [`SendEvent::Attached`] when `send` returns. Then come zero or more [`SendEvent::Progress`] (uploads only;
+//!   monotonic, throttled, the last one `current == total` only after the store acknowledged the file) and exactly
+//!   ONE of [`SendEvent::Sent`] or [`SendEvent::Failed`] — also after [`Client::close`].
+//! - Sends of one bot to one conversation reach the transport in the order they were made: a later send waits
+//!   until the earlier one ended (sent or failed), even when its own upload finished first. Retries keep the place.
+//! - Uploads run before the send, outside the limiter, at most `max_concurrent_uploads` at once, picked fairly
+//!   across bots. Sends start under the [`WindowLimiter`] and are picked by the [`FairQueue`] (higher bot priority
+//!   first, deficit round robin among bots, new bots first).
+//! - Retryable errors (see [`zimbot_model::ZimCode::is_retryable`]) are retried up to `max_attempts` with
+//!   exponential backoff and jitter; a rate-limit code pauses the limiter for `rate_limit_pause_ms` instead.
+
+use crate::events::EventSink;
+use crate::limiter::WindowLimiter;
+use crate::message_body::outbound_message;
+use crate::queue::{FairQueue, Taken};
+use crate::retry::RetryPolicy;
+use crate::stats::{ClientStats, Counters};
+use crate::store::{MediaStore, ProgressCallback, UploadRequest};
+use crate::transport::{OutboundMessage, Transport, MAX_USERS_PER_REGISTER};
+use crate::validate::check;
+use crate::ClientConfig;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+use zimbot_model::wire::RegisterUserInfo;
+use zimbot_model::{
+    AttachedMessage, BotId, ConversationId, ConversationType, LocalMessageId, MessageSentResult, Priority,
+    RejectReason, SendEvent, SendFailure, SendRejected, SendRequest, UserId, ZimCode, ZimError,
+};
+
+/// Who sends: the bot (its queue), its ZIM user id (`FromUserId`) and its priority class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    pub bot: BotId,
+    pub user_id: UserId,
+    pub priority: Priority,
+}
+
+/// An accepted send: its local id and its events (attached, progress*, then one of sent or failed).
+#[derive(Debug)]
+pub struct SendHandle {
+    pub local_id: LocalMessageId,
+    pub events: UnboundedReceiver<SendEvent>,
+    conversation_id: ConversationId,
+    conversation_type: ConversationType,
+}
+
+impl SendHandle {
+    /// Waits for the terminal event and returns it, skipping the others. If the client was dropped without
+    /// `close`, the send ends as cancelled.
+    pub async fn result(mut self) -> Result<MessageSentResult, SendFailure> {
+        while let Some(event) = self.events.recv().await {
+            match event {
+                SendEvent::Sent(result) => return Ok(result),
+                SendEvent::Failed(failure) => return Err(failure),
+                SendEvent::Attached(_) | SendEvent::Progress(_) => {}
+            }
+        }
+        Err(SendFailure {
+            local_id: self.local_id,
+            conversation_id: self.conversation_id,
+            conversation_type: self.conversation_type,
+            error: ZimError::new(ZimCode::CANCELLED, "the client was dropped before this send finished"),
+            attempts: 0,
+        })
+    }
+}
+
+/// The shared send client. Cheap to clone; all clones are one client. See the module documentation.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Client").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+/// A conversation of one bot: the unit of ordering.
+type Lane = (ConversationType, ConversationId);
+
+struct Inner {
+    config: ClientConfig,
+    transport: Arc<dyn Transport>,
+    store: Arc<dyn MediaStore>,
+    runtime: tokio::runtime::Handle,
+    retry: RetryPolicy,
+    next_local_id: AtomicU64,
+    state: Mutex<State>,
+    /// Wakes the dispatcher: a send became ready, a lane was freed, or the client closed.
+    wake_dispatcher: Arc<Notify>,
+    /// Wakes `close` when the last accepted send ended.
+    idle: Notify,
+    counters: Counters,
+}
+
+struct State {
+    closed: bool,
+    jobs: HashMap<LocalMessageId, Job>,
+    sends: FairQueue<BotId, Lane, LocalMessageId>,
+    /// Uploads waiting for a slot; there is no order to keep between uploads, so one lane per bot.
+    uploads: FairQueue<BotId, (), LocalMessageId>,
+    uploads_running: usize,
+    /// Accepted sends per bot that have not ended, for `queue_capacity`.
+    active_per_bot: HashMap<BotId, usize>,
+    limiter: WindowLimiter,
+}
+
+/// One accepted send.
+struct Job {
+    bot: BotId,
+    from: UserId,
+    request: SendRequest,
+    uid: String,
+    sink: Arc<EventSink>,
+    upload: Option<UploadRequest>,
+    /// The wire message, once it can be sent (at once for text and URL media, after the upload otherwise).
+    outbound: Option<OutboundMessage>,
+    media_url: Option<String>,
+    attempts: u32,
+    /// The upload or send task working on this job, aborted by `close`.
+    task: Option<AbortHandle>,
+}
+
+impl Job {
+    fn failure(&self, local_id: LocalMessageId, error: ZimError, attempts: u32) -> SendEvent {
+        SendEvent::Failed(SendFailure {
+            local_id,
+            conversation_id: self.request.to_conversation_id.clone(),
+            conversation_type: self.request.conversation_type,
+            error,
+            attempts,
+        })
+    }
+}
+
+impl Client {
+    /// A client sending through `transport` and uploading to `store`, with its dispatcher spawned on the current
+    /// tokio runtime.
+    ///
+    /// # Panics
+    /// When called outside a tokio runtime (like `tokio::spawn`).
+    pub fn new(config: ClientConfig, transport: Arc<dyn Transport>, store: Arc<dyn MediaStore>) -> Client {
+        let runtime = tokio::runtime::Handle::current();
+        let retry = RetryPolicy::new(
+            config.max_attempts,
+            Duration::from_millis(config.backoff_initial_ms),
+            Duration::from_millis(config.backoff_max_ms),
+        );
+        let state = State {
+            closed: false,
+            jobs: HashMap::new(),
+            sends: FairQueue::default(),
+            uploads: FairQueue::default(),
+            uploads_running: 0,
+            active_per_bot: HashMap::new(),
+            limiter: WindowLimiter::new(config.sends_per_window, config.counted_window()),
+        };
+        let wake_dispatcher = Arc::new(Notify::new());
+        let inner = Arc::new(Inner {
+            config,
+            transport,
+            store,
+            runtime: runtime.clone(),
+            retry,
+            next_local_id: AtomicU64::new(1),
+            state: Mutex::new(state),
+            wake_dispatcher: Arc::clone(&wake_dispatcher),
+            idle: Notify::new(),
+            counters: Counters::default(),
+        });
+        runtime.spawn(dispatch(Arc::downgrade(&inner), wake_dispatcher));
+        Client { inner }
+    }
+
+    /// The settings the client runs with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// Validates `request` and queues it as `sender`'s. On return, `Attached` is already in the handle's events.
+    pub fn send(&self, sender: &Sender, request: SendRequest) -> Result<SendHandle, SendRejected> {
+        let accepted = self.inner.accept(sender, request);
+        if let Err(rejected) = &accepted {
+            Counters::add(&self.inner.counters.rejected, 1);
+            tracing::debug!(bot = %sender.bot, reason = ?rejected.reason, "send refused: {}", rejected.message);
+        }
+        accepted
+    }
+
+    /// Registers bot users, 20 per request, retrying retryable errors. Users that exist already are fine.
+    pub async fn register_bots(&self, bots: Vec<RegisterUserInfo>) -> Result<(), ZimError> {
+        for batch in bots.chunks(MAX_USERS_PER_REGISTER) {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match self.inner.transport.register_bots(batch).await {
+                    Ok(()) => break,
+                    Err(error) if error.is_retryable() && self.inner.retry.allows_another(attempt) => {
+                        Counters::add(&self.inner.counters.retried, 1);
+                        tracing::warn!(attempt, "registering bots failed, retrying: {error}");
+                        tokio::time::sleep(self.inner.retry.delay(attempt)).await;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops intake (later sends are refused as closed), lets queued and running sends finish for up to
+    /// `deadline`, then ends every send still open with `Failed(CANCELLED)`. Every accepted send has had exactly
+    /// one terminal event when this returns.
+    pub async fn close(&self, deadline: Duration) {
+        self.inner.lock().closed = true;
+        self.inner.wake_dispatcher.notify_one();
+        let drained = tokio::time::timeout(deadline, self.inner.wait_idle()).await.is_ok();
+        if drained {
+            return;
+        }
+        let cancelled: Vec<(LocalMessageId, Job)> = {
+            let mut state = self.inner.lock();
+            state.sends = FairQueue::default();
+            state.uploads = FairQueue::default();
+            state.active_per_bot.clear();
+            state.jobs.drain().collect()
+        };
+        tracing::warn!(count = cancelled.len(), "client closed with sends still open; cancelling them");
+        for (local_id, job) in cancelled {
+            if let Some(task) = &job.task {
+                task.abort();
+            }
+            let error = ZimError::new(
+                ZimCode::CANCELLED,
+                format!("the client closed before this send finished (close deadline {deadline:?})"),
+            );
+            if job.sink.finish(job.failure(local_id, error, job.attempts)) {
+                Counters::add(&self.inner.counters.failed, 1);
+            }
+        }
+        self.inner.idle.notify_waiters();
+        self.inner.wake_dispatcher.notify_one();
+    }
+
+    /// The counters, for `/metrics`.
+    pub fn stats(&self) -> ClientStats {
+        let counters = &self.inner.counters;
+        let state = self.inner.lock();
+        ClientStats {
+            sent: Counters::read(&counters.sent),
+            failed: Counters::read(&counters.failed),
+            retried: Counters::read(&counters.retried),
+            rejected: Counters::read(&counters.rejected),
+            queue_depth: state.sends.len(),
+            in_progress: state.jobs.len(),
+            limiter_wait: Duration::from_micros(Counters::read(&counters.limiter_wait_micros)),
+            uploaded_bytes: Counters::read(&counters.uploaded_bytes),
+            window_violations: state.limiter.violations(),
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Lets the dispatcher notice that no client is left.
+        self.wake_dispatcher.notify_one();
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // No code holding this lock can leave the state inconsistent by panicking halfway through a step that
+        // matters more than the sends it tracks; keep serving rather than poisoning every later call.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn accept(self: &Arc<Self>, sender: &Sender, request: SendRequest) -> Result<SendHandle, SendRejected> {
+        let checked = check(&self.config.media_limits, &sender.user_id, request)?;
+        let mut state = self.lock();
+        if state.closed {
+            return Err(SendRejected::new(RejectReason::Closed, "the client is closing and accepts no more sends"));
+        }
+        let active = state.active_per_bot.get(&sender.bot).copied().unwrap_or(0);
+        if active >= self.config.queue_capacity {
+            return Err(SendRejected::new(
+                RejectReason::QueueFull,
+                format!(
+                    "bot '{}' has {active} sends open, its queue capacity (client.queue_capacity); wait for some to \
+                     finish or raise the capacity",
+                    sender.bot
+                ),
+            ));
+        }
+        let local_id = LocalMessageId(self.next_local_id.fetch_add(1, Ordering::Relaxed));
+        let request = checked.request;
+        let (events_sender, events) = unbounded_channel();
+        let sink = Arc::new(EventSink::new(local_id, events_sender));
+        sink.emit(SendEvent::Attached(AttachedMessage {
+            local_id,
+            conversation_id: request.to_conversation_id.clone(),
+            conversation_type: request.conversation_type,
+            media_kind: request.message.media_kind(),
+            file_name: checked.file_name,
+            file_size: checked.file_size,
+        }));
+        let uid = hex::encode(rand::random::<[u8; 16]>());
+        let upload = checked.upload.map(|upload| UploadRequest { uid: uid.clone(), ..upload });
+        let media_url = match &request.message {
+            zimbot_model::OutgoingMessage::Media(media) => media.file_download_url.clone(),
+            zimbot_model::OutgoingMessage::Text { .. } => None,
+        };
+        let outbound = upload
+            .is_none()
+            .then(|| outbound_message(&sender.user_id, &request, media_url.as_deref().unwrap_or_default(), &uid));
+        let handle = SendHandle {
+            local_id,
+            events,
+            conversation_id: request.to_conversation_id.clone(),
+            conversation_type: request.conversation_type,
+        };
+        let lane = (request.conversation_type, request.to_conversation_id.clone());
+        state.sends.push(sender.bot.clone(), sender.priority, lane, local_id);
+        if upload.is_some() {
+            state.uploads.push(sender.bot.clone(), sender.priority, (), local_id);
+        }
+        *state.active_per_bot.entry(sender.bot.clone()).or_default() += 1;
+        let job = Job {
+            bot: sender.bot.clone(),
+            from: sender.user_id.clone(),
+            request,
+            uid,
+            sink,
+            upload,
+            outbound,
+            media_url,
+            attempts: 0,
+            task: None,
+        };
+        state.jobs.insert(local_id, job);
+        self.start_uploads(&mut state);
+        drop(state);
+        self.wake_dispatcher.notify_one();
+        Ok(handle)
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.lock().jobs.is_empty() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Starts waiting uploads while upload slots are free.
+    fn start_uploads(self: &Arc<Self>, state: &mut State) {
+        while state.uploads_running < self.config.max_concurrent_uploads.max(1) {
+            let Some(taken) = state.uploads.pop(|_| true) else {
+                return;
+            };
+            state.uploads.finish(&taken.key, &taken.lane);
+            let local_id = taken.item;
+            let Some(job) = state.jobs.get_mut(&local_id) else {
+                continue;
+            };
+            let (Some(upload), sink) = (job.upload.clone(), Arc::clone(&job.sink)) else {
+                continue;
+            };
+            state.uploads_running += 1;
+            let task = self.runtime.spawn(Arc::clone(self).run_upload(local_id, upload, sink));
+            job.task = Some(task.abort_handle());
+        }
+    }
+
+    /// Uploads one job's file, retrying retryable errors, and makes the job sendable (or fails it).
+    async fn run_upload(self: Arc<Self>, local_id: LocalMessageId, upload: UploadRequest, sink: Arc<EventSink>) {
+        let total = upload.size;
+        let progress: ProgressCallback = {
+            let sink = Arc::clone(&sink);
+            Arc::new(move |current| sink.progress(current, total))
+        };
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            match self.store.upload(&upload, Arc::clone(&progress)).await {
+                Ok(url) => break Ok(url),
+                Err(error) if error.is_retryable() && self.retry.allows_another(attempt) => {
+                    Counters::add(&self.counters.retried, 1);
+                    tracing::warn!(%local_id, attempt, "upload failed, retrying: {error}");
+                    tokio::time::sleep(self.retry.delay(attempt)).await;
+                }
+                Err(error) => break Err(error),
+            }
+        };
+        let mut state = self.lock();
+        state.uploads_running -= 1;
+        match outcome {
+            Ok(url) => {
+                if let Some(job) = state.jobs.get_mut(&local_id) {
+                    sink.upload_complete(total);
+                    Counters::add(&self.counters.uploaded_bytes, total);
+                    job.outbound = Some(outbound_message(&job.from, &job.request, &url, &job.uid));
+                    job.media_url = Some(url);
+                    job.task = None;
+                }
+            }
+            Err(error) => {
+                if let Some(job) = state.jobs.get(&local_id) {
+                    let lane = (job.request.conversation_type, job.request.to_conversation_id.clone());
+                    let bot = job.bot.clone();
+                    state.sends.remove(&bot, &lane, |queued| *queued == local_id);
+                    tracing::warn!(%local_id, %bot, "upload failed for good: {error}");
+                    self.finish_job(&mut state, local_id, |job| job.failure(local_id, error, attempt));
+                }
+            }
+        }
+        self.start_uploads(&mut state);
+        drop(state);
+        self.wake_dispatcher.notify_one();
+    }
+
+    /// Takes the next ready send and starts it; the caller has checked that the limiter allows a start `now`.
+    /// Returns whether one started.
+    fn start_next_send(self: &Arc<Self>, now: Instant) -> bool {
+        let mut state = self.lock();
+        let state = &mut *state;
+        loop {
+            let jobs = &state.jobs;
+            // A job missing from the map was cancelled: take it to drop it.
+            let Some(taken) = state.sends.pop(|local_id| jobs.get(local_id).is_none_or(|job| job.outbound.is_some()))
+            else {
+                return false;
+            };
+            let Some(job) = state.jobs.get_mut(&taken.item) else {
+                state.sends.finish(&taken.key, &taken.lane);
+                continue;
+            };
+            let Some(message) = job.outbound.clone() else {
+                state.sends.finish(&taken.key, &taken.lane);
+                continue;
+            };
+            state.limiter.record_start(now);
+            job.attempts += 1;
+            let attempt = job.attempts;
+            let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt));
+            job.task = Some(task.abort_handle());
+            return true;
+        }
+    }
+
+    /// Makes one send attempt and settles the job: sent, failed, or back in its lane to be retried.
+    async fn run_send(
+        self: Arc<Self>,
+        taken: Taken<BotId, Lane, LocalMessageId>,
+        message: OutboundMessage,
+        attempt: u32,
+    ) {
+        let local_id = taken.item;
+        let outcome = self.transport.send_message(&message).await;
+        match outcome {
+            Ok(receipt) => {
+                let mut state = self.lock();
+                state.sends.finish(&taken.key, &taken.lane);
+                self.finish_job(&mut state, local_id, |job| {
+                    SendEvent::Sent(MessageSentResult {
+                        local_id,
+                        conversation_id: job.request.to_conversation_id.clone(),
+                        conversation_type: job.request.conversation_type,
+                        message_id: receipt.message_id,
+                        message_seq: receipt.message_seq,
+                        media_url: job.media_url.clone(),
+                        attempts: attempt,
+                    })
+                });
+            }
+            Err(error) if error.is_retryable() && self.retry.allows_another(attempt) => {
+                Counters::add(&self.counters.retried, 1);
+                tracing::warn!(%local_id, bot = %taken.key, attempt, "send failed, retrying: {error}");
+                if error.code.is_rate_limit() {
+                    // The limiter holds every send for the pause, this one included; no backoff of its own.
+                    let pause = Duration::from_millis(self.config.rate_limit_pause_ms);
+                    self.lock().limiter.pause_for(Instant::now(), pause);
+                } else {
+                    tokio::time::sleep(self.retry.delay(attempt)).await;
+                }
+                let mut state = self.lock();
+                if state.jobs.contains_key(&local_id) {
+                    state.sends.requeue(taken);
+                } else {
+                    state.sends.finish(&taken.key, &taken.lane);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%local_id, bot = %taken.key, attempt, "send failed: {error}");
+                let mut state = self.lock();
+                state.sends.finish(&taken.key, &taken.lane);
+                self.finish_job(&mut state, local_id, |job| job.failure(local_id, error, attempt));
+            }
+        }
+        self.wake_dispatcher.notify_one();
+    }
+
+    /// Ends a job with the terminal event `event` builds, if the job is still open.
+    fn finish_job(&self, state: &mut State, local_id: LocalMessageId, event: impl FnOnce(&Job) -> SendEvent) {
+        let Some(job) = state.jobs.remove(&local_id) else {
+            return;
+        };
+        if let Some(active) = state.active_per_bot.get_mut(&job.bot) {
+            *active -= 1;
+            if *active == 0 {
+                state.active_per_bot.remove(&job.bot);
+            }
+        }
+        let event = event(&job);
+        let counter = if matches!(event, SendEvent::Sent(_)) { &self.counters.sent } else { &self.counters.failed };
+        if job.sink.finish(event) {
+            Counters::add(counter, 1);
+        }
+        if state.jobs.is_empty() {
+            self.idle.notify_waiters();
+        }
+    }
+}
+
+/// The dispatcher: whenever the limiter allows a start, starts the next ready send. Holds the client only
+/// weakly, so it ends when every `Client` is gone (or the client closed and has nothing left).
+async fn dispatch(client: Weak<Inner>, wake: Arc<Notify>) {
+    // Time spent waiting for the limiter since the last start, counted once a send does start.
+    let mut held = Duration::ZERO;
+    loop {
+        let Some(inner) = client.upgrade() else {
+            return;
+        };
+        let now = Instant::now();
+        let next_start = inner.lock().limiter.next_start(now);
+        if next_start > now {
+            drop(inner);
+            tokio::time::sleep_until(next_start).await;
+            held += next_start - now;
+            continue;
+        }
+        if inner.start_next_send(now) {
+            Counters::add(&inner.counters.limiter_wait_micros, held.as_micros() as u64);
+            held = Duration::ZERO;
+            continue;
+        }
+        held = Duration::ZERO;
+        {
+            let state = inner.lock();
+            if state.closed && state.jobs.is_empty() {
+                return;
+            }
+        }
+        drop(inner);
+        wake.notified().await;
+    }
+}

@@ -1,0 +1,192 @@
+//! The send limiter: at most N sends start in any window, counted with a sliding log of start times.
+//!
+//! Contract:
+//! - [`WindowLimiter::acquire`] returns at most `limit` times in any half-open interval of length `window`
+//!   (`[t, t + window)`), for every `t`. This holds for bursts too: after an idle spell `limit` sends may start at
+//!   once, and the next one waits until the oldest of them is a full window old. A token bucket refilled at
+//!   `limit / window` would let `2 * limit - 1` through in one window; a log of the last `limit` start times cannot.
+//! - Starts are granted in call order when several callers wait (`acquire` takes `&mut self`, so the owner
+//!   decides the order).
+//! - [`WindowLimiter::pause_for`] holds every start until the pause is over (used when the service answers with a
+//!   rate-limit code); pauses only ever extend.
+//! - Time is tokio's clock, so tests run it on virtual time (`start_paused`).
+//!
+//! The window passed in should be the *counted* window (the service's window plus a safety margin): starts spaced
+//! that way still look spaced by more than the service's window after network jitter smaller than the margin.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A sliding-log limiter of send starts.
+#[derive(Debug)]
+pub struct WindowLimiter {
+    limit: usize,
+    window: Duration,
+    /// Start times of the last `limit` starts, oldest first.
+    starts: VecDeque<Instant>,
+    paused_until: Option<Instant>,
+    /// Starts that would have broken the contract (an internal check; stays 0).
+    violations: u64,
+}
+
+impl WindowLimiter {
+    /// A limiter allowing `limit` starts per `window`. A `limit` of 0 is treated as 1 so the client never stalls.
+    pub fn new(limit: u32, window: Duration) -> Self {
+        let limit = (limit.max(1)) as usize;
+        Self { limit, window, starts: VecDeque::with_capacity(limit + 1), paused_until: None, violations: 0 }
+    }
+
+    /// The most starts per window.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The counted window.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// The earliest instant at or after `now` when a start is allowed.
+    pub fn next_start(&self, now: Instant) -> Instant {
+        let mut earliest = now;
+        if self.starts.len() >= self.limit {
+            // The start `limit` places back must leave the window before another may begin.
+            let oldest = self.starts[self.starts.len() - self.limit];
+            earliest = earliest.max(oldest + self.window);
+        }
+        if let Some(paused_until) = self.paused_until {
+            earliest = earliest.max(paused_until);
+        }
+        earliest
+    }
+
+    /// Records a start at `now`. The caller must have waited for [`Self::next_start`]; a start that breaks the
+    /// contract is still recorded, and counted in [`Self::violations`].
+    pub fn record_start(&mut self, now: Instant) {
+        if self.next_start(now) > now {
+            self.violations += 1;
+        }
+        self.starts.push_back(now);
+        while self.starts.len() > self.limit {
+            self.starts.pop_front();
+        }
+    }
+
+    /// Waits until a start is allowed, records it, and returns how long it waited.
+    pub async fn acquire(&mut self) -> Duration {
+        let asked = Instant::now();
+        loop {
+            let at = self.next_start(Instant::now());
+            if at <= Instant::now() {
+                break;
+            }
+            tokio::time::sleep_until(at).await;
+        }
+        let now = Instant::now();
+        self.record_start(now);
+        now - asked
+    }
+
+    /// Holds every start until `duration` from `now` has passed (a pause already longer is kept).
+    pub fn pause_for(&mut self, now: Instant, duration: Duration) {
+        let until = now + duration;
+        self.paused_until = Some(self.paused_until.map_or(until, |current| current.max(until)));
+    }
+
+    /// Starts recorded although they broke the contract; 0 unless the caller skipped [`Self::next_start`].
+    pub fn violations(&self) -> u64 {
+        self.violations
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The largest number of `starts` inside any half-open window of length `window`.
+    fn busiest_window(starts: &[Instant], window: Duration) -> usize {
+        starts
+            .iter()
+            .map(|&from| starts.iter().filter(|&&at| at >= from && at < from + window).count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_limit_starts_goes_at_once() {
+        let mut limiter = WindowLimiter::new(10, Duration::from_secs(1));
+        let begin = Instant::now();
+        for _ in 0..10 {
+            limiter.acquire().await;
+        }
+        assert_eq!(Instant::now(), begin);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_start_after_a_burst_waits_a_full_window() {
+        let mut limiter = WindowLimiter::new(10, Duration::from_secs(1));
+        let begin = Instant::now();
+        for _ in 0..10 {
+            limiter.acquire().await;
+        }
+        let waited = limiter.acquire().await;
+        assert_eq!(waited, Duration::from_secs(1));
+        assert_eq!(Instant::now() - begin, Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_window_ever_holds_more_than_the_limit() {
+        let mut limiter = WindowLimiter::new(10, Duration::from_millis(1020));
+        let mut starts = Vec::new();
+        // Irregular demand: bursts, gaps shorter and longer than the window.
+        for round in 0..40u64 {
+            let burst = 1 + (round * 7) % 13;
+            for _ in 0..burst {
+                limiter.acquire().await;
+                starts.push(Instant::now());
+            }
+            tokio::time::advance(Duration::from_millis((round * 137) % 900)).await;
+        }
+        assert_eq!(busiest_window(&starts, Duration::from_millis(1020)), 10);
+        assert_eq!(limiter.violations(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn steady_demand_reaches_the_limit_rate() {
+        let mut limiter = WindowLimiter::new(10, Duration::from_secs(1));
+        let begin = Instant::now();
+        for _ in 0..100 {
+            limiter.acquire().await;
+        }
+        // 100 starts: ten bursts of ten, one window apart; the last burst begins at 9 s.
+        assert_eq!(Instant::now() - begin, Duration::from_secs(9));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_the_next_start() {
+        let mut limiter = WindowLimiter::new(10, Duration::from_secs(1));
+        limiter.acquire().await;
+        limiter.pause_for(Instant::now(), Duration::from_millis(700));
+        assert_eq!(limiter.acquire().await, Duration::from_millis(700));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shorter_pause_does_not_shorten_a_longer_one() {
+        let mut limiter = WindowLimiter::new(10, Duration::from_secs(1));
+        let now = Instant::now();
+        limiter.pause_for(now, Duration::from_millis(900));
+        limiter.pause_for(now, Duration::from_millis(100));
+        assert_eq!(limiter.next_start(now), now + Duration::from_millis(900));
+    }
+
+    #[test]
+    fn a_start_that_skips_the_wait_is_counted_as_a_violation() {
+        let mut limiter = WindowLimiter::new(2, Duration::from_secs(1));
+        let now = Instant::now();
+        for _ in 0..3 {
+            limiter.record_start(now);
+        }
+        assert_eq!(limiter.violations(), 1);
+    }
+}
