@@ -21,3 +21,26 @@ pub enum Misfire {
     /// Drop the missed fire times silently (a debug log line records them) and carry on from the present.
     Skip,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Misfire;
+
+    #[test]
+    fn policies_are_spelled_in_snake_case() {
+        assert_eq!(serde_json::from_str::<Misfire>("\"fire_once\"").ok(), Some(Misfire::FireOnce));
+        assert_eq!(serde_json::from_str::<Misfire>("\"skip\"").ok(), Some(Misfire::Skip));
+        assert!(serde_json::from_str::<Misfire>("\"FireOnce\"").is_err());
+    }
+
+    #[test]
+    fn default_policy_is_fire_once() {
+        assert_eq!(Misfire::default(), Misfire::FireOnce);
+    }
+
+    #[test]
+    fn schema_lists_both_policies() {
+        let schema = serde_json::to_string(&schemars::schema_for!(Misfire)).unwrap_or_default();
+        assert!(schema.contains("\"fire_once\"") && schema.contains("\"skip\""), "{schema}");
+    }
+}
