@@ -232,3 +232,35 @@ bots:
         ]
     );
 }
+
+#[test]
+fn a_file_that_is_not_a_mapping_says_what_it_should_be() {
+    let (line, column, _, message) = only_problem("- echo\n");
+    assert_eq!((line, column), (1, 1));
+    assert!(message.starts_with("invalid type: sequence, expected a mapping with a `bots:` list"), "{message}");
+}
+
+#[test]
+fn a_bot_that_is_not_a_mapping_says_what_a_bot_is() {
+    let problem = only_problem("bots:\n  - echo\n");
+    let message = "invalid type: string \"echo\", expected a bot: a mapping with at least `id`, `user_id` and `plugin`";
+    assert_eq!(problem, (2, 5, None, message.to_owned()));
+}
+
+#[test]
+fn a_listed_room_id_over_32_bytes_is_reported_at_the_item() {
+    let room = "r".repeat(33);
+    let (line, column, _, message) = only_problem(&one_bot(&format!("    listen:\n      rooms: [lobby, {room}]\n")));
+    assert_eq!((line, column), (6, 22));
+    assert_eq!(
+        message,
+        format!("`listen.rooms`: the conversation id '{room}' is 33 bytes long; the service allows at most 32")
+    );
+}
+
+#[test]
+fn one_bad_bot_does_not_hide_a_good_bots_absence_of_problems() {
+    let text = "bots:\n  - id: bad\n    user_id: \"@RBT#bad\"\n    plugin: echo\n    mailbox: 0\n  - id: good\n    user_id: \"@RBT#good\"\n    plugin: echo\n";
+    let found = problems(text);
+    assert_eq!(found.iter().map(|problem| problem.2.as_deref()).collect::<Vec<_>>(), [Some("bad")]);
+}
