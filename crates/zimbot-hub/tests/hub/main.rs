@@ -1,0 +1,10 @@
+//! Specifications of the hub, run against a real hub on 127.0.0.1 with a real HTTP client and, for callbacks,
+//! a real receiver.
+
+mod callbacks;
+mod client_api;
+mod media;
+mod qps;
+mod restart;
+mod server_api;
+mod support;
