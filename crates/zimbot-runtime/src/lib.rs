@@ -6,4 +6,9 @@
 
 pub mod clock;
 pub mod config;
+pub mod dispatch;
+pub mod metrics;
+pub mod outbound;
+pub mod plugin_host;
+pub mod runtime;
 pub mod schedule;

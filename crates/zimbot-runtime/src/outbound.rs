@@ -1,0 +1,105 @@
+//! How the runtime sends: the [`Outbound`] trait the plugin host submits sends to.
+//!
+//! In production it is the shared `zimbot_client::Client`; tests and `zimbot run` without a backend can use
+//! [`LoopbackOutbound`], which accepts every valid send and reports it sent at once, recording it.
+
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use zimbot_model::{
+    AttachedMessage, BotId, LocalMessageId, MessageSentResult, OutgoingMessage, Priority, RejectReason, SendEvent,
+    SendRejected, SendRequest, UserId,
+};
+
+/// Who is sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    pub bot: BotId,
+    pub user_id: UserId,
+    pub priority: Priority,
+}
+
+/// An accepted send: its id and its events (attached first, exactly one terminal event last).
+pub struct OutboundSend {
+    pub local_id: LocalMessageId,
+    pub events: mpsc::UnboundedReceiver<SendEvent>,
+}
+
+/// Something that takes sends.
+///
+/// Contract: `send` either refuses at once (and produces no events) or accepts and returns a stream that yields
+/// `Attached`, then progress, then exactly one of `Sent` / `Failed`. `close` stops intake and ends every accepted
+/// send (finishing or failing it) before it returns or the deadline passes.
+#[async_trait]
+pub trait Outbound: Send + Sync + 'static {
+    fn send(&self, sender: &Sender, request: SendRequest) -> Result<OutboundSend, SendRejected>;
+    async fn close(&self, deadline: Duration);
+}
+
+/// An in-process outbound that reports every send sent at once, and remembers what was sent.
+#[derive(Default)]
+pub struct LoopbackOutbound {
+    next_id: AtomicU64,
+    sent: Mutex<Vec<(Sender, SendRequest)>>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl LoopbackOutbound {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Every send accepted so far, in order.
+    pub fn sent(&self) -> Vec<(Sender, SendRequest)> {
+        self.sent.lock().map(|sent| sent.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl Outbound for LoopbackOutbound {
+    fn send(&self, sender: &Sender, request: SendRequest) -> Result<OutboundSend, SendRejected> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(SendRejected::new(RejectReason::Closed, "the runtime is shutting down"));
+        }
+        request
+            .to_conversation_id
+            .validate()
+            .map_err(|error| SendRejected::new(RejectReason::InvalidId, error.to_string()))?;
+        let local_id = LocalMessageId(self.next_id.fetch_add(1, Ordering::SeqCst) + 1);
+        let (tx, events) = mpsc::unbounded_channel();
+        let (media_kind, file_name) = match &request.message {
+            OutgoingMessage::Media(media) => (Some(media.kind), media.display_file_name()),
+            OutgoingMessage::Text { .. } => (None, String::new()),
+        };
+        let attached = AttachedMessage {
+            local_id,
+            conversation_id: request.to_conversation_id.clone(),
+            conversation_type: request.conversation_type,
+            media_kind,
+            file_name,
+            file_size: 0,
+        };
+        let sent = MessageSentResult {
+            local_id,
+            conversation_id: request.to_conversation_id.clone(),
+            conversation_type: request.conversation_type,
+            message_id: Some(format!("loopback-{}", local_id.0)),
+            message_seq: Some(local_id.0),
+            media_url: None,
+            attempts: 1,
+        };
+        // The receiver is returned below, so these sends cannot fail.
+        let _ = tx.send(SendEvent::Attached(attached));
+        let _ = tx.send(SendEvent::Sent(sent));
+        if let Ok(mut log) = self.sent.lock() {
+            log.push((sender.clone(), request));
+        }
+        Ok(OutboundSend { local_id, events })
+    }
+
+    async fn close(&self, _deadline: Duration) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,93 @@
+//! A live plugin instance seen from the host: create it, call its hooks, snapshot it, destroy it.
+
+use super::PluginInfo;
+use futures::FutureExt as _;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use zimbot_abi::{BotInfo, BytesRef, Event, HookReply, HostApi, PluginInstance};
+
+/// How one hook call ended, as the host sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallOutcome {
+    Ok,
+    /// The hook returned an error.
+    Error(String),
+    /// The hook panicked (caught inside the plugin, or in the FFI poll).
+    Panicked(String),
+    /// The plugin does not know the event.
+    Unsupported,
+}
+
+/// An instance of a plugin for one bot. Destroyed when the last handle (including running calls) is dropped, so
+/// `destroy` never runs while a hook future of the instance is alive.
+pub struct PluginInstanceHandle {
+    plugin: PluginInfo,
+    instance: *mut PluginInstance,
+}
+
+// SAFETY: the plugin side requires instances to be Send + Sync (the Plugin trait's bounds), and the pointer is
+// only used through the descriptor's functions.
+unsafe impl Send for PluginInstanceHandle {}
+// SAFETY: as above.
+unsafe impl Sync for PluginInstanceHandle {}
+
+impl PluginInstanceHandle {
+    /// Creates an instance for `bot`, from `snapshot` (JSON) when given. The error is the plugin's own message.
+    pub fn create(
+        plugin: &PluginInfo,
+        host: HostApi,
+        bot: &BotInfo,
+        snapshot: Option<&[u8]>,
+    ) -> Result<Arc<Self>, String> {
+        let bot = serde_json::to_vec(bot).map_err(|error| format!("could not encode the bot info: {error}"))?;
+        let snapshot = snapshot.unwrap_or_default();
+        // SAFETY: the descriptor passed the header check; the buffers live for the call.
+        let result = unsafe { (plugin.descriptor.create)(host, BytesRef::new(&bot), BytesRef::new(snapshot)) };
+        if result.instance.is_null() {
+            let message = String::from_utf8_lossy(result.error.as_slice()).into_owned();
+            return Err(if message.is_empty() { "create failed without a message".to_owned() } else { message });
+        }
+        Ok(Arc::new(Self { plugin: plugin.clone(), instance: result.instance }))
+    }
+
+    /// The plugin this is an instance of.
+    pub fn plugin(&self) -> &PluginInfo {
+        &self.plugin
+    }
+
+    /// Calls the hook for `event`. Never panics: a panic inside the plugin comes back as `Panicked`.
+    pub async fn call(self: Arc<Self>, event: &Event) -> CallOutcome {
+        let bytes = match serde_json::to_vec(event) {
+            Ok(bytes) => bytes,
+            Err(error) => return CallOutcome::Error(format!("could not encode the event: {error}")),
+        };
+        // SAFETY: the instance is alive (self is), and the event bytes live for the call.
+        let future = unsafe { (self.plugin.descriptor.on_event)(self.instance, BytesRef::new(&bytes)) };
+        let reply = match AssertUnwindSafe(future).catch_unwind().await {
+            Ok(reply) => reply,
+            Err(_) => return CallOutcome::Panicked("the hook panicked outside the SDK's guard".to_owned()),
+        };
+        match serde_json::from_slice::<HookReply>(reply.as_slice()) {
+            Ok(HookReply::Ok) => CallOutcome::Ok,
+            Ok(HookReply::Error { message }) => CallOutcome::Error(message),
+            Ok(HookReply::Panicked { message }) => CallOutcome::Panicked(message),
+            Ok(HookReply::Unsupported) => CallOutcome::Unsupported,
+            Ok(HookReply::Unknown) => CallOutcome::Error("the plugin answered with an unknown status".to_owned()),
+            Err(error) => CallOutcome::Error(format!("the plugin's reply was unreadable: {error}")),
+        }
+    }
+
+    /// The instance's state (JSON), to rebuild it later.
+    pub fn snapshot(&self) -> Vec<u8> {
+        // SAFETY: the instance is alive.
+        let buffer = unsafe { (self.plugin.descriptor.snapshot)(self.instance) };
+        buffer.as_slice().to_vec()
+    }
+}
+
+impl Drop for PluginInstanceHandle {
+    fn drop(&mut self) {
+        // SAFETY: the last handle is gone, so no call future of this instance is alive; destroy runs once.
+        unsafe { (self.plugin.descriptor.destroy)(self.instance) }
+    }
+}

@@ -1,0 +1,14 @@
+//! The plugin host: finds a bot's plugin (built-in, library name, or path), loads and checks it, and runs its
+//! instances through the C ABI.
+//!
+//! Every plugin, built-in or dynamic, goes through the same [`zimbot_abi::PluginDescriptor`], so the code that
+//! calls hooks, catches panics and rebuilds instances is one path.
+
+mod catalog;
+mod host_api;
+mod instance;
+mod library;
+
+pub use catalog::{LoadError, PluginCatalog, PluginInfo, PluginSource};
+pub use host_api::{BotHost, HostServices};
+pub use instance::{CallOutcome, PluginInstanceHandle};

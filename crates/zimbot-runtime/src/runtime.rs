@@ -1,0 +1,186 @@
+//! The running set of bots: starts each bot's plugin, routes messages and cron ticks to them, and shuts them
+//! down in order.
+//!
+//! Start: every bot is started on its own; a bot whose plugin cannot be loaded or refuses to start is reported
+//! (see [`Runtime::failed_bots`]) and the others run anyway.
+//!
+//! Shutdown ([`Runtime::shutdown`]), all within one grace period:
+//! 1. stop the scheduler and close every mailbox (no new messages or ticks);
+//! 2. let each bot's inbound lane finish what it has;
+//! 3. close the outbound, so every accepted send ends (sent, or failed as cancelled);
+//! 4. deliver the remaining send events, then call `on_stop` — the last hook — and destroy the instances.
+
+use crate::config::{BotConfig, Config};
+use crate::dispatch::{BotRunner, Inbound, Router};
+use crate::plugin_host::{HostServices, PluginCatalog};
+use crate::schedule::{Job, Scheduler, Tick};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use zimbot_abi::CronTick;
+use zimbot_model::{BotId, ReceivedMessage};
+
+/// A bot that did not start, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedBot {
+    pub bot: BotId,
+    pub message: String,
+}
+
+/// The running bots.
+pub struct Runtime {
+    bots: Vec<Arc<BotRunner>>,
+    by_id: HashMap<BotId, usize>,
+    router: Router,
+    failed: Vec<FailedBot>,
+    services: HostServices,
+    scheduler: Mutex<Option<(JoinHandle<()>, oneshot::Sender<()>)>>,
+}
+
+impl Runtime {
+    /// Starts every bot of `config` whose plugin loads and starts, and the scheduler for their schedules.
+    pub fn start(config: &Config, catalog: &PluginCatalog, services: HostServices) -> Arc<Self> {
+        Self::start_bots(&config.bots, &config.plugin_dirs, catalog, services)
+    }
+
+    /// Like [`Runtime::start`] for a list of bots.
+    pub fn start_bots(
+        bots: &[BotConfig],
+        plugin_dirs: &[std::path::PathBuf],
+        catalog: &PluginCatalog,
+        services: HostServices,
+    ) -> Arc<Self> {
+        let mut runners = Vec::new();
+        let mut failed = Vec::new();
+        for bot in bots {
+            let started =
+                catalog.load(&bot.plugin, plugin_dirs).map_err(|error| error.to_string()).and_then(|plugin| {
+                    BotRunner::start(Arc::new(bot.clone()), plugin, services.clone()).map_err(|error| error.message)
+                });
+            match started {
+                Ok(runner) => {
+                    tracing::info!(bot = %bot.id, plugin = %runner.plugin().name, source = %runner.plugin().source, "bot started");
+                    runners.push(runner);
+                }
+                Err(message) => {
+                    tracing::error!(bot = %bot.id, "bot not started: {message}");
+                    failed.push(FailedBot { bot: bot.id.clone(), message });
+                }
+            }
+        }
+        let router = Router::new(runners.iter().map(|runner| (&runner.config().user_id, &runner.config().listen)));
+        let by_id = runners.iter().enumerate().map(|(index, runner)| (runner.config().id.clone(), index)).collect();
+        let runtime = Arc::new(Self { bots: runners, by_id, router, failed, services, scheduler: Mutex::new(None) });
+        runtime.start_scheduler();
+        runtime
+    }
+
+    fn start_scheduler(self: &Arc<Self>) {
+        let jobs: Vec<Job> = self
+            .bots
+            .iter()
+            .flat_map(|runner| {
+                let bot = runner.config().id.clone();
+                runner.config().schedules.iter().map(move |schedule| Job {
+                    bot: bot.clone(),
+                    schedule_id: schedule.id.clone(),
+                    spec: schedule.spec.clone(),
+                    timezone: schedule.timezone,
+                    misfire: schedule.misfire,
+                    misfire_grace: schedule.misfire_grace,
+                })
+            })
+            .collect();
+        if jobs.is_empty() {
+            return;
+        }
+        let (ticks_tx, mut ticks) = mpsc::channel::<Tick>(1024);
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let scheduler = Scheduler::new(Arc::clone(&self.services.clock), jobs);
+        let runtime = Arc::downgrade(self);
+        let task = self.services.runtime.spawn(async move {
+            let forward = async move {
+                while let Some(tick) = ticks.recv().await {
+                    let Some(runtime) = runtime.upgrade() else { return };
+                    runtime.deliver_tick(tick);
+                }
+            };
+            let run = scheduler.run(ticks_tx, async move {
+                let _ = stop_rx.await;
+            });
+            tokio::join!(run, forward);
+        });
+        *self.scheduler.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((task, stop_tx));
+    }
+
+    fn deliver_tick(&self, tick: Tick) {
+        let Some(runner) = self.by_id.get(&tick.bot).map(|index| &self.bots[*index]) else { return };
+        runner.deliver(Inbound::Cron(CronTick {
+            schedule_id: tick.schedule_id,
+            scheduled_at_ms: tick.scheduled_at.timestamp_millis(),
+            fired_at_ms: tick.fired_at.timestamp_millis(),
+        }));
+    }
+
+    /// Routes a received message to every bot that listens to it; returns the bots it went to.
+    pub fn deliver(&self, message: ReceivedMessage) -> Vec<BotId> {
+        let targets = self.router.route(&message);
+        let mut delivered = Vec::with_capacity(targets.len());
+        if let Some((last, rest)) = targets.split_last() {
+            for index in rest {
+                if self.bots[*index].deliver(Inbound::Message(message.clone())) {
+                    delivered.push(self.bots[*index].config().id.clone());
+                }
+            }
+            if self.bots[*last].deliver(Inbound::Message(message)) {
+                delivered.push(self.bots[*last].config().id.clone());
+            }
+        }
+        delivered
+    }
+
+    /// Whether `user` is a bot user of this runtime.
+    pub fn is_bot_user(&self, user: &zimbot_model::UserId) -> bool {
+        self.router.is_bot_user(user)
+    }
+
+    /// The running bots.
+    pub fn bots(&self) -> &[Arc<BotRunner>] {
+        &self.bots
+    }
+
+    /// A running bot by id.
+    pub fn bot(&self, id: &BotId) -> Option<&Arc<BotRunner>> {
+        self.by_id.get(id).map(|index| &self.bots[*index])
+    }
+
+    /// The bots that did not start.
+    pub fn failed_bots(&self) -> &[FailedBot] {
+        &self.failed
+    }
+
+    /// Prometheus text for every bot, with `extra` appended.
+    pub fn metrics_text(&self, extra: &str) -> String {
+        crate::metrics::render_prometheus(
+            self.bots.iter().map(|runner| (runner.config().id.as_str(), runner.stats(), runner.mailbox_depth())),
+            extra,
+        )
+    }
+
+    /// Stops everything in order within `grace` (see the module docs).
+    pub async fn shutdown(&self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        let scheduler = self.scheduler.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some((task, stop)) = scheduler {
+            let _ = stop.send(());
+            let _ = tokio::time::timeout_at(deadline, task).await;
+        }
+        futures::future::join_all(self.bots.iter().map(|runner| runner.drain_inbound(deadline))).await;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        self.services.outbound.close(left).await;
+        futures::future::join_all(self.bots.iter().map(|runner| runner.finish(deadline))).await;
+        tracing::info!(bots = self.bots.len(), "runtime stopped");
+    }
+}
