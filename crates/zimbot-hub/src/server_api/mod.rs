@@ -12,7 +12,7 @@ mod register;
 mod send;
 
 use crate::state::SharedState;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -29,7 +29,7 @@ const SYSTEM_ERROR: ZimCode = ZimCode(1);
 pub(crate) async fn handle(
     State(state): State<SharedState>,
     query: Result<Query<SignedQuery>, QueryRejection>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request_id = format!("hub-{:016x}", rand::random::<u64>());
     let Ok(Query(query)) = query else {
@@ -40,9 +40,13 @@ pub(crate) async fn handle(
         );
         return (StatusCode::BAD_REQUEST, error_envelope(&request_id, error)).into_response();
     };
-    let result = match authenticate::authenticate(&state, &query) {
-        Ok(action) => run(&state, action, &body, &request_id).await,
-        Err(error) => Err(error),
+    let result = match (authenticate::authenticate(&state, &query), body) {
+        (Ok(action), Ok(body)) => run(&state, action, &body, &request_id).await,
+        (Err(error), _) => Err(error),
+        (Ok(_), Err(rejection)) => Err(ZimError::new(
+            ZimCode::MESSAGE_TOO_LARGE,
+            format!("the body could not be read: {}", rejection.body_text()),
+        )),
     };
     match result {
         Ok(response) => response,
