@@ -14,9 +14,15 @@ use zimbot_abi::{
 use zimbot_model::ConversationType;
 
 /// The descriptor for plugin type `P`; `export_plugin!` puts it in a static.
-pub const fn descriptor<P: PluginFactory>() -> PluginDescriptor {
+///
+/// `panic_unwind` must be `cfg!(panic = "unwind")` as seen by the crate that is linked last (the plugin library
+/// itself), which is why `export_plugin!` passes it: a library built with `panic = "abort"` says so in its header
+/// even though zimbot-sdk was compiled with unwinding.
+pub const fn descriptor<P: PluginFactory>(panic_unwind: bool) -> PluginDescriptor {
+    let mut header = AbiHeader::current();
+    header.panic_unwind = panic_unwind as u8;
     PluginDescriptor {
-        header: AbiHeader::current(),
+        header,
         name: StrRef::from_static(P::NAME),
         version: StrRef::from_static(P::VERSION),
         sdk_version: StrRef::from_static(crate::SDK_VERSION),
@@ -30,7 +36,7 @@ pub const fn descriptor<P: PluginFactory>() -> PluginDescriptor {
 /// The descriptor for a plugin compiled into the host (a built-in), with the same ABI as a dynamic one.
 pub fn builtin<P: PluginFactory>() -> &'static PluginDescriptor {
     // One small descriptor per registration, alive for the process, as a loaded library's would be.
-    Box::leak(Box::new(descriptor::<P>()))
+    Box::leak(Box::new(descriptor::<P>(cfg!(panic = "unwind"))))
 }
 
 /// What an instance pointer points at.

@@ -70,7 +70,7 @@ macro_rules! export_plugin {
         /// The zimbot plugin entry point: returns this library's plugin descriptor.
         #[unsafe(no_mangle)]
         pub extern "C" fn zimbot_plugin_entry_v1() -> *const $crate::abi::PluginDescriptor {
-            static DESCRIPTOR: $crate::abi::PluginDescriptor = $crate::descriptor::<$plugin>();
+            static DESCRIPTOR: $crate::abi::PluginDescriptor = $crate::descriptor::<$plugin>(cfg!(panic = "unwind"));
             &DESCRIPTOR
         }
     };
