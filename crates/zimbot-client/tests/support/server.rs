@@ -56,6 +56,7 @@ pub struct Upload {
     pub file_name: String,
     pub content_length: Option<u64>,
     pub received: u64,
+    pub authorization: Option<String>,
     pub at: Instant,
 }
 
@@ -186,6 +187,10 @@ async fn take_upload(
         file_name: file_name.clone(),
         content_length,
         received,
+        authorization: headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
         at: Instant::now(),
     });
     if let Some(status) = shared.upload_answers.lock().unwrap().pop_front() {
