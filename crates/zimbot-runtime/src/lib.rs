@@ -12,3 +12,4 @@ pub mod outbound;
 pub mod plugin_host;
 pub mod runtime;
 pub mod schedule;
+pub mod webhook;

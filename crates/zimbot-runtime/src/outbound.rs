@@ -9,17 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use zimbot_model::{
-    AttachedMessage, BotId, LocalMessageId, MessageSentResult, OutgoingMessage, Priority, RejectReason, SendEvent,
-    SendRejected, SendRequest, UserId,
+    AttachedMessage, LocalMessageId, MessageSentResult, OutgoingMessage, RejectReason, SendEvent, SendRejected,
+    SendRequest,
 };
 
-/// Who is sending.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sender {
-    pub bot: BotId,
-    pub user_id: UserId,
-    pub priority: Priority,
-}
+pub use zimbot_client::Sender;
 
 /// An accepted send: its id and its events (attached first, exactly one terminal event last).
 pub struct OutboundSend {
@@ -101,5 +95,18 @@ impl Outbound for LoopbackOutbound {
 
     async fn close(&self, _deadline: Duration) {
         self.closed.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The shared client is the production outbound.
+#[async_trait]
+impl Outbound for zimbot_client::Client {
+    fn send(&self, sender: &Sender, request: SendRequest) -> Result<OutboundSend, SendRejected> {
+        let handle = zimbot_client::Client::send(self, sender, request)?;
+        Ok(OutboundSend { local_id: handle.local_id, events: handle.events })
+    }
+
+    async fn close(&self, deadline: Duration) {
+        zimbot_client::Client::close(self, deadline).await
     }
 }

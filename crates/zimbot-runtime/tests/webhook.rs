@@ -1,0 +1,166 @@
+//! The webhook over real HTTP on loopback: signed callbacks reach bots once; forged, stale, malformed, oversized
+//! and duplicate ones are answered as documented and reach no bot.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+use support::{start, Reports};
+use zimbot_model::wire::callback_signature;
+use zimbot_runtime::clock::SystemClock;
+use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::webhook::{self, WebhookState};
+
+const SECRET: &str = "hook-secret";
+
+struct Webhook {
+    url: String,
+    state: Arc<WebhookState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    http: reqwest::Client,
+}
+
+impl Webhook {
+    async fn start(runtime: Arc<Runtime>, max_body_bytes: usize) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let yaml = format!("webhook: {{ max_body_bytes: {max_body_bytes} }}\nbots: []\n");
+        let config = support::parse(&yaml);
+        let state = WebhookState::new(runtime, &config.webhook, SECRET, Arc::new(SystemClock), Box::new(String::new));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(webhook::serve(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        Self { url, state, stop: Some(stop), task, http: reqwest::Client::new() }
+    }
+
+    async fn post(&self, body: impl Into<reqwest::Body>) -> reqwest::StatusCode {
+        self.http
+            .post(format!("{}/zim/callback", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A room text callback as the service sends it, signed with `secret` at `timestamp`.
+fn room_callback(msg_id: &str, text: &str, secret: &str, timestamp: i64) -> String {
+    let nonce = "8237469";
+    serde_json::json!({
+        "appid": "1234567", "event": "send_msg", "nonce": nonce, "timestamp": timestamp,
+        "signature": callback_signature(secret, &timestamp.to_string(), nonce),
+        "from_user_id": "alice", "conv_type": 1, "conv_id": "lobby", "msg_type": 1, "sub_msg_type": 0,
+        "source": 0, "msg_body": text, "msg_id": msg_id, "msg_seq": 1, "msg_time": timestamp * 1000,
+        "send_result": 0, "payload": "", "user_list": []
+    })
+    .to_string()
+}
+
+fn lobby_bot(key: &str) -> String {
+    format!("bots:\n  - id: lobby\n    user_id: \"@RBT#lobby\"\n    plugin: probe\n    config: {{ probe: {key} }}\n    listen: {{ rooms: [lobby] }}\n")
+}
+
+#[tokio::test]
+async fn a_signed_callback_is_delivered_and_its_retry_is_dropped() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 1 << 20).await;
+    let body = room_callback("m-1", "hello", SECRET, now());
+    assert_eq!(hook.post(body.clone()).await, 200);
+    assert_eq!(reports.next().await, "room lobby hello");
+    assert_eq!(hook.post(body).await, 200, "a retried callback is acknowledged");
+    assert_eq!(hook.post(room_callback("m-2", "second", SECRET, now())).await, 200);
+    assert_eq!(reports.next().await, "room lobby second", "the duplicate never reached the bot");
+    assert_eq!(hook.state.stats().duplicates.load(std::sync::atomic::Ordering::Relaxed), 1);
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn forged_stale_malformed_and_oversized_callbacks_are_refused_and_reach_no_bot() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 4096).await;
+
+    assert_eq!(hook.post(room_callback("f-1", "forged", "wrong-secret", now())).await, 401);
+    assert_eq!(hook.post(room_callback("s-1", "stale", SECRET, now() - 301)).await, 401);
+    assert_eq!(hook.post(room_callback("s-2", "future", SECRET, now() + 301)).await, 401);
+    assert_eq!(hook.post("{not json").await, 400);
+    assert_eq!(hook.post(r#"{"event":"send_msg"}"#).await, 400);
+    let oversized = room_callback("o-1", &"x".repeat(8192), SECRET, now());
+    assert_eq!(hook.post(oversized).await, 413);
+
+    assert_eq!(hook.post(room_callback("ok-1", "after all that", SECRET, now())).await, 200);
+    assert_eq!(reports.next().await, "room lobby after all that", "nothing refused reached the bot first");
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn unknown_events_are_acknowledged_and_ignored() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 1 << 20).await;
+    let timestamp = now();
+    let body = serde_json::json!({
+        "appid": "1", "event": "user_login", "nonce": "n1", "timestamp": timestamp,
+        "signature": callback_signature(SECRET, &timestamp.to_string(), "n1"),
+    });
+    assert_eq!(hook.post(body.to_string()).await, 200);
+    assert_eq!(hook.state.stats().ignored.load(std::sync::atomic::Ordering::Relaxed), 1);
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(reports.drain(), ["stop"]);
+}
+
+#[tokio::test]
+async fn while_stopping_message_callbacks_ask_for_a_retry_and_are_not_remembered() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 1 << 20).await;
+    let body = room_callback("r-1", "try later", SECRET, now());
+    hook.state.stop_accepting();
+    assert_eq!(hook.post(body).await, 503);
+    assert_eq!(hook.state.stats().duplicates.load(std::sync::atomic::Ordering::Relaxed), 0);
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn health_and_metrics_describe_the_bots() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 1 << 20).await;
+    let health: serde_json::Value =
+        hook.http.get(format!("{}/healthz", hook.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["healthy"], true);
+    assert_eq!(health["bots"][0]["id"], "lobby");
+    assert_eq!(hook.post(room_callback("x-1", "count me", SECRET, now())).await, 200);
+    reports.next().await;
+    let metrics = hook.http.get(format!("{}/metrics", hook.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("zimbot_messages_delivered_total{bot=\"lobby\"} 1"), "{metrics}");
+    assert!(metrics.contains("zimbot_callbacks_total{outcome=\"accepted\"} 1"), "{metrics}");
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
