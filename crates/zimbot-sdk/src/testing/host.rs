@@ -1,0 +1,163 @@
+//! The fake host behind a [`super::TestBot`]: the `extern "C"` functions of a [`HostApi`] that record sends and
+//! logs, hold sleepers on a virtual clock and queue spawned tasks, all in one place the test can inspect.
+//!
+//! Every host function does its bookkeeping before it returns, so the futures it hands back only wait on a
+//! channel and never touch the host: dropping the harness cannot leave one pointing at freed state.
+
+use super::{LogLine, TestSend};
+use async_ffi::{FfiFuture, FutureExt as _};
+use futures::channel::oneshot;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use zimbot_abi::{Action, ActionReply, BytesRef, HostApi, HostContext, LogLevel, OwnedBuffer, SendOutcome};
+use zimbot_model::{LocalMessageId, RejectReason, SendRejected};
+
+/// 2026-01-01T00:00:00Z: where every harness clock starts, so times in tests are the same on every run.
+pub(super) const START_MS: i64 = 1_767_225_600_000;
+
+/// What the fake host knows; shared by the harness and the plugin's calls through the vtable.
+pub(super) struct FakeHost {
+    book: Mutex<Book>,
+}
+
+#[derive(Default)]
+pub(super) struct Book {
+    pub(super) now_ms: i64,
+    pub(super) sleepers: Vec<(i64, oneshot::Sender<()>)>,
+    pub(super) sends: Vec<TestSend>,
+    /// How many of `sends` `take_sends` has handed out already.
+    pub(super) sends_taken: usize,
+    pub(super) reject_next: Option<SendRejected>,
+    pub(super) results: HashMap<LocalMessageId, SendState>,
+    pub(super) logs: Vec<LogLine>,
+    /// Tasks the plugin spawned that the harness has not put on its executor yet.
+    pub(super) spawned: Vec<FfiFuture<()>>,
+}
+
+/// Where an accepted send stands.
+pub(super) enum SendState {
+    Running { waiters: Vec<oneshot::Sender<SendOutcome>> },
+    Ended(SendOutcome),
+}
+
+impl FakeHost {
+    pub(super) fn new(now_ms: i64) -> Arc<Self> {
+        Arc::new(Self { book: Mutex::new(Book { now_ms, ..Book::default() }) })
+    }
+
+    pub(super) fn book(&self) -> MutexGuard<'_, Book> {
+        // A panicking plugin cannot leave the book half-updated: every update is one step under the lock.
+        self.book.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The vtable for a plugin instance; valid while `self` is alive (the harness outlives its instance).
+    pub(super) fn api(self: &Arc<Self>) -> HostApi {
+        HostApi {
+            context: Arc::as_ptr(self).cast::<HostContext>(),
+            submit: host_submit,
+            log: host_log,
+            sleep: host_sleep,
+            spawn: host_spawn,
+            now_ms: host_now_ms,
+        }
+    }
+
+    fn submit(&self, action: Action) -> FfiFuture<ActionReply> {
+        let mut book = self.book();
+        let reply = match action {
+            Action::Send { request } => {
+                let rejected = book.reject_next.take().or_else(|| {
+                    let invalid = request.to_conversation_id.validate().err()?;
+                    Some(SendRejected::new(RejectReason::InvalidId, invalid.to_string()))
+                });
+                match rejected {
+                    Some(rejected) => ActionReply::Rejected { rejected },
+                    None => {
+                        let local_id = LocalMessageId(book.sends.len() as u64 + 1);
+                        book.sends.push(TestSend { local_id, request: *request });
+                        book.results.insert(local_id, SendState::Running { waiters: Vec::new() });
+                        ActionReply::Accepted { local_id }
+                    }
+                }
+            }
+            Action::AwaitResult { local_id } => match book.results.get_mut(&local_id) {
+                Some(SendState::Ended(outcome)) => ActionReply::Finished { outcome: outcome.clone() },
+                Some(SendState::Running { waiters }) => {
+                    let (sender, receiver) = oneshot::channel();
+                    waiters.push(sender);
+                    return async move {
+                        match receiver.await {
+                            Ok(outcome) => ActionReply::Finished { outcome },
+                            Err(_) => ActionReply::Error { message: format!("the test ended before {local_id} did") },
+                        }
+                    }
+                    .into_ffi();
+                }
+                None => ActionReply::Error { message: format!("{local_id} is not a send of this bot") },
+            },
+            Action::Unknown => ActionReply::Error { message: "the test host does not know that action".to_owned() },
+        };
+        async move { reply }.into_ffi()
+    }
+
+    fn sleep(&self, millis: u64) -> FfiFuture<()> {
+        let mut book = self.book();
+        let deadline = book.now_ms.saturating_add(i64::try_from(millis).unwrap_or(i64::MAX));
+        if deadline <= book.now_ms {
+            return async {}.into_ffi();
+        }
+        let (sender, receiver) = oneshot::channel();
+        book.sleepers.push((deadline, sender));
+        async move {
+            // A dropped sender means the test is over; there is nothing left to wake for.
+            let _ = receiver.await;
+        }
+        .into_ffi()
+    }
+}
+
+/// # Safety
+/// `context` must be the pointer [`FakeHost::api`] made, while the harness that owns the host is alive.
+unsafe fn host_from<'a>(context: *const HostContext) -> &'a FakeHost {
+    // SAFETY: upheld by the caller.
+    unsafe { &*context.cast::<FakeHost>() }
+}
+
+unsafe extern "C" fn host_submit(context: *const HostContext, action: BytesRef<'_>) -> FfiFuture<OwnedBuffer> {
+    // SAFETY: the plugin passes the context it was given and a slice live for this call.
+    let (host, action) = unsafe { (host_from(context), action.as_slice()) };
+    let reply = match serde_json::from_slice::<Action>(action) {
+        Ok(action) => host.submit(action),
+        Err(error) => {
+            let reply = ActionReply::Error { message: format!("unreadable action: {error}") };
+            async move { reply }.into_ffi()
+        }
+    };
+    async move {
+        let reply = reply.await;
+        OwnedBuffer::from_vec(serde_json::to_vec(&reply).unwrap_or_else(|_| b"{\"status\":\"unknown\"}".to_vec()))
+    }
+    .into_ffi()
+}
+
+unsafe extern "C" fn host_log(context: *const HostContext, level: LogLevel, message: BytesRef<'_>) {
+    // SAFETY: as in host_submit.
+    let (host, message) = unsafe { (host_from(context), message.as_slice()) };
+    let message = String::from_utf8_lossy(message).into_owned();
+    host.book().logs.push(LogLine { level, message });
+}
+
+unsafe extern "C" fn host_sleep(context: *const HostContext, millis: u64) -> FfiFuture<()> {
+    // SAFETY: as in host_submit.
+    unsafe { host_from(context) }.sleep(millis)
+}
+
+unsafe extern "C" fn host_spawn(context: *const HostContext, task: FfiFuture<()>) {
+    // SAFETY: as in host_submit.
+    unsafe { host_from(context) }.book().spawned.push(task);
+}
+
+unsafe extern "C" fn host_now_ms(context: *const HostContext) -> i64 {
+    // SAFETY: as in host_submit.
+    unsafe { host_from(context) }.book().now_ms
+}
