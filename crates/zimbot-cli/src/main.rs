@@ -1,1 +1,78 @@
-fn main() {}
+//! The `zimbot` command: run bots, check a bots.yaml, run the embedded hub, send one file, scaffold a plugin,
+//! print the bots.yaml schema. This binary only wires the library crates together.
+
+mod commands;
+mod logging;
+mod scaffold;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "zimbot", version, about = "A plugin-based bot framework for ZIM in-app chat")]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = logging::LogFormat::Text)]
+    log_format: logging::LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bots of a bots.yaml (with the embedded hub when `zim.backend: hub`) until Ctrl-C / SIGTERM.
+    Run {
+        /// The bots.yaml to run.
+        #[arg(default_value = "bots.yaml")]
+        config: PathBuf,
+    },
+    /// Check a bots.yaml: every problem with FILE:LINE:COL, every plugin loaded, each schedule's next fire times.
+    Check {
+        #[arg(default_value = "bots.yaml")]
+        config: PathBuf,
+    },
+    /// Run the embedded ZIM stand-in on its own.
+    Hub(commands::hub::HubArgs),
+    /// Send one media file as a bot, with a progress bar, and print the result.
+    Send(commands::send::SendArgs),
+    /// Create a new plugin crate with every hook stubbed, a README and a test.
+    NewPlugin {
+        /// The plugin's name (a crate name: letters, digits, `-`, `_`).
+        name: String,
+        /// Where to create it.
+        #[arg(long, default_value = "plugins")]
+        dir: PathBuf,
+    },
+    /// Print the JSON Schema of bots.yaml (for editor completion and checks).
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run { config } => commands::run::run(&config).await,
+            Command::Check { config } => commands::check::check(&config),
+            Command::Hub(args) => commands::hub::hub(args).await,
+            Command::Send(args) => commands::send::send(args).await,
+            Command::NewPlugin { name, dir } => commands::new_plugin::new_plugin(&name, &dir),
+            Command::Schema => commands::schema::schema(),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

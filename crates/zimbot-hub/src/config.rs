@@ -56,7 +56,8 @@ impl Default for HubConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9900)),
             data_dir: PathBuf::from("./.zimbot-data/hub"),
             app_id: 1_234_567,
-            server_secret: "zimbot-dev-server-secret".to_owned(),
+            // The same development secrets a bots.yaml with `backend: hub` defaults to.
+            server_secret: "0123456789abcdef0123456789abcdef".to_owned(),
             callback_url: None,
             callback_secret: "zimbot-dev-callback-secret".to_owned(),
             max_upload_bytes: 200 * 1024 * 1024,

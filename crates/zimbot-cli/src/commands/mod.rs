@@ -1,0 +1,25 @@
+//! One module per subcommand, and the shared piece that builds the send client from a bots.yaml.
+
+pub mod check;
+pub mod client;
+pub mod hub;
+pub mod new_plugin;
+pub mod run;
+pub mod schema;
+pub mod send;
+
+use std::path::Path;
+use std::process::ExitCode;
+use zimbot_runtime::config::{self, Config};
+use zimbot_runtime::plugin_host::PluginCatalog;
+
+/// Loads a bots.yaml, printing every problem (FILE:LINE:COL: bot 'ID': message) when there are any.
+pub fn load_config(path: &Path, catalog: &PluginCatalog) -> Result<Config, ExitCode> {
+    config::load(path, catalog).map_err(|errors| {
+        for error in errors.iter() {
+            eprintln!("{error}");
+        }
+        eprintln!("{} problem(s) in {}", errors.len(), path.display());
+        ExitCode::FAILURE
+    })
+}

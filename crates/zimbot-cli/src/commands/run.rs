@@ -1,0 +1,132 @@
+//! `zimbot run`: the embedded hub (when `zim.backend: hub`), the shared client, every bot, and the webhook, until
+//! Ctrl-C / SIGTERM; then an orderly stop (see `zimbot_runtime::runtime`).
+
+use super::client::{build_client, client_metrics};
+use anyhow::Context as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use zimbot_hub::{Hub, HubConfig};
+use zimbot_model::wire::RegisterUserInfo;
+use zimbot_runtime::clock::{Clock, SystemClock};
+use zimbot_runtime::config::{Backend, Config};
+use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
+use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::webhook::{self, WebhookState};
+
+pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let catalog = PluginCatalog::new();
+    let config = match super::load_config(path, &catalog) {
+        Ok(config) => config,
+        Err(code) => return Ok(code),
+    };
+    let hub = match config.zim.backend {
+        Backend::Hub => Some(start_hub(&config).await?),
+        Backend::Service => None,
+    };
+    let client = build_client(&config)?;
+    let bots = config
+        .bots
+        .iter()
+        .map(|bot| RegisterUserInfo {
+            user_id: bot.user_id.to_string(),
+            user_name: bot.name.clone(),
+            user_avatar: String::new(),
+        })
+        .collect();
+    client
+        .register_bots(bots)
+        .await
+        .with_context(|| format!("registering the bot users with the service at {}", config.zim.api_base))?;
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let services = HostServices {
+        outbound: Arc::new(client.clone()),
+        clock: Arc::clone(&clock),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    let runtime = Runtime::start(&config, &catalog, services);
+    let listener = tokio::net::TcpListener::bind(config.webhook.listen)
+        .await
+        .with_context(|| format!("webhook: cannot listen on {} (is another zimbot running?)", config.webhook.listen))?;
+    let metrics_client = client.clone();
+    let state = WebhookState::new(
+        Arc::clone(&runtime),
+        &config.webhook,
+        config.zim.callback_secret.clone(),
+        clock,
+        Box::new(move || client_metrics(&metrics_client)),
+    );
+    let (stop_webhook, webhook_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(webhook::serve(listener, Arc::clone(&state), async move {
+        let _ = webhook_stopped.await;
+    }));
+
+    let started = runtime.bots().len();
+    let failed = runtime.failed_bots().len();
+    println!(
+        "zimbot running: {started} bot(s) started{}; webhook {}{}",
+        if failed > 0 { format!(", {failed} failed (see the log)") } else { String::new() },
+        config.webhook.listen,
+        hub.as_ref().map(|hub| format!("; hub and chat page at {}/", hub.base_url())).unwrap_or_default(),
+    );
+
+    wait_for_stop_signal().await;
+    tracing::info!(grace = ?config.shutdown_grace, "stopping");
+    state.stop_accepting();
+    runtime.shutdown(config.shutdown_grace).await;
+    let _ = stop_webhook.send(());
+    match server.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!("webhook server ended with an error: {error}"),
+        Err(error) => tracing::warn!("webhook server task failed: {error}"),
+    }
+    if let Some(hub) = hub {
+        hub.shutdown().await;
+    }
+    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn start_hub(config: &Config) -> anyhow::Result<Hub> {
+    let settings = &config.zim.hub;
+    let hub_config = HubConfig {
+        listen: settings.listen,
+        data_dir: settings.data_dir.clone(),
+        app_id: config.zim.app_id,
+        server_secret: config.zim.server_secret.clone(),
+        callback_url: Some(config.webhook.public_url.clone()),
+        callback_secret: config.zim.callback_secret.clone(),
+        max_upload_bytes: settings.max_upload_mb.saturating_mul(1024 * 1024),
+        ..HubConfig::default()
+    };
+    Hub::start(hub_config)
+        .await
+        .with_context(|| format!("starting the embedded hub on {} (zim.hub.listen)", settings.listen))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn wait_for_stop_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!("cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}
