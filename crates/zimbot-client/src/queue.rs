@@ -12,7 +12,10 @@
 //!   items, one item costing one unit), so `k` backlogged keys each get one item in every `k` takes. As in
 //!   FQ-CoDel, a key that becomes active goes to a *new* list served before the backlogged (*old*) ones for one
 //!   quantum: a bot sending a single message waits behind at most the items already taken, not behind every
-//!   flooding bot. A new key that empties moves to the old list, so a bot cannot stay "new" by trickling.
+//!   flooding bot. Among new keys the one with the fewest waiting items goes first, so that when many bots become
+//!   active at once (a start-up flood) a single send is not kept behind all of them. A new key that empties moves
+//!   to the old list, and an old key leaves that list only when its turn finds it empty, so a bot cannot stay
+//!   "new" by trickling one send at a time.
 //! - Keys whose items are all unready pass their turn without banking credit.
 //!
 //! The queue is plain data (no I/O, no clock); the client holds it under its lock.
@@ -228,12 +231,37 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
     }
 
     fn pop_new(&mut self, class: usize, ready: &mut impl FnMut(&T) -> bool) -> Option<Taken<K, L, T>> {
+        let quantum = self.quantum;
         let rings = &mut self.classes[class];
+        let keys = &mut self.keys;
+        // A new key that emptied joins the old list (and leaves it on its next turn there).
         let mut index = 0;
         while index < rings.new.len() {
+            match keys.get_mut(&rings.new[index]) {
+                None => {
+                    rings.new.remove(index);
+                }
+                Some(queue) if queue.len == 0 => {
+                    queue.ring = Some(Ring::Old);
+                    if let Some(key) = rings.new.remove(index) {
+                        rings.old.push_back(key);
+                    }
+                }
+                Some(_) => index += 1,
+            }
+        }
+        // Fewest waiting first, then arrival: when many bots become active at once, a bot with a single send is
+        // not kept behind bots that have just queued many.
+        let mut order: Vec<(usize, usize)> = rings
+            .new
+            .iter()
+            .enumerate()
+            .map(|(index, key)| (keys.get(key).map_or(0, |queue| queue.len), index))
+            .collect();
+        order.sort_unstable();
+        for (_, index) in order {
             let key = rings.new[index].clone();
-            let Some(queue) = self.keys.get_mut(&key) else {
-                rings.new.remove(index);
+            let Some(queue) = keys.get_mut(&key) else {
                 continue;
             };
             if let Some((seq, lane, item)) = queue.take_ready(ready) {
@@ -242,17 +270,10 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
                     rings.new.remove(index);
                     rings.old.push_back(key.clone());
                     queue.ring = Some(Ring::Old);
-                    queue.deficit += self.quantum;
+                    queue.deficit += quantum;
                 }
                 return Some(Taken { key, lane, item, seq });
             }
-            if queue.len == 0 {
-                rings.new.remove(index);
-                rings.old.push_back(key);
-                queue.ring = Some(Ring::Old);
-                continue;
-            }
-            index += 1;
         }
         None
     }
@@ -280,13 +301,11 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
             if queue.deficit > 0 {
                 if let Some((seq, lane, item)) = queue.take_ready(ready) {
                     queue.deficit -= 1;
-                    if queue.len == 0 {
-                        rings.old.pop_front();
-                        queue.ring = None;
-                        queue.deficit = 0;
-                    } else if queue.deficit <= 0 {
+                    // A key that just emptied stays on the old list until its next turn finds it still empty (as
+                    // FQ-CoDel does): a bot that sends again at once gets no "new" boost.
+                    if queue.len == 0 || queue.deficit <= 0 {
                         rings.old.rotate_left(1);
-                        queue.deficit += quantum;
+                        queue.deficit = (queue.deficit + quantum).min(quantum);
                     }
                     return Some(Taken { key, lane, item, seq });
                 }
@@ -377,6 +396,22 @@ mod tests {
             }
         }
         for _ in 0..250 {
+            let taken = queue.pop(|_| true).unwrap();
+            queue.finish(&taken.key, &taken.lane);
+        }
+        queue.push("light".to_owned(), Priority::Medium, 0, 0);
+        assert_eq!(queue.pop(|_| true).unwrap().key, "light");
+    }
+
+    #[test]
+    fn a_single_send_goes_before_bots_that_became_active_with_many() {
+        let mut queue = FairQueue::<String, u32, u32>::default();
+        for bot in 0..100 {
+            for item in 0..3 {
+                queue.push(format!("flood-{bot}"), Priority::Medium, item, item);
+            }
+        }
+        for _ in 0..5 {
             let taken = queue.pop(|_| true).unwrap();
             queue.finish(&taken.key, &taken.lane);
         }

@@ -1,6 +1,6 @@
 //! One streamed HTTP PUT of a local file, counting the bytes the server takes. Both stores upload through it.
 //!
-//! The body is read from the file in chunks of [`CHUNK_SIZE`] as the connection asks for them, with
+//! The body is handed out in chunks of [`CHUNK_SIZE`] as the connection asks for them, with
 //! `Content-Length` set from the file's size, so memory use does not grow with the file. A chunk counts as taken
 //! when the connection polls for the next one (it only does so once it has room, i.e. once the chunk went to the
 //! socket); the last chunk is confirmed by the server's answer, which is why the client reports the total only
@@ -10,24 +10,39 @@ use crate::http::error_chain;
 use crate::store::{ProgressCallback, UploadRequest};
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use std::future::Future as _;
 use std::io;
+use std::io::Read as _;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
-use tokio::io::{AsyncRead, ReadBuf};
 use zimbot_model::{ZimCode, ZimError};
 
-/// Bytes read from the file per body chunk.
+/// Bytes per body chunk handed to the connection.
 pub const CHUNK_SIZE: usize = 64 * 1024;
+
+/// Bytes per read from the file. Reads run on tokio's blocking pool; one read per chunk would spend more time
+/// handing work to that pool than reading, so the file is read in larger blocks that are cut into chunks without
+/// copying. At most two blocks are in memory: the one being handed out and the next one being read.
+const READ_SIZE: usize = 16 * CHUNK_SIZE;
+
+type BlockRead = tokio::task::JoinHandle<io::Result<(std::fs::File, Vec<u8>)>>;
 
 /// The file as a request body of exactly `remaining` bytes.
 struct FileBody {
-    file: tokio::fs::File,
+    /// The file, while no read is running.
+    file: Option<std::fs::File>,
+    /// The read running on the blocking pool.
+    reading: Option<BlockRead>,
+    /// Bytes not yet asked of the file.
+    unread: u64,
+    /// Bytes read and not yet handed out.
+    block: Bytes,
+    /// Bytes not yet handed out.
     remaining: u64,
     /// Bytes confirmed taken, and the size of the chunk handed over but not yet confirmed.
     taken: u64,
     pending: u64,
-    buffer: Vec<u8>,
     progress: ProgressCallback,
     /// The read error that ended the body, kept because reqwest reports it only as a generic body error.
     read_error: Arc<Mutex<Option<io::Error>>>,
@@ -40,6 +55,31 @@ impl FileBody {
             *slot = Some(error);
         }
         copy
+    }
+
+    /// Starts reading the next block, if there is one and no read is running.
+    fn read_ahead(&mut self) {
+        if self.reading.is_some() || self.unread == 0 {
+            return;
+        }
+        let Some(mut file) = self.file.take() else {
+            return;
+        };
+        let want = READ_SIZE.min(usize::try_from(self.unread).unwrap_or(READ_SIZE));
+        self.reading = Some(tokio::task::spawn_blocking(move || {
+            let mut block = vec![0; want];
+            let mut filled = 0;
+            while filled < want {
+                match file.read(&mut block[filled..]) {
+                    Ok(0) => break,
+                    Ok(read) => filled += read,
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            block.truncate(filled);
+            Ok((file, block))
+        }));
     }
 }
 
@@ -60,28 +100,35 @@ impl http_body::Body for FileBody {
         if this.remaining == 0 {
             return Poll::Ready(None);
         }
-        let want = CHUNK_SIZE.min(usize::try_from(this.remaining).unwrap_or(CHUNK_SIZE));
-        if this.buffer.len() < want {
-            this.buffer.resize(want, 0);
+        if this.block.is_empty() {
+            this.read_ahead();
+            let Some(reading) = this.reading.as_mut() else {
+                return Poll::Ready(Some(Err(this.fail(io::Error::other("the upload lost its file handle")))));
+            };
+            let finished = ready!(Pin::new(reading).poll(context));
+            this.reading = None;
+            let (file, block) = match finished {
+                Ok(Ok(read)) => read,
+                Ok(Err(error)) => return Poll::Ready(Some(Err(this.fail(error)))),
+                Err(error) => return Poll::Ready(Some(Err(this.fail(io::Error::other(error))))),
+            };
+            if block.is_empty() {
+                let error = io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("the file ended {} bytes early (was it truncated while uploading?)", this.remaining),
+                );
+                return Poll::Ready(Some(Err(this.fail(error))));
+            }
+            this.file = Some(file);
+            this.unread -= block.len() as u64;
+            this.block = Bytes::from(block);
         }
-        let mut read = ReadBuf::new(&mut this.buffer[..want]);
-        if let Err(error) = ready!(Pin::new(&mut this.file).poll_read(context, &mut read)) {
-            return Poll::Ready(Some(Err(this.fail(error))));
-        }
-        let filled = read.filled().len();
-        if filled == 0 {
-            let error = io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("the file ended {} bytes early (was it truncated while uploading?)", this.remaining),
-            );
-            return Poll::Ready(Some(Err(this.fail(error))));
-        }
-        // Hand the filled buffer over without copying; the next chunk gets a fresh one.
-        let mut chunk = std::mem::take(&mut this.buffer);
-        chunk.truncate(filled);
-        this.remaining -= filled as u64;
-        this.pending = filled as u64;
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
+        // Read the next block while this one goes out.
+        this.read_ahead();
+        let chunk = this.block.split_to(CHUNK_SIZE.min(this.block.len()));
+        this.remaining -= chunk.len() as u64;
+        this.pending = chunk.len() as u64;
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -105,13 +152,17 @@ pub(crate) async fn put_file(
     let file = tokio::fs::File::open(&request.path)
         .await
         .map_err(|error| ZimError::new(ZimCode::FILE_READ, format!("could not open {path} for upload: {error}")))?;
+    // Reads happen on the blocking pool (see `READ_SIZE`), so the body holds the std handle.
+    let file = file.into_std().await;
     let read_error = Arc::new(Mutex::new(None));
     let body = FileBody {
-        file,
+        file: Some(file),
+        reading: None,
+        unread: request.size,
+        block: Bytes::new(),
         remaining: request.size,
         taken: 0,
         pending: 0,
-        buffer: Vec::new(),
         progress,
         read_error: Arc::clone(&read_error),
     };
