@@ -1,0 +1,271 @@
+//! Running zimbot for real in tests: the `zimbot` binary as a child process on free loopback ports with a temp
+//! data dir, the example plugins from the build's target folder, and small clients for the hub's client API,
+//! its event stream, its stats and the runtime's metrics.
+
+#![allow(dead_code)]
+
+use futures::StreamExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+/// How long a test waits for something that should happen in well under a second; only a failure bound.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_owned).unwrap_or_default()
+}
+
+/// The build's target folder for this profile (where `zimbot` and the plugin libraries are).
+pub fn target_dir() -> PathBuf {
+    // The test binary lives in target/<profile>/deps/.
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    exe.parent().and_then(Path::parent).map(Path::to_owned).expect("target/<profile>")
+}
+
+/// Builds the binary and the example plugins once per test binary, if the test command did not already.
+pub fn ensure_built() {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = std::process::Command::new(cargo)
+            .current_dir(repo_root())
+            .args(["build", "-p", "zimbot-cli", "-p", "announcer", "-p", "echo", "-p", "media-poster"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building zimbot and the example plugins failed");
+    });
+}
+
+/// A free loopback port (bound then released; the child binds it right after).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+/// A running `zimbot` child process; SIGTERM on `stop`, killed on drop.
+pub struct Zimbot {
+    child: Child,
+    pub output: Vec<String>,
+}
+
+impl Zimbot {
+    /// Starts `zimbot ARGS...` from the repository root and waits for a stdout line starting with `ready`.
+    pub async fn start(args: &[&str], ready: &str) -> Self {
+        ensure_built();
+        let mut child = Command::new(target_dir().join("zimbot"))
+            .args(args)
+            .current_dir(repo_root())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("zimbot starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut output = Vec::new();
+        let found = tokio::time::timeout(PATIENCE, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let done = line.starts_with(ready);
+                output.push(line);
+                if done {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(found, Ok(true), "zimbot {args:?} never printed '{ready}…'; output: {output:?}");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, output }
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub async fn stop(mut self) -> std::process::ExitStatus {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        }
+        tokio::time::timeout(PATIENCE, self.child.wait())
+            .await
+            .expect("zimbot exits after SIGTERM")
+            .expect("exit status")
+    }
+
+    /// SIGKILL: the process dies without any shutdown.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// A temp folder with a bots.yaml whose hub and webhook listen on free ports.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub hub_port: u16,
+    pub webhook_port: u16,
+}
+
+impl Setup {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("a temp dir"), hub_port: free_port(), webhook_port: free_port() }
+    }
+
+    pub fn hub_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.hub_port)
+    }
+
+    pub fn webhook_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.webhook_port)
+    }
+
+    /// Writes bots.yaml with the embedded hub and `bots` (YAML list items, indented by two spaces).
+    pub fn write_hub_config(&self, bots: &str) -> PathBuf {
+        let yaml = format!(
+            "zim:\n  backend: hub\n  hub:\n    listen: 127.0.0.1:{}\n    data_dir: {}\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
+            self.hub_port,
+            self.dir.path().join("hub").display(),
+            self.webhook_port,
+            target_dir().display(),
+        );
+        self.write("bots.yaml", &yaml)
+    }
+
+    /// Writes bots.yaml that talks to a separately running hub as if it were the real service.
+    pub fn write_service_config(&self, bots: &str) -> PathBuf {
+        let hub = self.hub_url();
+        let yaml = format!(
+            "zim:\n  backend: service\n  app_id: 1234567\n  server_secret: 0123456789abcdef0123456789abcdef\n  callback_secret: zimbot-dev-callback-secret\n  api_base: {hub}/\n  media_store:\n    put_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    public_url: \"{hub}/media/{{uid}}/{{file_name}}\"\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
+            self.webhook_port,
+            target_dir().display(),
+        );
+        self.write("bots.yaml", &yaml)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write the config");
+        path
+    }
+
+    /// `zimbot run` on the written bots.yaml.
+    pub async fn run(&self, config: &Path) -> Zimbot {
+        Zimbot::start(&["run", &config.display().to_string()], "zimbot running").await
+    }
+
+    /// `zimbot hub` on this setup's port and data dir, calling back the webhook port.
+    pub async fn hub(&self) -> Zimbot {
+        let listen = format!("127.0.0.1:{}", self.hub_port);
+        let data_dir = self.dir.path().join("hub").display().to_string();
+        let callback = format!("{}/zim/callback", self.webhook_url());
+        Zimbot::start(
+            &["hub", "--listen", &listen, "--data-dir", &data_dir, "--callback-url", &callback],
+            "zimbot hub listening",
+        )
+        .await
+    }
+}
+
+/// An HTTP client for the hub's client API and the runtime's endpoints.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// Posts a text message as `from` through the hub's client API.
+pub async fn post_text(hub: &str, from: &str, conv_type: &str, conv_id: &str, text: &str) -> serde_json::Value {
+    let response = http()
+        .post(format!("{hub}/client/v1/messages"))
+        .json(&serde_json::json!({ "from": from, "conv_type": conv_type, "conv_id": conv_id, "text": text }))
+        .send()
+        .await
+        .expect("the hub answers");
+    assert!(response.status().is_success(), "posting failed: {}", response.status());
+    response.json().await.expect("the stored message")
+}
+
+/// GETs a JSON document.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    http().get(url).send().await.expect("answers").json().await.expect("JSON")
+}
+
+/// GETs a text document.
+pub async fn get_text(url: &str) -> String {
+    http().get(url).send().await.expect("answers").text().await.expect("text")
+}
+
+/// The hub's live message stream, as parsed JSON messages.
+pub struct Events {
+    stream: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: String,
+}
+
+impl Events {
+    /// Subscribes to every new message (`query` may filter, e.g. `conv_type=room&conv_id=lobby`).
+    pub async fn subscribe(hub: &str, query: &str) -> Self {
+        let response =
+            http().get(format!("{hub}/client/v1/events?{query}")).send().await.expect("the hub streams events");
+        assert!(response.status().is_success());
+        Self { stream: response.bytes_stream().boxed(), buffer: String::new() }
+    }
+
+    /// The next message event.
+    pub async fn next(&mut self) -> serde_json::Value {
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                while let Some(end) = self.buffer.find("\n\n") {
+                    let frame: String = self.buffer.drain(..end + 2).collect();
+                    let data: String = frame
+                        .lines()
+                        .filter_map(|line| line.strip_prefix("data:"))
+                        .map(str::trim_start)
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    if let Ok(value) = serde_json::from_str::<serde_json::Value>(&data) {
+                        if value.get("sender").is_some() || value.get("from").is_some() {
+                            return value;
+                        }
+                    }
+                }
+                match self.stream.next().await {
+                    Some(Ok(chunk)) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                    other => panic!("the event stream ended: {other:?}"),
+                }
+            }
+        })
+        .await
+        .expect("a message event arrives")
+    }
+
+    /// The next message sent by `sender`.
+    pub async fn next_from(&mut self, sender: &str) -> serde_json::Value {
+        loop {
+            let event = self.next().await;
+            if sender_of(&event) == sender {
+                return event;
+            }
+        }
+    }
+}
+
+/// Who sent a hub message.
+pub fn sender_of(message: &serde_json::Value) -> &str {
+    message.get("sender").or_else(|| message.get("from")).and_then(|value| value.as_str()).unwrap_or_default()
+}
+
+/// Downloads a URL's bytes.
+pub async fn download(url: &str) -> Vec<u8> {
+    let response = http().get(url).send().await.expect("the media answers");
+    assert!(response.status().is_success(), "GET {url}: {}", response.status());
+    response.bytes().await.expect("bytes").to_vec()
+}
+
+/// Reads a Prometheus counter from metrics text (0 when absent).
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines().find_map(|line| line.strip_prefix(series).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0.0)
+}
