@@ -58,9 +58,10 @@ impl SendConfig {
     }
 }
 
-/// What is sent.
+/// What is sent. Tagged `type`, not `kind`: the media variant's own fields include `kind`, and a repeated key
+/// does not decode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutgoingMessage {
     Text { text: String },
     Media(MediaMessage),
@@ -280,6 +281,18 @@ mod tests {
     fn unknown_reject_reasons_decode_as_other() {
         let reason: RejectReason = serde_json::from_str("\"disk_on_fire\"").unwrap();
         assert_eq!(reason, RejectReason::Other);
+    }
+
+    #[test]
+    fn media_send_requests_survive_a_json_round_trip() {
+        let request = SendRequest::media(
+            MediaMessage::image("/tmp/a.png"),
+            "lobby",
+            ConversationType::Room,
+            SendConfig::default(),
+        );
+        let json = serde_json::to_string(&request).unwrap();
+        assert_eq!(serde_json::from_str::<SendRequest>(&json).unwrap(), request);
     }
 
     #[test]
