@@ -90,9 +90,10 @@ pub struct ReceivedMedia {
     pub duration_secs: Option<u32>,
 }
 
-/// What a received message carries.
+/// What a received message carries. Tagged `type`, not `kind`: the media variant's own fields include `kind`, and
+/// a repeated key does not decode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum MessageContent {
     /// Plain text (type 1) or room barrage (type 20).
     Text { text: String },
@@ -147,6 +148,20 @@ impl ReceivedMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_content_survives_a_json_round_trip() {
+        let media = ReceivedMedia {
+            kind: MediaKind::Image,
+            download_url: "https://media.test/cat.png".into(),
+            file_name: "cat.png".into(),
+            file_size: 1,
+            duration_secs: None,
+        };
+        let content = MessageContent::Media(media);
+        let json = serde_json::to_string(&content).unwrap();
+        assert_eq!(serde_json::from_str::<MessageContent>(&json).unwrap(), content);
+    }
 
     #[test]
     fn unknown_message_types_survive_a_round_trip() {
