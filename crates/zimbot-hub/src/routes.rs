@@ -9,6 +9,9 @@ use axum::{Json, Router};
 pub(crate) fn router(state: SharedState) -> Router {
     Router::new()
         .route("/", get(page::index).post(server_api::handle))
+        .route("/app.js", get(page::script))
+        .route("/style.css", get(page::style))
+        .route("/favicon.svg", get(page::icon))
         // Uploads are streamed with their own cap, so the default 2 MB body limit does not apply to them.
         .route("/media/{uid}/{file_name}", put(media::upload).layer(DefaultBodyLimit::disable()).get(media::download))
         .route("/client/v1/messages", get(client_api::history).post(client_api::post))
