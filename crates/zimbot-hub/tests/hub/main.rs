@@ -4,6 +4,7 @@
 mod callbacks;
 mod client_api;
 mod media;
+mod page;
 mod qps;
 mod restart;
 mod server_api;
