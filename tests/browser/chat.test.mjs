@@ -1,0 +1,258 @@
+// Specifications of the hub's chat page in headless Chromium, against a real `zimbot run` with the example
+// plugins: the announcer in room lobby, a second announcer ("herald") posting to room news every five seconds,
+// and the echo bot. The hub's upload cap is 1 MiB so an over-cap upload is cheap to make.
+// Run with `node --test tests/browser/` after building zimbot and the plugins.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
+import {
+  REPO_ROOT,
+  STEP_TIMEOUT_MS,
+  eventually,
+  launchBrowser,
+  newPage,
+  openChat,
+  saveScreenshot,
+  sendText,
+  signIn,
+  startZimbot,
+  waitForLoadedImage,
+} from './support.mjs';
+
+const BOTS = `
+  - id: announcer
+    user_id: "@RBT#announcer"
+    name: Announcer
+    plugin: announcer
+    listen:
+      rooms: [lobby]
+      match: "^!announce"
+    config:
+      rooms: [lobby]
+      text: "Welcome to the lobby! Say !announce to see this again."
+      media: assets/announcement.png
+      media_type: image
+
+  - id: herald
+    user_id: "@RBT#herald"
+    name: Herald
+    plugin: announcer
+    schedules:
+      - id: every-five-seconds
+        cron: "*/5 * * * * *"
+    config:
+      rooms: [news]
+      text: "The news, every five seconds."
+      media: assets/announcement.png
+      media_type: image
+
+  - id: echo
+    user_id: "@RBT#echo"
+    name: Echo
+    plugin: echo
+    listen:
+      peers: ["*"]
+      groups: ["*"]
+    config:
+      assets: assets
+`;
+
+const TEST_TIMEOUT_MS = 60_000;
+
+describe('the chat page', { timeout: 5 * TEST_TIMEOUT_MS }, () => {
+  let zimbot;
+  let browser;
+
+  before(async () => {
+    zimbot = await startZimbot({ bots: BOTS, maxUploadMb: 1 });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (zimbot) await zimbot.dispose();
+  });
+
+  /** Runs `body` with a fresh page; the page must raise no script error. */
+  async function withPage(body) {
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await body(page);
+      assert.deepEqual(errors, [], 'the page raised script errors');
+    } catch (error) {
+      await saveScreenshot(page, `failed-${Date.now()}`).catch(() => {});
+      throw error;
+    } finally {
+      await context.close();
+    }
+  }
+
+  test('remembers the chosen user name across a reload', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await page.goto(`${zimbot.baseUrl}/`);
+      await page.locator('#user-name').waitFor({ state: 'visible' });
+      await saveScreenshot(page, 'sign-in');
+      await signIn(page, zimbot.baseUrl, 'rita');
+      await page.reload();
+      await page.locator('#app').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('#me-name').textContent(), 'rita');
+    });
+  });
+
+  test("!announce in room lobby shows the announcer's image post", { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'alice');
+      await openChat(page, 'room', 'lobby');
+      await sendText(page, '!announce');
+
+      const post = page.locator('#messages li.message.bot[data-from="@RBT#announcer"][data-type="image"]');
+      const image = await waitForLoadedImage(post.locator('img'));
+      assert.ok(image.width > 0 && image.height > 0, 'the announcement image has a size');
+      assert.match(image.src, /\/media\//, 'the image comes from the media store');
+      await assert.doesNotReject(post.locator('.badge', { hasText: 'BOT' }).waitFor(), 'the post is marked as a bot');
+
+      const text = page.locator('#messages li.message.bot[data-from="@RBT#announcer"][data-type="text"]');
+      await text.filter({ hasText: 'Welcome to the lobby!' }).waitFor();
+      const mine = page.locator('#messages li.message.mine', { hasText: '!announce' });
+      const order = await Promise.all([mine, text, post].map((node) => node.getAttribute('data-seq')));
+      const [asked, announced, pictured] = order.map(Number);
+      assert.ok(asked < announced && announced < pictured, `messages in order: ${order.join(', ')}`);
+      await page.locator('#conversation-list [data-conversation="room:lobby"]').waitFor();
+      await saveScreenshot(page, 'chat');
+    });
+  });
+
+  test('a peer chat with the echo bot answers !help', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'bob');
+      await page.locator('#bot-list button[data-user="@RBT#echo"]').click();
+      await page.locator('#messages[data-conversation="peer:@RBT#echo"]').waitFor();
+      await sendText(page, '!help');
+
+      const reply = page.locator('#messages li.message.bot[data-from="@RBT#echo"] .message-text');
+      await reply.filter({ hasText: '!help - this list' }).waitFor();
+      assert.match(await page.locator('#chat-title').textContent(), /Echo/);
+      await saveScreenshot(page, 'echo');
+    });
+  });
+
+  test('an uploaded image shows inline after the progress bar', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'carol');
+      await openChat(page, 'group', 'family');
+      // Records every state the upload panel passes through, so the test sees it even when the upload is fast.
+      await page.evaluate(() => {
+        const panel = document.getElementById('upload');
+        const bar = document.getElementById('upload-progress');
+        window.uploadTrace = [];
+        const record = () => window.uploadTrace.push({ visible: !panel.hidden, value: bar.value });
+        new MutationObserver(record).observe(panel, { attributes: true, subtree: true, attributeFilter: ['hidden', 'value'] });
+      });
+      await page.locator('#file-input').setInputFiles(join(REPO_ROOT, 'assets', 'posts', '01-sunrise.png'));
+
+      const post = page.locator('#messages li.message.mine[data-type="image"]');
+      const image = await waitForLoadedImage(post.locator('img'));
+      assert.ok(image.width > 0, 'the uploaded picture is shown');
+      await page.locator('#upload').waitFor({ state: 'hidden' });
+      const trace = await page.evaluate(() => window.uploadTrace);
+      assert.ok(trace.some((step) => step.visible), `the progress bar was shown: ${JSON.stringify(trace)}`);
+      assert.ok(trace.some((step) => step.visible && step.value === 100), `it reached 100 %: ${JSON.stringify(trace)}`);
+    });
+  });
+
+  test('an uploaded sound plays in the page and a document is a download link', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'dave');
+      await openChat(page, 'room', 'music');
+      await page.locator('#file-input').setInputFiles(join(REPO_ROOT, 'assets', 'chime.wav'));
+      const audio = page.locator('#messages li.message.mine[data-type="audio"] audio[controls]');
+      await audio.waitFor();
+      await page.waitForFunction((node) => node.readyState >= 1, await audio.elementHandle());
+
+      await page.locator('#file-input').setInputFiles(join(REPO_ROOT, 'assets', 'guide.pdf'));
+      const link = page.locator('#messages li.message.mine[data-type="file"] a.file-link');
+      await link.waitFor();
+      assert.equal(await link.getAttribute('download'), 'guide.pdf');
+      assert.match(await link.textContent(), /guide\.pdf.*652 B/);
+      await saveScreenshot(page, 'media');
+    });
+  });
+
+  test('a scheduled announcement arrives without reloading', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'erin');
+      await openChat(page, 'room', 'news');
+      // A reload would lose this mark.
+      await page.evaluate(() => {
+        window.notReloaded = true;
+      });
+      const posts = page.locator('#messages li.message.bot[data-from="@RBT#herald"][data-type="image"]');
+      const before = await posts.count();
+      await posts.nth(before).waitFor({ timeout: 3 * STEP_TIMEOUT_MS });
+      await waitForLoadedImage(posts.nth(before).locator('img'));
+      assert.equal(await page.evaluate(() => window.notReloaded), true, 'the page was not reloaded');
+    });
+  });
+
+  test("an upload over the hub's cap is explained in the page", { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'frank');
+      await openChat(page, 'group', 'archive');
+      const twoMegabytes = Buffer.alloc(2 * 1024 * 1024, 7);
+      await page.locator('#file-input').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: twoMegabytes });
+
+      const error = page.locator('#chat-error');
+      await error.waitFor({ state: 'visible' });
+      const text = await error.textContent();
+      assert.match(text, /big\.bin/);
+      assert.match(text, /too large/);
+      assert.match(text, /1\.0 MB/, 'the hub\'s limit is named');
+      assert.match(text, /413/);
+      await page.locator('#upload').waitFor({ state: 'hidden' });
+      assert.equal(await page.locator('#messages li.message').count(), 0, 'nothing was posted');
+      await saveScreenshot(page, 'upload-too-large');
+    });
+  });
+});
+
+describe('when the hub goes away', { timeout: 2 * TEST_TIMEOUT_MS }, () => {
+  let zimbot;
+  let browser;
+
+  before(async () => {
+    zimbot = await startZimbot({ bots: '  []' });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (zimbot) await zimbot.dispose();
+  });
+
+  test('a banner says so, and the page reconnects and catches up when it is back', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await signIn(page, zimbot.baseUrl, 'grace');
+      await openChat(page, 'room', 'lobby');
+      await zimbot.stop();
+      const banner = page.locator('#banner');
+      await banner.waitFor({ state: 'visible' });
+      await saveScreenshot(page, 'hub-unreachable');
+      assert.match(await banner.textContent(), /connection to the hub/i);
+
+      await zimbot.restart();
+      // Posted while the page may not have its stream back yet: it must still appear, from the history or live.
+      const response = await fetch(`${zimbot.baseUrl}/client/v1/messages`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ from: 'henry', conv_type: 'room', conv_id: 'lobby', text: 'back again' }),
+      });
+      assert.equal(response.status, 200);
+      await page.locator('#messages li.message[data-from="henry"]', { hasText: 'back again' }).waitFor();
+      await banner.waitFor({ state: 'hidden' });
+    } finally {
+      await context.close();
+    }
+  });
+});
