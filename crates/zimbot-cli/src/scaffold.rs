@@ -132,7 +132,8 @@ impl Plugin for {plugin} {{
     }}
 
     async fn on_message_send_failed(&self, ctx: &BotContext, failure: SendFailure) -> HookResult {{
-        ctx.warn(format!("{{}}: reply to {{}} failed: {{}}", failure.local_id, failure.conversation_id, failure.error));
+        let (id, to) = (failure.local_id, &failure.conversation_id);
+        ctx.warn(format!("{{id}}: reply to {{to}} failed: {{}}", failure.error));
         Ok(())
     }}
 }}
@@ -142,7 +143,8 @@ impl PluginFactory for {plugin} {{
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     fn create(init: PluginInit) -> Result<Self, PluginError> {{
-        Ok(Self {{ config: init.config()? }})
+        let config = init.config()?;
+        Ok(Self {{ config }})
     }}
 }}
 
@@ -155,15 +157,18 @@ mod tests {{
 
     #[test]
     fn ping_is_answered_in_the_room_it_came_from() {{
-        let mut bot = TestBot::<{plugin}>::start(serde_json::json!({{ "answer": "here" }})).unwrap();
+        let config = serde_json::json!({{ "answer": "here" }});
+        let mut bot = TestBot::<{plugin}>::start(config).unwrap();
         bot.room_message("lobby", "alice", "!ping").unwrap();
         let reply = &bot.sends()[0];
-        assert_eq!((reply.text(), reply.to()), (Some("here"), ("lobby", ConversationType::Room)));
+        assert_eq!(reply.text(), Some("here"));
+        assert_eq!(reply.to(), ("lobby", ConversationType::Room));
     }}
 
     #[test]
     fn other_messages_are_not_answered() {{
-        let mut bot = TestBot::<{plugin}>::start(serde_json::json!({{}})).unwrap();
+        let config = serde_json::json!({{}});
+        let mut bot = TestBot::<{plugin}>::start(config).unwrap();
         bot.room_message("lobby", "alice", "hello").unwrap();
         assert!(bot.sends().is_empty());
     }}
