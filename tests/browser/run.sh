@@ -22,6 +22,9 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 
 if [ ! -x "$chromium" ]; then
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    skip "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable"
+  fi
   if [ "$(id -u)" -ne 0 ]; then
     skip "no Chromium at $chromium; install it with 'sudo apt-get install chromium' (or set CHROMIUM_PATH)"
   fi

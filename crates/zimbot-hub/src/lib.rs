@@ -17,7 +17,8 @@
 //!   answers `{"url": ...}`; `GET` serves it back with `Range` support.
 //! - **Client API** under `/client/v1/` for people and tests: post as a user, history, conversations, users and
 //!   a server-sent event stream of new messages (see the `client_api` module).
-//! - `GET /` (the chat page), `GET /healthz`, `GET /stats` ([`HubStats`]).
+//! - `GET /`, the chat page, with the files it loads (`/app.js`, `/style.css`, `/favicon.svg`), compiled in from
+//!   the crate's `static/` folder; `GET /healthz`; `GET /stats` ([`HubStats`]).
 //!
 //! History, users and per-conversation seqs live in SQLite and media files under [`HubConfig::data_dir`], so a
 //! restart on the same directory keeps them. Callbacks waiting for a retry are not kept across a restart.
