@@ -1,15 +1,19 @@
 //! `${VAR}` and `${VAR:-default}` in bots.yaml values, filled in from the environment (`$$` is a literal `$`).
 //!
-//! Expansion happens per scalar value after parsing, never on the raw text: a value from the environment can
-//! hold `#`, `:` or quotes without changing the document's structure, and positions stay those of the file.
-//! Keys are not expanded.
+//! Expansion happens on the strings of serde_yaml's `Value` after parsing, never on the raw text: a value
+//! from the environment can hold `#`, `:` or quotes without changing the document's structure, and
+//! positions stay those of the file. Keys are not expanded. An unquoted `${VAR}` is typed by what it
+//! expands to (`app_id: ${APP_ID}` is a number), a quoted one stays a string.
 
-use super::node::{Node, NodeKind};
+use super::path::{scalar_text, YamlPath};
+use super::positions::PositionIndex;
 use super::Location;
+use serde_yaml::Value;
 
-/// A `${...}` that could not be filled in.
+/// A `${...}` that could not be filled in: in the value at `path`, the reference at `location`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ExpandError {
+    pub path: YamlPath,
     pub location: Location,
     pub message: String,
 }
@@ -74,36 +78,73 @@ fn is_variable_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Expands every scalar value in the tree (keys excepted), marking values that could not be expanded.
-pub(super) fn expand_tree(node: &mut Node, source: &str, env: &dyn Fn(&str) -> Option<String>) -> Vec<ExpandError> {
+/// Expands every string value under `path` (keys excepted). Returns the references that could not be
+/// expanded; the values holding them are left as written.
+pub(super) fn expand_values(
+    value: &mut Value,
+    path: &YamlPath,
+    positions: &PositionIndex,
+    source: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<ExpandError> {
     let mut errors = Vec::new();
-    expand_node(node, source, env, &mut errors);
+    expand_at(value, path, &Context { positions, source, env }, &mut errors);
     errors
 }
 
-fn expand_node(node: &mut Node, source: &str, env: &dyn Fn(&str) -> Option<String>, errors: &mut Vec<ExpandError>) {
-    let location = node.location;
-    match &mut node.kind {
-        NodeKind::Scalar(scalar) => {
-            if !scalar.text.contains('$') {
+struct Context<'a> {
+    positions: &'a PositionIndex,
+    source: &'a str,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+fn expand_at(value: &mut Value, path: &YamlPath, context: &Context, errors: &mut Vec<ExpandError>) {
+    match value {
+        Value::String(text) => {
+            if !text.contains('$') {
                 return;
             }
-            match expand_text(&scalar.text, env) {
-                Ok(expanded) => scalar.text = expanded,
+            match expand_text(text, context.env) {
+                Ok(expanded) if context.positions.is_plain(path) => *value = as_plain_scalar(expanded),
+                Ok(expanded) => *text = expanded,
                 Err(problems) => {
-                    scalar.unresolved = true;
+                    let location = context.positions.value(path);
                     errors.extend(problems.into_iter().map(|(needle, message)| ExpandError {
-                        location: find_after(source, location, &needle).unwrap_or(location),
+                        path: path.clone(),
+                        location: find_after(context.source, location, &needle).unwrap_or(location),
                         message,
                     }));
                 }
             }
         }
-        NodeKind::Sequence(items) => items.iter_mut().for_each(|item| expand_node(item, source, env, errors)),
-        NodeKind::Mapping(entries) => {
-            entries.iter_mut().for_each(|entry| expand_node(&mut entry.value, source, env, errors))
+        Value::Sequence(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                expand_at(item, &path.index(index), context, errors);
+            }
+        }
+        Value::Mapping(entries) => {
+            for (key, value) in entries.iter_mut() {
+                if let Some(key) = scalar_text(key) {
+                    expand_at(value, &path.key(&key), context, errors);
+                }
+            }
+        }
+        Value::Tagged(tagged) => expand_at(&mut tagged.value, path, context, errors),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// What serde_yaml makes of `text` written unquoted in the file: null, a boolean, a number, else a string.
+/// Only text that can be nothing but one scalar is handed to it, so a value holding `#`, `: ` or spaces
+/// stays exactly the text it is.
+fn as_plain_scalar(text: String) -> Value {
+    let scalar_like = text.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"+-._~".contains(&byte));
+    if scalar_like {
+        if let Ok(value @ (Value::Null | Value::Bool(_) | Value::Number(_))) = serde_yaml::from_str(&text) {
+            return value;
         }
     }
+    Value::String(text)
 }
 
 /// Where `needle` first occurs in `source` at or after `from`, so a problem points at the `${` itself.
@@ -171,6 +212,38 @@ mod tests {
     fn an_unclosed_reference_is_a_problem() {
         let problems = expand_text("${TOKEN", &env).unwrap_err();
         assert!(problems[0].1.contains("no closing `}`"), "{}", problems[0].1);
+    }
+
+    fn expand_document(yaml: &str) -> (Value, Vec<ExpandError>) {
+        let mut value: Value = serde_yaml::from_str(yaml).unwrap();
+        let positions = PositionIndex::scan(yaml);
+        let errors = expand_values(&mut value, &YamlPath::root(), &positions, yaml, &|name| match name {
+            "ID" => Some("42".to_owned()),
+            "SECRET" => Some("a#b: c".to_owned()),
+            _ => None,
+        });
+        (value, errors)
+    }
+
+    #[test]
+    fn an_unquoted_reference_is_typed_by_its_value_and_a_quoted_one_stays_text() {
+        let (value, _) = expand_document("plain: ${ID}\nquoted: \"${ID}\"\n");
+        assert_eq!(value, serde_yaml::from_str::<Value>("plain: 42\nquoted: \"42\"\n").unwrap());
+    }
+
+    #[test]
+    fn a_value_with_yaml_syntax_stays_text() {
+        let (value, _) = expand_document("secret: ${SECRET}\n");
+        assert_eq!(value["secret"], Value::String("a#b: c".to_owned()));
+    }
+
+    #[test]
+    fn an_unset_variable_is_placed_at_its_reference_and_names_its_value() {
+        let (value, errors) = expand_document("bots:\n  - token: x ${NOPE}\n");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].path, YamlPath::root().key("bots").index(0).key("token"));
+        assert_eq!(errors[0].location, Location::new(2, 14));
+        assert_eq!(value["bots"][0]["token"], Value::String("x ${NOPE}".to_owned()));
     }
 
     #[test]

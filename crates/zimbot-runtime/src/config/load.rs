@@ -1,14 +1,17 @@
-//! Reading a bots.yaml: parse with positions, expand `${VAR}`, deserialize each part on its own, check,
-//! and report every problem at once.
+//! Reading a bots.yaml: parse with serde_yaml, expand `${VAR}`, read the settings and each bot on its own,
+//! check, and report every problem at once with its place from the position index.
 
-use super::env::expand_tree;
-use super::node::{Node, NodeKind};
+use super::document::Document;
+use super::env::expand_values;
+use super::path::{scalar_text, Step, YamlPath};
+use super::positions::PositionIndex;
 use super::raw::{RawBot, RawFile};
 use super::recover::deserialize_all;
 use super::report::Report;
 use super::resolve_bot::{resolve_bot, BotContext};
 use super::resolve_settings::{resolve_settings, Settings};
 use super::{BotConfig, Config, ConfigError, ConfigErrors, Location, PluginResolver};
+use serde_yaml::Value;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -34,37 +37,39 @@ pub fn parse(
     resolver: &dyn PluginResolver,
 ) -> Result<Config, ConfigErrors> {
     let mut report = Report::new(path);
-    let mut root = match Node::parse(text) {
-        Ok(root) => root,
+    let Document { mut value, positions } = match Document::parse(text) {
+        Ok(document) => document,
         Err(error) => {
-            report.add(error.location, None, format!("malformed YAML: {}", error.message));
+            report.add(error.location.unwrap_or(Location::START), None, format!("malformed YAML: {}", error.message));
             return Err(report.finish());
         }
     };
-    expand(&mut root, text, env, &mut report);
+    let quiet = expand(&mut value, &positions, text, env, &mut report);
 
-    let (raw, problems) = deserialize_all::<RawFile>(&root);
-    for problem in &problems {
-        report.add_deserialization(problem, root.location, None);
+    let root = YamlPath::root();
+    let (raw, problems) = deserialize_all::<RawFile>(&value, &root, &positions, &quiet);
+    for problem in problems {
+        report.add(problem.location, None, problem.message);
     }
     let folder = path.parent().unwrap_or(Path::new(""));
-    let settings = raw.map(|raw| resolve_settings(raw, &root, folder, &mut report));
+    let settings = raw.map(|raw| resolve_settings(raw, &positions, folder, &mut report));
 
     let mut bots = Vec::new();
     if let Some(settings) = &settings {
-        let context = BotContext { plugin_dirs: &settings.plugin_dirs, resolver };
-        for node in root.get("bots").map(Node::items).unwrap_or_default() {
-            let label = bot_label(node);
-            let (raw, problems) = deserialize_all::<RawBot>(node);
-            for problem in &problems {
-                report.add_deserialization(problem, node.location, label);
+        let context = BotContext { plugin_dirs: &settings.plugin_dirs, resolver, positions: &positions };
+        for (index, entry) in bot_entries(&value).iter().enumerate() {
+            let at = root.key("bots").index(index);
+            let label = bot_label(entry);
+            let (raw, problems) = deserialize_all::<RawBot>(entry, &at, &positions, &quiet);
+            for problem in problems {
+                report.add(problem.location, label.as_deref(), problem.message);
             }
             if let Some(raw) = raw {
-                bots.push(resolve_bot(raw, node, &context, &mut report));
+                bots.push((resolve_bot(raw, &at, &context, &mut report), at));
             }
         }
     }
-    check_unique(&bots, &root, &mut report);
+    check_unique(&bots, &positions, &mut report);
 
     match settings {
         Some(settings) if report.is_empty() => Ok(assemble(settings, bots, path)),
@@ -72,80 +77,87 @@ pub fn parse(
     }
 }
 
-fn assemble(settings: Settings, bots: Vec<BotConfig>, path: &Path) -> Config {
+fn assemble(settings: Settings, bots: Vec<(BotConfig, YamlPath)>, path: &Path) -> Config {
     Config {
         zim: settings.zim,
         webhook: settings.webhook,
         client: settings.client,
         plugin_dirs: settings.plugin_dirs,
         shutdown_grace: settings.shutdown_grace,
-        bots,
+        bots: bots.into_iter().map(|(bot, _)| bot).collect(),
         source: path.to_path_buf(),
     }
 }
 
-/// The bot's `id` as written, to name the bot in its problems even when the entry cannot be read.
-fn bot_label(node: &Node) -> Option<&str> {
-    node.get("id").and_then(Node::as_text).filter(|id| !id.is_empty())
-}
-
-/// Expands `${VAR}` everywhere, naming the bot when a problem is inside a bot's entry.
-fn expand(root: &mut Node, text: &str, env: &dyn Fn(&str) -> Option<String>, report: &mut Report) {
-    let NodeKind::Mapping(entries) = &mut root.kind else {
-        for error in expand_tree(root, text, env) {
-            report.add(error.location, None, error.message);
-        }
-        return;
-    };
-    for entry in entries {
-        let in_bots = entry.key.as_text() == Some("bots") && matches!(entry.value.kind, NodeKind::Sequence(_));
-        if !in_bots {
-            for error in expand_tree(&mut entry.value, text, env) {
-                report.add(error.location, None, error.message);
-            }
-            continue;
-        }
-        if let NodeKind::Sequence(bots) = &mut entry.value.kind {
-            for bot in bots {
-                let errors = expand_tree(bot, text, env);
-                let label = bot_label(bot);
-                for error in errors {
-                    report.add(error.location, label, error.message);
-                }
-            }
-        }
+/// The entries of the `bots:` list (none when it is missing or not a list; the settings say so).
+fn bot_entries(document: &Value) -> &[Value] {
+    match document.get("bots") {
+        Some(Value::Sequence(entries)) => entries,
+        _ => &[],
     }
 }
 
+/// The bot's `id` as written, to name the bot in its problems even when the entry cannot be read.
+fn bot_label(entry: &Value) -> Option<String> {
+    entry.get("id").and_then(scalar_text).filter(|id| !id.is_empty())
+}
+
+/// Expands `${VAR}` everywhere, naming the bot when a problem is inside a bot's entry. Each value that
+/// could not be expanded is reported here and taken out of the document (its mapping entry), so it is
+/// not reported again as a wrong or missing value; those entries are returned.
+fn expand(
+    document: &mut Value,
+    positions: &PositionIndex,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    report: &mut Report,
+) -> Vec<YamlPath> {
+    let errors = expand_values(document, &YamlPath::root(), positions, text, env);
+    let mut quiet = Vec::new();
+    for error in errors {
+        let bot = match error.path.steps() {
+            [Step::Key(bots), Step::Index(index), ..] if bots == "bots" => {
+                bot_entries(document).get(*index).and_then(bot_label)
+            }
+            _ => None,
+        };
+        report.add(error.location, bot.as_deref(), error.message);
+        let entry = error.path.entry().map(|(mapping, key)| mapping.key(key)).unwrap_or(error.path);
+        if !quiet.contains(&entry) {
+            entry.remove_from(document);
+            quiet.push(entry);
+        }
+    }
+    quiet
+}
+
 /// Bot ids and user ids must each be unique; the second use is reported, naming the first's line.
-fn check_unique(bots: &[BotConfig], root: &Node, report: &mut Report) {
-    let nodes = root.get("bots").map(Node::items).unwrap_or_default();
-    let node_of = |bot: &BotConfig| nodes.iter().find(|node| node.location == bot.location);
+fn check_unique(bots: &[(BotConfig, YamlPath)], positions: &PositionIndex, report: &mut Report) {
     let mut first_ids: HashMap<&str, Location> = HashMap::new();
     let mut first_users: HashMap<&str, (Location, &str)> = HashMap::new();
-    for bot in bots {
-        let node = node_of(bot);
-        let locate = |key: &str| node.map_or(bot.location, |node| node.locate(&[key]));
+    for (bot, at) in bots {
         let id = bot.id.as_str();
+        let id_location = positions.value(&at.key("id"));
         match first_ids.get(id) {
             Some(first) => report.add(
-                locate("id"),
+                id_location,
                 Some(id),
                 format!("duplicate bot id `{id}`; the bot at line {} already uses it", first.line),
             ),
             None => {
-                first_ids.insert(id, locate("id"));
+                first_ids.insert(id, id_location);
             }
         }
         let user = bot.user_id.as_str();
+        let user_location = positions.value(&at.key("user_id"));
         match first_users.get(user) {
             Some((first, first_bot)) => report.add(
-                locate("user_id"),
+                user_location,
                 Some(id),
                 format!("duplicate user_id `{user}`; bot '{first_bot}' at line {} already uses it", first.line),
             ),
             None => {
-                first_users.insert(user, (locate("user_id"), id));
+                first_users.insert(user, (user_location, id));
             }
         }
     }

@@ -4,27 +4,35 @@
 //! file at once, each with `FILE:LINE:COL`, the bot it is in, and what to do.
 //!
 //! How it reads a file:
-//! 1. `node` parses the YAML with yaml-rust2's event parser into a small tree that keeps each node's line
-//!    and column in the original text (serde_yaml's `Value` forgets them).
-//! 2. `env` expands `${VAR}` / `${VAR:-default}` inside scalar values, so positions stay those of the file.
-//! 3. `de` is a serde `Deserializer` over that tree; the typed shapes in `raw` (with `deny_unknown_fields`)
-//!    are read through it, the settings and each bot separately, and `recover` re-reads a part after each
-//!    problem with the offending entry hidden, so one problem does not hide the next.
-//! 4. `resolve_settings` and `resolve_bot` check meaning (ids, regexes, cron, time zones, plugins) and build
-//!    the types below; `load` adds the checks across bots (unique ids and user ids).
+//! 1. `document` parses the text with serde_yaml into a `serde_yaml::Value`; malformed YAML is reported
+//!    with serde_yaml's own line and column.
+//! 2. The same text is scanned once more, by `positions`, with yaml-rust2's event parser, keeping only
+//!    where each value and key starts, by `path` (`bots[1].listen.match`). Two parsers, because serde_yaml
+//!    is the parser of record for the data but its `Value` keeps no positions and its `from_value` errors
+//!    carry none; the index gives every later problem its `FILE:LINE:COL`.
+//! 3. `env` expands `${VAR}` / `${VAR:-default}` in the `Value`'s strings (never keys, never the raw text),
+//!    so a secret holding `#` or `:` cannot change the document and positions stay those of the file.
+//! 4. serde_yaml reads the typed shapes in `raw` (with `deny_unknown_fields`) from the `Value`: the settings
+//!    and each bot separately, so one bad bot does not hide another's problems (text fields take any scalar,
+//!    see `text`: `rooms: [10001]` is the room "10001"). `recover` finds the path of
+//!    each serde error with `serde_path_to_error`, places it through the index, takes the offending entry
+//!    out and reads again, so one problem does not hide the next; `wording` adds "did you mean".
+//! 5. `resolve_settings` and `resolve_bot` check meaning (ids, regexes, cron, time zones, plugins) and build
+//!    the types below, placing problems through the index; `load` adds the checks across bots (unique ids
+//!    and user ids).
 //!
 //! Main types: [`Config`], [`BotConfig`], [`Listen`], [`ScheduleConfig`], [`ConfigErrors`], [`PluginResolver`].
 
 mod bot;
-mod de;
-mod de_error;
+mod document;
 mod env;
 mod error;
 mod listen;
 mod load;
 mod location;
-mod node;
+mod path;
 mod plugin;
+mod positions;
 mod raw;
 mod recover;
 mod report;
@@ -33,6 +41,8 @@ mod resolve_settings;
 mod schema;
 mod settings;
 mod suggest;
+mod text;
+mod wording;
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,10 @@
 //! bots.yaml exactly as written: the serde (and JSON Schema) shape of the file, before any checks.
 //!
-//! Doc comments here become the descriptions editors show from `zimbot schema`.
+//! Doc comments here become the descriptions editors show from `zimbot schema`. serde_yaml reads these
+//! shapes from its `Value`; text fields go through [`text`] so an unquoted `10001` is the text "10001".
 
 use super::settings::Backend;
+use super::text;
 use crate::schedule::Misfire;
 use schemars::JsonSchema;
 use serde::de::IgnoredAny;
@@ -29,7 +31,7 @@ pub(super) struct RawFile {
     #[serde(default)]
     pub client: ClientConfig,
     /// Folders searched for plugin libraries, relative to this file's folder.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::list")]
     pub plugin_dirs: Vec<String>,
     /// Seconds bots get to finish their work on shutdown.
     #[serde(default = "defaults::shutdown_grace_secs")]
@@ -52,13 +54,13 @@ pub(super) struct RawZim {
     #[serde(default)]
     pub app_id: Option<u32>,
     /// The app's server secret (signs Server API requests). Required for the service backend.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::optional")]
     pub server_secret: Option<String>,
     /// The secret ZIM signs callbacks with. Required for the service backend.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::optional")]
     pub callback_secret: Option<String>,
     /// Server API base URL. Service default `https://zim-api.zego.im/`; hub default `http://{hub.listen}/`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::optional")]
     pub api_base: Option<String>,
     /// The embedded hub, used when `backend` is `hub`.
     #[serde(default)]
@@ -76,7 +78,7 @@ pub(super) struct RawHub {
     #[serde(default = "defaults::hub_listen")]
     pub listen: SocketAddr,
     /// Where the hub keeps history and media, relative to this file's folder.
-    #[serde(default = "defaults::hub_data_dir")]
+    #[serde(default = "defaults::hub_data_dir", deserialize_with = "text::one")]
     pub data_dir: String,
     /// Largest upload the hub accepts, in MiB.
     #[serde(default = "defaults::hub_max_upload_mb")]
@@ -98,11 +100,13 @@ impl Default for RawHub {
 #[serde(deny_unknown_fields, expecting = "a mapping with `put_url`, `public_url` and optional `auth_header`")]
 pub(super) struct RawMediaStore {
     /// URL a file is PUT to; `{uid}` and `{file_name}` are filled in.
+    #[serde(deserialize_with = "text::one")]
     pub put_url: String,
     /// URL the file can then be downloaded from; `{uid}` and `{file_name}` are filled in.
+    #[serde(deserialize_with = "text::one")]
     pub public_url: String,
     /// Value of the `Authorization` header sent with each PUT.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::optional")]
     pub auth_header: Option<String>,
 }
 
@@ -114,7 +118,7 @@ pub(super) struct RawWebhook {
     #[serde(default = "defaults::webhook_listen")]
     pub listen: SocketAddr,
     /// The URL ZIM (or the hub) is told to call. Default: `http://{listen}/zim/callback`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::optional")]
     pub public_url: Option<String>,
     /// Callbacks whose timestamp is further than this from now are refused, in seconds.
     #[serde(default = "defaults::timestamp_window_secs")]
@@ -144,13 +148,16 @@ impl Default for RawWebhook {
 #[serde(deny_unknown_fields, expecting = "a bot: a mapping with at least `id`, `user_id` and `plugin`")]
 pub(super) struct RawBot {
     /// Unique id of the bot in this file (at most 32 bytes).
+    #[serde(deserialize_with = "text::one")]
     pub id: String,
     /// The bot's ZIM user id: starts with `@RBT#`, at most 32 bytes, unique across bots.
+    #[serde(deserialize_with = "text::one")]
     pub user_id: String,
     /// Display name; defaults to the id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::optional")]
     pub name: Option<String>,
     /// A built-in plugin name, a library name found in `plugin_dirs`, or a path to a library.
+    #[serde(deserialize_with = "text::one")]
     pub plugin: String,
     /// Which conversations' messages the bot receives. Leave out for a bot that only runs on schedules.
     #[serde(default)]
@@ -181,16 +188,16 @@ pub(super) struct RawBot {
 #[serde(deny_unknown_fields, expecting = "a mapping with `peers`, `rooms`, `groups` and/or `match`")]
 pub(super) struct RawListen {
     /// One-to-one messages to the bot: the senders' user ids, or `"*"` for anyone.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::list")]
     pub peers: Vec<String>,
     /// Room ids, or `"*"` for every room the bot is in.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::list")]
     pub rooms: Vec<String>,
     /// Group ids, or `"*"` for every group the bot is in.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::list")]
     pub groups: Vec<String>,
     /// A regular expression the text of a text message must match; other messages pass only without it.
-    #[serde(default, rename = "match")]
+    #[serde(default, rename = "match", deserialize_with = "text::optional")]
     pub pattern: Option<String>,
 }
 
@@ -199,11 +206,13 @@ pub(super) struct RawListen {
 #[serde(deny_unknown_fields, expecting = "a schedule: a mapping with at least `id` and `cron`")]
 pub(super) struct RawSchedule {
     /// Unique within the bot; handed to the plugin with each tick.
+    #[serde(deserialize_with = "text::one")]
     pub id: String,
     /// A 5-field crontab expression (or 6/7 fields with seconds first, or a shorthand such as @daily).
+    #[serde(deserialize_with = "text::one")]
     pub cron: String,
     /// IANA time zone the expression is read in, e.g. `Europe/Berlin`. Default UTC.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::optional")]
     pub timezone: Option<String>,
     /// What to do with a tick more than `misfire_grace_secs` late.
     #[serde(default)]

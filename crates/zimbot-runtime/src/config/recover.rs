@@ -1,46 +1,81 @@
-//! Finding every problem in one piece of bots.yaml, not just the first one serde stops at.
+//! Finding every problem in one part of bots.yaml, not just the first one serde stops at.
 //!
-//! serde gives up at the first problem. So after each problem the mapping entry it was in is hidden and the
-//! piece is read again: the next run gets past it (a default applies, or the field is reported missing once)
-//! and finds the next problem. Each run hides one more entry, so this ends.
+//! The part is read with serde_yaml (`from_value`) through `serde_path_to_error`, which says at which path
+//! the problem is; the position index turns that path into a line and column. serde gives up at the first
+//! problem, so the mapping entry it was in is taken out of the value and the part is read again: the next
+//! run gets past it (a default applies, or the field is reported missing once) and finds the next problem.
+//! Each run takes out one more entry, so this ends.
 
-use super::de::NodeDeserializer;
-use super::de_error::DeError;
-use super::node::Node;
+use super::path::YamlPath;
+use super::positions::PositionIndex;
+use super::wording::describe;
+use super::Location;
 use serde::de::DeserializeOwned;
+use serde_yaml::Value;
 
-/// Deserializes `node` as `T`, returning the value when it could be built and every problem found on the way.
-pub(super) fn deserialize_all<T: DeserializeOwned>(node: &Node) -> (Option<T>, Vec<DeError>) {
-    let mut node = node.clone();
+/// One problem in the part being read: where and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Problem {
+    pub location: Location,
+    pub message: String,
+}
+
+/// Reads `value`, the part of the document at `at`, as `T`. Returns the value when it could be built and
+/// every problem found on the way. Problems at or under a path in `quiet` (entries already taken out
+/// because their problem is reported elsewhere) are not reported again.
+pub(super) fn deserialize_all<T: DeserializeOwned>(
+    value: &Value,
+    at: &YamlPath,
+    positions: &PositionIndex,
+    quiet: &[YamlPath],
+) -> (Option<T>, Vec<Problem>) {
+    let mut value = value.clone();
+    let mut quiet: Vec<YamlPath> = quiet.iter().filter(|path| path.starts_with(at)).cloned().collect();
     let mut problems = Vec::new();
-    // (mapping path, key) of hidden entries: their "missing field" is a consequence, not a new problem.
-    let mut hidden: Vec<(Vec<usize>, String)> = Vec::new();
     loop {
-        let problem = match T::deserialize(NodeDeserializer::root(&node)) {
-            Ok(value) => return (Some(value), problems),
-            Err(problem) => problem,
+        let error = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(read) => return (Some(read), problems),
+            Err(error) => error,
         };
-        let consequence = problem.missing.as_ref().is_some_and(|(field, mapping)| {
-            hidden.iter().any(|(hidden_mapping, key)| hidden_mapping == mapping && key == field)
-        });
-        let entry = problem.entry.clone();
-        if !consequence && !problem.already_reported {
-            problems.push(problem);
+        let path = at.join(&YamlPath::from(error.path()));
+        let message = error.inner().to_string();
+        // serde's "missing field" is raised at the mapping that lacks it.
+        let missing = message.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`'));
+        let concerns = match missing {
+            Some(field) => path.key(field),
+            None => path.clone(),
+        };
+        if !quiet.iter().any(|quiet| concerns.starts_with(quiet)) {
+            problems.push(match missing {
+                Some(_) => Problem { location: positions.value(&path), message },
+                None if message.starts_with("unknown field `") => {
+                    Problem { location: positions.key(&path), message: describe(&message, None) }
+                }
+                None => {
+                    // Name the key only inside the part: a bot that is not a mapping is not "`bots`: ...".
+                    let key = path.strip_prefix(at).and_then(|inside| inside.last_key().map(str::to_owned));
+                    Problem { location: positions.value(&path), message: describe(&message, key.as_deref()) }
+                }
+            });
         }
-        let Some(entry) = entry else {
+        // Take out the entry the problem is in (for a missing field, the entry holding the mapping).
+        let Some((mapping, key)) = path.entry() else {
             return (None, problems);
         };
-        let Some(key) = node.hide_entry(&entry) else {
+        let entry = mapping.key(key);
+        let Some(relative) = entry.strip_prefix(at) else {
             return (None, problems);
         };
-        hidden.push((entry[..entry.len() - 1].to_vec(), key));
+        if !relative.remove_from(&mut value) {
+            return (None, problems);
+        }
+        quiet.push(entry);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Location;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize, PartialEq)]
@@ -59,10 +94,15 @@ mod tests {
         size: u8,
     }
 
+    fn read_quietly(text: &str, quiet: &[YamlPath]) -> (Option<Sample>, Vec<(Location, String)>) {
+        let value: Value = serde_yaml::from_str(text).unwrap();
+        let positions = PositionIndex::scan(text);
+        let (read, problems) = deserialize_all::<Sample>(&value, &YamlPath::root(), &positions, quiet);
+        (read, problems.into_iter().map(|problem| (problem.location, problem.message)).collect())
+    }
+
     fn read(text: &str) -> (Option<Sample>, Vec<(Location, String)>) {
-        let (value, problems) = deserialize_all::<Sample>(&Node::parse(text).unwrap());
-        let problems = problems.into_iter().map(|p| (p.location.unwrap(), p.describe())).collect();
-        (value, problems)
+        read_quietly(text, &[])
     }
 
     #[test]
@@ -111,8 +151,17 @@ mod tests {
     }
 
     #[test]
-    fn a_duplicate_key_points_at_the_second() {
-        let (_, problems) = read("name: a\nname: b\n");
-        assert_eq!(problems, vec![(Location::new(2, 1), "duplicate field `name`".to_owned())]);
+    fn a_missing_field_inside_is_reported_and_the_rest_still_reads() {
+        let (value, problems) = read("inner: {}\nname: y\ncount: -1\n");
+        assert_eq!(value, Some(Sample { name: "y".to_owned(), count: 0, inner: None }));
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0], (Location::new(1, 8), "missing field `size`".to_owned()));
+        assert_eq!(problems[1].0, Location::new(3, 8));
+    }
+
+    #[test]
+    fn an_entry_taken_out_beforehand_is_not_reported_missing() {
+        let (value, problems) = read_quietly("count: 1\n", &[YamlPath::root().key("name")]);
+        assert_eq!((value, problems), (None, vec![]));
     }
 }

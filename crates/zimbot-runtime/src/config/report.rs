@@ -1,6 +1,5 @@
 //! Collects the problems found while loading one bots.yaml, each with its place and bot.
 
-use super::de_error::DeError;
 use super::{ConfigError, ConfigErrors, Location};
 use std::path::Path;
 
@@ -23,11 +22,6 @@ impl<'a> Report<'a> {
             bot: bot.map(str::to_owned),
             message: message.into(),
         });
-    }
-
-    /// Records a deserialization problem; `fallback` is used when it has no location of its own.
-    pub fn add_deserialization(&mut self, problem: &DeError, fallback: Location, bot: Option<&str>) {
-        self.add(problem.location.unwrap_or(fallback), bot, problem.describe());
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,6 +1,7 @@
 //! Turns one bot entry into a checked [`BotConfig`], reporting every problem in it.
 
-use super::node::Node;
+use super::path::YamlPath;
+use super::positions::PositionIndex;
 use super::raw::{RawBot, RawListen, RawSchedule};
 use super::report::Report;
 use super::suggest::closest_timezone;
@@ -15,44 +16,47 @@ use zimbot_model::{BotId, ConversationId, UserId};
 pub(super) struct BotContext<'a> {
     pub plugin_dirs: &'a [PathBuf],
     pub resolver: &'a dyn PluginResolver,
+    /// Where things are in the file, for the problems found here.
+    pub positions: &'a PositionIndex,
 }
 
-/// Checks one bot; `node` is its entry in the file. Returns the bot even when it has problems (they are in
+/// Checks one bot; `at` is its entry in the file. Returns the bot even when it has problems (they are in
 /// the report), so cross-bot checks still see it.
-pub(super) fn resolve_bot(raw: RawBot, node: &Node, context: &BotContext, report: &mut Report) -> BotConfig {
+pub(super) fn resolve_bot(raw: RawBot, at: &YamlPath, context: &BotContext, report: &mut Report) -> BotConfig {
+    let positions = context.positions;
+    let locate = |key: &str| positions.value(&at.key(key));
     let label = raw.id.clone();
     let bot = Some(label.as_str());
     let id = BotId::new(raw.id);
     if let Err(problem) = id.validate() {
-        report.add(node.locate(&["id"]), bot, problem.to_string());
+        report.add(locate("id"), bot, problem.to_string());
     }
     let user_id = UserId::new(raw.user_id);
     if !user_id.is_bot() {
         report.add(
-            node.locate(&["user_id"]),
+            locate("user_id"),
             bot,
             format!("`user_id` '{user_id}' must start with `{}` (ZIM's prefix for bot users)", UserId::BOT_PREFIX),
         );
     }
     if let Err(problem) = user_id.validate() {
-        report.add(node.locate(&["user_id"]), bot, problem.to_string());
+        report.add(locate("user_id"), bot, problem.to_string());
     }
     if let Err(message) = context.resolver.check(&raw.plugin, context.plugin_dirs) {
-        report.add(node.locate(&["plugin"]), bot, message);
+        report.add(locate("plugin"), bot, message);
     }
     let listen = match raw.listen {
-        Some(listen) => resolve_listen(listen, node.get("listen").unwrap_or(node), bot, report),
+        Some(listen) => resolve_listen(listen, &at.key("listen"), positions, bot, report),
         None => Listen::default(),
     };
-    let schedule_nodes = node.get("schedules").map(Node::items).unwrap_or_default();
-    let schedules = resolve_schedules(raw.schedules, schedule_nodes, node, bot, report);
+    let schedules = resolve_schedules(raw.schedules, &at.key("schedules"), positions, bot, report);
     for (key, value) in [("max_concurrency", raw.max_concurrency), ("mailbox", raw.mailbox)] {
         if value == 0 {
-            report.add(node.locate(&[key]), bot, format!("`{key}` must be at least 1"));
+            report.add(locate(key), bot, format!("`{key}` must be at least 1"));
         }
     }
     if raw.hook_timeout_secs == 0 {
-        report.add(node.locate(&["hook_timeout_secs"]), bot, "`hook_timeout_secs` must be at least 1");
+        report.add(locate("hook_timeout_secs"), bot, "`hook_timeout_secs` must be at least 1");
     }
     BotConfig {
         name: raw.name.unwrap_or_else(|| id.to_string()),
@@ -66,17 +70,21 @@ pub(super) fn resolve_bot(raw: RawBot, node: &Node, context: &BotContext, report
         priority: raw.priority,
         hook_timeout: Duration::from_secs(raw.hook_timeout_secs),
         config: raw.config.unwrap_or_else(|| serde_json::Value::Object(Default::default())),
-        location: node.location,
+        location: positions.value(at),
     }
 }
 
-fn resolve_listen(raw: RawListen, node: &Node, bot: Option<&str>, report: &mut Report) -> Listen {
+fn resolve_listen(
+    raw: RawListen,
+    at: &YamlPath,
+    positions: &PositionIndex,
+    bot: Option<&str>,
+    report: &mut Report,
+) -> Listen {
     let mut selector = |key: &str, ids: Vec<String>, check: fn(&str) -> Result<(), String>| {
-        let items = node.get(key).map(Node::items).unwrap_or_default();
         for (index, id) in ids.iter().enumerate().filter(|(_, id)| id.as_str() != "*") {
             if let Err(problem) = check(id) {
-                let location = items.get(index).map_or(node.location, |item| item.location);
-                report.add(location, bot, format!("`listen.{key}`: {problem}"));
+                report.add(positions.value(&at.key(key).index(index)), bot, format!("`listen.{key}`: {problem}"));
             }
         }
         Selector::from_ids(ids)
@@ -90,15 +98,18 @@ fn resolve_listen(raw: RawListen, node: &Node, bot: Option<&str>, report: &mut R
     let pattern = raw.pattern.and_then(|pattern| match regex::Regex::new(&pattern) {
         Ok(regex) => Some(regex),
         Err(error) => {
-            let location = node.get("match").map_or(node.location, |value| value.location);
-            report.add(location, bot, format!("`match` is not a valid regex: {}", regex_message(&error)));
+            report.add(
+                positions.value(&at.key("match")),
+                bot,
+                format!("`match` is not a valid regex: {}", regex_message(&error)),
+            );
             None
         }
     });
     let listen = Listen { peers, rooms, groups, pattern };
     if listen.is_empty() {
         report.add(
-            node.location,
+            positions.value(at),
             bot,
             "`listen` names no conversation; list `peers`, `rooms` or `groups` (\"*\" for all), \
              or leave `listen` out for a bot that only runs on schedules",
@@ -119,16 +130,16 @@ fn regex_message(error: &regex::Error) -> String {
 
 fn resolve_schedules(
     raw: Vec<RawSchedule>,
-    nodes: &[Node],
-    bot_node: &Node,
+    at: &YamlPath,
+    positions: &PositionIndex,
     bot: Option<&str>,
     report: &mut Report,
 ) -> Vec<ScheduleConfig> {
     let mut first_lines: HashMap<String, usize> = HashMap::new();
     let mut schedules = Vec::new();
     for (index, schedule) in raw.into_iter().enumerate() {
-        let node = nodes.get(index).unwrap_or(bot_node);
-        let id_location = node.locate(&["id"]);
+        let locate = |key: &str| positions.value(&at.index(index).key(key));
+        let id_location = locate("id");
         if schedule.id.is_empty() {
             report.add(id_location, bot, "schedule `id` is empty; give each schedule a name");
         } else if let Some(line) = first_lines.get(&schedule.id) {
@@ -143,11 +154,7 @@ fn resolve_schedules(
         let spec = match CronSpec::parse(&schedule.cron) {
             Ok(spec) => Some(spec),
             Err(error) => {
-                report.add(
-                    node.locate(&["cron"]),
-                    bot,
-                    format!("invalid cron expression `{}`: {error}", schedule.cron),
-                );
+                report.add(locate("cron"), bot, format!("invalid cron expression `{}`: {error}", schedule.cron));
                 None
             }
         };
@@ -160,7 +167,7 @@ fn resolve_schedules(
                         Some(suggestion) => format!(", did you mean `{suggestion}`?"),
                         None => "; use an IANA name such as `Europe/Berlin` or `UTC`".to_owned(),
                     };
-                    report.add(node.locate(&["timezone"]), bot, format!("unknown timezone `{name}`{hint}"));
+                    report.add(locate("timezone"), bot, format!("unknown timezone `{name}`{hint}"));
                     None
                 }
             },

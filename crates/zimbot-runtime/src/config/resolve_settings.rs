@@ -1,6 +1,7 @@
 //! Turns the file's `zim`, `webhook`, `client`, `plugin_dirs` and `shutdown_grace_secs` into checked settings.
 
-use super::node::Node;
+use super::path::YamlPath;
+use super::positions::PositionIndex;
 use super::raw::{defaults, RawFile, RawHub, RawMediaStore, RawWebhook, RawZim};
 use super::report::Report;
 use super::settings::{Backend, HubSettings, MediaStoreSettings, WebhookConfig, ZimConfig};
@@ -18,24 +19,29 @@ pub(super) struct Settings {
 }
 
 /// Checks and resolves the settings; `folder` is the bots.yaml's folder, for relative paths.
-pub(super) fn resolve_settings(raw: RawFile, root: &Node, folder: &Path, report: &mut Report) -> Settings {
+pub(super) fn resolve_settings(
+    raw: RawFile,
+    positions: &PositionIndex,
+    folder: &Path,
+    report: &mut Report,
+) -> Settings {
     Settings {
-        zim: resolve_zim(raw.zim, root, folder, report),
-        webhook: resolve_webhook(raw.webhook, root, report),
+        zim: resolve_zim(raw.zim, positions, folder, report),
+        webhook: resolve_webhook(raw.webhook, positions, report),
         client: raw.client,
         plugin_dirs: raw.plugin_dirs.iter().map(|dir| folder.join(dir)).collect(),
         shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
     }
 }
 
-fn resolve_zim(raw: RawZim, root: &Node, folder: &Path, report: &mut Report) -> ZimConfig {
+fn resolve_zim(raw: RawZim, positions: &PositionIndex, folder: &Path, report: &mut Report) -> ZimConfig {
     let hub = resolve_hub(raw.hub, folder);
     let mut required = |value: Option<String>, key: &str, development: &str| match (value, raw.backend) {
         (Some(value), _) => value,
         (None, Backend::Hub) => development.to_owned(),
         (None, Backend::Service) => {
             report.add(
-                root.locate(&["zim", "backend"]),
+                locate(positions, &["zim", "backend"]),
                 None,
                 format!("`zim.{key}` is required with `backend: service`; copy it from the ZIM console"),
             );
@@ -49,7 +55,7 @@ fn resolve_zim(raw: RawZim, root: &Node, folder: &Path, report: &mut Report) -> 
         .unwrap_or_default();
     let api_base = match raw.api_base {
         Some(url) => {
-            check_url(&url, root.locate(&["zim", "api_base"]), "zim.api_base", report);
+            check_url(&url, locate(positions, &["zim", "api_base"]), "zim.api_base", report);
             with_trailing_slash(url)
         }
         None => match raw.backend {
@@ -57,7 +63,7 @@ fn resolve_zim(raw: RawZim, root: &Node, folder: &Path, report: &mut Report) -> 
             Backend::Service => defaults::SERVICE_API_BASE.to_owned(),
         },
     };
-    let media_store = raw.media_store.map(|store| resolve_media_store(store, root, report));
+    let media_store = raw.media_store.map(|store| resolve_media_store(store, positions, report));
     ZimConfig { backend: raw.backend, app_id, server_secret, callback_secret, api_base, hub, media_store }
 }
 
@@ -65,27 +71,27 @@ fn resolve_hub(raw: RawHub, folder: &Path) -> HubSettings {
     HubSettings { listen: raw.listen, data_dir: folder.join(raw.data_dir), max_upload_mb: raw.max_upload_mb }
 }
 
-fn resolve_media_store(raw: RawMediaStore, root: &Node, report: &mut Report) -> MediaStoreSettings {
-    check_url(&raw.put_url, root.locate(&["zim", "media_store", "put_url"]), "zim.media_store.put_url", report);
+fn resolve_media_store(raw: RawMediaStore, positions: &PositionIndex, report: &mut Report) -> MediaStoreSettings {
+    check_url(&raw.put_url, locate(positions, &["zim", "media_store", "put_url"]), "zim.media_store.put_url", report);
     check_url(
         &raw.public_url,
-        root.locate(&["zim", "media_store", "public_url"]),
+        locate(positions, &["zim", "media_store", "public_url"]),
         "zim.media_store.public_url",
         report,
     );
     MediaStoreSettings { put_url: raw.put_url, public_url: raw.public_url, auth_header: raw.auth_header }
 }
 
-fn resolve_webhook(raw: RawWebhook, root: &Node, report: &mut Report) -> WebhookConfig {
+fn resolve_webhook(raw: RawWebhook, positions: &PositionIndex, report: &mut Report) -> WebhookConfig {
     let public_url = match raw.public_url {
         Some(url) => {
-            check_url(&url, root.locate(&["webhook", "public_url"]), "webhook.public_url", report);
+            check_url(&url, locate(positions, &["webhook", "public_url"]), "webhook.public_url", report);
             url
         }
         None => format!("http://{}/zim/callback", reachable(raw.listen)),
     };
     if raw.max_body_bytes == 0 {
-        report.add(root.locate(&["webhook", "max_body_bytes"]), None, "`max_body_bytes` must be at least 1");
+        report.add(locate(positions, &["webhook", "max_body_bytes"]), None, "`max_body_bytes` must be at least 1");
     }
     WebhookConfig {
         listen: raw.listen,
@@ -107,6 +113,11 @@ fn with_trailing_slash(mut url: String) -> String {
         url.push('/');
     }
     url
+}
+
+/// Where the value at `keys` (from the top of the file) is, or the deepest part of it that is written.
+fn locate(positions: &PositionIndex, keys: &[&str]) -> super::Location {
+    positions.value(&YamlPath::root().keys(keys))
 }
 
 /// An address others can connect to: a wildcard listen address is reached through loopback.

@@ -11,7 +11,29 @@ fn bot(id: &str) -> Option<String> {
 fn malformed_yaml_is_reported_where_the_parser_stopped() {
     let (line, column, bot, message) = only_problem("bots: [echo\n");
     assert_eq!((line, column, bot), (2, 1, None));
-    assert_eq!(message, "malformed YAML: while parsing a flow sequence, expected ',' or ']'");
+    assert_eq!(
+        message,
+        "malformed YAML: did not find expected ',' or ']', while parsing a flow sequence at line 1 column 7"
+    );
+}
+
+#[test]
+fn a_syntax_error_has_serde_yamls_line_and_column() {
+    let text = "bots:\n  - id: echo\n    user_id: \"@RBT#echo\n    plugin: echo\n";
+    let serde_yaml_says = serde_yaml::from_str::<serde_yaml::Value>(text).unwrap_err();
+    let expected = serde_yaml_says.location().map(|at| (at.line(), at.column()));
+    let (line, column, _, message) = only_problem(text);
+    assert_eq!(Some((line, column)), expected);
+    assert!(message.starts_with("malformed YAML: "), "{message}");
+    assert!(!message.contains(&format!("at line {line} column {column}")), "the place is said once: {message}");
+}
+
+/// serde_yaml refuses the whole document and places the problem at the mapping holding the key twice.
+#[test]
+fn a_key_written_twice_is_malformed_yaml_at_its_mapping() {
+    let text = "bots:\n  - id: echo\n    id: other\n    user_id: \"@RBT#echo\"\n    plugin: echo\n";
+    let problem = only_problem(text);
+    assert_eq!(problem, (2, 5, None, "malformed YAML: bots[0]: duplicate entry with key \"id\"".to_owned()));
 }
 
 #[test]
