@@ -1,0 +1,382 @@
+//! Dynamic plugins end to end: the example plugins' real libraries doing their jobs through the runtime, the
+//! loader refusing each kind of broken library with a message that names the file, what it found and what it
+//! needs (while every other bot starts), and misbehaving plugins kept away from the other bots.
+//!
+//! The libraries are built by the tests themselves (see `fixtures/plugins/libraries.rs`).
+
+#[path = "fixtures/plugins/libraries.rs"]
+mod libraries;
+
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+use libraries::{example_plugins_dir, fixture_plugins_dir, library_file};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use zimbot_abi::{BotInfo, CronTick, Event};
+use zimbot_model::{
+    ConversationId, ConversationType, MessageContent, OutgoingMessage, ReceivedMessage, SendRejected, SendRequest,
+    UserId,
+};
+use zimbot_runtime::clock::{Clock, ManualClock, SystemClock};
+use zimbot_runtime::config::{self, AcceptAnyPlugin};
+use zimbot_runtime::dispatch::Inbound;
+use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, OutboundSend, Sender};
+use zimbot_runtime::plugin_host::{BotHost, CallOutcome, HostServices, PluginCatalog, PluginInstanceHandle};
+use zimbot_runtime::runtime::Runtime;
+
+/// A generous bound for things that happen at once; reached only when something is broken.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The loopback outbound, announcing each send so tests can await it.
+struct Recorder {
+    loopback: Arc<LoopbackOutbound>,
+    count: watch::Sender<usize>,
+}
+
+impl Recorder {
+    fn new() -> Arc<Self> {
+        Arc::new(Self { loopback: LoopbackOutbound::new(), count: watch::Sender::new(0) })
+    }
+
+    /// Waits until `count` sends were made in all, and returns them.
+    async fn wait_for(&self, count: usize) -> Vec<(Sender, SendRequest)> {
+        let mut sends = self.count.subscribe();
+        let waited = tokio::time::timeout(PATIENCE, sends.wait_for(|made| *made >= count)).await;
+        assert!(waited.is_ok(), "expected {count} sends, saw {:?}", self.loopback.sent());
+        self.loopback.sent()
+    }
+}
+
+#[async_trait]
+impl Outbound for Recorder {
+    fn send(&self, sender: &Sender, request: SendRequest) -> Result<OutboundSend, SendRejected> {
+        let accepted = self.loopback.send(sender, request)?;
+        self.count.send_modify(|made| *made += 1);
+        Ok(accepted)
+    }
+
+    async fn close(&self, deadline: Duration) {
+        self.loopback.close(deadline).await
+    }
+}
+
+/// The repository's sample media.
+fn assets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets")
+}
+
+/// A runtime for `bots` (bots.yaml entries, indented as list items), looking for plugins in the example and
+/// fixture folders, with no built-ins.
+fn start_with_clock(bots: &str, clock: Arc<dyn Clock>) -> (Arc<Runtime>, Arc<Recorder>) {
+    let yaml = format!(
+        "plugin_dirs: [{:?}, {:?}]\nbots:\n{bots}",
+        example_plugins_dir().display().to_string(),
+        fixture_plugins_dir().display().to_string()
+    );
+    let config = config::parse(&yaml, Path::new("plugins-test.yaml"), &|_| None, &AcceptAnyPlugin)
+        .unwrap_or_else(|errors| panic!("the test's bots.yaml does not parse:\n{errors}\n{yaml}"));
+    let recorder = Recorder::new();
+    let services = services(recorder.clone(), clock);
+    (Runtime::start(&config, &PluginCatalog::new(), services), recorder)
+}
+
+fn start(bots: &str) -> (Arc<Runtime>, Arc<Recorder>) {
+    start_with_clock(bots, Arc::new(SystemClock))
+}
+
+fn services(outbound: Arc<dyn Outbound>, clock: Arc<dyn Clock>) -> HostServices {
+    HostServices { outbound, clock, runtime: tokio::runtime::Handle::current() }
+}
+
+/// A bots.yaml entry; an empty `listen` leaves it out (a bot that only runs on schedules).
+fn bot(id: &str, plugin: &str, listen: &str, config: &str) -> String {
+    let listen = if listen.is_empty() { String::new() } else { format!("    listen: {listen}\n") };
+    format!("  - id: {id}\n    user_id: \"@RBT#{id}\"\n    plugin: {plugin:?}\n{listen}    config: {config}\n")
+}
+
+fn text(kind: ConversationType, conversation: &str, from: &str, text: &str) -> ReceivedMessage {
+    ReceivedMessage {
+        message_id: format!("{conversation}-{text}"),
+        seq: 1,
+        from_user_id: UserId::new(from),
+        conversation_type: kind,
+        conversation_id: ConversationId::new(conversation),
+        timestamp_ms: 0,
+        content: MessageContent::Text { text: text.to_owned() },
+    }
+}
+
+fn tick(schedule: &str) -> Inbound {
+    Inbound::Cron(CronTick { schedule_id: schedule.to_owned(), scheduled_at_ms: 0, fired_at_ms: 0 })
+}
+
+/// What a send says: (to, text) for text, (to, file name) for media.
+fn said(send: &(Sender, SendRequest)) -> (String, String) {
+    let what = match &send.1.message {
+        OutgoingMessage::Text { text } => text.clone(),
+        OutgoingMessage::Media(media) => media.display_file_name(),
+    };
+    (send.1.to_conversation_id.to_string(), what)
+}
+
+fn said_all(sends: &[(Sender, SendRequest)]) -> Vec<(String, String)> {
+    sends.iter().map(said).collect()
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected.iter().map(|(to, what)| (to.to_string(), what.to_string())).collect()
+}
+
+// --- The example plugins, loaded from their libraries ---
+
+fn announcer_bot() -> String {
+    let media = assets().join("announcement.png").display().to_string();
+    let config = format!("{{ rooms: [lobby], text: \"Doors open\", media: {media:?} }}");
+    bot("announcer", "announcer", "{ rooms: [hall] }", &config)
+        + "    schedules: [{ id: every-minute, cron: \"* * * * *\" }]\n"
+}
+
+#[tokio::test]
+async fn the_announcer_library_posts_at_once_on_announce() {
+    let (runtime, sends) = start(&announcer_bot());
+    assert!(runtime.failed_bots().is_empty(), "{:?}", runtime.failed_bots());
+    assert_eq!(runtime.bots()[0].plugin().name, "announcer");
+    runtime.deliver(text(ConversationType::Room, "hall", "alice", "!announce"));
+    let posted = said_all(&sends.wait_for(2).await);
+    assert_eq!(posted, pairs(&[("hall", "Doors open"), ("hall", "announcement.png")]));
+    runtime.shutdown(PATIENCE).await;
+}
+
+#[tokio::test]
+async fn the_announcer_library_posts_to_its_rooms_when_its_schedule_fires() {
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 30).unwrap()));
+    let (runtime, sends) = start_with_clock(&announcer_bot(), clock.clone());
+    // The scheduler is asleep until 12:01:00; waking it there fires the every-minute schedule.
+    clock.wait_for_sleepers(1).await;
+    clock.advance(Duration::from_secs(30));
+    let posted = said_all(&sends.wait_for(2).await);
+    assert_eq!(posted, pairs(&[("lobby", "Doors open"), ("lobby", "announcement.png")]));
+    runtime.shutdown(PATIENCE).await;
+}
+
+fn poster_bot() -> String {
+    let folder = assets().join("posts").display().to_string();
+    let config = format!("{{ folder: {folder:?}, targets: [{{ room: lobby }}, {{ group: team }}] }}");
+    bot("poster", "media-poster", "", &config)
+}
+
+#[tokio::test]
+async fn the_media_poster_library_posts_the_next_file_on_each_tick() {
+    let (runtime, sends) = start(&poster_bot());
+    let poster = runtime.bot(&"poster".into()).expect("the poster started").clone();
+    poster.deliver(tick("daily"));
+    poster.deliver(tick("daily"));
+    let posted = said_all(&sends.wait_for(4).await);
+    assert_eq!(
+        posted,
+        pairs(&[
+            ("lobby", "01-sunrise.png"),
+            ("team", "01-sunrise.png"),
+            ("lobby", "02-jingle.wav"),
+            ("team", "02-jingle.wav")
+        ])
+    );
+    runtime.shutdown(PATIENCE).await;
+}
+
+#[tokio::test]
+async fn the_media_poster_library_resumes_after_its_last_post_when_rebuilt_from_its_snapshot() {
+    let plugin = PluginCatalog::new().load("media-poster", &[example_plugins_dir().to_owned()]).expect("it loads");
+    let recorder = Recorder::new();
+    let sender = Sender { bot: "poster".into(), user_id: "@RBT#poster".into(), priority: Default::default() };
+    let (notifications, _events) = mpsc::unbounded_channel();
+    let services = services(recorder.clone(), Arc::new(SystemClock));
+    let host = BotHost::new(sender, services, notifications, tracing::Span::none());
+    let folder = assets().join("posts");
+    let info = BotInfo {
+        bot_id: "poster".into(),
+        user_id: "@RBT#poster".into(),
+        name: "poster".into(),
+        plugin: "media-poster".into(),
+        config: serde_json::json!({ "folder": folder, "targets": [{ "room": "lobby" }] }),
+    };
+    let cron = Event::Cron { tick: CronTick { schedule_id: "daily".into(), scheduled_at_ms: 0, fired_at_ms: 0 } };
+
+    let first = PluginInstanceHandle::create(&plugin, host.api(), &info, None).expect("created");
+    assert_eq!(first.clone().call(&cron).await, CallOutcome::Ok);
+    let snapshot = first.snapshot();
+    drop(first);
+    let rebuilt = PluginInstanceHandle::create(&plugin, host.api(), &info, Some(&snapshot)).expect("rebuilt");
+    assert_eq!(rebuilt.clone().call(&cron).await, CallOutcome::Ok);
+
+    let posted = said_all(&recorder.wait_for(2).await);
+    assert_eq!(posted, pairs(&[("lobby", "01-sunrise.png"), ("lobby", "02-jingle.wav")]));
+    drop(rebuilt);
+    host.abort_tasks().await;
+}
+
+#[tokio::test]
+async fn the_echo_library_answers_help_and_echoes_text() {
+    let data = tempfile::tempdir().expect("a temp dir");
+    let config = format!(
+        "{{ assets: {:?}, large_file: {:?}, large_file_mib: 1 }}",
+        assets().display().to_string(),
+        data.path().join("large.bin").display().to_string()
+    );
+    let (runtime, sends) = start(&bot("echo", "echo", "{ peers: ['*'], groups: [team] }", &config));
+    assert!(runtime.failed_bots().is_empty(), "{:?}", runtime.failed_bots());
+    runtime.deliver(text(ConversationType::Peer, "@RBT#echo", "alice", "!help"));
+    let help = sends.wait_for(1).await;
+    assert_eq!(said(&help[0]).0, "alice", "a peer message is answered to its sender");
+    assert!(said(&help[0]).1.contains("!file NAME"), "{help:?}");
+    runtime.deliver(text(ConversationType::Group, "team", "bob", "hello team"));
+    assert_eq!(said(&sends.wait_for(2).await[1]), ("team".to_owned(), "hello team".to_owned()));
+    runtime.shutdown(PATIENCE).await;
+}
+
+// --- Refusals: each names the file, what it found and what it needs; the other bots start ---
+
+/// Starts a bot on `plugin` beside a healthy one, and returns why the broken one was refused.
+async fn refusal(plugin: &str, config: &str) -> String {
+    let bots = bot("broken", plugin, "{ rooms: [lobby] }", config)
+        + &bot("healthy", "fixture_behaving", "{ rooms: [lobby] }", "{}");
+    let (runtime, sends) = start(&bots);
+    let failed = runtime.failed_bots().to_vec();
+    assert_eq!(failed.len(), 1, "only the broken bot fails: {failed:?}");
+    assert_eq!(failed[0].bot.as_str(), "broken");
+    runtime.deliver(text(ConversationType::Room, "lobby", "alice", "count"));
+    assert_eq!(said(&sends.wait_for(1).await[0]).1, "count 1", "the healthy bot runs");
+    runtime.shutdown(PATIENCE).await;
+    failed[0].message.clone()
+}
+
+fn fixture_path(library: &str) -> String {
+    fixture_plugins_dir().join(library_file(library)).display().to_string()
+}
+
+fn assert_mentions(message: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(message.contains(part), "the refusal should mention '{part}': {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_library_is_refused() {
+    let folder = tempfile::tempdir().expect("a temp dir");
+    let path = folder.path().join(library_file("x"));
+    std::fs::write(&path, "just text, not a shared object").expect("written");
+    let message = refusal(&path.display().to_string(), "{}").await;
+    assert_mentions(&message, &[&path.display().to_string(), "not a loadable library"]);
+}
+
+#[tokio::test]
+async fn a_library_without_the_entry_point_is_refused() {
+    let message = refusal(&fixture_path("fixture_no_entry"), "{}").await;
+    assert_mentions(
+        &message,
+        &[&fixture_path("fixture_no_entry"), "does not export zimbot_plugin_entry_v1", "export_plugin!"],
+    );
+}
+
+#[tokio::test]
+async fn a_library_for_an_older_abi_major_is_refused() {
+    let message = refusal(&fixture_path("fixture_old_abi"), "{}").await;
+    assert_mentions(
+        &message,
+        &[
+            &fixture_path("fixture_old_abi"),
+            "exports zimbot_plugin_entry_v0",
+            "needs zimbot_plugin_entry_v1",
+            "rebuild it against zimbot-sdk 1.x",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn a_header_with_a_newer_abi_major_is_refused() {
+    let message = refusal(&fixture_path("fixture_newer_abi"), "{}").await;
+    assert_mentions(
+        &message,
+        &[&fixture_path("fixture_newer_abi"), "plugin ABI 2.x", "runtime's 1.x", "upgrade zimbot"],
+    );
+}
+
+#[tokio::test]
+async fn a_header_whose_struct_sizes_do_not_match_is_refused() {
+    let message = refusal(&fixture_path("fixture_bad_sizes"), "{}").await;
+    assert_mentions(
+        &message,
+        &[&fixture_path("fixture_bad_sizes"), "struct sizes", "but this runtime's are", "rebuild the plugin"],
+    );
+}
+
+#[tokio::test]
+async fn a_panic_abort_build_is_refused() {
+    let message = refusal(&fixture_path("fixture_panic_abort"), "{}").await;
+    assert_mentions(&message, &[&fixture_path("fixture_panic_abort"), "built with panic=abort", "panic=\"unwind\""]);
+}
+
+#[tokio::test]
+async fn a_create_error_refuses_the_bot_with_the_plugins_own_message() {
+    let message = refusal("fixture_behaving", "{ refuse: \"set config.token to start me\" }").await;
+    assert_mentions(&message, &["plugin 'behaving' refused to start", "set config.token to start me"]);
+}
+
+#[tokio::test]
+async fn a_panic_in_create_refuses_the_bot() {
+    let message = refusal("fixture_behaving", "{ panic_in_create: true }").await;
+    assert_mentions(&message, &["plugin 'behaving' refused to start", "create panicked", "told to panic in create"]);
+}
+
+// --- Misbehaving plugins do not hurt anyone else ---
+
+#[tokio::test]
+async fn a_hook_that_panics_gets_the_instance_rebuilt_from_its_snapshot() {
+    let (runtime, sends) = start(&bot("fragile", "fixture_behaving", "{ rooms: [lobby] }", "{}"));
+    for message in ["count", "panic", "count"] {
+        runtime.deliver(text(ConversationType::Room, "lobby", "alice", message));
+    }
+    let replies = said_all(&sends.wait_for(2).await);
+    assert_eq!(replies, pairs(&[("lobby", "count 1"), ("lobby", "count 2")]), "the count survived the rebuild");
+    let stats = runtime.bot(&"fragile".into()).expect("running").stats();
+    assert_eq!(stats.hook_panics.load(Ordering::Relaxed), 1);
+    assert_eq!(stats.instance_rebuilds.load(Ordering::Relaxed), 1);
+    runtime.shutdown(PATIENCE).await;
+}
+
+#[tokio::test]
+async fn a_hook_that_blocks_does_not_stall_other_bots() {
+    let bots = bot("stuck", "fixture_behaving", "{ rooms: [stuck] }", "{}")
+        + &bot("lively", "fixture_behaving", "{ rooms: [lively] }", "{}");
+    let (runtime, sends) = start(&bots);
+    runtime.deliver(text(ConversationType::Room, "stuck", "alice", "block"));
+    runtime.deliver(text(ConversationType::Room, "lively", "alice", "count"));
+    assert_eq!(said_all(&sends.wait_for(1).await), pairs(&[("lively", "count 1")]));
+    let stuck = runtime.bot(&"stuck".into()).expect("running");
+    assert_eq!(
+        stuck.stats().hooks_ok.load(Ordering::Relaxed),
+        1,
+        "only on_start has ended; the block hook still waits"
+    );
+    // The blocked hook is cancelled when the shutdown deadline passes.
+    runtime.shutdown(Duration::from_millis(200)).await;
+    assert_eq!(sends.loopback.sent().len(), 1, "the blocked hook never got to reply");
+}
+
+#[tokio::test]
+async fn two_bots_from_one_library_keep_separate_state() {
+    let bots = bot("first", "fixture_behaving", "{ rooms: [one] }", "{}")
+        + &bot("second", "fixture_behaving", "{ rooms: [two] }", "{}");
+    let (runtime, sends) = start(&bots);
+    runtime.deliver(text(ConversationType::Room, "one", "alice", "count"));
+    sends.wait_for(1).await;
+    runtime.deliver(text(ConversationType::Room, "one", "alice", "count"));
+    sends.wait_for(2).await;
+    runtime.deliver(text(ConversationType::Room, "two", "alice", "count"));
+    let replies = said_all(&sends.wait_for(3).await);
+    assert_eq!(replies, pairs(&[("one", "count 1"), ("one", "count 2"), ("two", "count 1")]));
+    runtime.shutdown(PATIENCE).await;
+}
