@@ -150,9 +150,8 @@ async fn rate_run(margin_ms: u64) -> RateRun {
     // first one (the last burst may be cut short by `close`, so it is left out rather than counted partly).
     let last_burst = arrivals
         .windows(2)
-        .filter(|pair| pair[1] - pair[0] > Duration::from_millis(100))
+        .rfind(|pair| pair[1] - pair[0] > Duration::from_millis(100))
         .map(|pair| pair[1])
-        .last()
         .unwrap_or(last);
     let before_last_burst = arrivals.iter().filter(|at| **at < last_burst).count();
     let share_of_limit = before_last_burst as f64 / (last_burst - first).as_secs_f64() / limit as f64;
