@@ -60,7 +60,7 @@ const BOTS = `
 
 const TEST_TIMEOUT_MS = 60_000;
 
-describe('the chat page', { timeout: 5 * TEST_TIMEOUT_MS }, () => {
+describe('the chat page', { timeout: 10 * TEST_TIMEOUT_MS }, () => {
   let zimbot;
   let browser;
 
@@ -97,6 +97,29 @@ describe('the chat page', { timeout: 5 * TEST_TIMEOUT_MS }, () => {
       await page.reload();
       await page.locator('#app').waitFor({ state: 'visible' });
       assert.equal(await page.locator('#me-name').textContent(), 'rita');
+    });
+  });
+
+  test('reopens the conversation that was open before a reload', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'sam');
+      await openChat(page, 'peer', '@RBT#echo');
+      await page.reload();
+      await page.locator('#messages[data-conversation="peer:@RBT#echo"]').waitFor({ state: 'visible' });
+    });
+  });
+
+  test('a message to a user who does not exist is refused in the page', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'tom');
+      await openChat(page, 'peer', 'nobody-here');
+      await page.locator('#message-text').fill('hello?');
+      await page.locator('#send').click();
+
+      const error = page.locator('#chat-error');
+      await error.waitFor({ state: 'visible' });
+      assert.match(await error.textContent(), /not sent.*nobody-here.*does not exist/);
+      assert.equal(await page.locator('#message-text').inputValue(), 'hello?', 'the text is kept to try again');
     });
   });
 
