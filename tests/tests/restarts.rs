@@ -49,13 +49,14 @@ async fn a_callback_missed_while_the_runtime_was_down_reaches_the_bot_exactly_on
 
     let mut events = Events::subscribe(&hub, "conv_type=peer&conv_id=@RBT%23echo&user=alice").await;
     post_text(&hub, "alice", "peer", "@RBT#echo", "are you there?").await;
-    // Both callbacks of that message (send_msg and bot_msg) fail now; the hub retries them after 2 s.
+    // The message's first callback (send_msg) fails now and is retried after 2 s; its bot_msg waits behind it,
+    // since the hub delivers a conversation's callbacks in order.
     let runtime = setup.run(&config).await;
     let reply = events.next_from("@RBT#echo").await;
     assert!(reply["text"].as_str().unwrap_or_default().contains("are you there?"), "{reply}");
 
     // The hub delivers a conversation's callbacks in order, so once the callback of the reply itself is
-    // delivered, both retried callbacks of the question were too; the bot has still seen the question once.
+    // delivered, both callbacks of the question (send_msg and bot_msg) were too; the bot has still seen the question once.
     let stats_url = format!("{hub}/stats");
     let mut stats = get_json(&stats_url).await;
     for _ in 0..1200 {
@@ -66,7 +67,7 @@ async fn a_callback_missed_while_the_runtime_was_down_reaches_the_bot_exactly_on
         stats = get_json(&stats_url).await;
     }
     let metrics = get_text(&format!("{}/metrics", setup.webhook_url())).await;
-    assert!(stats["callbacks_retried"].as_u64().unwrap_or(0) >= 2, "{stats}");
+    assert!(stats["callbacks_retried"].as_u64().unwrap_or(0) >= 1, "the first attempt failed: {stats}");
     assert_eq!(metric(&metrics, "zimbot_messages_delivered_total{bot=\"echo\"}"), 1.0, "{metrics}\n{stats}");
     assert!(metric(&metrics, "zimbot_callbacks_total{outcome=\"duplicate\"}") >= 1.0, "{metrics}");
     assert!(runtime.stop().await.success());
