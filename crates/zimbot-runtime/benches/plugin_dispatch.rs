@@ -144,18 +144,29 @@ fn main() {
         let dynamic = catalog.load(&library, &[]).expect("the library loads");
         println!("plugin_dispatch: {ROUNDS} rounds, median; dynamic library {library}");
 
-        // Alternate the two in each round so drift in the machine's load hits both alike.
+        // Alternate the two, each going first in every other round, so drift in the machine's load and warm-up
+        // effects hit both alike.
         let (mut builtin_calls, mut dynamic_calls) = (Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
-            builtin_calls.push(hook_calls_per_second(&builtin).await);
-            dynamic_calls.push(hook_calls_per_second(&dynamic).await);
+        for round in 0..ROUNDS {
+            if round % 2 == 0 {
+                builtin_calls.push(hook_calls_per_second(&builtin).await);
+                dynamic_calls.push(hook_calls_per_second(&dynamic).await);
+            } else {
+                dynamic_calls.push(hook_calls_per_second(&dynamic).await);
+                builtin_calls.push(hook_calls_per_second(&builtin).await);
+            }
         }
         report(&format!("hook call ({CALLS_PER_ROUND} calls a round)"), median(builtin_calls), median(dynamic_calls));
 
         let (mut builtin_messages, mut dynamic_messages) = (Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
-            builtin_messages.push(runtime_messages_per_second("behaving", &catalog).await);
-            dynamic_messages.push(runtime_messages_per_second(&library, &catalog).await);
+        for round in 0..ROUNDS {
+            if round % 2 == 0 {
+                builtin_messages.push(runtime_messages_per_second("behaving", &catalog).await);
+                dynamic_messages.push(runtime_messages_per_second(&library, &catalog).await);
+            } else {
+                dynamic_messages.push(runtime_messages_per_second(&library, &catalog).await);
+                builtin_messages.push(runtime_messages_per_second("behaving", &catalog).await);
+            }
         }
         report(
             &format!("runtime, message + reply ({MESSAGES_PER_ROUND} messages a round)"),
