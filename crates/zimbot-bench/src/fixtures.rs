@@ -1,0 +1,77 @@
+//! The components the scenarios start in-process: a hub in a temporary directory, a client sending to it, and a
+//! runtime of counting bots parsed from generated YAML.
+
+use anyhow::Context as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use zimbot_client::{Client, ClientConfig, HubMediaStore, ServerApiConfig, ServerApiTransport, Transport};
+use zimbot_hub::{Hub, HubConfig};
+use zimbot_runtime::clock::SystemClock;
+use zimbot_runtime::config::{self, AcceptAnyPlugin, Config};
+use zimbot_runtime::outbound::{LoopbackOutbound, Outbound};
+use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
+
+/// The callback secret of every generated configuration.
+pub const CALLBACK_SECRET: &str = "zimbot-bench-callback-secret";
+
+/// A hub on a free loopback port with its data in a temporary directory, removed when this is dropped.
+pub struct BenchHub {
+    pub hub: Hub,
+    _data: tempfile::TempDir,
+}
+
+impl BenchHub {
+    /// Starts a hub with the service's QPS limits, taking uploads up to `max_upload_bytes`.
+    pub async fn start(max_upload_bytes: u64) -> anyhow::Result<Self> {
+        let data = tempfile::tempdir().context("creating the hub's data directory")?;
+        let config = HubConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            data_dir: data.path().join("hub"),
+            max_upload_bytes,
+            ..HubConfig::default()
+        };
+        let hub = Hub::start(config).await.context("starting the hub")?;
+        Ok(Self { hub, _data: data })
+    }
+
+    /// The hub's Server API transport.
+    pub fn transport(&self) -> anyhow::Result<ServerApiTransport> {
+        server_api(&self.hub.base_url())
+    }
+
+    /// A client sending through `transport` and uploading to this hub's media store.
+    pub fn client(&self, config: ClientConfig, transport: Arc<dyn Transport>) -> anyhow::Result<Client> {
+        let store = HubMediaStore::new(self.hub.base_url()).context("the hub's media store")?;
+        Ok(Client::new(config, transport, Arc::new(store)))
+    }
+}
+
+/// A Server API transport to the hub at `base_url`, with the hub's development app id and secret.
+pub fn server_api(base_url: &str) -> anyhow::Result<ServerApiTransport> {
+    let defaults = HubConfig::default();
+    ServerApiTransport::new(ServerApiConfig {
+        base_url: base_url.to_owned(),
+        app_id: defaults.app_id,
+        server_secret: defaults.server_secret,
+        request_timeout: Duration::from_secs(30),
+    })
+    .context("the hub's Server API transport")
+}
+
+/// Parses generated bots.yaml text (every plugin name is accepted here; the catalog checks them at start).
+pub fn parse_config(yaml: &str) -> anyhow::Result<Config> {
+    config::parse(yaml, Path::new("bench-bots.yaml"), &|_| None, &AcceptAnyPlugin)
+        .map_err(|errors| anyhow::anyhow!("the generated bots.yaml is refused: {errors:?}"))
+}
+
+/// Host services on the current tokio runtime whose sends go nowhere (a loopback outbound).
+pub fn loopback_services() -> HostServices {
+    let outbound: Arc<dyn Outbound> = LoopbackOutbound::new();
+    HostServices { outbound, clock: Arc::new(SystemClock), runtime: tokio::runtime::Handle::current() }
+}
+
+/// The counting plugin's catalog (see [`crate::counting`]).
+pub fn counting_catalog() -> PluginCatalog {
+    crate::counting::catalog()
+}

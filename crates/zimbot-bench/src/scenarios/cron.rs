@@ -1,0 +1,94 @@
+//! Cron: 10 000 schedules firing every second (`* * * * * *`; 100 counting bots with 100 schedules each)
+//! through the real scheduler and runtime.
+//!
+//! Figures: p99 lateness of the tick as fired (`fired_at - scheduled_at`, milliseconds as the scheduler reports
+//! them) and of the hook being entered (wall clock in µs minus `scheduled_at`), and the process's CPU use (user +
+//! system over wall time, in % of one core) while the schedules run. The first two seconds are a warm-up.
+
+use crate::fixtures::{counting_catalog, loopback_services, parse_config};
+use crate::process::cpu_time;
+use crate::recorder::RECORDER;
+use crate::report::{Figure, Goal, Outcome};
+use crate::stats::percentile;
+use std::time::{Duration, Instant};
+use zimbot_runtime::runtime::Runtime;
+
+const SCENARIO: &str = "cron";
+const BOTS: usize = 100;
+const SCHEDULES_PER_BOT: usize = 100;
+const WARM_UP: Duration = Duration::from_secs(2);
+
+fn bots_yaml() -> String {
+    let schedules: Vec<String> =
+        (0..SCHEDULES_PER_BOT).map(|schedule| format!("{{ id: s{schedule}, cron: \"* * * * * *\" }}")).collect();
+    let schedules = schedules.join(", ");
+    let mut yaml = String::from("bots:\n");
+    for bot in 0..BOTS {
+        yaml.push_str(&format!(
+            "  - {{ id: c{bot}, user_id: \"@RBT#c{bot}\", plugin: counting, mailbox: 1024, schedules: [{schedules}] }}\n"
+        ));
+    }
+    yaml
+}
+
+/// One run's figures.
+struct Run {
+    fired_p99_ms: f64,
+    hook_p99_ms: f64,
+    hook_p50_ms: f64,
+    cpu_percent: f64,
+    ticks_per_second: f64,
+}
+
+async fn once(duration: Duration) -> anyhow::Result<Run> {
+    let config = parse_config(&bots_yaml())?;
+    let measured_from = chrono::Utc::now() + chrono::Duration::from_std(WARM_UP)?;
+    RECORDER.reset(measured_from.timestamp_millis());
+    let runtime = Runtime::start(&config, &counting_catalog(), loopback_services());
+    anyhow::ensure!(runtime.failed_bots().is_empty(), "bots failed to start: {:?}", runtime.failed_bots());
+    tokio::time::sleep(WARM_UP).await;
+    let (cpu_before, wall_before, ticks_before) = (cpu_time()?, Instant::now(), RECORDER.ticks());
+    tokio::time::sleep(duration).await;
+    let (cpu, wall, ticks) = (cpu_time()? - cpu_before, wall_before.elapsed(), RECORDER.ticks() - ticks_before);
+    runtime.shutdown(Duration::from_secs(5)).await;
+    let (fired, hook) = RECORDER.take_tick_lateness();
+    let millis = |micros: &[i64], p: f64| {
+        percentile(&micros.iter().map(|micros| *micros as f64 / 1000.0).collect::<Vec<_>>(), p)
+    };
+    Ok(Run {
+        fired_p99_ms: millis(&fired, 99.0),
+        hook_p99_ms: millis(&hook, 99.0),
+        hook_p50_ms: millis(&hook, 50.0),
+        cpu_percent: cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
+        ticks_per_second: ticks as f64 / wall.as_secs_f64(),
+    })
+}
+
+/// Runs the schedules for `duration`, `runs` times.
+pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
+    let mut results = Vec::new();
+    for _ in 0..runs {
+        results.push(once(duration).await?);
+    }
+    let values = |pick: fn(&Run) -> f64| results.iter().map(pick).collect::<Vec<_>>();
+    let mut outcome = Outcome::default();
+    outcome.figures.extend([
+        Figure::new(SCENARIO, "p99 lateness, tick fired", "ms", 1)
+            .runs(values(|run| run.fired_p99_ms))
+            .goal(Goal::AtMost(10.0)),
+        Figure::new(SCENARIO, "p50 lateness, hook entered", "ms", 1).runs(values(|run| run.hook_p50_ms)),
+        Figure::new(SCENARIO, "p99 lateness, hook entered", "ms", 1)
+            .runs(values(|run| run.hook_p99_ms))
+            .goal(Goal::AtMost(10.0)),
+        Figure::new(SCENARIO, "CPU (user+sys / wall)", "% of a core", 1).runs(values(|run| run.cpu_percent)),
+        Figure::new(SCENARIO, "ticks delivered", "/s", 0).runs(values(|run| run.ticks_per_second)),
+    ]);
+    outcome.notes.push(format!(
+        "{} schedules ({BOTS} bots × {SCHEDULES_PER_BOT}), {} s measured after a {} s warm-up; 'fired' is in whole \
+         milliseconds as the scheduler stamps it",
+        BOTS * SCHEDULES_PER_BOT,
+        duration.as_secs(),
+        WARM_UP.as_secs()
+    ));
+    Ok(outcome)
+}

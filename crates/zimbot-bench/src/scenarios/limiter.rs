@@ -1,0 +1,321 @@
+//! Limiter: 100 bots flood media sends through the client to the real hub at a limit of 10/s, with the
+//! client's default safety margin and with 5 ms.
+//!
+//! Figures: the sustained send rate as a share of the limit (over whole bursts, so a burst cut by the end of the
+//! period is not counted in part), the most messages the hub stored in any one second (its own times, ms) and its
+//! QPS violations, Jain's fairness index of the flooding bots' sends, and the p99 wait of light bots from the
+//! call to the start of the send on the wire.
+//!
+//! A light bot is one that sends less than its fair share: with 100 backlogged bots at 10/s a round takes 10 s,
+//! so each of the light bots sends once every 15 s; together (staggered) they send every 0.5 s. A bot sending
+//! more often than once a round is a heavy bot, and waits its turn like the flood (see the client's fair queue).
+
+use crate::fixtures::BenchHub;
+use crate::report::{Figure, Goal, Outcome};
+use crate::stats::{jain, median, percentile};
+use anyhow::Context as _;
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use zimbot_client::{ClientConfig, OutboundMessage, SendReceipt, Sender, ServerApiTransport, Transport};
+use zimbot_model::wire::RegisterUserInfo;
+use zimbot_model::{BotId, ConversationType, MediaMessage, Priority, SendConfig, SendRequest, UserId, ZimError};
+
+const SCENARIO: &str = "limiter";
+const FLOOD_BOTS: usize = 100;
+const FLOOD_ROOM: &str = "bench-flood";
+const LIGHT_ROOM: &str = "bench-light";
+const LIGHT_BOTS: usize = 30;
+const LIGHT_EVERY: Duration = Duration::from_millis(500);
+
+/// The Server API transport, noting when each attempt starts and who sent it.
+struct Stamping {
+    inner: ServerApiTransport,
+    starts: Mutex<Vec<(String, Instant)>>,
+    errors: Mutex<Vec<ZimError>>,
+}
+
+#[async_trait]
+impl Transport for Stamping {
+    async fn send_message(&self, message: &OutboundMessage) -> Result<SendReceipt, ZimError> {
+        let at = Instant::now();
+        self.starts.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((message.from.to_string(), at));
+        let result = self.inner.send_message(message).await;
+        if let Err(error) = &result {
+            self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(error.clone());
+        }
+        result
+    }
+
+    async fn register_bots(&self, bots: &[RegisterUserInfo]) -> Result<(), ZimError> {
+        self.inner.register_bots(bots).await
+    }
+}
+
+fn sender(name: &str) -> Sender {
+    Sender {
+        bot: BotId::from(name),
+        user_id: UserId::from(format!("@RBT#{name}").as_str()),
+        priority: Priority::Medium,
+    }
+}
+
+/// One flood's figures.
+struct Run {
+    share_of_limit: f64,
+    hub_busiest_second: usize,
+    hub_violations: u64,
+    client_errors: usize,
+    jain_worst_round: f64,
+    jain_period: f64,
+    light_p99_ms: f64,
+    light_samples: usize,
+    /// Light sends that had not started when the flood was stopped.
+    light_missing: usize,
+}
+
+/// The sustained rate of bursty starts: the starts before the last burst over the time to that burst.
+fn sustained_rate(starts: &[Instant]) -> f64 {
+    let Some(first) = starts.first() else { return 0.0 };
+    let last_burst =
+        starts.windows(2).rposition(|pair| pair[1] - pair[0] > Duration::from_millis(100)).map(|index| index + 1);
+    match last_burst {
+        Some(index) if starts[index] > *first => index as f64 / (starts[index] - *first).as_secs_f64(),
+        _ => 0.0,
+    }
+}
+
+/// The most entries of `times_ms` in any window of 1000 ms.
+fn busiest_second(times_ms: &mut [i64]) -> usize {
+    times_ms.sort_unstable();
+    let mut busiest = 0;
+    let mut from = 0;
+    for to in 0..times_ms.len() {
+        while times_ms[to] - times_ms[from] >= 1000 {
+            from += 1;
+        }
+        busiest = busiest.max(to - from + 1);
+    }
+    busiest
+}
+
+async fn hub_times(base_url: &str, room: &str) -> anyhow::Result<Vec<i64>> {
+    let mut times = Vec::new();
+    let mut after = 0u64;
+    loop {
+        let url = format!("{base_url}/client/v1/messages?conv_type=room&conv_id={room}&after_seq={after}&limit=1000");
+        let page: serde_json::Value = serde_json::from_slice(&crate::loadgen::get(&url).await?)?;
+        let messages = page["messages"].as_array().cloned().unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(times);
+        }
+        for message in &messages {
+            times.push(message["time"].as_i64().context("a hub message without a time")?);
+            after = after.max(message["seq"].as_u64().unwrap_or(after));
+        }
+    }
+}
+
+async fn flood(duration: Duration, safety_margin_ms: u64, image: &std::path::Path) -> anyhow::Result<Run> {
+    let hub = BenchHub::start(1024 * 1024).await?;
+    let transport = Arc::new(Stamping { inner: hub.transport()?, starts: Mutex::default(), errors: Mutex::default() });
+    let config = ClientConfig { safety_margin_ms, ..ClientConfig::default() };
+    let limit = f64::from(config.sends_per_window) * 1000.0 / config.window_ms as f64;
+    let client = hub.client(config, Arc::clone(&transport) as Arc<dyn Transport>)?;
+    let names: Vec<String> = (0..FLOOD_BOTS)
+        .map(|bot| format!("flood{bot}"))
+        .chain((0..LIGHT_BOTS).map(|bot| format!("light{bot}")))
+        .collect();
+    let users = names
+        .iter()
+        .map(|name| RegisterUserInfo {
+            user_id: format!("@RBT#{name}"),
+            user_name: name.clone(),
+            user_avatar: String::new(),
+        })
+        .collect();
+    client.register_bots(users).await.context("registering the bots with the hub")?;
+
+    // Enough queued that every flooding bot stays backlogged for the whole period.
+    let per_bot = ((duration.as_secs_f64() + 2.0) * limit / FLOOD_BOTS as f64).ceil() as usize + 2;
+    let mut handles = Vec::new();
+    for bot in 0..FLOOD_BOTS {
+        for _ in 0..per_bot {
+            let request = SendRequest::media(
+                MediaMessage::image(image),
+                FLOOD_ROOM,
+                ConversationType::Room,
+                SendConfig::default(),
+            );
+            handles.push(client.send(&sender(&format!("flood{bot}")), request).context("a flood send refused")?);
+        }
+    }
+    let begin = Instant::now();
+    // (light bot user, call time), in call order.
+    let mut light_calls: Vec<(String, Instant)> = Vec::new();
+    while begin.elapsed() + LIGHT_EVERY + Duration::from_secs(1) < duration {
+        tokio::time::sleep(LIGHT_EVERY).await;
+        let name = format!("light{}", light_calls.len() % LIGHT_BOTS);
+        let request =
+            SendRequest::media(MediaMessage::image(image), LIGHT_ROOM, ConversationType::Room, SendConfig::default());
+        light_calls.push((format!("@RBT#{name}"), Instant::now()));
+        handles.push(client.send(&sender(&name), request).context("a light send refused")?);
+    }
+    tokio::time::sleep_until((begin + duration).into()).await;
+    // Let the light bot's last send start before the flood is stopped.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let starts = transport.starts.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+    client.close(Duration::ZERO).await;
+    drop(handles);
+
+    let Some(first) = starts.first().map(|(_, at)| *at) else { anyhow::bail!("no send reached the wire") };
+    let in_period: Vec<&(String, Instant)> = starts.iter().filter(|(_, at)| *at < first + duration).collect();
+    let times: Vec<Instant> = in_period.iter().map(|(_, at)| *at).collect();
+    let share_of_limit = sustained_rate(&times) / limit;
+
+    let is_flood = |from: &str| from.starts_with("@RBT#flood");
+    let flood_in_period: Vec<&str> =
+        in_period.iter().map(|(from, _)| from.as_str()).filter(|from| is_flood(from)).collect();
+    let flood_all: Vec<&str> = starts.iter().map(|(from, _)| from.as_str()).filter(|from| is_flood(from)).collect();
+    let shares = |starts: &[&str]| {
+        let mut counts: HashMap<&str, f64> = HashMap::new();
+        for from in starts {
+            *counts.entry(from).or_default() += 1.0;
+        }
+        let mut shares: Vec<f64> = (0..FLOOD_BOTS)
+            .map(|bot| counts.get(format!("@RBT#flood{bot}").as_str()).copied().unwrap_or(0.0))
+            .collect();
+        shares.sort_by(f64::total_cmp);
+        shares
+    };
+    // Whole rounds of flood sends after the first second: in that first burst only the bots whose uploads had
+    // finished were ready, and the limiter (work-conserving) served them. After it every bot is backlogged and
+    // ready, so in each round of FLOOD_BOTS sends each bot should send once.
+    let settled: Vec<&str> = starts
+        .iter()
+        .filter(|(from, at)| is_flood(from) && *at >= first + Duration::from_secs(1))
+        .map(|(from, _)| from.as_str())
+        .collect();
+    let whole_rounds = settled.len() / FLOOD_BOTS * FLOOD_BOTS;
+    // Less than one round (a --quick run) gives no figure.
+    let jain_worst_round = if whole_rounds == 0 { f64::NAN } else { jain(&shares(&settled[..whole_rounds])) };
+    if std::env::var_os("ZIMBOT_BENCH_DEBUG").is_some() {
+        eprintln!("first {} flood sends per bot: {:?}", flood_all.len(), shares(&flood_all));
+        eprintln!("{whole_rounds} settled flood sends per bot: {:?}", shares(&settled[..whole_rounds]));
+    }
+    let jain_period = jain(&shares(&flood_in_period));
+
+    // Each light bot's sends reach the wire in the order it made them (one lane), so the k-th call of a bot
+    // matches its k-th start.
+    let mut light_starts: HashMap<&str, std::collections::VecDeque<Instant>> = HashMap::new();
+    for (from, at) in starts.iter().filter(|(from, _)| from.starts_with("@RBT#light")) {
+        light_starts.entry(from.as_str()).or_default().push_back(*at);
+    }
+    let waits: Vec<f64> = light_calls
+        .iter()
+        .filter_map(|(from, call)| {
+            let start = light_starts.get_mut(from.as_str())?.pop_front()?;
+            Some(start.saturating_duration_since(*call).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    let light_missing = light_calls.len() - waits.len();
+
+    let base_url = hub.hub.base_url();
+    let mut hub_times_ms = hub_times(&base_url, FLOOD_ROOM).await?;
+    hub_times_ms.extend(hub_times(&base_url, LIGHT_ROOM).await?);
+    let hub_busiest_second = busiest_second(&mut hub_times_ms);
+    let hub_violations = hub.hub.stats().qps_violations.values().sum();
+    let client_errors = transport.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len();
+    hub.hub.shutdown().await;
+    Ok(Run {
+        share_of_limit,
+        hub_busiest_second,
+        hub_violations,
+        client_errors,
+        jain_worst_round,
+        jain_period,
+        light_p99_ms: percentile(&waits, 99.0),
+        light_samples: waits.len(),
+        light_missing,
+    })
+}
+
+/// Runs the flood `runs` times with each safety margin.
+pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
+    let directory = tempfile::tempdir().context("a directory for the image")?;
+    let image = directory.path().join("bench.png");
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.resize(1024, 0);
+    std::fs::write(&image, bytes).context("writing the image")?;
+
+    let mut outcome = Outcome::default();
+    for margin in [ClientConfig::default().safety_margin_ms, 5] {
+        let mut results = Vec::new();
+        for _ in 0..runs {
+            results.push(flood(duration, margin, &image).await?);
+        }
+        let label = |what: &str| format!("{what}, margin {margin} ms");
+        let values = |pick: fn(&Run) -> f64| results.iter().map(pick).collect::<Vec<_>>();
+        outcome.figures.extend([
+            Figure::new(SCENARIO, label("send rate / limit"), "%", 1)
+                .runs(values(|run| run.share_of_limit * 100.0))
+                .goal(Goal::AtLeast(99.0)),
+            Figure::new(SCENARIO, label("hub: busiest 1 s"), "sends", 0)
+                .runs(values(|run| run.hub_busiest_second as f64))
+                .goal(Goal::AtMost(10.0)),
+            Figure::new(SCENARIO, label("hub: QPS violations"), "", 0)
+                .runs(values(|run| run.hub_violations as f64))
+                .goal(Goal::AtMost(0.0)),
+            Figure::new(SCENARIO, label("Jain index, whole rounds after 1 s"), "", 4)
+                .runs(values(|run| run.jain_worst_round))
+                .goal(Goal::AtLeast(0.99)),
+            Figure::new(SCENARIO, label("Jain index, whole period"), "", 4).runs(values(|run| run.jain_period)),
+            Figure::new(SCENARIO, label("light bot p99 wait"), "ms", 1)
+                .runs(values(|run| run.light_p99_ms))
+                .goal(Goal::AtMost(1000.0)),
+        ]);
+        outcome.notes.push(format!(
+            "margin {margin} ms: the ceiling is {:.1} % of the limit (window / (window + margin)); \
+             send errors seen by the client: {}; light sends measured per run: {} (not started by the end: {}); \
+             median share {:.2} %",
+            100_000.0 / (1000.0 + margin as f64),
+            results.iter().map(|run| run.client_errors.to_string()).collect::<Vec<_>>().join(", "),
+            results.iter().map(|run| run.light_samples.to_string()).collect::<Vec<_>>().join(", "),
+            results.iter().map(|run| run.light_missing.to_string()).collect::<Vec<_>>().join(", "),
+            median(&values(|run| run.share_of_limit * 100.0)),
+        ));
+    }
+    outcome.notes.push(format!(
+        "{FLOOD_BOTS} bots each keep media sends (a 1 KiB image, uploaded to the hub first) queued for {} s; \
+         {LIGHT_BOTS} light bots send once every {} s each, one of them every {} ms. 'Whole rounds after 1 s' is \
+         the Jain index of the largest multiple of {FLOOD_BOTS} flood sends after the first second (in the first \
+         burst only bots whose uploads had finished were ready and were served: work-conserving); 'whole period' \
+         counts every flood send in the period, whose integer counts cap it below 1 when the total is not a \
+         multiple of {FLOOD_BOTS}.",
+        duration.as_secs(),
+        (LIGHT_EVERY * LIGHT_BOTS as u32).as_secs(),
+        LIGHT_EVERY.as_millis()
+    ));
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_busiest_second_counts_a_sliding_window() {
+        let mut times = vec![0, 100, 999, 1000, 1001, 1999];
+        assert_eq!(busiest_second(&mut times), 4);
+    }
+
+    #[test]
+    fn the_sustained_rate_leaves_out_the_last_burst() {
+        let start = Instant::now();
+        let starts: Vec<Instant> =
+            (0..3).flat_map(|burst| (0..10).map(move |_| start + Duration::from_millis(1020 * burst))).collect();
+        let rate = sustained_rate(&starts);
+        assert!((rate - 20.0 / 2.04).abs() < 1e-9, "{rate}");
+    }
+}
