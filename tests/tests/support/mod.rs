@@ -26,18 +26,13 @@ pub fn target_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).map(Path::to_owned).expect("target/<profile>")
 }
 
-/// Builds the binary and the example plugins once per test binary, if the test command did not already.
+/// How the runtime's loading tests build the example plugins; it builds the whole workspace, the binary too.
+#[path = "../../../crates/zimbot-runtime/tests/fixtures/plugins/libraries.rs"]
+mod libraries;
+
+/// Builds the binary and the example plugins once per test binary (a no-op when the test command already did).
 pub fn ensure_built() {
-    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = std::process::Command::new(cargo)
-            .current_dir(repo_root())
-            .args(["build", "-p", "zimbot-cli", "-p", "announcer", "-p", "echo", "-p", "media-poster"])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building zimbot and the example plugins failed");
-    });
+    libraries::example_plugins_dir();
 }
 
 /// A free loopback port (bound then released; the child binds it right after).

@@ -51,8 +51,9 @@ pub async fn hub(args: HubArgs) -> anyhow::Result<ExitCode> {
     let config = args.into_config();
     let listen = config.listen;
     let hub = Hub::start(config).await.with_context(|| format!("starting the hub on {listen}"))?;
+    let stop = super::run::StopSignal::install();
     println!("zimbot hub listening on {} (chat page: {}/)", hub.local_addr(), hub.base_url());
-    super::run::wait_for_stop_signal().await;
+    stop.wait().await;
     hub.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -61,6 +61,7 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         let _ = webhook_stopped.await;
     }));
 
+    let stop = StopSignal::install();
     let started = runtime.bots().len();
     let failed = runtime.failed_bots().len();
     println!(
@@ -70,7 +71,7 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         hub.as_ref().map(|hub| format!("; hub and chat page at {}/", hub.base_url())).unwrap_or_default(),
     );
 
-    wait_for_stop_signal().await;
+    stop.wait().await;
     tracing::info!(grace = ?config.shutdown_grace, "stopping");
     state.stop_accepting();
     runtime.shutdown(config.shutdown_grace).await;
@@ -103,30 +104,53 @@ async fn start_hub(config: &Config) -> anyhow::Result<Hub> {
         .with_context(|| format!("starting the embedded hub on {} (zim.hub.listen)", settings.listen))
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn wait_for_stop_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!("cannot listen for Ctrl-C: {error}");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Ctrl-C and SIGTERM, listened for from the moment this is made: make it before telling anyone the process
+/// is ready, so a stop request that follows the ready line at once is never missed.
+pub struct StopSignal {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignal {
+    pub fn install() -> Self {
+        #[cfg(unix)]
+        let terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => Some(signal),
             Err(error) => {
                 tracing::warn!("cannot listen for SIGTERM: {error}");
+                None
+            }
+        };
+        // Registering the Ctrl-C handler happens on first poll; poll it once now, for the same reason.
+        let _ = futures::FutureExt::now_or_never(tokio::signal::ctrl_c());
+        Self {
+            #[cfg(unix)]
+            terminate,
+        }
+    }
+
+    /// Resolves on Ctrl-C or SIGTERM.
+    pub async fn wait(self) {
+        let interrupt = async {
+            if let Err(error) = tokio::signal::ctrl_c().await {
+                tracing::warn!("cannot listen for Ctrl-C: {error}");
                 std::future::pending::<()>().await;
             }
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match self.terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
     }
 }
