@@ -172,8 +172,9 @@ pub struct MessageSentResult {
     pub attempts: u32,
 }
 
-/// A send that ended without being delivered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A send that ended without being delivered. An error, so a hook can `?` a send's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{local_id} to {conversation_type} '{conversation_id}' failed after {attempts} attempt(s): {error}")]
 pub struct SendFailure {
     pub local_id: LocalMessageId,
     pub conversation_id: ConversationId,
