@@ -81,7 +81,9 @@ impl Scheduler {
                 }
                 return;
             };
-            let wait = (next_at - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP);
+            // Measured from the clock as it is now, not from before the batch: sending thousands of ticks takes
+            // time, and sleeping the full interval after it would make every later tick late by that much.
+            let wait = (next_at - self.clock.now()).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP);
             tokio::select! {
                 biased;
                 () = &mut shutdown => return,

@@ -108,6 +108,29 @@ async fn ticks_of_several_jobs_go_out_in_time_order_and_ties_in_job_order() {
 }
 
 #[tokio::test]
+async fn time_spent_sending_a_batch_does_not_delay_the_next_tick() {
+    // Two every-second jobs and room for one tick: the clock moves on while the scheduler waits on the sink.
+    let jobs = vec![job("a", "* * * * * *"), job("b", "* * * * * *")];
+    let mut harness = Harness::start("2024-06-01T12:00:00Z", jobs, 1);
+    harness.settle().await;
+    harness.clock.advance(Duration::from_secs(1));
+    let first = harness.ticks.recv().await.expect("tick a");
+    harness.clock.advance(Duration::from_millis(400));
+    let second = harness.ticks.recv().await.expect("tick b");
+    assert_eq!((first.fired_at, second.fired_at), (instant("2024-06-01T12:00:01Z"), instant("2024-06-01T12:00:01Z")));
+    harness.settle().await;
+    harness.clock.advance(Duration::from_millis(600));
+    for job in ["a", "b"] {
+        // Received one by one: the sink holds one tick. A scheduler still asleep until 12:00:02.4 sends nothing.
+        let tick = tokio::time::timeout(Duration::from_secs(5), harness.ticks.recv())
+            .await
+            .unwrap_or_else(|_| panic!("tick {job} did not fire at 12:00:02"))
+            .expect("the scheduler runs");
+        assert_eq!(tick.fired_at, instant("2024-06-01T12:00:02Z"));
+    }
+}
+
+#[tokio::test]
 async fn on_time_ticks_fire_at_their_scheduled_instant() {
     let mut harness = Harness::start("2024-06-01T12:00:30Z", vec![job("bot", "*/2 * * * *")], 64);
     let ticks = harness.walk("2024-06-01T12:04:30Z", SECOND).await;
