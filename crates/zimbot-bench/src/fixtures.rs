@@ -68,7 +68,7 @@ pub fn parse_config(yaml: &str) -> anyhow::Result<Config> {
 /// Host services on the current tokio runtime whose sends go nowhere (a loopback outbound).
 pub fn loopback_services() -> HostServices {
     let outbound: Arc<dyn Outbound> = LoopbackOutbound::new();
-    HostServices { outbound, clock: Arc::new(SystemClock), runtime: tokio::runtime::Handle::current() }
+    HostServices::new(outbound, Arc::new(SystemClock))
 }
 
 /// The counting plugin's catalog (see [`crate::counting`]).

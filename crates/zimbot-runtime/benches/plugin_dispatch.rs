@@ -69,7 +69,7 @@ fn room_message(text: &str) -> ReceivedMessage {
 }
 
 fn services(outbound: Arc<dyn Outbound>) -> HostServices {
-    HostServices { outbound, clock: Arc::new(SystemClock), runtime: tokio::runtime::Handle::current() }
+    HostServices::new(outbound, Arc::new(SystemClock))
 }
 
 /// Calls per second of the `tally` hook, straight through the instance handle.

@@ -12,4 +12,5 @@ pub mod outbound;
 pub mod plugin_host;
 pub mod runtime;
 pub mod schedule;
+pub mod state;
 pub mod webhook;

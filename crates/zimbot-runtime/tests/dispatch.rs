@@ -4,7 +4,7 @@
 mod support;
 
 use std::time::Duration;
-use support::{start, text, Reports};
+use support::{start, start_with_state, text, Reports};
 use zimbot_model::{BotId, ConversationType::*};
 
 fn bots_yaml(bots: &[(&str, &str, &str)]) -> String {
@@ -234,4 +234,22 @@ async fn a_plugin_that_refuses_to_start_is_reported_and_the_others_start() {
     assert!(failed[1].1.contains("resolves to nothing"), "{failed:?}");
     assert_eq!(runtime.deliver(text(Room, "lobby", "alice", "hi")), [BotId::from("fine")]);
     runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn plugin_state_is_kept_across_a_restart_of_the_runtime() {
+    let state = tempfile::tempdir().unwrap();
+    let (key, mut reports) = Reports::new();
+    let yaml = bots_yaml(&[("keeper", &key, "{ rooms: [lobby] }")]);
+    let runtime = start_with_state(&yaml, state.path());
+    assert_eq!(reports.until("start").await, ["created seen=0", "start"]);
+    runtime.deliver(text(Room, "lobby", "alice", "one"));
+    runtime.deliver(text(Room, "lobby", "alice", "seen"));
+    assert_eq!(reports.next().await, "room lobby one");
+    assert_eq!(reports.next().await, "seen 2");
+    runtime.shutdown(Duration::from_secs(5)).await;
+
+    let again = start_with_state(&yaml, state.path());
+    assert_eq!(reports.until("start").await, ["stop", "created seen=2", "start"]);
+    again.shutdown(Duration::from_secs(5)).await;
 }

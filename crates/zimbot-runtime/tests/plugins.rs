@@ -88,7 +88,7 @@ fn start(bots: &str) -> (Arc<Runtime>, Arc<Recorder>) {
 }
 
 fn services(outbound: Arc<dyn Outbound>, clock: Arc<dyn Clock>) -> HostServices {
-    HostServices { outbound, clock, runtime: tokio::runtime::Handle::current() }
+    HostServices::new(outbound, clock)
 }
 
 /// A bots.yaml entry; an empty `listen` leaves it out (a bot that only runs on schedules).

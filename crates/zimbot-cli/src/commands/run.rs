@@ -11,6 +11,7 @@ use zimbot_runtime::clock::{Clock, SystemClock};
 use zimbot_runtime::config::{Backend, Config};
 use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
 use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::state::StateStore;
 use zimbot_runtime::webhook::{self, WebhookState};
 
 pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
@@ -39,11 +40,8 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("registering the bot users with the service at {}", config.zim.api_base))?;
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let services = HostServices {
-        outbound: Arc::new(client.clone()),
-        clock: Arc::clone(&clock),
-        runtime: tokio::runtime::Handle::current(),
-    };
+    let services = HostServices::new(Arc::new(client.clone()), Arc::clone(&clock))
+        .with_state(StateStore::in_dir(&config.state_dir));
     let runtime = Runtime::start(&config, &catalog, services);
     let listener = tokio::net::TcpListener::bind(config.webhook.listen)
         .await

@@ -83,6 +83,7 @@ fn assemble(settings: Settings, bots: Vec<(BotConfig, YamlPath)>, path: &Path) -
         webhook: settings.webhook,
         client: settings.client,
         plugin_dirs: settings.plugin_dirs,
+        state_dir: settings.state_dir,
         shutdown_grace: settings.shutdown_grace,
         bots: bots.into_iter().map(|(bot, _)| bot).collect(),
         source: path.to_path_buf(),

@@ -17,7 +17,7 @@ use zimbot_model::Priority;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a mapping with a `bots:` list and optional `zim`, `webhook`, `client`, `plugin_dirs` and `shutdown_grace_secs`"
+    expecting = "a mapping with a `bots:` list and optional `zim`, `webhook`, `client`, `plugin_dirs`, `state_dir` and `shutdown_grace_secs`"
 )]
 #[schemars(title = "zimbot bots.yaml")]
 pub(super) struct RawFile {
@@ -33,6 +33,9 @@ pub(super) struct RawFile {
     /// Folders searched for plugin libraries, relative to this file's folder.
     #[serde(default, deserialize_with = "text::list")]
     pub plugin_dirs: Vec<String>,
+    /// Where bots' plugin state (their snapshots) is kept across restarts, relative to this file's folder.
+    #[serde(default = "defaults::state_dir", deserialize_with = "text::one")]
+    pub state_dir: String,
     /// Seconds bots get to finish their work on shutdown.
     #[serde(default = "defaults::shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
@@ -238,6 +241,9 @@ pub(super) mod defaults {
 
     pub fn shutdown_grace_secs() -> u64 {
         10
+    }
+    pub fn state_dir() -> String {
+        ".zimbot-data/state".to_owned()
     }
     pub fn hub_listen() -> SocketAddr {
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9900)

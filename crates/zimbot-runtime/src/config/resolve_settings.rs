@@ -1,4 +1,4 @@
-//! Turns the file's `zim`, `webhook`, `client`, `plugin_dirs` and `shutdown_grace_secs` into checked settings.
+//! Turns the file's `zim`, `webhook`, `client`, `plugin_dirs`, `state_dir` and `shutdown_grace_secs` into checked settings.
 
 use super::path::YamlPath;
 use super::positions::PositionIndex;
@@ -15,6 +15,7 @@ pub(super) struct Settings {
     pub webhook: WebhookConfig,
     pub client: zimbot_client::ClientConfig,
     pub plugin_dirs: Vec<PathBuf>,
+    pub state_dir: PathBuf,
     pub shutdown_grace: Duration,
 }
 
@@ -30,6 +31,7 @@ pub(super) fn resolve_settings(
         webhook: resolve_webhook(raw.webhook, positions, report),
         client: raw.client,
         plugin_dirs: raw.plugin_dirs.iter().map(|dir| folder.join(dir)).collect(),
+        state_dir: folder.join(raw.state_dir),
         shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
     }
 }

@@ -15,6 +15,8 @@ pub struct Config {
     pub client: zimbot_client::ClientConfig,
     /// Folders searched for plugin libraries.
     pub plugin_dirs: Vec<PathBuf>,
+    /// Where bots' plugin state is kept across restarts.
+    pub state_dir: PathBuf,
     /// How long bots get to finish on shutdown.
     pub shutdown_grace: Duration,
     pub bots: Vec<BotConfig>,

@@ -9,6 +9,7 @@
 //!   rebuilt from the last snapshot; [`MAX_PANICS`] panics within [`PANIC_WINDOW`] stop this bot alone.
 
 use super::mailbox::{Mailbox, Pushed};
+use super::persist::SnapshotWriter;
 use crate::config::BotConfig;
 use crate::metrics::BotStats;
 use crate::outbound::Sender;
@@ -67,6 +68,7 @@ pub struct BotRunner {
     host: Arc<BotHost>,
     instance: Mutex<Option<Arc<PluginInstanceHandle>>>,
     snapshot: Mutex<Vec<u8>>,
+    persist: SnapshotWriter,
     mailbox: Mailbox<Inbound>,
     stats: BotStats,
     panics: Mutex<VecDeque<Instant>>,
@@ -87,6 +89,14 @@ impl BotRunner {
         let (notifications, notification_rx) = mpsc::unbounded_channel();
         let sender = Sender { bot: config.id.clone(), user_id: config.user_id.clone(), priority: config.priority };
         let runtime = services.runtime.clone();
+        let kept = match services.state.load(&config.id) {
+            Ok(kept) => kept.unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(bot = %config.id, "starting without the kept plugin state: {error}");
+                Vec::new()
+            }
+        };
+        let persist = SnapshotWriter::spawn(Arc::clone(&services.state), config.id.clone(), &runtime);
         let host = BotHost::new(sender, services, notifications, span.clone());
         let info = BotInfo {
             bot_id: config.id.clone(),
@@ -96,7 +106,7 @@ impl BotRunner {
             config: config.config.clone(),
         };
         let instance =
-            PluginInstanceHandle::create(&plugin, host.api(), &info, None).map_err(|message| StartError {
+            PluginInstanceHandle::create(&plugin, host.api(), &info, Some(&kept)).map_err(|message| StartError {
                 bot: config.id.to_string(),
                 message: format!("plugin '{}' refused to start: {message}", plugin.name),
             })?;
@@ -107,7 +117,8 @@ impl BotRunner {
             plugin,
             host,
             instance: Mutex::new(Some(instance)),
-            snapshot: Mutex::new(Vec::new()),
+            snapshot: Mutex::new(kept),
+            persist,
             stats: BotStats::default(),
             panics: Mutex::new(VecDeque::new()),
             stopped: tokio::sync::watch::Sender::new(false),
@@ -233,7 +244,7 @@ impl BotRunner {
         match outcome {
             Ok(CallOutcome::Ok) | Ok(CallOutcome::Unsupported) => {
                 BotStats::add(&self.stats.hooks_ok);
-                *lock(&self.snapshot) = instance.snapshot();
+                self.keep_snapshot(&instance);
             }
             Ok(CallOutcome::Error(message)) => {
                 BotStats::add(&self.stats.hook_errors);
@@ -248,6 +259,16 @@ impl BotRunner {
                 BotStats::add(&self.stats.hook_timeouts);
                 tracing::warn!(hook, timeout = ?self.config.hook_timeout, "hook ran past hook_timeout and was cancelled");
             }
+        }
+    }
+
+    /// Remembers the instance's state after a good hook, and has it written when it changed.
+    fn keep_snapshot(&self, instance: &PluginInstanceHandle) {
+        let snapshot = instance.snapshot();
+        let mut kept = lock(&self.snapshot);
+        if *kept != snapshot {
+            self.persist.save(snapshot.clone());
+            *kept = snapshot;
         }
     }
 
@@ -328,6 +349,7 @@ impl BotRunner {
         self.stopped.send_replace(true);
         self.host.abort_tasks().await;
         *lock(&self.instance) = None;
+        let _ = tokio::time::timeout_at(deadline, self.persist.flush()).await;
     }
 }
 

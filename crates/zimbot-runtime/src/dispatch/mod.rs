@@ -2,6 +2,7 @@
 
 mod bot;
 mod mailbox;
+mod persist;
 mod router;
 
 pub use bot::{BotRunner, Inbound, StartError, MAX_PANICS, PANIC_WINDOW};

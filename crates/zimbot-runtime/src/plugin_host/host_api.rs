@@ -6,6 +6,7 @@
 
 use crate::clock::Clock;
 use crate::outbound::{Outbound, Sender};
+use crate::state::StateStore;
 use async_ffi::{FfiFuture, FutureExt as _};
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -17,12 +18,29 @@ use zimbot_model::{LocalMessageId, SendEvent, SendFailure, ZimCode, ZimError};
 /// How many finished, never-awaited results a bot keeps for a late `result()` call.
 const FINISHED_RESULTS_KEPT: usize = 4096;
 
-/// What every bot's host shares: the sender, the clock and the runtime plugin code runs on.
+/// What every bot's host shares: the sender, the clock, where plugin state is kept, and the runtime plugin code
+/// runs on.
 #[derive(Clone)]
 pub struct HostServices {
     pub outbound: Arc<dyn Outbound>,
     pub clock: Arc<dyn Clock>,
+    pub state: Arc<StateStore>,
     pub runtime: tokio::runtime::Handle,
+}
+
+impl HostServices {
+    /// Services on the current tokio runtime that keep no state between runs (see [`HostServices::with_state`]).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn new(outbound: Arc<dyn Outbound>, clock: Arc<dyn Clock>) -> Self {
+        Self { outbound, clock, state: Arc::new(StateStore::memory()), runtime: tokio::runtime::Handle::current() }
+    }
+
+    /// The same services keeping plugin state in `state`.
+    pub fn with_state(self, state: StateStore) -> Self {
+        Self { state: Arc::new(state), ..self }
+    }
 }
 
 /// One bot's host state. A plugin's `HostApi::context` points at it; it lives as long as the bot.

@@ -207,7 +207,7 @@ pub fn services(outbound: Arc<dyn Outbound>) -> HostServices {
 }
 
 pub fn services_with_clock(outbound: Arc<dyn Outbound>, clock: Arc<dyn Clock>) -> HostServices {
-    HostServices { outbound, clock, runtime: tokio::runtime::Handle::current() }
+    HostServices::new(outbound, clock)
 }
 
 /// Starts a runtime for `yaml` on a loopback outbound.
@@ -215,6 +215,12 @@ pub fn start(yaml: &str) -> (Arc<Runtime>, Arc<LoopbackOutbound>) {
     let outbound = LoopbackOutbound::new();
     let runtime = Runtime::start(&parse(yaml), &catalog(), services(outbound.clone()));
     (runtime, outbound)
+}
+
+/// Starts a runtime for `yaml` on a loopback outbound, keeping plugin state in `state_dir`.
+pub fn start_with_state(yaml: &str, state_dir: &std::path::Path) -> Arc<Runtime> {
+    let services = services(LoopbackOutbound::new()).with_state(zimbot_runtime::state::StateStore::in_dir(state_dir));
+    Runtime::start(&parse(yaml), &catalog(), services)
 }
 
 /// A received text message.
