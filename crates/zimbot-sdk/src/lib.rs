@@ -58,8 +58,8 @@ pub mod prelude {
         SendHandle,
     };
     pub use zimbot_model::{
-        AttachedMessage, ConversationId, ConversationType, MediaKind, MediaMessage, MessageContent,
-        MessageSentResult, Priority, ReceivedMessage, SendConfig, SendFailure, SendRejected, UploadProgress, UserId,
+        AttachedMessage, ConversationId, ConversationType, MediaKind, MediaMessage, MessageContent, MessageSentResult,
+        Priority, ReceivedMessage, SendConfig, SendFailure, SendRejected, UploadProgress, UserId,
     };
 }
 
