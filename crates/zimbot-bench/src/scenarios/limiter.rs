@@ -2,8 +2,10 @@
 //! client's default safety margin and with 5 ms.
 //!
 //! Figures: the sustained send rate as a share of the limit (over whole bursts, so a burst cut by the end of the
-//! period is not counted in part), the most messages the hub stored in any one second (its own times, ms) and its
-//! QPS violations, Jain's fairness index of the flooding bots' sends, and the p99 wait of light bots from the
+//! period is not counted in part), the most sends that started in any one second (at the transport, just before
+//! the request goes out), the hub's QPS violations (its own sliding window, counted on arrival) and, for
+//! reference, the most messages in one second by the time the hub stored them (which lags arrival, so it can
+//! bunch), Jain's fairness index of the flooding bots' sends, and the p99 wait of light bots from the
 //! call to the start of the send on the wire.
 //!
 //! A light bot is one that sends less than its fair share: with 100 backlogged bots at 10/s a round takes 10 s,
@@ -65,6 +67,7 @@ fn sender(name: &str) -> Sender {
 struct Run {
     share_of_limit: f64,
     hub_busiest_second: usize,
+    wire_busiest_second: usize,
     hub_violations: u64,
     client_errors: usize,
     jain_worst_round: f64,
@@ -225,12 +228,15 @@ async fn flood(duration: Duration, safety_margin_ms: u64, image: &std::path::Pat
     let mut hub_times_ms = hub_times(&base_url, FLOOD_ROOM).await?;
     hub_times_ms.extend(hub_times(&base_url, LIGHT_ROOM).await?);
     let hub_busiest_second = busiest_second(&mut hub_times_ms);
+    let mut wire_times_ms: Vec<i64> = starts.iter().map(|(_, at)| (*at - first).as_millis() as i64).collect();
+    let wire_busiest_second = busiest_second(&mut wire_times_ms);
     let hub_violations = hub.hub.stats().qps_violations.values().sum();
     let client_errors = transport.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len();
     hub.hub.shutdown().await;
     Ok(Run {
         share_of_limit,
         hub_busiest_second,
+        wire_busiest_second,
         hub_violations,
         client_errors,
         jain_worst_round,
@@ -261,9 +267,11 @@ pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
             Figure::new(SCENARIO, label("send rate / limit"), "%", 1)
                 .runs(values(|run| run.share_of_limit * 100.0))
                 .goal(Goal::AtLeast(99.0)),
-            Figure::new(SCENARIO, label("hub: busiest 1 s"), "sends", 0)
-                .runs(values(|run| run.hub_busiest_second as f64))
+            Figure::new(SCENARIO, label("busiest 1 s of send starts"), "sends", 0)
+                .runs(values(|run| run.wire_busiest_second as f64))
                 .goal(Goal::AtMost(10.0)),
+            Figure::new(SCENARIO, label("hub: busiest 1 s by stored time"), "sends", 0)
+                .runs(values(|run| run.hub_busiest_second as f64)),
             Figure::new(SCENARIO, label("hub: QPS violations"), "", 0)
                 .runs(values(|run| run.hub_violations as f64))
                 .goal(Goal::AtMost(0.0)),
