@@ -11,7 +11,7 @@ pub(crate) enum MediaError {
     BadPath(String),
     #[error("no media stored as {uid}/{file_name}")]
     NotFound { uid: String, file_name: String },
-    #[error("the upload is {size} bytes or more; this hub stores at most {cap} bytes per file (raise --max-upload)")]
+    #[error("the upload is {size} bytes or more; this hub stores at most {cap} bytes per file (raise `zim.hub.max_upload_mb` or `zimbot hub --max-upload-mb`)")]
     TooLarge { size: u64, cap: u64 },
     #[error("the upload of {uid}/{file_name} broke off: {reason}")]
     BrokenUpload { uid: String, file_name: String, reason: String },
