@@ -16,18 +16,15 @@ mod behaving;
 #[allow(dead_code)]
 mod libraries;
 
-use async_trait::async_trait;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use zimbot_abi::{BotInfo, Event};
-use zimbot_model::{
-    ConversationId, ConversationType, MessageContent, ReceivedMessage, SendRejected, SendRequest, UserId,
-};
+use zimbot_model::{ConversationId, ConversationType, MessageContent, ReceivedMessage, UserId};
 use zimbot_runtime::clock::SystemClock;
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
-use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, OutboundSend, Sender};
+use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, Sender};
 use zimbot_runtime::plugin_host::{
     BotHost, CallOutcome, HostServices, PluginCatalog, PluginInfo, PluginInstanceHandle,
 };
@@ -36,25 +33,6 @@ use zimbot_runtime::runtime::Runtime;
 const ROUNDS: usize = 7;
 const CALLS_PER_ROUND: usize = 50_000;
 const MESSAGES_PER_ROUND: usize = 10_000;
-
-/// The loopback outbound, counting sends so a round knows when every reply went out.
-struct Counting {
-    loopback: Arc<LoopbackOutbound>,
-    count: watch::Sender<usize>,
-}
-
-#[async_trait]
-impl Outbound for Counting {
-    fn send(&self, sender: &Sender, request: SendRequest) -> Result<OutboundSend, SendRejected> {
-        let accepted = self.loopback.send(sender, request)?;
-        self.count.send_modify(|made| *made += 1);
-        Ok(accepted)
-    }
-
-    async fn close(&self, deadline: Duration) {
-        self.loopback.close(deadline).await
-    }
-}
 
 fn room_message(text: &str) -> ReceivedMessage {
     ReceivedMessage {
@@ -74,7 +52,7 @@ fn services(outbound: Arc<dyn Outbound>) -> HostServices {
 
 /// Calls per second of the `tally` hook, straight through the instance handle.
 async fn hook_calls_per_second(plugin: &PluginInfo) -> f64 {
-    let outbound = Arc::new(Counting { loopback: LoopbackOutbound::new(), count: watch::Sender::new(0) });
+    let outbound = LoopbackOutbound::new();
     let sender = Sender { bot: "bench".into(), user_id: "@RBT#bench".into(), priority: Default::default() };
     let (notifications, _events) = mpsc::unbounded_channel();
     let host = BotHost::new(sender, services(outbound), notifications, tracing::Span::none());
@@ -102,16 +80,15 @@ async fn runtime_messages_per_second(plugin: &str, catalog: &PluginCatalog) -> f
         MESSAGES_PER_ROUND + 1
     );
     let config = config::parse(&yaml, Path::new("bench.yaml"), &|_| None, &AcceptAnyPlugin).expect("bench bots.yaml");
-    let outbound = Arc::new(Counting { loopback: LoopbackOutbound::new(), count: watch::Sender::new(0) });
-    let mut replies = outbound.count.subscribe();
-    let runtime = Runtime::start(&config, catalog, services(outbound));
+    let outbound = LoopbackOutbound::new();
+    let runtime = Runtime::start(&config, catalog, services(outbound.clone()));
     assert!(runtime.failed_bots().is_empty(), "{:?}", runtime.failed_bots());
     let message = room_message("count");
     let started = Instant::now();
     for _ in 0..MESSAGES_PER_ROUND {
         runtime.deliver(message.clone());
     }
-    replies.wait_for(|sent| *sent >= MESSAGES_PER_ROUND).await.expect("the outbound lives");
+    outbound.wait_until_sent(MESSAGES_PER_ROUND).await;
     let rate = MESSAGES_PER_ROUND as f64 / started.elapsed().as_secs_f64();
     runtime.shutdown(Duration::from_secs(10)).await;
     rate

@@ -37,6 +37,7 @@ pub trait Outbound: Send + Sync + 'static {
 pub struct LoopbackOutbound {
     next_id: AtomicU64,
     sent: Mutex<Vec<(Sender, SendRequest)>>,
+    accepted: tokio::sync::watch::Sender<usize>,
     closed: std::sync::atomic::AtomicBool,
 }
 
@@ -48,6 +49,13 @@ impl LoopbackOutbound {
     /// Every send accepted so far, in order.
     pub fn sent(&self) -> Vec<(Sender, SendRequest)> {
         self.sent.lock().map(|sent| sent.clone()).unwrap_or_default()
+    }
+
+    /// Resolves once at least `count` sends were accepted in all.
+    pub async fn wait_until_sent(&self, count: usize) {
+        let mut accepted = self.accepted.subscribe();
+        // The sender lives in self, so the channel cannot close while this waits.
+        let _ = accepted.wait_for(|accepted| *accepted >= count).await;
     }
 }
 
@@ -90,6 +98,7 @@ impl Outbound for LoopbackOutbound {
         if let Ok(mut log) = self.sent.lock() {
             log.push((sender.clone(), request));
         }
+        self.accepted.send_modify(|accepted| *accepted += 1);
         Ok(OutboundSend { local_id, events })
     }
 

@@ -7,59 +7,42 @@
 #[path = "fixtures/plugins/libraries.rs"]
 mod libraries;
 
-use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use libraries::{example_plugins_dir, fixture_plugins_dir, library_file};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use zimbot_abi::{BotInfo, CronTick, Event};
 use zimbot_model::{
-    ConversationId, ConversationType, MessageContent, OutgoingMessage, ReceivedMessage, SendRejected, SendRequest,
-    UserId,
+    ConversationId, ConversationType, MessageContent, OutgoingMessage, ReceivedMessage, SendRequest, UserId,
 };
 use zimbot_runtime::clock::{Clock, ManualClock, SystemClock};
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
 use zimbot_runtime::dispatch::Inbound;
-use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, OutboundSend, Sender};
+use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, Sender};
 use zimbot_runtime::plugin_host::{BotHost, CallOutcome, HostServices, PluginCatalog, PluginInstanceHandle};
 use zimbot_runtime::runtime::Runtime;
 
 /// A generous bound for things that happen at once; reached only when something is broken.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The loopback outbound, announcing each send so tests can await it.
+/// The loopback outbound, whose sends tests can await.
 struct Recorder {
     loopback: Arc<LoopbackOutbound>,
-    count: watch::Sender<usize>,
 }
 
 impl Recorder {
     fn new() -> Arc<Self> {
-        Arc::new(Self { loopback: LoopbackOutbound::new(), count: watch::Sender::new(0) })
+        Arc::new(Self { loopback: LoopbackOutbound::new() })
     }
 
     /// Waits until `count` sends were made in all, and returns them.
     async fn wait_for(&self, count: usize) -> Vec<(Sender, SendRequest)> {
-        let mut sends = self.count.subscribe();
-        let waited = tokio::time::timeout(PATIENCE, sends.wait_for(|made| *made >= count)).await;
+        let waited = tokio::time::timeout(PATIENCE, self.loopback.wait_until_sent(count)).await;
         assert!(waited.is_ok(), "expected {count} sends, saw {:?}", self.loopback.sent());
         self.loopback.sent()
-    }
-}
-
-#[async_trait]
-impl Outbound for Recorder {
-    fn send(&self, sender: &Sender, request: SendRequest) -> Result<OutboundSend, SendRejected> {
-        let accepted = self.loopback.send(sender, request)?;
-        self.count.send_modify(|made| *made += 1);
-        Ok(accepted)
-    }
-
-    async fn close(&self, deadline: Duration) {
-        self.loopback.close(deadline).await
     }
 }
 
@@ -79,7 +62,7 @@ fn start_with_clock(bots: &str, clock: Arc<dyn Clock>) -> (Arc<Runtime>, Arc<Rec
     let config = config::parse(&yaml, Path::new("plugins-test.yaml"), &|_| None, &AcceptAnyPlugin)
         .unwrap_or_else(|errors| panic!("the test's bots.yaml does not parse:\n{errors}\n{yaml}"));
     let recorder = Recorder::new();
-    let services = services(recorder.clone(), clock);
+    let services = services(recorder.loopback.clone(), clock);
     (Runtime::start(&config, &PluginCatalog::new(), services), recorder)
 }
 
@@ -193,7 +176,7 @@ async fn the_media_poster_library_resumes_after_its_last_post_when_rebuilt_from_
     let recorder = Recorder::new();
     let sender = Sender { bot: "poster".into(), user_id: "@RBT#poster".into(), priority: Default::default() };
     let (notifications, _events) = mpsc::unbounded_channel();
-    let services = services(recorder.clone(), Arc::new(SystemClock));
+    let services = services(recorder.loopback.clone(), Arc::new(SystemClock));
     let host = BotHost::new(sender, services, notifications, tracing::Span::none());
     let folder = assets().join("posts");
     let info = BotInfo {
