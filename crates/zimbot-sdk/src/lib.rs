@@ -3,7 +3,7 @@
 //! A plugin is one type that implements [`Plugin`] (the async hooks) and [`PluginFactory`] (its name, version and
 //! how to build it from the bot's config). One line makes it a dynamic library the runtime can load:
 //!
-//! ```ignore
+//! ```
 //! use zimbot_sdk::prelude::*;
 //!
 //! struct Hello;
