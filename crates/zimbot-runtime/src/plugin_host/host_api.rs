@@ -93,7 +93,7 @@ impl BotHost {
         match action {
             Action::Send { request } => match self.services.outbound.send(&self.sender, *request) {
                 Ok(send) => {
-                    lock(&self.results).expect(send.local_id);
+                    lock(&self.results).track(send.local_id);
                     let host = Arc::clone(&self);
                     self.services.runtime.spawn(host.forward(send.local_id, send.events));
                     ActionReply::Accepted { local_id: send.local_id }
@@ -169,7 +169,8 @@ enum Wait {
 }
 
 impl ResultBook {
-    fn expect(&mut self, local_id: LocalMessageId) {
+    /// Starts following an accepted send, so `wait` knows it.
+    fn track(&mut self, local_id: LocalMessageId) {
         self.pending.entry(local_id).or_default();
     }
 
