@@ -14,9 +14,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use zimbot_model::wire::{
-    Action, ApiEnvelope, RegisterResponse, RegisterUserInfo, RegisterUsersRequest, SendGroupMessageRequest,
-    SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest, SendPeerMessageResponse, SendRoomMessageRequest,
-    SignedQuery,
+    Action, ApiEnvelope, MessageFields, RegisterResponse, RegisterUserInfo, RegisterUsersRequest,
+    SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest, SendPeerMessageResponse,
+    SendRoomMessageRequest, SignedQuery,
 };
 use zimbot_model::{ConversationType, ZimCode, ZimError};
 
@@ -113,27 +113,22 @@ fn describe(action: Action, error: ZimError) -> ZimError {
 #[async_trait]
 impl Transport for ServerApiTransport {
     async fn send_message(&self, message: &OutboundMessage) -> Result<SendReceipt, ZimError> {
-        let from_user_id = message.from.as_str().to_owned();
-        let message_type = message.message_type.code();
-        let priority = message.config.priority.code();
-        let message_body = message.body.clone();
-        let sender_unaware = message.config.sender_unaware.then_some(1);
+        let fields = MessageFields {
+            from_user_id: message.from.as_str().to_owned(),
+            message_type: message.message_type.code(),
+            priority: message.config.priority.code(),
+            message_body: message.body.clone(),
+            sub_msg_type: None,
+            searched_content: None,
+            sender_unaware: message.config.sender_unaware.then_some(1),
+        };
         let send_msg_options =
             message.config.disable_unread_message_count.then_some(SendMsgOptions { no_unread: true });
         let target = message.to.as_str().to_owned();
         match message.conversation_type {
             ConversationType::Peer => {
-                let request = SendPeerMessageRequest {
-                    from_user_id,
-                    to_user_id: vec![target.clone()],
-                    message_type,
-                    priority,
-                    message_body,
-                    sub_msg_type: None,
-                    searched_content: None,
-                    sender_unaware,
-                    send_msg_options,
-                };
+                let request =
+                    SendPeerMessageRequest { to_user_id: vec![target.clone()], send_msg_options, message: fields };
                 let answer: SendPeerMessageResponse = self.call(Action::SendPeerMessage, &request).await?;
                 if let Some(refused) = answer.error_list.iter().find(|item| item.user_id == target) {
                     let code = ZimCode(refused.sub_code);
@@ -150,32 +145,13 @@ impl Transport for ServerApiTransport {
                 })
             }
             ConversationType::Room => {
-                let request = SendRoomMessageRequest {
-                    from_user_id,
-                    room_id: target,
-                    message_type,
-                    priority,
-                    message_body,
-                    sub_msg_type: None,
-                    searched_content: None,
-                    sender_unaware,
-                };
+                let request = SendRoomMessageRequest { room_id: target, message: fields };
                 let _: serde_json::Map<String, serde_json::Value> =
                     self.call(Action::SendRoomMessage, &request).await?;
                 Ok(SendReceipt::default())
             }
             ConversationType::Group => {
-                let request = SendGroupMessageRequest {
-                    from_user_id,
-                    group_id: target,
-                    message_type,
-                    priority,
-                    message_body,
-                    sub_msg_type: None,
-                    searched_content: None,
-                    sender_unaware,
-                    send_msg_options,
-                };
+                let request = SendGroupMessageRequest { group_id: target, send_msg_options, message: fields };
                 let answer: SendGroupMessageResponse = self.call(Action::SendGroupMessage, &request).await?;
                 Ok(SendReceipt {
                     message_id: (!answer.msg_id.is_empty()).then_some(answer.msg_id),

@@ -6,10 +6,7 @@
 use crate::message::MessageMedia;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use zimbot_model::wire::{
-    Action, ApiMediaBody, MessageBody, RegisterUsersRequest, SendGroupMessageRequest, SendPeerMessageRequest,
-    SendRoomMessageRequest,
-};
+use zimbot_model::wire::{Action, ApiMediaBody, MessageBody, MessageFields, RegisterUsersRequest};
 use zimbot_model::{MessageType, ZimCode, ZimError, MAX_ID_BYTES};
 
 /// Most receivers of one peer send.
@@ -84,20 +81,8 @@ pub(super) fn validate_send(action: Action, body: Value) -> Result<ValidSend, Zi
         }
         None => None,
     };
-    let (message_body, sub_msg_type) = match action {
-        Action::SendPeerMessage => {
-            let request: SendPeerMessageRequest = decode(action, body)?;
-            (request.message_body, request.sub_msg_type)
-        }
-        Action::SendRoomMessage => {
-            let request: SendRoomMessageRequest = decode(action, body)?;
-            (request.message_body, request.sub_msg_type)
-        }
-        _ => {
-            let request: SendGroupMessageRequest = decode(action, body)?;
-            (request.message_body, request.sub_msg_type)
-        }
-    };
+    // The target was read above; what the three actions share is read the same way for each.
+    let MessageFields { message_body, sub_msg_type, .. } = decode(action, body)?;
     Ok(ValidSend { target, from, message_type, sub_msg_type: sub_msg_type.unwrap_or(0), message_body, media })
 }
 

@@ -13,8 +13,8 @@ mod signature;
 pub use callback::{Callback, CallbackEvent, CallbackMediaBody, CallbackUser};
 pub use media_body::{ApiImageInfo, ApiMediaBody, MessageBody, OfflinePush};
 pub use server_api::{
-    Action, ApiEnvelope, PeerErrorItem, PeerSuccessItem, RegisterErrorItem, RegisterResponse, RegisterUserInfo,
-    RegisterUsersRequest, SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest,
-    SendPeerMessageResponse, SendRoomMessageRequest, SignedQuery, SIGNATURE_VERSION,
+    Action, ApiEnvelope, MessageFields, PeerErrorItem, PeerSuccessItem, RegisterErrorItem, RegisterResponse,
+    RegisterUserInfo, RegisterUsersRequest, SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions,
+    SendPeerMessageRequest, SendPeerMessageResponse, SendRoomMessageRequest, SignedQuery, SIGNATURE_VERSION,
 };
 pub use signature::{callback_signature, server_api_signature};

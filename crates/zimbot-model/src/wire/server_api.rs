@@ -91,59 +91,55 @@ pub struct SendMsgOptions {
     pub no_unread: bool,
 }
 
-macro_rules! send_request {
-    ($(#[$doc:meta])* $name:ident { $(#[$target_meta:meta])* $target:ident : $target_type:ty, $($extra:tt)* }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        pub struct $name {
-            #[serde(rename = "FromUserId")]
-            pub from_user_id: String,
-            $(#[$target_meta])*
-            pub $target: $target_type,
-            #[serde(rename = "MessageType")]
-            pub message_type: u32,
-            #[serde(rename = "Priority")]
-            pub priority: u8,
-            #[serde(rename = "MessageBody")]
-            pub message_body: MessageBody,
-            #[serde(rename = "SubMsgType", default, skip_serializing_if = "Option::is_none")]
-            pub sub_msg_type: Option<u32>,
-            #[serde(rename = "SearchedContent", default, skip_serializing_if = "Option::is_none")]
-            pub searched_content: Option<String>,
-            #[serde(rename = "SenderUnaware", default, skip_serializing_if = "Option::is_none")]
-            pub sender_unaware: Option<u8>,
-            $($extra)*
-        }
-    };
+/// The fields every send action's body has, whatever its target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageFields {
+    #[serde(rename = "FromUserId")]
+    pub from_user_id: String,
+    #[serde(rename = "MessageType")]
+    pub message_type: u32,
+    #[serde(rename = "Priority")]
+    pub priority: u8,
+    #[serde(rename = "MessageBody")]
+    pub message_body: MessageBody,
+    #[serde(rename = "SubMsgType", default, skip_serializing_if = "Option::is_none")]
+    pub sub_msg_type: Option<u32>,
+    #[serde(rename = "SearchedContent", default, skip_serializing_if = "Option::is_none")]
+    pub searched_content: Option<String>,
+    #[serde(rename = "SenderUnaware", default, skip_serializing_if = "Option::is_none")]
+    pub sender_unaware: Option<u8>,
 }
 
-send_request!(
-    /// `SendPeerMessage` body.
-    SendPeerMessageRequest {
-        #[serde(rename = "ToUserId")]
-        to_user_id: Vec<String>,
-        #[serde(rename = "SendMsgOptions", default, skip_serializing_if = "Option::is_none")]
-        pub send_msg_options: Option<SendMsgOptions>,
-    }
-);
+/// `SendPeerMessage` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendPeerMessageRequest {
+    #[serde(rename = "ToUserId")]
+    pub to_user_id: Vec<String>,
+    #[serde(rename = "SendMsgOptions", default, skip_serializing_if = "Option::is_none")]
+    pub send_msg_options: Option<SendMsgOptions>,
+    #[serde(flatten)]
+    pub message: MessageFields,
+}
 
-send_request!(
-    /// `SendRoomMessage` body.
-    SendRoomMessageRequest {
-        #[serde(rename = "RoomId")]
-        room_id: String,
-    }
-);
+/// `SendRoomMessage` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendRoomMessageRequest {
+    #[serde(rename = "RoomId")]
+    pub room_id: String,
+    #[serde(flatten)]
+    pub message: MessageFields,
+}
 
-send_request!(
-    /// `SendGroupMessage` body.
-    SendGroupMessageRequest {
-        #[serde(rename = "GroupId")]
-        group_id: String,
-        #[serde(rename = "SendMsgOptions", default, skip_serializing_if = "Option::is_none")]
-        pub send_msg_options: Option<SendMsgOptions>,
-    }
-);
+/// `SendGroupMessage` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendGroupMessageRequest {
+    #[serde(rename = "GroupId")]
+    pub group_id: String,
+    #[serde(rename = "SendMsgOptions", default, skip_serializing_if = "Option::is_none")]
+    pub send_msg_options: Option<SendMsgOptions>,
+    #[serde(flatten)]
+    pub message: MessageFields,
+}
 
 /// The envelope every response has; `data` holds the action's own fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -278,15 +274,17 @@ mod tests {
     #[test]
     fn peer_request_uses_the_service_field_names() {
         let request = SendPeerMessageRequest {
-            from_user_id: "@RBT#echo".into(),
             to_user_id: vec!["alice".into()],
-            message_type: 1,
-            priority: 2,
-            message_body: MessageBody::text("hi"),
-            sub_msg_type: None,
-            searched_content: None,
-            sender_unaware: None,
             send_msg_options: Some(SendMsgOptions { no_unread: true }),
+            message: MessageFields {
+                from_user_id: "@RBT#echo".into(),
+                message_type: 1,
+                priority: 2,
+                message_body: MessageBody::text("hi"),
+                sub_msg_type: None,
+                searched_content: None,
+                sender_unaware: None,
+            },
         };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["FromUserId"], "@RBT#echo");
@@ -294,5 +292,6 @@ mod tests {
         assert_eq!(json["MessageBody"]["Message"], "hi");
         assert_eq!(json["SendMsgOptions"]["NoUnread"], true);
         assert!(json.get("SubMsgType").is_none());
+        assert_eq!(serde_json::from_value::<SendPeerMessageRequest>(json).unwrap(), request, "the body reads back");
     }
 }
