@@ -3,23 +3,16 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
-use support::server::{Answer, TestServer, APP_ID, SECRET};
-use support::{all_events, assert_event_order, fast_config, sender};
-use zimbot_client::{Client, HubMediaStore, ServerApiConfig, ServerApiTransport, Transport};
+use support::server::{Answer, TestServer, SECRET};
+use support::{all_events, assert_event_order, fast_config, sender, transport_to};
+use zimbot_client::{Client, HubMediaStore, ServerApiTransport, Transport};
 use zimbot_model::wire::{server_api_signature, RegisterUserInfo};
 use zimbot_model::{
     ConversationType, MediaKind, MediaMessage, Priority, PushConfig, SendConfig, SendEvent, SendRequest, ZimCode,
 };
 
 fn transport(server: &TestServer) -> ServerApiTransport {
-    ServerApiTransport::new(ServerApiConfig {
-        base_url: server.base_url(),
-        app_id: APP_ID,
-        server_secret: SECRET.into(),
-        request_timeout: Duration::from_secs(5),
-    })
-    .unwrap()
+    transport_to(server.base_url(), SECRET)
 }
 
 fn client(server: &TestServer) -> Client {
@@ -60,13 +53,7 @@ async fn every_request_is_signed_with_a_fresh_nonce_and_the_current_time() {
 #[tokio::test]
 async fn a_wrong_secret_fails_at_once_with_the_signature_code() {
     let server = TestServer::start().await;
-    let transport = ServerApiTransport::new(ServerApiConfig {
-        base_url: server.base_url(),
-        app_id: APP_ID,
-        server_secret: "wrong".into(),
-        request_timeout: Duration::from_secs(5),
-    })
-    .unwrap();
+    let transport = transport_to(server.base_url(), "wrong");
     let client =
         Client::new(fast_config(), Arc::new(transport), Arc::new(HubMediaStore::new(server.base_url()).unwrap()));
     let failure = client
@@ -272,13 +259,7 @@ async fn an_unreachable_service_is_a_network_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let transport = ServerApiTransport::new(ServerApiConfig {
-        base_url,
-        app_id: APP_ID,
-        server_secret: SECRET.into(),
-        request_timeout: Duration::from_secs(5),
-    })
-    .unwrap();
+    let transport = transport_to(base_url, SECRET);
     let message = zimbot_client::outbound_message(
         &zimbot_model::UserId::from("@RBT#a"),
         &SendRequest::text("hi", "lobby", ConversationType::Room),

@@ -5,9 +5,9 @@
 mod support;
 
 use std::sync::Arc;
-use support::server::{TestServer, APP_ID, SECRET};
-use support::{fast_config, sender};
-use zimbot_client::{Client, HubMediaStore, ServerApiConfig, ServerApiTransport};
+use support::server::{TestServer, SECRET};
+use support::{fast_config, sender, transport_to};
+use zimbot_client::{Client, HubMediaStore};
 use zimbot_model::{ConversationType, MediaMessage, Priority, SendConfig, SendRequest};
 
 /// A field of /proc/self/status in KiB (VmRSS: resident now, VmHWM: the peak so far).
@@ -21,13 +21,7 @@ fn status_kib(field: &str) -> u64 {
 async fn a_256_mib_file_is_streamed_with_bounded_memory() {
     const SIZE: u64 = 256 * 1024 * 1024;
     let server = TestServer::start().await;
-    let transport = ServerApiTransport::new(ServerApiConfig {
-        base_url: server.base_url(),
-        app_id: APP_ID,
-        server_secret: SECRET.into(),
-        request_timeout: std::time::Duration::from_secs(5),
-    })
-    .unwrap();
+    let transport = transport_to(server.base_url(), SECRET);
     let mut config = fast_config();
     config.media_limits.file = SIZE;
     let client = Client::new(config, Arc::new(transport), Arc::new(HubMediaStore::new(server.base_url()).unwrap()));

@@ -3,19 +3,13 @@
 mod support;
 
 use std::sync::Arc;
-use support::server::{TestServer, APP_ID, SECRET};
-use support::{all_events, assert_event_order, fast_config, sender};
-use zimbot_client::{Client, HttpPutStore, HubMediaStore, MediaStore, ServerApiConfig, ServerApiTransport};
+use support::server::{TestServer, SECRET};
+use support::{all_events, assert_event_order, fast_config, sender, transport_to};
+use zimbot_client::{Client, HttpPutStore, HubMediaStore, MediaStore};
 use zimbot_model::{ConversationType, MediaMessage, Priority, SendConfig, SendEvent, SendRequest, ZimCode};
 
 fn client_with(server: &TestServer, store: Arc<dyn MediaStore>) -> Client {
-    let transport = ServerApiTransport::new(ServerApiConfig {
-        base_url: server.base_url(),
-        app_id: APP_ID,
-        server_secret: SECRET.into(),
-        request_timeout: std::time::Duration::from_secs(5),
-    })
-    .unwrap();
+    let transport = transport_to(server.base_url(), SECRET);
     Client::new(fast_config(), Arc::new(transport), store)
 }
 

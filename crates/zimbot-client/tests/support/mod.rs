@@ -15,6 +15,17 @@ pub fn sender(name: &str, priority: Priority) -> Sender {
     Sender { bot: BotId::from(name), user_id: UserId::from(format!("@RBT#{name}").as_str()), priority }
 }
 
+/// A Server API transport to `base_url` for the test app, signing with `secret`.
+pub fn transport_to(base_url: impl Into<String>, secret: &str) -> zimbot_client::ServerApiTransport {
+    zimbot_client::ServerApiTransport::new(zimbot_client::ServerApiConfig {
+        base_url: base_url.into(),
+        app_id: server::APP_ID,
+        server_secret: secret.into(),
+        request_timeout: Duration::from_secs(5),
+    })
+    .expect("a valid transport config")
+}
+
 /// A config with fast retries, for tests on real time.
 pub fn fast_config() -> ClientConfig {
     ClientConfig { backoff_initial_ms: 1, backoff_max_ms: 5, rate_limit_pause_ms: 10, ..ClientConfig::default() }
