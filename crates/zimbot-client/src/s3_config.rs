@@ -14,7 +14,7 @@ pub const MAX_PARTS: u64 = 10_000;
 pub const MAX_PRESIGNED_LINK: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Where an S3-compatible store is and how its objects are published.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct S3Config {
     /// The bucket's name.
     pub bucket: String,

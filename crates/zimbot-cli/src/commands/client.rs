@@ -3,8 +3,8 @@
 use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::Duration;
-use zimbot_client::{Client, HttpPutStore, HubMediaStore, MediaStore, ServerApiConfig, ServerApiTransport};
-use zimbot_runtime::config::{Backend, Config};
+use zimbot_client::{Client, HttpPutStore, HubMediaStore, MediaStore, S3Store, ServerApiConfig, ServerApiTransport};
+use zimbot_runtime::config::{Backend, Config, MediaStoreSettings};
 
 /// The client for `config`: the Server API at `zim.api_base`, uploads to the hub's store or the configured one.
 pub fn build_client(config: &Config) -> anyhow::Result<Client> {
@@ -18,9 +18,12 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
     })
     .with_context(|| format!("{}: zim: the Server API settings", config.source.display()))?;
     let store: Arc<dyn MediaStore> = match (&zim.backend, &zim.media_store) {
-        (_, Some(store)) => Arc::new(
+        (_, Some(MediaStoreSettings::HttpPut(store))) => Arc::new(
             HttpPutStore::new(&store.put_url, &store.public_url, store.auth_header.clone())
                 .with_context(|| format!("{}: zim.media_store", config.source.display()))?,
+        ),
+        (_, Some(MediaStoreSettings::S3(store))) => Arc::new(
+            S3Store::new(store.clone()).with_context(|| format!("{}: zim.media_store", config.source.display()))?,
         ),
         (Backend::Hub, None) => Arc::new(
             HubMediaStore::new(zim.api_base.trim_end_matches('/'))
@@ -28,7 +31,7 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
         ),
         (Backend::Service, None) => anyhow::bail!(
             "{}: zim.media_store is required with the service backend: the Server API does not take file bytes, \
-             so media must be uploaded to a store first (set put_url and public_url)",
+             so media must be uploaded to a store first (`kind: s3` with a bucket, or put_url and public_url)",
             config.source.display()
         ),
     };
