@@ -28,6 +28,7 @@ mod queue;
 mod retry;
 mod s3_answer;
 mod s3_config;
+mod s3_journal;
 mod s3_key;
 mod s3_multipart;
 mod s3_signer;
@@ -53,7 +54,7 @@ pub use s3_config::{
     S3Config, S3Link, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE, MAX_PARTS, MAX_PRESIGNED_LINK, MIN_PART_SIZE,
 };
 pub use s3_multipart::PART_ATTEMPTS;
-pub use s3_store::S3Store;
+pub use s3_store::{LeftoverUploads, S3Store};
 pub use server_api::{ServerApiConfig, ServerApiTransport};
 pub use stats::ClientStats;
 pub use store::{MediaStore, ProgressCallback, UploadRequest};

@@ -6,10 +6,12 @@
 //!   times, before the whole upload gives up; other errors give up at once.
 //! - Giving up aborts the upload, so the store keeps no parts of it; the error returned is the part's, and the
 //!   client's own retry starts a new upload.
+//! - The open upload is recorded in the store's upload journal, if it has one, until it is completed or aborted.
 //! - Progress is the sum of each part's furthest point, so it never decreases, also when a part starts again.
 
 use crate::s3_answer::{body_text, upload_id};
 use crate::s3_config::MAX_PARTS;
+use crate::s3_journal::OpenUpload;
 use crate::s3_store::S3Store;
 use crate::store::{ProgressCallback, UploadRequest};
 use crate::upload::FileSlice;
@@ -73,13 +75,23 @@ pub(crate) async fn upload_in_parts(
     let text = body_text(answer, &store.target("create upload", key, &url)).await?;
     let upload_id = upload_id(&text, &store.target("create upload", key, &url))?;
     tracing::debug!(key, upload_id, size = request.size, "multipart upload started");
-    match send_parts(store, key, &upload_id, request, progress).await {
-        Ok(()) => Ok(()),
-        Err(error) => {
-            abort(store, key, &upload_id).await;
-            Err(error)
-        }
+    let entry = store.journal.as_ref().and_then(|journal| {
+        journal
+            .record(&OpenUpload { key: key.to_owned(), upload_id: upload_id.clone() })
+            .map_err(|error| tracing::warn!(key, upload_id, %error, "could not journal the open upload"))
+            .ok()
+            .map(|entry| (journal, entry))
+    });
+    let (result, closed) = match send_parts(store, key, &upload_id, request, progress).await {
+        Ok(()) => (Ok(()), true),
+        Err(error) => (Err(error), abort(store, key, &upload_id).await),
+    };
+    // An upload not closed stays in the journal for the next start, as does a cancelled one (its future dropped
+    // before this point): that is what a crash leaves.
+    if let Some((journal, entry)) = entry.filter(|_| closed) {
+        journal.forget(&entry);
     }
+    result
 }
 
 async fn send_parts(
@@ -163,11 +175,18 @@ async fn send_part(
     }
 }
 
-/// Aborts the upload so the store drops its parts; a failure is logged (a lifecycle rule is the fallback).
-async fn abort(store: &S3Store, key: &str, upload_id: &str) {
+/// Aborts the upload so the store drops its parts; whether it did. A failure is logged; the journal keeps the
+/// upload for the next start.
+async fn abort(store: &S3Store, key: &str, upload_id: &str) -> bool {
     let query = format!("uploadId={}", crate::http::percent_encode(upload_id));
     match store.send_signed(reqwest::Method::DELETE, key, Some(&query), Vec::new(), "abort upload").await {
-        Ok(_) => tracing::debug!(key, upload_id, "multipart upload aborted"),
-        Err(error) => tracing::warn!(key, upload_id, error = %error.message, "could not abort the multipart upload"),
+        Ok(_) => {
+            tracing::debug!(key, upload_id, "multipart upload aborted");
+            true
+        }
+        Err(error) => {
+            tracing::warn!(key, upload_id, error = %error.message, "could not abort the multipart upload");
+            false
+        }
     }
 }

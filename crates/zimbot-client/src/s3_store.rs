@@ -6,12 +6,15 @@
 //! (see [`crate::s3_multipart`]). Keys are laid out by [`crate::s3_key`]; the link is public (a URL template) or,
 //! as an explicit opt-in, presigned (expiring after at most 7 days).
 //!
-//! Not done here: keeping a multipart upload's id with the send across a crash. An upload cut off by a crash is
-//! left open in the bucket; a lifecycle rule that aborts incomplete multipart uploads after a day cleans it up.
+//! With an upload journal ([`S3Store::with_upload_journal`]), every open multipart upload is recorded on disk until
+//! it is completed or aborted, and [`S3Store::abort_leftover_uploads`] aborts, at the next start, exactly the
+//! uploads a crashed zimbot left open (see [`crate::s3_journal`]). They are aborted, not resumed: the client's
+//! send is retried from the start anyway.
 
 use crate::http::build_client;
 use crate::s3_answer::{check, Target};
 use crate::s3_config::{S3Config, S3Link, MAX_PRESIGNED_LINK, MIN_PART_SIZE};
+use crate::s3_journal::UploadJournal;
 use crate::s3_key::key_and_link;
 use crate::s3_signer::{Payload, S3Signer};
 use crate::store::{MediaStore, ProgressCallback, UploadRequest};
@@ -25,6 +28,16 @@ pub struct S3Store {
     pub(crate) client: reqwest::Client,
     pub(crate) signer: S3Signer,
     pub(crate) config: S3Config,
+    pub(crate) journal: Option<UploadJournal>,
+}
+
+/// What [`S3Store::abort_leftover_uploads`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LeftoverUploads {
+    /// Keys whose open upload was aborted (or was already gone).
+    pub aborted: Vec<String>,
+    /// Uploads that could not be aborted, with why; they stay in the journal for the next start.
+    pub failed: Vec<String>,
 }
 
 impl std::fmt::Debug for S3Store {
@@ -84,7 +97,54 @@ impl S3Store {
             return Err(invalid("S3 part concurrency", "0".into(), "at least one part must be able to go"));
         }
         let signer = S3Signer::new(&config)?;
-        Ok(Self { client: build_client("the S3 media store", None)?, signer, config })
+        Ok(Self { client: build_client("the S3 media store", None)?, signer, config, journal: None })
+    }
+
+    /// Records open multipart uploads in `folder` (e.g. `{state_dir}/s3-uploads`), created if missing.
+    pub fn with_upload_journal(mut self, folder: &std::path::Path) -> Result<Self, ClientError> {
+        let journal = UploadJournal::open(folder).map_err(|error| ClientError::InvalidSetting {
+            what: "S3 upload journal folder",
+            value: folder.display().to_string(),
+            reason: error.to_string(),
+        })?;
+        self.journal = Some(journal);
+        Ok(self)
+    }
+
+    /// Aborts the multipart uploads that processes no longer running left in the journal (none without one).
+    pub async fn abort_leftover_uploads(&self) -> LeftoverUploads {
+        let mut report = LeftoverUploads::default();
+        let Some(journal) = &self.journal else {
+            return report;
+        };
+        let leftovers = match journal.leftovers() {
+            Ok(leftovers) => leftovers,
+            Err(error) => {
+                report.failed.push(format!("could not read the upload journal: {error}"));
+                return report;
+            }
+        };
+        for (entry, upload) in leftovers {
+            let query = format!("uploadId={}", crate::http::percent_encode(&upload.upload_id));
+            match self.send_signed(reqwest::Method::DELETE, &upload.key, Some(&query), Vec::new(), "abort upload").await
+            {
+                Ok(_) => {}
+                // Already completed, aborted or expired by a lifecycle rule: nothing is left open.
+                Err(error) if error.message.contains("NoSuchUpload") => {}
+                Err(error) => {
+                    report.failed.push(error.message);
+                    continue;
+                }
+            }
+            tracing::info!(
+                key = upload.key,
+                upload_id = upload.upload_id,
+                "aborted a multipart upload left by a crash"
+            );
+            journal.forget(&entry);
+            report.aborted.push(upload.key);
+        }
+        report
     }
 
     /// The object key and link an upload of `request` gets.

@@ -241,3 +241,52 @@ async fn a_multipart_send_reports_the_total_only_after_the_upload_completed() {
     assert_eq!(progress.last().unwrap(), &(size, size));
     assert!(matches!(events.last(), Some(SendEvent::Sent(_))), "{events:?}");
 }
+
+/// Starts uploading `request` and drops the upload once its first bytes went out, as a crash would cut it off.
+async fn cut_off(store: &S3Store, request: &UploadRequest) {
+    let started = Arc::new(tokio::sync::Notify::new());
+    let signal = Arc::clone(&started);
+    let progress: ProgressCallback = Arc::new(move |_| signal.notify_one());
+    tokio::select! {
+        result = store.upload(request, progress) => panic!("the upload finished before it could be cut off: {result:?}"),
+        () = started.notified() => {}
+    }
+}
+
+/// Renames this process's journal entries to those of a process that has ended, as a crash leaves them.
+fn as_left_by_a_crashed_process(journal: &Path) {
+    let mut ended = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = ended.id();
+    ended.wait().unwrap();
+    for entry in std::fs::read_dir(journal).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let (_, rest) = name.split_once('-').unwrap();
+        std::fs::rename(&path, journal.join(format!("{dead_pid}-{rest}"))).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_upload_cut_off_by_a_crash_is_aborted_at_the_next_start_and_another_instances_is_left_alone() {
+    let server = S3TestServer::start();
+    let directory = tempfile::tempdir().unwrap();
+    let (ours, theirs) = (directory.path().join("ours"), directory.path().join("theirs"));
+    let path = file_of(&directory, "clip.mp4", 3 * MIN_PART_SIZE as usize);
+    let (our_upload, their_upload) = (request_for(&path), request_for(&path));
+    let crashed = S3Store::new(server.config()).unwrap().with_upload_journal(&ours).unwrap();
+    cut_off(&crashed, &our_upload).await;
+    let other_instance = S3Store::new(server.config()).unwrap().with_upload_journal(&theirs).unwrap();
+    cut_off(&other_instance, &their_upload).await;
+    assert_eq!(server.open_uploads().await.len(), 2);
+    as_left_by_a_crashed_process(&ours);
+
+    let restarted = S3Store::new(server.config()).unwrap().with_upload_journal(&ours).unwrap();
+    let report = restarted.abort_leftover_uploads().await;
+
+    let (our_key, _) = restarted.key_and_link(&our_upload).unwrap();
+    let (their_key, _) = restarted.key_and_link(&their_upload).unwrap();
+    assert_eq!((report.aborted, report.failed), (vec![our_key], Vec::<String>::new()));
+    let open: Vec<String> = server.open_uploads().await.into_iter().map(|(key, _)| key).collect();
+    assert_eq!(open, [their_key]);
+    assert_eq!(std::fs::read_dir(&ours).unwrap().count(), 0, "the aborted upload is still journaled");
+}

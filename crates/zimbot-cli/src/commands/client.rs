@@ -22,9 +22,14 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
             HttpPutStore::new(&store.put_url, &store.public_url, store.auth_header.clone())
                 .with_context(|| format!("{}: zim.media_store", config.source.display()))?,
         ),
-        (_, Some(MediaStoreSettings::S3(store))) => Arc::new(
-            S3Store::new(store.clone()).with_context(|| format!("{}: zim.media_store", config.source.display()))?,
-        ),
+        (_, Some(MediaStoreSettings::S3(store))) => {
+            let store = S3Store::new(store.clone())
+                .and_then(|store| store.with_upload_journal(&config.state_dir.join("s3-uploads")))
+                .with_context(|| format!("{}: zim.media_store", config.source.display()))?;
+            let store = Arc::new(store);
+            tokio::spawn(abort_leftover_uploads(Arc::clone(&store)));
+            store
+        }
         (Backend::Hub, None) => Arc::new(
             HubMediaStore::new(zim.api_base.trim_end_matches('/'))
                 .with_context(|| format!("{}: zim.api_base", config.source.display()))?,
@@ -36,6 +41,17 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
         ),
     };
     Ok(Client::new(config.client.clone(), Arc::new(transport), store))
+}
+
+/// Aborts the multipart uploads a crashed zimbot left open, in the background: sends need not wait for it.
+async fn abort_leftover_uploads(store: Arc<S3Store>) {
+    let report = store.abort_leftover_uploads().await;
+    if !report.aborted.is_empty() {
+        tracing::info!(count = report.aborted.len(), keys = ?report.aborted, "aborted S3 uploads left by a crash");
+    }
+    for failure in report.failed {
+        tracing::warn!(%failure, "could not abort an S3 upload left by a crash; it is tried again at the next start");
+    }
 }
 
 /// The client's counters as Prometheus text.
