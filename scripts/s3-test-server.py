@@ -1,13 +1,14 @@
 """A local S3-compatible server for zimbot's tests and benchmarks (moto's S3, in server mode).
 
 Started by the tests themselves: binds 127.0.0.1 on a free port, creates one bucket whose objects anyone may
-read (a public-read bucket policy, as a deployment's media bucket has), prints one JSON line
+read (a public-read bucket policy, as a deployment's media bucket has, unless --private), prints one JSON line
 {"endpoint", "region", "bucket", "access_key_id", "secret_access_key"} and serves until its standard input
 closes (so it never outlives the test process that started it).
 
 --auth      checks every signed request: an IAM user with full S3 rights is created and its key printed, and a
             wrong key or secret is refused with 403 as S3 does. Anonymous reads are not possible in this mode
             (moto needs an Authorization header once checks are on), so tests of public links run without it.
+--private   leaves the bucket without its public-read policy, so anonymous reads are refused (403).
 --fail-part N:TIMES[:STATUS]
             answers the first TIMES uploads of part N (or every one, with TIMES "always") with STATUS (500).
 GET /_zimbot/requests      the requests seen since the server was ready, as [[method, path, query], ...]
@@ -93,6 +94,7 @@ class Harness:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--auth", action="store_true")
+    parser.add_argument("--private", action="store_true")
     parser.add_argument("--fail-part", action="append", default=[], type=parse_fault)
     arguments = parser.parse_args()
 
@@ -129,7 +131,8 @@ def main():
             {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"}
         ],
     }
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    if not arguments.private:
+        s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
     key_id, secret = "setup", "setup"
     if arguments.auth:
         iam = session.client("iam", endpoint_url=endpoint)

@@ -31,6 +31,7 @@ mod s3_config;
 mod s3_journal;
 mod s3_key;
 mod s3_multipart;
+mod s3_probe;
 mod s3_signer;
 mod s3_store;
 mod server_api;
@@ -54,6 +55,7 @@ pub use s3_config::{
     S3Config, S3Link, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE, MAX_PARTS, MAX_PRESIGNED_LINK, MIN_PART_SIZE,
 };
 pub use s3_multipart::PART_ATTEMPTS;
+pub use s3_probe::ProbeReport;
 pub use s3_store::{LeftoverUploads, S3Store};
 pub use server_api::{ServerApiConfig, ServerApiTransport};
 pub use stats::ClientStats;

@@ -290,3 +290,32 @@ async fn an_upload_cut_off_by_a_crash_is_aborted_at_the_next_start_and_another_i
     assert_eq!(open, [their_key]);
     assert_eq!(std::fs::read_dir(&ours).unwrap().count(), 0, "the aborted upload is still journaled");
 }
+
+#[tokio::test]
+async fn the_online_check_writes_reads_back_through_the_link_and_deletes() {
+    let server = S3TestServer::start();
+    let store = S3Store::new(server.config()).unwrap();
+    let report = store.probe().await.unwrap();
+    assert!(report.link.starts_with(&server.access.endpoint), "{report:?}");
+    let methods: Vec<String> = server.requests().await.into_iter().map(|(method, _, _)| method).collect();
+    assert_eq!(methods, ["PUT", "GET", "DELETE"]);
+    assert_eq!(download(&report.link).await.0, 404, "the check object was left behind");
+}
+
+#[tokio::test]
+async fn the_online_check_says_when_the_link_does_not_reach_the_object() {
+    let server = S3TestServer::start();
+    let mut config = server.config();
+    config.link = S3Link::Public(format!("{}/elsewhere/{{key}}", server.access.endpoint));
+    let error = S3Store::new(config).unwrap().probe().await.unwrap_err();
+    assert!(error.message.contains("HTTP 404") && error.message.contains("check public_url"), "{}", error.message);
+    let deletes = server.requests().await.iter().filter(|(method, _, _)| method == "DELETE").count();
+    assert_eq!(deletes, 1, "the check object was left behind");
+}
+
+#[tokio::test]
+async fn the_online_check_says_when_receivers_cannot_download() {
+    let server = S3TestServer::start_with(S3ServerOptions { private: true, ..Default::default() });
+    let error = S3Store::new(server.config()).unwrap().probe().await.unwrap_err();
+    assert!(error.message.contains("HTTP 403") && error.message.contains("publicly readable"), "{}", error.message);
+}

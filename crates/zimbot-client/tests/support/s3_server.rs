@@ -32,6 +32,8 @@ pub struct S3TestServer {
 pub struct S3ServerOptions {
     /// Check every request's signature and key (no anonymous reads then).
     pub check_signatures: bool,
+    /// No public-read policy on the bucket: anonymous reads are refused.
+    pub private: bool,
     /// `(part number, times)`: answer the first `times` uploads of that part with HTTP 500; `None` times is always.
     pub failing_parts: Vec<(u32, Option<u32>)>,
 }
@@ -57,12 +59,21 @@ impl S3TestServer {
             "the local S3 server is not installed ({} is missing): run scripts/install-s3-test-server",
             python.display()
         );
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/s3-test-server.py");
+        // This file is used from more than one crate: find the script from the crate's folder upwards.
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|folder| folder.join("scripts/s3-test-server.py"))
+            .find(|script| script.exists())
+            .expect("scripts/s3-test-server.py in the repository");
         let folder = tempfile::tempdir().expect("a temporary folder");
+        let log = folder.path().join("server.log");
         let mut command = Command::new(&python);
         command.arg(&script).current_dir(folder.path());
         if options.check_signatures {
             command.arg("--auth");
+        }
+        if options.private {
+            command.arg("--private");
         }
         for (part, times) in &options.failing_parts {
             let times = times.map_or_else(|| "always".to_owned(), |times| times.to_string());
@@ -72,15 +83,18 @@ impl S3TestServer {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("the server's log file"))
             .spawn()
             .unwrap_or_else(|error| panic!("could not start {}: {error}", python.display()));
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
             .read_line(&mut line)
             .expect("the S3 server's first line");
-        let access: S3Access = serde_json::from_str(&line)
-            .unwrap_or_else(|error| panic!("the S3 server did not start ({error}); it printed {line:?}"));
+        let access: S3Access = serde_json::from_str(&line).unwrap_or_else(|error| {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: String = log.chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
+            panic!("the S3 server did not start ({error}); it printed {line:?} and logged:\n{tail}")
+        });
         Self { access, child, _folder: folder }
     }
 
