@@ -28,6 +28,7 @@ mod queue;
 mod retry;
 mod s3_answer;
 mod s3_config;
+mod s3_content_type;
 mod s3_journal;
 mod s3_key;
 mod s3_multipart;

@@ -11,6 +11,7 @@
 
 use crate::s3_answer::{body_text, upload_id};
 use crate::s3_config::MAX_PARTS;
+use crate::s3_content_type::for_file_name;
 use crate::s3_journal::OpenUpload;
 use crate::s3_store::S3Store;
 use crate::store::{ProgressCallback, UploadRequest};
@@ -70,7 +71,10 @@ pub(crate) async fn upload_in_parts(
     request: &UploadRequest,
     progress: ProgressCallback,
 ) -> Result<(), ZimError> {
-    let answer = store.send_signed(reqwest::Method::POST, key, Some("uploads"), Vec::new(), "create upload").await?;
+    let content_type = [("content-type", for_file_name(key))];
+    let answer = store
+        .send_signed(reqwest::Method::POST, key, Some("uploads"), &content_type, Vec::new(), "create upload")
+        .await?;
     let url = store.signer.object_url(key, None);
     let text = body_text(answer, &store.target("create upload", key, &url)).await?;
     let upload_id = upload_id(&text, &store.target("create upload", key, &url))?;
@@ -129,7 +133,7 @@ async fn send_parts(
     })?;
     let query = format!("uploadId={encoded_id}");
     let answer =
-        store.send_signed(reqwest::Method::POST, key, Some(&query), body.into_bytes(), "complete upload").await?;
+        store.send_signed(reqwest::Method::POST, key, Some(&query), &[], body.into_bytes(), "complete upload").await?;
     let url = store.signer.object_url(key, None);
     body_text(answer, &store.target("complete upload", key, &url)).await?;
     Ok(())
@@ -149,7 +153,7 @@ async fn send_part(
     let mut delay = FIRST_PART_RETRY_DELAY;
     let mut attempt = 1;
     loop {
-        let result = store.put_slice(&url, key, slice, Arc::clone(&progress), &action).await.and_then(|answer| {
+        let result = store.put_slice(&url, key, slice, Arc::clone(&progress), &[], &action).await.and_then(|answer| {
             answer
                 .headers()
                 .get(reqwest::header::ETAG)
@@ -179,7 +183,7 @@ async fn send_part(
 /// upload for the next start.
 async fn abort(store: &S3Store, key: &str, upload_id: &str) -> bool {
     let query = format!("uploadId={}", crate::http::percent_encode(upload_id));
-    match store.send_signed(reqwest::Method::DELETE, key, Some(&query), Vec::new(), "abort upload").await {
+    match store.send_signed(reqwest::Method::DELETE, key, Some(&query), &[], Vec::new(), "abort upload").await {
         Ok(_) => {
             tracing::debug!(key, upload_id, "multipart upload aborted");
             true

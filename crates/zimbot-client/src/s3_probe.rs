@@ -23,8 +23,9 @@ impl S3Store {
             crate::s3_key::key_and_link(&self.config.key_prefix, &uid, "zimbot-check.txt", |key| self.link(key))?;
         let body = format!("zimbot online check {uid}\n").into_bytes();
         let url = self.signer.object_url(&key, None);
-        let headers = self.signer.headers("PUT", &url, &[], Payload::Bytes(&body))?;
-        let mut request = self.client.put(url.clone()).body(body.clone());
+        let content_type = [("content-type", "text/plain; charset=utf-8")];
+        let headers = self.signer.headers("PUT", &url, &content_type, Payload::Bytes(&body))?;
+        let mut request = self.client.put(url.clone()).body(body.clone()).header("content-type", content_type[0].1);
         for (name, value) in headers {
             request = request.header(name, value);
         }

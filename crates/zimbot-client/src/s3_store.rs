@@ -14,6 +14,7 @@
 use crate::http::build_client;
 use crate::s3_answer::{check, Target};
 use crate::s3_config::{S3Config, S3Link, MAX_PRESIGNED_LINK, MIN_PART_SIZE};
+use crate::s3_content_type::for_file_name;
 use crate::s3_journal::UploadJournal;
 use crate::s3_key::key_and_link;
 use crate::s3_signer::{Payload, S3Signer};
@@ -126,7 +127,9 @@ impl S3Store {
         };
         for (entry, upload) in leftovers {
             let query = format!("uploadId={}", crate::http::percent_encode(&upload.upload_id));
-            match self.send_signed(reqwest::Method::DELETE, &upload.key, Some(&query), Vec::new(), "abort upload").await
+            match self
+                .send_signed(reqwest::Method::DELETE, &upload.key, Some(&query), &[], Vec::new(), "abort upload")
+                .await
             {
                 Ok(_) => {}
                 // Already completed, aborted or expired by a lifecycle rule: nothing is left open.
@@ -165,7 +168,7 @@ impl S3Store {
 
     /// Deletes `key` (used by the online check, which writes one object and removes it again).
     pub async fn delete(&self, key: &str) -> Result<(), ZimError> {
-        let response = self.send_signed(reqwest::Method::DELETE, key, None, Vec::new(), "DELETE").await?;
+        let response = self.send_signed(reqwest::Method::DELETE, key, None, &[], Vec::new(), "DELETE").await?;
         drop(response);
         Ok(())
     }
@@ -176,12 +179,16 @@ impl S3Store {
         method: reqwest::Method,
         key: &str,
         query: Option<&str>,
+        extra_headers: &[(&str, &str)],
         body: Vec<u8>,
         action: &str,
     ) -> Result<reqwest::Response, ZimError> {
         let url = self.signer.object_url(key, query);
-        let headers = self.signer.headers(method.as_str(), &url, &[], Payload::Bytes(&body))?;
+        let headers = self.signer.headers(method.as_str(), &url, extra_headers, Payload::Bytes(&body))?;
         let mut builder = self.client.request(method, url.clone());
+        for (name, value) in extra_headers {
+            builder = builder.header(*name, *value);
+        }
         for (name, value) in headers {
             builder = builder.header(name, value);
         }
@@ -204,10 +211,14 @@ impl S3Store {
         key: &str,
         slice: FileSlice<'_>,
         progress: ProgressCallback,
+        extra_headers: &[(&str, &str)],
         action: &str,
     ) -> Result<reqwest::Response, ZimError> {
-        let headers = self.signer.headers("PUT", url, &[], Payload::Unsigned)?;
+        let headers = self.signer.headers("PUT", url, extra_headers, Payload::Unsigned)?;
         let mut builder = self.client.put(url.clone());
+        for (name, value) in extra_headers {
+            builder = builder.header(*name, *value);
+        }
         for (name, value) in headers {
             builder = builder.header(name, value);
         }
@@ -227,7 +238,8 @@ impl MediaStore for S3Store {
         if request.size <= self.config.part_size {
             let url = self.signer.object_url(&key, None);
             let slice = FileSlice { path: &request.path, offset: 0, len: request.size };
-            self.put_slice(&url, &key, slice, progress, "PUT").await?;
+            let content_type = [("content-type", for_file_name(&key))];
+            self.put_slice(&url, &key, slice, progress, &content_type, "PUT").await?;
         } else {
             crate::s3_multipart::upload_in_parts(self, &key, request, progress).await?;
         }

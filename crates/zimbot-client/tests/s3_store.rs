@@ -83,6 +83,23 @@ async fn a_file_larger_than_a_part_goes_up_in_parts_with_rising_progress() {
 }
 
 #[tokio::test]
+async fn objects_are_stored_with_the_content_type_of_their_name() {
+    let server = S3TestServer::start();
+    let store = S3Store::new(server.config()).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    for (name, size, expected) in [
+        ("cat.png", 1000, "image/png"),
+        ("clip.mp4", MIN_PART_SIZE as usize + 1, "video/mp4"),
+        ("page.html", 10, "application/octet-stream"),
+    ] {
+        let (progress, _) = recorder();
+        let link = store.upload(&request_for(&file_of(&directory, name, size)), progress).await.unwrap();
+        let answer = support::s3_server::anonymous_client().get(&link).send().await.unwrap();
+        assert_eq!(answer.headers()["content-type"], expected, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn a_failed_part_is_sent_again_alone() {
     let server = S3TestServer::start_with(S3ServerOptions { failing_parts: vec![(2, Some(1))], ..Default::default() });
     let store = S3Store::new(server.config()).unwrap();
