@@ -13,7 +13,7 @@
 //! Main types:
 //! - [`Client`], [`Sender`], [`SendHandle`], [`ClientStats`], [`ClientConfig`]: the API the runtime codes against.
 //! - [`Transport`] and [`ServerApiTransport`]: how a message reaches the service.
-//! - [`MediaStore`], [`HubMediaStore`], [`HttpPutStore`], [`S3Store`]: where files are uploaded.
+//! - [`MediaStore`], [`HubMediaStore`], [`HttpPutStore`], [`S3Store`], [`LocalMediaStore`]: where files are uploaded.
 
 mod client;
 mod config;
@@ -23,6 +23,7 @@ mod http;
 mod http_put_store;
 mod hub_store;
 mod limiter;
+mod local_store;
 mod message_body;
 mod queue;
 mod retry;
@@ -49,6 +50,7 @@ pub use events::{EventSink, PROGRESS_INTERVAL};
 pub use http_put_store::HttpPutStore;
 pub use hub_store::HubMediaStore;
 pub use limiter::WindowLimiter;
+pub use local_store::LocalMediaStore;
 pub use message_body::outbound_message;
 pub use queue::{FairQueue, Taken};
 pub use retry::RetryPolicy;

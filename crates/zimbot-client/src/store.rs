@@ -15,7 +15,7 @@
 //!   `max_concurrent_uploads`.
 //!
 //! Stores: [`crate::HubMediaStore`] (the embedded hub), [`crate::HttpPutStore`] (any HTTP PUT endpoint) and
-//! [`crate::S3Store`] (S3-compatible object storage).
+//! [`crate::S3Store`] (S3-compatible object storage), [`crate::LocalMediaStore`] (a folder zimbot serves itself).
 
 use async_trait::async_trait;
 use std::path::PathBuf;
