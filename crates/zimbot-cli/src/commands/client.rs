@@ -3,7 +3,9 @@
 use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::Duration;
-use zimbot_client::{Client, HttpPutStore, HubMediaStore, MediaStore, S3Store, ServerApiConfig, ServerApiTransport};
+use zimbot_client::{
+    Client, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, S3Store, ServerApiConfig, ServerApiTransport,
+};
 use zimbot_runtime::config::{Backend, Config, MediaStoreSettings};
 
 /// The client for `config`: the Server API at `zim.api_base`, uploads to the hub's store or the configured one.
@@ -30,6 +32,10 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
             tokio::spawn(abort_leftover_uploads(Arc::clone(&store)));
             store
         }
+        (_, Some(MediaStoreSettings::Local(store))) => Arc::new(
+            LocalMediaStore::new(&store.data_dir, &store.public_url)
+                .with_context(|| format!("{}: zim.media_store", config.source.display()))?,
+        ),
         (Backend::Hub, None) => Arc::new(
             HubMediaStore::new(zim.api_base.trim_end_matches('/'))
                 .with_context(|| format!("{}: zim.api_base", config.source.display()))?,
@@ -41,6 +47,27 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
         ),
     };
     Ok(Client::new(config.client.clone(), Arc::new(transport), store))
+}
+
+/// Starts serving a local media store's files on its listener, when `zim.media_store.kind` is `local`; the task
+/// ends with the process.
+pub async fn start_media_listener(config: &Config) -> anyhow::Result<()> {
+    let Some(MediaStoreSettings::Local(store)) = &config.zim.media_store else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(store.listen)
+        .await
+        .with_context(|| format!("{}: zim.media_store: cannot listen on {}", config.source.display(), store.listen))?;
+    let folder = LocalMediaStore::new(&store.data_dir, &store.public_url)
+        .with_context(|| format!("{}: zim.media_store", config.source.display()))?
+        .served_folder();
+    tracing::info!(listen = %store.listen, public_url = store.public_url, "serving local media");
+    tokio::spawn(async move {
+        if let Err(error) = zimbot_runtime::media_server::serve(listener, &folder, std::future::pending()).await {
+            tracing::error!(%error, "the local media listener stopped");
+        }
+    });
+    Ok(())
 }
 
 /// Aborts the multipart uploads a crashed zimbot left open, in the background: sends need not wait for it.

@@ -56,4 +56,7 @@ pub use load::{load, parse};
 pub use location::Location;
 pub use plugin::{AcceptAnyPlugin, PluginResolver};
 pub use schema::json_schema;
-pub use settings::{Backend, Config, HttpPutStoreSettings, HubSettings, MediaStoreSettings, WebhookConfig, ZimConfig};
+pub use settings::{
+    Backend, Config, HttpPutStoreSettings, HubSettings, LocalStoreSettings, MediaStoreSettings, WebhookConfig,
+    ZimConfig,
+};

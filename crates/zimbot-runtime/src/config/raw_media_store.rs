@@ -4,6 +4,7 @@
 use super::text;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 /// Which store `zim.media_store` describes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -14,16 +15,18 @@ pub(super) enum RawMediaStoreKind {
     HttpPut,
     /// S3-compatible object storage: AWS S3, Cloudflare R2, MinIO, Ceph, Wasabi, Backblaze B2, ...
     S3,
+    /// A folder on this machine that `zimbot run` serves on its own public listener.
+    Local,
 }
 
 /// The `zim.media_store:` section.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a mapping with `kind: s3` (`bucket`, `region`, `public_url`, ...) or `kind: http_put` (`put_url`, `public_url`)"
+    expecting = "a mapping with `kind: s3` (`bucket`, `region`, `public_url`, ...), `kind: local` (`listen`, `public_url`) or `kind: http_put` (`put_url`, `public_url`)"
 )]
 pub(super) struct RawMediaStore {
-    /// `s3` or `http_put` (default).
+    /// `s3`, `local` or `http_put` (default).
     #[serde(default)]
     pub kind: RawMediaStoreKind,
     /// http_put: URL a file is PUT to; `{uid}` and `{file_name}` are filled in.
@@ -31,6 +34,7 @@ pub(super) struct RawMediaStore {
     pub put_url: Option<String>,
     /// Where receivers download a file. http_put: `{uid}` and `{file_name}` are filled in. s3: `{key}` is filled
     /// in with the object key, e.g. `https://media.example.com/{key}` (a public bucket or a CDN in front of it).
+    /// local: the base URL that reaches `listen` from the internet (default `http://{listen}`).
     #[serde(default, deserialize_with = "text::optional")]
     pub public_url: Option<String>,
     /// http_put: value of the `Authorization` header sent with each PUT.
@@ -67,4 +71,10 @@ pub(super) struct RawMediaStore {
     /// s3: parts uploaded at once.
     #[serde(default)]
     pub part_concurrency: Option<usize>,
+    /// local: the address `zimbot run` serves the files on.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+    /// local: where the files are kept, relative to this file's folder (default `.zimbot-data/media`).
+    #[serde(default, deserialize_with = "text::optional")]
+    pub data_dir: Option<String>,
 }

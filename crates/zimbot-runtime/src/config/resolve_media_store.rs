@@ -1,13 +1,14 @@
-//! Checks `zim.media_store` and builds [`MediaStoreSettings`]: the fields its `kind` needs are there, the other
-//! kind's fields are not, and S3's link, part size and concurrency make sense. Each problem is placed at the key
+//! Checks `zim.media_store` and builds [`MediaStoreSettings`]: the fields its `kind` needs are there, other
+//! kinds' fields are not, and S3's link, part size and concurrency make sense. Each problem is placed at the key
 //! it is about.
 
 use super::positions::PositionIndex;
 use super::raw::RawMediaStore;
 use super::raw_media_store::RawMediaStoreKind;
 use super::report::Report;
-use super::resolve_settings::{check_url, locate};
-use super::settings::{HttpPutStoreSettings, MediaStoreSettings};
+use super::resolve_settings::{check_url, locate, reachable};
+use super::settings::{HttpPutStoreSettings, LocalStoreSettings, MediaStoreSettings};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zimbot_client::{S3Config, S3Link, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE, MAX_PRESIGNED_LINK};
 
@@ -16,34 +17,39 @@ const MIB: u64 = 1024 * 1024;
 pub(super) fn resolve_media_store(
     raw: RawMediaStore,
     positions: &PositionIndex,
+    folder: &Path,
     report: &mut Report,
 ) -> MediaStoreSettings {
+    use RawMediaStoreKind::{HttpPut, Local, S3};
     let at = |key: &str| locate(positions, &["zim", "media_store", key]);
     let kind_name = match raw.kind {
-        RawMediaStoreKind::HttpPut => "http_put",
-        RawMediaStoreKind::S3 => "s3",
+        HttpPut => "http_put",
+        S3 => "s3",
+        Local => "local",
     };
-    let http_put_only = [("put_url", raw.put_url.is_some()), ("auth_header", raw.auth_header.is_some())];
-    let s3_only = [
-        ("bucket", raw.bucket.is_some()),
-        ("region", raw.region.is_some()),
-        ("endpoint", raw.endpoint.is_some()),
-        ("path_style", raw.path_style),
-        ("access_key_id", raw.access_key_id.is_some()),
-        ("secret_access_key", raw.secret_access_key.is_some()),
-        ("key_prefix", raw.key_prefix.is_some()),
-        ("presigned_link_hours", raw.presigned_link_hours.is_some()),
-        ("part_size_mb", raw.part_size_mb.is_some()),
-        ("part_concurrency", raw.part_concurrency.is_some()),
+    // Each field, whether it is written, and the kinds it belongs to.
+    let fields: [(&str, bool, &[RawMediaStoreKind]); 15] = [
+        ("put_url", raw.put_url.is_some(), &[HttpPut]),
+        ("auth_header", raw.auth_header.is_some(), &[HttpPut]),
+        ("bucket", raw.bucket.is_some(), &[S3]),
+        ("region", raw.region.is_some(), &[S3]),
+        ("endpoint", raw.endpoint.is_some(), &[S3]),
+        ("path_style", raw.path_style, &[S3]),
+        ("access_key_id", raw.access_key_id.is_some(), &[S3]),
+        ("secret_access_key", raw.secret_access_key.is_some(), &[S3]),
+        ("key_prefix", raw.key_prefix.is_some(), &[S3]),
+        ("presigned_link_hours", raw.presigned_link_hours.is_some(), &[S3]),
+        ("part_size_mb", raw.part_size_mb.is_some(), &[S3]),
+        ("part_concurrency", raw.part_concurrency.is_some(), &[S3]),
+        ("listen", raw.listen.is_some(), &[Local]),
+        ("data_dir", raw.data_dir.is_some(), &[Local]),
+        ("public_url", raw.public_url.is_some(), &[HttpPut, S3, Local]),
     ];
-    let foreign = match raw.kind {
-        RawMediaStoreKind::HttpPut => &s3_only[..],
-        RawMediaStoreKind::S3 => &http_put_only[..],
-    };
-    for (key, _) in foreign.iter().filter(|(_, written)| *written) {
-        let hint = match raw.kind {
-            RawMediaStoreKind::HttpPut => "; for S3-compatible storage write `kind: s3`",
-            RawMediaStoreKind::S3 => "",
+    for (key, _, kinds) in fields.iter().filter(|(_, written, kinds)| *written && !kinds.contains(&raw.kind)) {
+        let hint = match kinds[0] {
+            S3 => "; for S3-compatible storage write `kind: s3`",
+            Local => "; for files served by zimbot itself write `kind: local`",
+            HttpPut => "; for a generic HTTP PUT store write `kind: http_put`",
         };
         report.add(at(key), None, format!("`{key}` does not apply to `kind: {kind_name}`{hint}"));
     }
@@ -54,6 +60,25 @@ pub(super) fn resolve_media_store(
         })
     };
     match raw.kind {
+        RawMediaStoreKind::Local => {
+            let Some(listen) = raw.listen else {
+                report.add(at("listen"), None, "`zim.media_store.listen` is required with `kind: local`");
+                return MediaStoreSettings::Local(LocalStoreSettings {
+                    listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                    public_url: String::new(),
+                    data_dir: PathBuf::new(),
+                });
+            };
+            let public_url = match raw.public_url {
+                Some(url) => {
+                    check_url(&url, at("public_url"), "zim.media_store.public_url", report);
+                    url.trim_end_matches('/').to_owned()
+                }
+                None => format!("http://{}", reachable(listen)),
+            };
+            let data_dir = folder.join(raw.data_dir.as_deref().unwrap_or(".zimbot-data/media"));
+            MediaStoreSettings::Local(LocalStoreSettings { listen, public_url, data_dir })
+        }
         RawMediaStoreKind::HttpPut => {
             let put_url = required(raw.put_url, "put_url");
             let public_url = required(raw.public_url, "public_url");

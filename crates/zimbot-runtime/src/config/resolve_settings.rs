@@ -66,7 +66,7 @@ fn resolve_zim(raw: RawZim, positions: &PositionIndex, folder: &Path, report: &m
             Backend::Service => defaults::SERVICE_API_BASE.to_owned(),
         },
     };
-    let media_store = raw.media_store.map(|store| resolve_media_store(store, positions, report));
+    let media_store = raw.media_store.map(|store| resolve_media_store(store, positions, folder, report));
     ZimConfig { backend: raw.backend, app_id, server_secret, callback_secret, api_base, hub, media_store }
 }
 
@@ -113,7 +113,7 @@ pub(super) fn locate(positions: &PositionIndex, keys: &[&str]) -> super::Locatio
 }
 
 /// An address others can connect to: a wildcard listen address is reached through loopback.
-fn reachable(listen: SocketAddr) -> SocketAddr {
+pub(super) fn reachable(listen: SocketAddr) -> SocketAddr {
     if listen.ip().is_unspecified() {
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), listen.port())
     } else {

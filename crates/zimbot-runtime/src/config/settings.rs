@@ -86,6 +86,8 @@ pub enum MediaStoreSettings {
     HttpPut(HttpPutStoreSettings),
     /// S3-compatible object storage, checked and ready for [`zimbot_client::S3Store::new`].
     S3(zimbot_client::S3Config),
+    /// A folder served by `zimbot run` itself.
+    Local(LocalStoreSettings),
 }
 
 impl MediaStoreSettings {
@@ -93,7 +95,7 @@ impl MediaStoreSettings {
     pub fn http_put(&self) -> Option<&HttpPutStoreSettings> {
         match self {
             Self::HttpPut(settings) => Some(settings),
-            Self::S3(_) => None,
+            _ => None,
         }
     }
 
@@ -101,9 +103,18 @@ impl MediaStoreSettings {
     pub fn s3(&self) -> Option<&zimbot_client::S3Config> {
         match self {
             Self::S3(settings) => Some(settings),
-            Self::HttpPut(_) => None,
+            _ => None,
         }
     }
+}
+
+/// A local media store: files kept under `data_dir`, served on `listen`, linked as `{public_url}/{token}/{name}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalStoreSettings {
+    pub listen: SocketAddr,
+    pub public_url: String,
+    /// Resolved against the bots.yaml's folder.
+    pub data_dir: PathBuf,
 }
 
 /// A generic HTTP PUT media store; `{uid}` and `{file_name}` in the URLs are filled in per upload.

@@ -1,7 +1,7 @@
 //! `zim.media_store`: the S3 kind read and checked, each problem at the key it is about.
 
 use super::support::{only_problem, problems, valid};
-use crate::config::MediaStoreSettings;
+use crate::config::{LocalStoreSettings, MediaStoreSettings};
 use std::time::Duration;
 use zimbot_client::{S3Config, S3Link, DEFAULT_PART_CONCURRENCY};
 
@@ -91,4 +91,25 @@ fn a_field_of_the_other_kind_is_reported_at_its_key() {
 fn an_unknown_kind_is_refused() {
     let found = problems(&with_store("    kind: gcs\n"));
     assert!(found.iter().any(|(line, _, _, message)| *line == 3 && message.contains("s3")), "{found:?}");
+}
+
+#[test]
+fn a_local_store_is_served_on_its_listener_with_its_folder_beside_the_file() {
+    let store = valid(&with_store("    kind: local\n    listen: 0.0.0.0:8800\n")).zim.media_store.unwrap();
+    assert_eq!(
+        store,
+        MediaStoreSettings::Local(LocalStoreSettings {
+            listen: "0.0.0.0:8800".parse().unwrap(),
+            public_url: "http://127.0.0.1:8800".into(),
+            data_dir: "/srv/zimbot/.zimbot-data/media".into(),
+        })
+    );
+}
+
+#[test]
+fn a_local_store_without_a_listener_says_it_is_required() {
+    let (line, column, _, message) =
+        only_problem(&with_store("    kind: local\n    public_url: https://media.example.com\n"));
+    assert_eq!((line, column), (3, 5));
+    assert_eq!(message, "`zim.media_store.listen` is required with `kind: local`");
 }
