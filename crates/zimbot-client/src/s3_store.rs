@@ -168,9 +168,7 @@ impl S3Store {
 
     /// Deletes `key` (used by the online check, which writes one object and removes it again).
     pub async fn delete(&self, key: &str) -> Result<(), ZimError> {
-        let response = self.send_signed(reqwest::Method::DELETE, key, None, &[], Vec::new(), "DELETE").await?;
-        drop(response);
-        Ok(())
+        self.send_signed(reqwest::Method::DELETE, key, None, &[], Vec::new(), "DELETE").await.map(|_| ())
     }
 
     /// One signed request with a small body; the answer if it is a 2xx.
