@@ -147,6 +147,19 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_region_answer_names_the_buckets_region() {
+        let url = reqwest::Url::parse("https://media.s3.us-east-1.amazonaws.com/k/a.png").unwrap();
+        let text = "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' is wrong; \
+                    expecting 'eu-west-1'</Message><Region>eu-west-1</Region><RequestId>R2</RequestId></Error>";
+        let body = quick_xml::de::from_str::<ErrorBody>(text).unwrap();
+        let error = refusal(400, &body, text, &target(&url));
+        assert_eq!(error.code, ZimCode::BAD_RESPONSE);
+        for part in ["AuthorizationHeaderMalformed", "the bucket's region: eu-west-1", "check region", "R2"] {
+            assert!(error.message.contains(part), "{part} missing in {}", error.message);
+        }
+    }
+
+    #[test]
     fn server_trouble_is_worth_another_attempt_and_refusals_are_not() {
         let url = reqwest::Url::parse("http://127.0.0.1:1/").unwrap();
         let with_code = |code: &str| ErrorBody { code: code.into(), ..ErrorBody::default() };
