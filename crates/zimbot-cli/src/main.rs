@@ -31,6 +31,9 @@ enum Command {
     Check {
         #[arg(default_value = "bots.yaml")]
         config: PathBuf,
+        /// Also write, read back through its public link and delete one small object in the S3 media store.
+        #[arg(long)]
+        online: bool,
     },
     /// Run the embedded ZIM stand-in on its own.
     Hub(commands::hub::HubArgs),
@@ -61,7 +64,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run { config } => commands::run::run(&config).await,
-            Command::Check { config } => commands::check::check(&config),
+            Command::Check { config, online } => commands::check::check(&config, online).await,
             Command::Hub(args) => commands::hub::hub(args).await,
             Command::Send(args) => commands::send::send(args).await,
             Command::NewPlugin { name, dir } => commands::new_plugin::new_plugin(&name, &dir),

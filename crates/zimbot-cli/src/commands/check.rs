@@ -1,11 +1,12 @@
 //! `zimbot check`: validates a bots.yaml, loads every plugin, and shows what each bot listens to and when its
-//! schedules fire next. Exits 1 with every problem listed when anything is wrong.
+//! schedules fire next. Exits 1 with every problem listed when anything is wrong. With `--online`, also proves the
+//! S3 media store: one small object written, read back through its public link without credentials, deleted.
 
 use std::process::ExitCode;
 use zimbot_runtime::config::{Backend, Config};
 use zimbot_runtime::plugin_host::{PluginCatalog, PluginInfo};
 
-pub fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+pub async fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
     let catalog = PluginCatalog::new();
     let config = match super::load_config(path, &catalog) {
         Ok(config) => config,
@@ -26,7 +27,8 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     for (bot, plugin) in config.bots.iter().zip(&plugins) {
         print_bot(bot, plugin.as_ref());
     }
-    if problems.is_empty() {
+    let online_problem = if online { check_media_store_online(&config).await } else { None };
+    if problems.is_empty() && online_problem.is_none() {
         println!("\nok: {} bot(s), no problems", config.bots.len());
         return Ok(ExitCode::SUCCESS);
     }
@@ -34,8 +36,37 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     for problem in &problems {
         eprintln!("{problem}");
     }
-    eprintln!("{} problem(s) in {}", problems.len(), path.display());
+    if let Some(problem) = &online_problem {
+        eprintln!("{problem}");
+    }
+    let count = problems.len() + usize::from(online_problem.is_some());
+    eprintln!("{count} problem(s) in {}", path.display());
     Ok(ExitCode::FAILURE)
+}
+
+/// Proves the S3 media store, if one is configured; the problem if it fails.
+async fn check_media_store_online(config: &Config) -> Option<String> {
+    let Some(settings) = config.zim.media_store.as_ref().and_then(|store| store.s3()) else {
+        println!("\nmedia store: no S3 store configured, nothing to check online");
+        return None;
+    };
+    let store = match zimbot_client::S3Store::new(settings.clone()) {
+        Ok(store) => store,
+        Err(error) => return Some(format!("{}: zim.media_store: {error}", config.source.display())),
+    };
+    match store.probe().await {
+        Ok(report) => {
+            println!(
+                "\nmedia store: wrote {} bytes to {:?} in bucket {:?}, read them back from {} without credentials, \
+                 deleted them",
+                report.bytes, report.key, settings.bucket, report.link
+            );
+            None
+        }
+        Err(error) => {
+            Some(format!("{}: zim.media_store: the online check failed: {}", config.source.display(), error.message))
+        }
+    }
 }
 
 fn print_summary(config: &Config) {
