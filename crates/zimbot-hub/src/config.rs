@@ -33,6 +33,8 @@ pub struct HubConfig {
     pub callback_timeout: Duration,
     /// Requests per one-second window for each action; an action missing here is not limited.
     pub qps_limits: HashMap<Action, u32>,
+    /// Timeouts and caps of the hub's listener.
+    pub limits: zimbot_listener::ListenerLimits,
     /// The clock the QPS window is measured with (tests substitute a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
 }
@@ -65,6 +67,7 @@ impl Default for HubConfig {
             callback_retry_delays: Self::default_callback_retry_delays(),
             callback_timeout: Duration::from_secs(10),
             qps_limits: Self::default_qps_limits(),
+            limits: zimbot_listener::ListenerLimits::default(),
             clock: Arc::new(SystemClock),
         }
     }

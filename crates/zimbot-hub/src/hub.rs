@@ -24,6 +24,7 @@ pub struct Hub {
     local_addr: SocketAddr,
     base_url: String,
     state: SharedState,
+    listener_stats: Arc<zimbot_listener::ListenerStats>,
     server: Option<JoinHandle<()>>,
 }
 
@@ -80,14 +81,15 @@ impl Hub {
             delivery_order: tokio::sync::Mutex::new(()),
         });
         let router = crate::routes::router(Arc::clone(&state));
+        let serving = zimbot_listener::Listener::new("hub", config.limits.clone());
+        let listener_stats = serving.stats();
         let server = tokio::spawn(async move {
-            let serving = axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned());
-            if let Err(error) = serving.await {
+            if let Err(error) = serving.serve(listener, router, shutdown.cancelled_owned()).await {
                 tracing::error!("the hub stopped serving: {error}");
             }
         });
         tracing::info!(%local_addr, data_dir = %config.data_dir.display(), "hub listening");
-        Ok(Hub { local_addr, base_url, state, server: Some(server) })
+        Ok(Hub { local_addr, base_url, state, listener_stats, server: Some(server) })
     }
 
     /// The address the hub listens on (with the real port when `listen` had port 0).
@@ -103,6 +105,11 @@ impl Hub {
     /// The counters so far.
     pub fn stats(&self) -> HubStats {
         self.state.counters.snapshot()
+    }
+
+    /// What the listener's timeouts and caps have done so far.
+    pub fn listener_stats(&self) -> Arc<zimbot_listener::ListenerStats> {
+        Arc::clone(&self.listener_stats)
     }
 
     /// Stops accepting connections, ends the event streams, lets requests in flight finish and stops the callback

@@ -50,8 +50,8 @@ impl ListenerLimits {
         Duration::from_secs(self.idle_timeout_secs)
     }
 
-    /// What is wrong with these limits, one line per setting (a zero disables nothing, it would refuse all).
-    pub fn problems(&self) -> Vec<String> {
+    /// The settings that are zero, which is not allowed: a zero would refuse everything, not lift the limit.
+    pub fn zero_settings(&self) -> Vec<&'static str> {
         let fields = [
             ("header_read_timeout_secs", self.header_read_timeout_secs as u128),
             ("body_timeout_secs", self.body_timeout_secs as u128),
@@ -59,10 +59,6 @@ impl ListenerLimits {
             ("max_connections", self.max_connections as u128),
             ("max_concurrent_requests", self.max_concurrent_requests as u128),
         ];
-        fields
-            .into_iter()
-            .filter(|(_, value)| *value == 0)
-            .map(|(name, _)| format!("`{name}` must be at least 1"))
-            .collect()
+        fields.into_iter().filter(|(_, value)| *value == 0).map(|(name, _)| name).collect()
     }
 }

@@ -23,8 +23,13 @@ struct Webhook {
 
 impl Webhook {
     async fn start(runtime: Arc<Runtime>, max_body_bytes: usize) -> Self {
+        Self::start_with(runtime, &format!("{{ max_body_bytes: {max_body_bytes} }}")).await
+    }
+
+    /// A webhook with the `webhook:` section `section` (YAML flow mapping).
+    async fn start_with(runtime: Arc<Runtime>, section: &str) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let yaml = format!("webhook: {{ max_body_bytes: {max_body_bytes} }}\nbots: []\n");
+        let yaml = format!("webhook: {section}\nbots: []\n");
         let config = support::parse(&yaml);
         let state = WebhookState::new(runtime, &config.webhook, SECRET, Arc::new(SystemClock), Box::new(String::new));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -161,6 +166,35 @@ async fn health_and_metrics_describe_the_bots() {
     let metrics = hook.http.get(format!("{}/metrics", hook.url)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("zimbot_messages_delivered_total{bot=\"lobby\"} 1"), "{metrics}");
     assert!(metrics.contains("zimbot_callbacks_total{outcome=\"accepted\"} 1"), "{metrics}");
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_signed_callback_gets_200_while_idle_and_slowloris_sockets_hold_every_connection() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start_with(runtime.clone(), "{ limits: { max_connections: 16 } }").await;
+    let address = hook.url.trim_start_matches("http://").to_owned();
+    let mut attackers = Vec::new();
+    for index in 0..200 {
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        if index % 2 == 1 {
+            // Slowloris: a head that is started and never finished.
+            tokio::io::AsyncWriteExt::write_all(&mut socket, b"POST /zim/callback HTTP/1.1\r\nHost: x\r\nX-a: ")
+                .await
+                .unwrap();
+        }
+        attackers.push(socket);
+    }
+    assert_eq!(hook.post(room_callback("v-1", "still served", SECRET, now())).await, 200);
+    assert_eq!(reports.next().await, "room lobby still served");
+    let evicted = hook.state.listener().stats().evicted();
+    assert!(evicted >= 184, "the waiting sockets past the cap were closed for newer ones ({evicted})");
+    let metrics = hook.http.get(format!("{}/metrics", hook.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("zimbot_listener_limited_total{listener=\"webhook\",limit=\"evicted\"}"), "{metrics}");
+    drop(attackers);
     hook.stop().await;
     runtime.shutdown(Duration::from_secs(5)).await;
 }

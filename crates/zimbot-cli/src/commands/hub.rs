@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zimbot_hub::{Hub, HubConfig};
+use zimbot_listener::ListenerLimits;
 
 /// Flags of `zimbot hub`; defaults are those of a bots.yaml with `backend: hub`.
 #[derive(clap::Args)]
@@ -29,6 +30,21 @@ pub struct HubArgs {
     /// Largest upload, in MiB.
     #[arg(long)]
     max_upload_mb: Option<u64>,
+    /// Seconds a client has to send a whole request head once it started one.
+    #[arg(long, default_value_t = ListenerLimits::default().header_read_timeout_secs)]
+    header_read_timeout_secs: u64,
+    /// Seconds a request body may take to arrive whole.
+    #[arg(long, default_value_t = ListenerLimits::default().body_timeout_secs)]
+    body_timeout_secs: u64,
+    /// Seconds a connection may wait with no request before it is closed.
+    #[arg(long, default_value_t = ListenerLimits::default().idle_timeout_secs)]
+    idle_timeout_secs: u64,
+    /// Connections open at once; at the cap the one waiting longest is closed for a new one.
+    #[arg(long, default_value_t = ListenerLimits::default().max_connections)]
+    max_connections: usize,
+    /// Requests handled at once; more are answered 503.
+    #[arg(long, default_value_t = ListenerLimits::default().max_concurrent_requests)]
+    max_concurrent_requests: usize,
 }
 
 impl HubArgs {
@@ -42,6 +58,13 @@ impl HubArgs {
             callback_url: self.callback_url,
             callback_secret: self.callback_secret.unwrap_or(defaults.callback_secret.clone()),
             max_upload_bytes: self.max_upload_mb.map(|mb| mb * 1024 * 1024).unwrap_or(defaults.max_upload_bytes),
+            limits: ListenerLimits {
+                header_read_timeout_secs: self.header_read_timeout_secs,
+                body_timeout_secs: self.body_timeout_secs,
+                idle_timeout_secs: self.idle_timeout_secs,
+                max_connections: self.max_connections,
+                max_concurrent_requests: self.max_concurrent_requests,
+            },
             ..defaults
         }
     }
@@ -49,6 +72,9 @@ impl HubArgs {
 
 pub async fn hub(args: HubArgs) -> anyhow::Result<ExitCode> {
     let config = args.into_config();
+    if let Some(setting) = config.limits.zero_settings().first() {
+        anyhow::bail!("--{} must be at least 1", setting.replace('_', "-"));
+    }
     let listen = config.listen;
     let hub = Hub::start(config).await.with_context(|| format!("starting the hub on {listen}"))?;
     let stop = super::run::StopSignal::install();

@@ -95,6 +95,7 @@ async fn start_hub(config: &Config) -> anyhow::Result<Hub> {
         callback_url: Some(config.webhook.public_url.clone()),
         callback_secret: config.zim.callback_secret.clone(),
         max_upload_bytes: settings.max_upload_mb.saturating_mul(1024 * 1024),
+        limits: settings.limits.clone(),
         ..HubConfig::default()
     };
     Hub::start(hub_config)

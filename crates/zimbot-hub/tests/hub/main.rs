@@ -3,6 +3,7 @@
 
 mod callbacks;
 mod client_api;
+mod listener;
 mod media;
 mod page;
 mod qps;

@@ -11,6 +11,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use zimbot_client::ClientConfig;
+use zimbot_listener::ListenerLimits;
 use zimbot_model::Priority;
 
 /// A zimbot bots.yaml: the ZIM connection, the webhook, the shared client and the bots.
@@ -86,6 +87,9 @@ pub(super) struct RawHub {
     /// Largest upload the hub accepts, in MiB.
     #[serde(default = "defaults::hub_max_upload_mb")]
     pub max_upload_mb: u64,
+    /// Timeouts and caps of the hub's listener.
+    #[serde(default)]
+    pub limits: ListenerLimits,
 }
 
 impl Default for RawHub {
@@ -94,6 +98,7 @@ impl Default for RawHub {
             listen: defaults::hub_listen(),
             data_dir: defaults::hub_data_dir(),
             max_upload_mb: defaults::hub_max_upload_mb(),
+            limits: ListenerLimits::default(),
         }
     }
 }
@@ -132,6 +137,9 @@ pub(super) struct RawWebhook {
     /// A callback repeating a recent `msg_id` within this many seconds is dropped.
     #[serde(default = "defaults::dedupe_window_secs")]
     pub dedupe_window_secs: u64,
+    /// Timeouts and caps of the webhook's listener.
+    #[serde(default)]
+    pub limits: ListenerLimits,
 }
 
 impl Default for RawWebhook {
@@ -142,6 +150,7 @@ impl Default for RawWebhook {
             timestamp_window_secs: defaults::timestamp_window_secs(),
             max_body_bytes: defaults::max_body_bytes(),
             dedupe_window_secs: defaults::dedupe_window_secs(),
+            limits: ListenerLimits::default(),
         }
     }
 }

@@ -37,6 +37,7 @@ pub(super) fn resolve_settings(
 }
 
 fn resolve_zim(raw: RawZim, positions: &PositionIndex, folder: &Path, report: &mut Report) -> ZimConfig {
+    check_limits(&raw.hub.limits, &["zim", "hub", "limits"], positions, report);
     let hub = resolve_hub(raw.hub, folder);
     let mut required = |value: Option<String>, key: &str, development: &str| match (value, raw.backend) {
         (Some(value), _) => value,
@@ -70,7 +71,12 @@ fn resolve_zim(raw: RawZim, positions: &PositionIndex, folder: &Path, report: &m
 }
 
 fn resolve_hub(raw: RawHub, folder: &Path) -> HubSettings {
-    HubSettings { listen: raw.listen, data_dir: folder.join(raw.data_dir), max_upload_mb: raw.max_upload_mb }
+    HubSettings {
+        listen: raw.listen,
+        data_dir: folder.join(raw.data_dir),
+        max_upload_mb: raw.max_upload_mb,
+        limits: raw.limits,
+    }
 }
 
 fn resolve_media_store(raw: RawMediaStore, positions: &PositionIndex, report: &mut Report) -> MediaStoreSettings {
@@ -95,12 +101,27 @@ fn resolve_webhook(raw: RawWebhook, positions: &PositionIndex, report: &mut Repo
     if raw.max_body_bytes == 0 {
         report.add(locate(positions, &["webhook", "max_body_bytes"]), None, "`max_body_bytes` must be at least 1");
     }
+    check_limits(&raw.limits, &["webhook", "limits"], positions, report);
     WebhookConfig {
         listen: raw.listen,
         public_url,
         timestamp_window: Duration::from_secs(raw.timestamp_window_secs),
         max_body_bytes: raw.max_body_bytes,
         dedupe_window: Duration::from_secs(raw.dedupe_window_secs),
+        limits: raw.limits,
+    }
+}
+
+/// A listener's limits must each be at least 1 (a zero would refuse every request, not lift the limit).
+fn check_limits(
+    limits: &zimbot_listener::ListenerLimits,
+    keys: &[&str],
+    positions: &PositionIndex,
+    report: &mut Report,
+) {
+    for setting in limits.zero_settings() {
+        let at = [keys, &[setting]].concat();
+        report.add(locate(positions, &at), None, format!("`{}` must be at least 1", at.join(".")));
     }
 }
 

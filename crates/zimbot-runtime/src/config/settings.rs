@@ -77,6 +77,8 @@ pub struct HubSettings {
     /// Resolved against the bots.yaml's folder.
     pub data_dir: PathBuf,
     pub max_upload_mb: u64,
+    /// Timeouts and caps of the hub's listener.
+    pub limits: zimbot_listener::ListenerLimits,
 }
 
 /// A generic HTTP PUT media store; `{uid}` and `{file_name}` in the URLs are filled in per upload.
@@ -97,4 +99,6 @@ pub struct WebhookConfig {
     pub timestamp_window: Duration,
     pub max_body_bytes: usize,
     pub dedupe_window: Duration,
+    /// Timeouts and caps of the webhook's listener.
+    pub limits: zimbot_listener::ListenerLimits,
 }

@@ -35,6 +35,7 @@ pub struct WebhookState {
     dedupe: Mutex<Dedupe>,
     accepting: AtomicBool,
     stats: WebhookStats,
+    listener: zimbot_listener::Listener,
     extra_metrics: Box<dyn Fn() -> String + Send + Sync>,
 }
 
@@ -56,6 +57,7 @@ impl WebhookState {
             dedupe: Mutex::new(Dedupe::new(config.dedupe_window)),
             accepting: AtomicBool::new(true),
             stats: WebhookStats::default(),
+            listener: zimbot_listener::Listener::new("webhook", config.limits.clone()),
             extra_metrics,
         })
     }
@@ -67,6 +69,11 @@ impl WebhookState {
 
     pub fn stats(&self) -> &WebhookStats {
         &self.stats
+    }
+
+    /// The listener the webhook is served with (its limits and what they have done).
+    pub fn listener(&self) -> &zimbot_listener::Listener {
+        &self.listener
     }
 
     fn metrics(&self) -> String {
@@ -87,6 +94,7 @@ impl WebhookState {
                 counter.load(Ordering::Relaxed)
             ));
         }
+        extra.push_str(&self.listener.stats().prometheus("webhook"));
         extra.push_str(&(self.extra_metrics)());
         self.runtime.metrics_text(&extra)
     }

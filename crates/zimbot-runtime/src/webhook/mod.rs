@@ -7,6 +7,9 @@
 //! - a `msg_id` seen within the dedupe window (ZIM retries after 2, 4, 8, 16, 32 s, and sends `bot_msg` beside
 //!   `send_msg` for messages to bots) → 200, dropped;
 //! - while the runtime is stopping → 503, so the service retries later and nothing is lost.
+//!
+//! It is served through `zimbot_listener` with the limits of `webhook.limits` (header, body and idle timeouts,
+//! connection and request caps), so slow or idle connections cannot starve the service's callbacks.
 
 mod dedupe;
 mod handler;
@@ -16,17 +19,14 @@ pub use dedupe::Dedupe;
 pub use handler::{router, WebhookState, WebhookStats};
 pub use verify::{verify_callback, VerifyError};
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Serves the webhook on `listener` until `shutdown` resolves.
+/// Serves the webhook on `listener`, with the limits of `webhook.limits`, until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<WebhookState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    state.listener().clone().serve(listener, router(Arc::clone(&state)), shutdown).await
 }

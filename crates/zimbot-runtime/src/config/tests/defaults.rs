@@ -81,3 +81,13 @@ fn a_schedule_defaults_to_utc_fire_once_and_a_minute_of_grace() {
     assert_eq!(schedule.misfire, crate::schedule::Misfire::FireOnce);
     assert_eq!(schedule.misfire_grace, Duration::from_secs(60));
 }
+
+#[test]
+fn both_listeners_get_safe_limits_and_each_can_be_changed_alone() {
+    let config = super::support::valid(
+        "webhook:\n  limits: { idle_timeout_secs: 5 }\nzim:\n  hub:\n    limits: { max_connections: 64 }\nbots: []\n",
+    );
+    let defaults = zimbot_listener::ListenerLimits::default();
+    assert_eq!(config.webhook.limits, zimbot_listener::ListenerLimits { idle_timeout_secs: 5, ..defaults.clone() });
+    assert_eq!(config.zim.hub.limits, zimbot_listener::ListenerLimits { max_connections: 64, ..defaults });
+}

@@ -286,3 +286,10 @@ fn one_bad_bot_does_not_hide_a_good_bots_absence_of_problems() {
     let found = problems(text);
     assert_eq!(found.iter().map(|problem| problem.2.as_deref()).collect::<Vec<_>>(), [Some("bad")]);
 }
+
+#[test]
+fn a_zero_listener_limit_is_reported_at_its_value() {
+    let text = "webhook:\n  limits:\n    max_connections: 0\nbots: []\n";
+    let problem = only_problem(text);
+    assert_eq!(problem, (3, 22, None, "`webhook.limits.max_connections` must be at least 1".to_owned()));
+}
