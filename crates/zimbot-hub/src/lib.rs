@@ -7,8 +7,8 @@
 //! What it serves (all on one listener):
 //! - **Server API** at `POST /?Action=...`: `SendPeerMessage`, `SendRoomMessage`, `SendGroupMessage`,
 //!   `RobotRegister`, `UserRegister`, with the service's signature, timestamp and app id checks, body
-//!   validation (660000002 naming the field) and per-action QPS over a sliding one-second window counted on
-//!   arrival (code 7). Senders must be registered (660500002); peer receivers must exist (660200001 in
+//!   validation (660000002 naming the field) and per-action QPS over a sliding one-second window, counted once a
+//!   request is authenticated (code 7). Senders must be registered (660500002); peer receivers must exist (660200001 in
 //!   `ErrorList`). Leniency: rooms and groups are created on first use, where the service needs them created.
 //! - **Callbacks**: every accepted message fires `send_msg` (and `bot_msg` for a peer message to an `@RBT#`
 //!   user) at [`HubConfig::callback_url`], signed with sha1, retried after each of
