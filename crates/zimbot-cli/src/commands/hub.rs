@@ -75,10 +75,31 @@ pub async fn hub(args: HubArgs) -> anyhow::Result<ExitCode> {
     if let Some(setting) = config.limits.zero_settings().first() {
         anyhow::bail!("--{} must be at least 1", setting.replace('_', "-"));
     }
+    let defaults = HubConfig::default();
+    for (flag, secret, development) in [
+        ("--server-secret", &config.server_secret, &defaults.server_secret),
+        ("--callback-secret", &config.callback_secret, &defaults.callback_secret),
+    ] {
+        if secret.is_empty() {
+            anyhow::bail!("{flag} is empty; an empty secret would let anyone sign");
+        }
+        if secret == development && !config.listen.ip().is_loopback() {
+            anyhow::bail!(
+                "{flag} is the shipped development secret, which anyone can read; it is accepted only while the hub \
+                 listens on loopback (not {}). Set a secret of your own",
+                config.listen
+            );
+        }
+    }
+    let development =
+        config.server_secret == defaults.server_secret || config.callback_secret == defaults.callback_secret;
     let listen = config.listen;
     let hub = Hub::start(config).await.with_context(|| format!("starting the hub on {listen}"))?;
     let stop = super::run::StopSignal::install();
     println!("zimbot hub listening on {} (chat page: {}/)", hub.local_addr(), hub.base_url());
+    if development {
+        println!("using the shipped development secrets: accepted only because the hub listens on loopback");
+    }
     stop.wait().await;
     hub.shutdown().await;
     Ok(ExitCode::SUCCESS)

@@ -69,6 +69,13 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         hub.as_ref().map(|hub| format!("; hub and chat page at {}/", hub.base_url())).unwrap_or_default(),
     );
 
+    if config.uses_development_secrets() {
+        println!(
+            "using the shipped development secrets (zim.server_secret / zim.callback_secret): accepted only while \
+             the webhook and the hub listen on loopback; set your own before exposing either"
+        );
+    }
+
     stop.wait().await;
     tracing::info!(grace = ?config.shutdown_grace, "stopping");
     state.stop_accepting();

@@ -2,7 +2,7 @@
 //! check, and report every problem at once with its place from the position index.
 
 use super::document::Document;
-use super::env::expand_values;
+use super::env::{expand_text, expand_values};
 use super::path::{scalar_text, Step, YamlPath};
 use super::positions::PositionIndex;
 use super::raw::{RawBot, RawFile};
@@ -45,6 +45,7 @@ pub fn parse(
         }
     };
     let quiet = expand(&mut value, &positions, text, env, &mut report);
+    secrets_as_written(&mut value, &positions, env, &mut report);
 
     let root = YamlPath::root();
     let (raw, problems) = deserialize_all::<RawFile>(&value, &root, &positions, &quiet);
@@ -130,6 +131,54 @@ fn expand(
         }
     }
     quiet
+}
+
+/// The keys whose values are secrets.
+const SECRET_KEYS: [&[&str]; 4] = [
+    &["zim", "server_secret"],
+    &["zim", "callback_secret"],
+    &["zim", "previous_callback_secret"],
+    &["zim", "media_store", "auth_header"],
+];
+
+/// Secrets are the text written, whatever it looks like: YAML would read an unquoted `1e3` as 1000 and `0x1F`
+/// as 31, which would make a different secret. A secret that is present but empty (`key:`, `~`, `null`, or an
+/// empty `${VAR}`) is a problem, never a silent fall-back to a default.
+fn secrets_as_written(
+    document: &mut Value,
+    positions: &PositionIndex,
+    env: &dyn Fn(&str) -> Option<String>,
+    report: &mut Report,
+) {
+    for keys in SECRET_KEYS {
+        let path = YamlPath::root().keys(keys);
+        let Some(value) = keys.iter().try_fold(&mut *document, |value, key| value.get_mut(*key)) else {
+            continue;
+        };
+        match value {
+            Value::Number(_) | Value::Bool(_) => {
+                if let Some(written) = positions.plain_text(&path) {
+                    // A `${VAR}` typed by its value is expanded again, as text this time.
+                    *value = Value::String(expand_text(written, env).unwrap_or_else(|_| written.to_owned()));
+                }
+            }
+            Value::Null => report_empty_secret(keys, &path, positions, report),
+            Value::String(text) if text.is_empty() => report_empty_secret(keys, &path, positions, report),
+            _ => {}
+        }
+    }
+}
+
+fn report_empty_secret(keys: &[&str], path: &YamlPath, positions: &PositionIndex, report: &mut Report) {
+    report.add(
+        positions.value(path),
+        None,
+        format!(
+            "`{}` is empty; write the secret (an empty secret would let anyone sign), or leave the key out to use \
+             the development secret with the embedded hub on loopback",
+            keys.join(".")
+        ),
+    );
 }
 
 /// Bot ids and user ids must each be unique; the second use is reported, naming the first's line.

@@ -63,6 +63,9 @@ pub(super) struct RawZim {
     /// The secret ZIM signs callbacks with. Required for the service backend.
     #[serde(default, deserialize_with = "text::optional")]
     pub callback_secret: Option<String>,
+    /// During a rotation, the secret callbacks were signed with before `callback_secret`; both are accepted.
+    #[serde(default, deserialize_with = "text::optional")]
+    pub previous_callback_secret: Option<String>,
     /// Server API base URL. Service default `https://zim-api.zego.im/`; hub default `http://{hub.listen}/`.
     #[serde(default, deserialize_with = "text::optional")]
     pub api_base: Option<String>,
@@ -134,9 +137,17 @@ pub(super) struct RawWebhook {
     /// Largest callback body accepted, in bytes.
     #[serde(default = "defaults::max_body_bytes")]
     pub max_body_bytes: usize,
-    /// A callback repeating a recent `msg_id` within this many seconds is dropped.
-    #[serde(default = "defaults::dedupe_window_secs")]
-    pub dedupe_window_secs: u64,
+    /// A callback repeating a recent `msg_id` is dropped; ids are remembered at least this many seconds, and
+    /// always as long as their callback could pass the timestamp check. At least `timestamp_window_secs`,
+    /// which is the default.
+    #[serde(default)]
+    pub dedupe_window_secs: Option<u64>,
+    /// Most recent message ids and signatures remembered; beyond, callbacks are answered 503 until some expire.
+    #[serde(default = "defaults::dedupe_max_entries")]
+    pub dedupe_max_entries: usize,
+    /// Most bytes the remembered ids and signatures may take; beyond, callbacks are answered 503.
+    #[serde(default = "defaults::dedupe_max_bytes")]
+    pub dedupe_max_bytes: usize,
     /// Timeouts and caps of the webhook's listener.
     #[serde(default)]
     pub limits: ListenerLimits,
@@ -149,7 +160,9 @@ impl Default for RawWebhook {
             public_url: None,
             timestamp_window_secs: defaults::timestamp_window_secs(),
             max_body_bytes: defaults::max_body_bytes(),
-            dedupe_window_secs: defaults::dedupe_window_secs(),
+            dedupe_window_secs: None,
+            dedupe_max_entries: defaults::dedupe_max_entries(),
+            dedupe_max_bytes: defaults::dedupe_max_bytes(),
             limits: ListenerLimits::default(),
         }
     }
@@ -272,8 +285,11 @@ pub(super) mod defaults {
     pub fn max_body_bytes() -> usize {
         1024 * 1024
     }
-    pub fn dedupe_window_secs() -> u64 {
-        120
+    pub fn dedupe_max_entries() -> usize {
+        500_000
+    }
+    pub fn dedupe_max_bytes() -> usize {
+        64 * 1024 * 1024
     }
     pub fn max_concurrency() -> usize {
         1

@@ -26,9 +26,13 @@ pub(super) fn resolve_settings(
     folder: &Path,
     report: &mut Report,
 ) -> Settings {
+    let zim = resolve_zim(raw.zim, positions, folder, report);
+    let mut webhook = resolve_webhook(raw.webhook, positions, report);
+    webhook.previous_callback_secret = zim.previous_callback_secret.clone();
+    check_development_secrets(&zim, &webhook, positions, report);
     Settings {
-        zim: resolve_zim(raw.zim, positions, folder, report),
-        webhook: resolve_webhook(raw.webhook, positions, report),
+        zim,
+        webhook,
         client: raw.client,
         plugin_dirs: raw.plugin_dirs.iter().map(|dir| folder.join(dir)).collect(),
         state_dir: folder.join(raw.state_dir),
@@ -67,7 +71,16 @@ fn resolve_zim(raw: RawZim, positions: &PositionIndex, folder: &Path, report: &m
         },
     };
     let media_store = raw.media_store.map(|store| resolve_media_store(store, positions, report));
-    ZimConfig { backend: raw.backend, app_id, server_secret, callback_secret, api_base, hub, media_store }
+    ZimConfig {
+        backend: raw.backend,
+        app_id,
+        server_secret,
+        callback_secret,
+        previous_callback_secret: raw.previous_callback_secret,
+        api_base,
+        hub,
+        media_store,
+    }
 }
 
 fn resolve_hub(raw: RawHub, folder: &Path) -> HubSettings {
@@ -98,6 +111,23 @@ fn resolve_webhook(raw: RawWebhook, positions: &PositionIndex, report: &mut Repo
         }
         None => format!("http://{}/zim/callback", reachable(raw.listen)),
     };
+    let dedupe_window_secs = raw.dedupe_window_secs.unwrap_or(raw.timestamp_window_secs);
+    if dedupe_window_secs < raw.timestamp_window_secs {
+        report.add(
+            locate(positions, &["webhook", "dedupe_window_secs"]),
+            None,
+            format!(
+                "`dedupe_window_secs` ({}) is shorter than `timestamp_window_secs` ({}): a callback could be \
+                 replayed after its id was forgotten; make it at least as long",
+                dedupe_window_secs, raw.timestamp_window_secs
+            ),
+        );
+    }
+    for (key, value) in [("dedupe_max_entries", raw.dedupe_max_entries), ("dedupe_max_bytes", raw.dedupe_max_bytes)] {
+        if value == 0 {
+            report.add(locate(positions, &["webhook", key]), None, format!("`{key}` must be at least 1"));
+        }
+    }
     if raw.max_body_bytes == 0 {
         report.add(locate(positions, &["webhook", "max_body_bytes"]), None, "`max_body_bytes` must be at least 1");
     }
@@ -107,7 +137,10 @@ fn resolve_webhook(raw: RawWebhook, positions: &PositionIndex, report: &mut Repo
         public_url,
         timestamp_window: Duration::from_secs(raw.timestamp_window_secs),
         max_body_bytes: raw.max_body_bytes,
-        dedupe_window: Duration::from_secs(raw.dedupe_window_secs),
+        dedupe_window: Duration::from_secs(dedupe_window_secs),
+        dedupe_max_entries: raw.dedupe_max_entries,
+        dedupe_max_bytes: raw.dedupe_max_bytes,
+        previous_callback_secret: None,
         limits: raw.limits,
     }
 }
@@ -123,6 +156,51 @@ fn check_limits(
         let at = [keys, &[setting]].concat();
         report.add(locate(positions, &at), None, format!("`{}` must be at least 1", at.join(".")));
     }
+}
+
+/// The shipped development secrets are public: they are accepted only while everything that checks them listens
+/// on loopback (the webhook, and the embedded hub or a local `zimbot hub` as the ZIM side).
+fn check_development_secrets(zim: &ZimConfig, webhook: &WebhookConfig, positions: &PositionIndex, report: &mut Report) {
+    let zim_on_loopback = match zim.backend {
+        Backend::Hub => zim.hub.listen.ip().is_loopback(),
+        Backend::Service => is_loopback_url(&zim.api_base),
+    };
+    let checks = [
+        ("server_secret", zim.server_secret == defaults::SERVER_SECRET, zim_on_loopback),
+        (
+            "callback_secret",
+            zim.callback_secret == defaults::CALLBACK_SECRET,
+            zim_on_loopback && webhook.listen.ip().is_loopback(),
+        ),
+        (
+            "previous_callback_secret",
+            zim.previous_callback_secret.as_deref() == Some(defaults::CALLBACK_SECRET),
+            zim_on_loopback && webhook.listen.ip().is_loopback(),
+        ),
+    ];
+    for (key, is_development, on_loopback) in checks {
+        if is_development && !on_loopback {
+            report.add(
+                locate(positions, &["zim", key]),
+                None,
+                format!(
+                    "`zim.{key}` is the shipped development secret, which anyone can read; it is accepted only \
+                     while the webhook and the hub listen on loopback. Set a secret of your own"
+                ),
+            );
+        }
+    }
+}
+
+/// Whether `url`'s host is a loopback address or `localhost`.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn check_url(url: &str, location: super::Location, key: &str, report: &mut Report) {
