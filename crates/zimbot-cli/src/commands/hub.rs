@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use zimbot_hub::{Hub, HubConfig};
 use zimbot_listener::ListenerLimits;
 
+const MIB: u64 = 1024 * 1024;
+
 /// Flags of `zimbot hub`; defaults are those of a bots.yaml with `backend: hub`.
 #[derive(clap::Args)]
 pub struct HubArgs {
@@ -30,6 +32,15 @@ pub struct HubArgs {
     /// Largest upload, in MiB.
     #[arg(long)]
     max_upload_mb: Option<u64>,
+    /// Media one uploader may keep stored, in MiB.
+    #[arg(long, default_value_t = HubConfig::default().max_user_storage_bytes / MIB)]
+    max_user_storage_mb: u64,
+    /// Media all uploaders together may keep stored, in MiB.
+    #[arg(long, default_value_t = HubConfig::default().max_total_storage_bytes / MIB)]
+    max_total_storage_mb: u64,
+    /// A long-lived upload key for a generic HTTP PUT media store (`Authorization: Bearer <key>`); repeatable.
+    #[arg(long = "upload-key", env = "ZIM_HUB_UPLOAD_KEY")]
+    upload_keys: Vec<String>,
     /// Seconds a client has to send a whole request head once it started one.
     #[arg(long, default_value_t = ListenerLimits::default().header_read_timeout_secs)]
     header_read_timeout_secs: u64,
@@ -57,7 +68,10 @@ impl HubArgs {
             server_secret: self.server_secret.unwrap_or(defaults.server_secret.clone()),
             callback_url: self.callback_url,
             callback_secret: self.callback_secret.unwrap_or(defaults.callback_secret.clone()),
-            max_upload_bytes: self.max_upload_mb.map(|mb| mb * 1024 * 1024).unwrap_or(defaults.max_upload_bytes),
+            max_upload_bytes: self.max_upload_mb.map(|mb| mb * MIB).unwrap_or(defaults.max_upload_bytes),
+            max_user_storage_bytes: self.max_user_storage_mb.saturating_mul(MIB),
+            max_total_storage_bytes: self.max_total_storage_mb.saturating_mul(MIB),
+            upload_keys: self.upload_keys,
             limits: ListenerLimits {
                 header_read_timeout_secs: self.header_read_timeout_secs,
                 body_timeout_secs: self.body_timeout_secs,
@@ -80,7 +94,7 @@ pub async fn hub(args: HubArgs) -> anyhow::Result<ExitCode> {
         ("--server-secret", &config.server_secret, &defaults.server_secret),
         ("--callback-secret", &config.callback_secret, &defaults.callback_secret),
     ] {
-        if secret.is_empty() {
+        if secret.trim().is_empty() {
             anyhow::bail!("{flag} is empty; an empty secret would let anyone sign");
         }
         if secret == development && !config.listen.ip().is_loopback() {
@@ -90,6 +104,9 @@ pub async fn hub(args: HubArgs) -> anyhow::Result<ExitCode> {
                 config.listen
             );
         }
+    }
+    if config.upload_keys.iter().any(|key| key.len() < 16) {
+        anyhow::bail!("--upload-key must be at least 16 characters: it is a password for storing files");
     }
     let development =
         config.server_secret == defaults.server_secret || config.callback_secret == defaults.callback_secret;

@@ -102,6 +102,8 @@ async fn start_hub(config: &Config) -> anyhow::Result<Hub> {
         callback_url: Some(config.webhook.public_url.clone()),
         callback_secret: config.zim.callback_secret.clone(),
         max_upload_bytes: settings.max_upload_mb.saturating_mul(1024 * 1024),
+        max_user_storage_bytes: settings.max_user_storage_mb.saturating_mul(1024 * 1024),
+        max_total_storage_bytes: settings.max_total_storage_mb.saturating_mul(1024 * 1024),
         limits: settings.limits.clone(),
         ..HubConfig::default()
     };

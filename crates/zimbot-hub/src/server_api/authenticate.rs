@@ -16,6 +16,21 @@ pub(super) fn authenticate(state: &HubState, query: &SignedQuery) -> Result<Acti
             format!("Action '{}' is not served by the hub (it serves {})", query.action, known.join(", ")),
         )
     })?;
+    check_signed(state, query)?;
+    // Counted only now: a request that cannot prove it knows the secret must not spend the app's window.
+    if !state.limiter.admit(action) {
+        state.counters.qps_violation(action);
+        let limit = state.limiter.limit(action).unwrap_or_default();
+        return Err(ZimError::new(
+            ZimCode::QPS_EXCEEDED,
+            format!("{} allows {limit} requests per second; retry later", action.as_str()),
+        ));
+    }
+    Ok(action)
+}
+
+/// The checks of a signed query whatever it asks for: the app id, the signature and the timestamp.
+pub(crate) fn check_signed(state: &HubState, query: &SignedQuery) -> Result<(), ZimError> {
     if query.app_id != state.app_id {
         return Err(ZimError::new(
             ZimCode::AUTH_FAILED,
@@ -47,14 +62,5 @@ pub(super) fn authenticate(state: &HubState, query: &SignedQuery) -> Result<Acti
             ),
         ));
     }
-    // Counted only now: a request that cannot prove it knows the secret must not spend the app's window.
-    if !state.limiter.admit(action) {
-        state.counters.qps_violation(action);
-        let limit = state.limiter.limit(action).unwrap_or_default();
-        return Err(ZimError::new(
-            ZimCode::QPS_EXCEEDED,
-            format!("{} allows {limit} requests per second; retry later", action.as_str()),
-        ));
-    }
-    Ok(action)
+    Ok(())
 }

@@ -7,7 +7,7 @@
 //! is validated (660000002 naming the field) and the action runs. Every answer after the query has been read is
 //! HTTP 200 with the service's envelope `{"Code","Message","RequestId",...}`.
 
-mod authenticate;
+pub(crate) mod authenticate;
 mod body;
 mod register;
 mod send;

@@ -79,7 +79,7 @@ pub(super) struct RawZim {
 
 /// The `zim.hub:` section.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a mapping of hub settings (`listen`, `data_dir`, `max_upload_mb`)")]
+#[serde(deny_unknown_fields, expecting = "a mapping of hub settings (`listen`, `data_dir`, `max_upload_mb`, ...)")]
 pub(super) struct RawHub {
     /// Address the hub listens on.
     #[serde(default = "defaults::hub_listen")]
@@ -90,6 +90,12 @@ pub(super) struct RawHub {
     /// Largest upload the hub accepts, in MiB.
     #[serde(default = "defaults::hub_max_upload_mb")]
     pub max_upload_mb: u64,
+    /// Media one uploader may keep stored in the hub, in MiB.
+    #[serde(default = "defaults::hub_max_user_storage_mb")]
+    pub max_user_storage_mb: u64,
+    /// Media all uploaders together may keep stored in the hub, in MiB.
+    #[serde(default = "defaults::hub_max_total_storage_mb")]
+    pub max_total_storage_mb: u64,
     /// Timeouts and caps of the hub's listener.
     #[serde(default)]
     pub limits: ListenerLimits,
@@ -101,6 +107,8 @@ impl Default for RawHub {
             listen: defaults::hub_listen(),
             data_dir: defaults::hub_data_dir(),
             max_upload_mb: defaults::hub_max_upload_mb(),
+            max_user_storage_mb: defaults::hub_max_user_storage_mb(),
+            max_total_storage_mb: defaults::hub_max_total_storage_mb(),
             limits: ListenerLimits::default(),
         }
     }
@@ -275,6 +283,12 @@ pub(super) mod defaults {
     }
     pub fn hub_max_upload_mb() -> u64 {
         200
+    }
+    pub fn hub_max_user_storage_mb() -> u64 {
+        1024
+    }
+    pub fn hub_max_total_storage_mb() -> u64 {
+        10 * 1024
     }
     pub fn webhook_listen() -> SocketAddr {
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8787)

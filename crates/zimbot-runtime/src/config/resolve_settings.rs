@@ -88,6 +88,8 @@ fn resolve_hub(raw: RawHub, folder: &Path) -> HubSettings {
         listen: raw.listen,
         data_dir: folder.join(raw.data_dir),
         max_upload_mb: raw.max_upload_mb,
+        max_user_storage_mb: raw.max_user_storage_mb,
+        max_total_storage_mb: raw.max_total_storage_mb,
         limits: raw.limits,
     }
 }

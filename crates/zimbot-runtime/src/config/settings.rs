@@ -86,6 +86,8 @@ pub struct HubSettings {
     /// Resolved against the bots.yaml's folder.
     pub data_dir: PathBuf,
     pub max_upload_mb: u64,
+    pub max_user_storage_mb: u64,
+    pub max_total_storage_mb: u64,
     /// Timeouts and caps of the hub's listener.
     pub limits: zimbot_listener::ListenerLimits,
 }
