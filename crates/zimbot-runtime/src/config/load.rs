@@ -1,7 +1,7 @@
 //! Reading a bots.yaml: parse with serde_yaml, expand `${VAR}`, read the settings and each bot on its own,
 //! check, and report every problem at once with its place from the position index.
 
-use super::document::Document;
+use super::document::{Document, MAX_CONFIG_BYTES};
 use super::env::{expand_text, expand_values};
 use super::path::{scalar_text, Step, YamlPath};
 use super::positions::PositionIndex;
@@ -17,14 +17,22 @@ use std::path::Path;
 
 /// Reads and checks the bots.yaml at `path`, expanding `${VAR}` from the process environment.
 pub fn load(path: &Path, resolver: &dyn PluginResolver) -> Result<Config, ConfigErrors> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        ConfigErrors(vec![ConfigError {
-            file: path.to_path_buf(),
-            location: None,
-            bot: None,
-            message: format!("cannot read this file ({error}); check the path and its permissions"),
-        }])
-    })?;
+    let refuse = |message: String| {
+        ConfigErrors(vec![ConfigError { file: path.to_path_buf(), location: None, bot: None, message }])
+    };
+    let unreadable =
+        |error: std::io::Error| refuse(format!("cannot read this file ({error}); check the path and its permissions"));
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // Read at most one byte past the cap: a huge (or endless) file is refused without reading it all.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_CONFIG_BYTES as u64 + 1), &mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() > MAX_CONFIG_BYTES {
+        return Err(refuse(format!(
+            "the file is larger than {MAX_CONFIG_BYTES} bytes, the most a bots.yaml may have; is it the right file?"
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|error| refuse(format!("the file is not UTF-8 text ({error})")))?;
     parse(&text, path, &|name| std::env::var(name).ok(), resolver)
 }
 
