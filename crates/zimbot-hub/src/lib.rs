@@ -48,5 +48,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::HubConfig;
 pub use error::HubError;
 pub use hub::Hub;
+/// How the media store reads a `Range` header; public so it can be fuzzed on its own (see `fuzz/`).
+pub use media::{parse_range, RangeRequest};
 pub use message::{ConversationSummary, HubMessage, HubUser, MessageMedia, MessageSource};
 pub use stats::HubStats;

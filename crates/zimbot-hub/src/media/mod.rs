@@ -18,6 +18,7 @@ mod upload;
 pub(crate) use download::download;
 pub(crate) use error::MediaError;
 pub(crate) use quota::Quota;
+pub use range::{parse as parse_range, RangeRequest};
 pub(crate) use token_routes::issue_server_token;
 pub(crate) use tokens::{UploadTokens, TOKEN_LIFETIME};
 pub(crate) use upload::upload;

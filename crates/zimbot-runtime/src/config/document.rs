@@ -41,7 +41,8 @@ impl Document {
         check_nesting(text)?;
         let value = serde_yaml::from_str::<Value>(text).map_err(|error| {
             let location = error.location().map(|at| Location::new(at.line(), at.column()));
-            SyntaxError { location, message: without_location(&error.to_string(), location) }
+            let message = without_location(&error.to_string(), location);
+            SyntaxError { location: location.map(|location| within(text, location)), message }
         })?;
         let value = match value {
             Value::Null => Value::Mapping(Default::default()),
@@ -131,6 +132,17 @@ fn too_deep_flow(text: &str) -> Option<Location> {
     None
 }
 
+/// `location`, or the end of the text when it lies past it: the parsers place a problem at the end of a file
+/// that lacks its last line break (an unclosed mapping, an empty last list item) on the line after it.
+pub(super) fn within(text: &str, location: Location) -> Location {
+    let breaks = text.replace("\r\n", "\n").chars().filter(|c| matches!(c, '\n' | '\r')).count();
+    if location.line <= breaks + 1 {
+        return location;
+    }
+    let last_line = text.rsplit(['\n', '\r']).next().unwrap_or_default();
+    Location::new(breaks + 1, last_line.chars().count() + 1)
+}
+
 /// serde_yaml's message without its own " at line L column C" (the report puts the place first).
 fn without_location(message: &str, location: Option<Location>) -> String {
     match location {
@@ -165,6 +177,12 @@ mod tests {
         let text = format!("bots: []\nx: {}\n", "[".repeat(MAX_NESTING + 1));
         let Err(error) = Document::parse(&text) else { panic!("accepted") };
         assert_eq!(error.location, Some(Location::new(2, 4 + MAX_NESTING)));
+    }
+
+    #[test]
+    fn a_place_past_the_end_of_the_text_is_moved_to_its_end() {
+        assert_eq!(within("a: 1\n  -", Location::new(3, 1)), Location::new(2, 4));
+        assert_eq!(within("a: 1\n", Location::new(2, 1)), Location::new(2, 1));
     }
 
     #[test]

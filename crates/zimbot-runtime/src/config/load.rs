@@ -1,7 +1,7 @@
 //! Reading a bots.yaml: parse with serde_yaml, expand `${VAR}`, read the settings and each bot on its own,
 //! check, and report every problem at once with its place from the position index.
 
-use super::document::{Document, MAX_CONFIG_BYTES};
+use super::document::{within, Document, MAX_CONFIG_BYTES};
 use super::env::{expand_text, expand_values};
 use super::path::{scalar_text, Step, YamlPath};
 use super::positions::PositionIndex;
@@ -49,7 +49,7 @@ pub fn parse(
         Ok(document) => document,
         Err(error) => {
             report.add(error.location.unwrap_or(Location::START), None, format!("malformed YAML: {}", error.message));
-            return Err(report.finish());
+            return Err(within_text(report.finish(), text));
         }
     };
     let quiet = expand(&mut value, &positions, text, env, &mut report);
@@ -82,8 +82,16 @@ pub fn parse(
 
     match settings {
         Some(settings) if report.is_empty() => Ok(assemble(settings, bots, path)),
-        _ => Err(report.finish()),
+        _ => Err(within_text(report.finish(), text)),
     }
+}
+
+/// Every problem placed inside `text` (see [`within`]).
+fn within_text(mut errors: ConfigErrors, text: &str) -> ConfigErrors {
+    for error in &mut errors.0 {
+        error.location = error.location.map(|location| within(text, location));
+    }
+    errors
 }
 
 fn assemble(settings: Settings, bots: Vec<(BotConfig, YamlPath)>, path: &Path) -> Config {
