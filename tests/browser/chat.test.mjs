@@ -15,6 +15,7 @@ import {
   openChat,
   saveScreenshot,
   sendText,
+  serverApi,
   signIn,
   startZimbot,
   waitForLoadedImage,
@@ -215,6 +216,35 @@ describe('the chat page', { timeout: 10 * TEST_TIMEOUT_MS }, () => {
       await posts.nth(before).waitFor({ timeout: 3 * STEP_TIMEOUT_MS });
       await waitForLoadedImage(posts.nth(before).locator('img'));
       assert.equal(await page.evaluate(() => window.notReloaded), true, 'the page was not reloaded');
+    });
+  });
+
+  test('hostile messages show as text and never run script or become javascript: links', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // The Server API takes any URL, as the service does; the page must make it safe when it renders.
+    await serverApi(zimbot.baseUrl, 'UserRegister', { UserInfo: [{ UserId: 'eve' }] });
+    const file = { Uid: 'u', Url: 'javascript:window.pwned=1', FileName: '<img src=x onerror="window.pwned=2">.pdf' };
+    await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
+      FromUserId: 'eve', RoomId: 'xss', MessageType: 12, Priority: 2, MessageBody: { Message: JSON.stringify(file) },
+    });
+    const image = { Uid: 'u', Origin: { Url: 'data:image/svg+xml,<svg onload="window.pwned=3"/>' }, FileName: 'x.svg' };
+    await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
+      FromUserId: 'eve', RoomId: 'xss', MessageType: 11, Priority: 2, MessageBody: { Message: JSON.stringify(image) },
+    });
+    const text = '<img src=x onerror="window.pwned=4"><script>window.pwned=5</script>';
+    await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
+      FromUserId: 'eve', RoomId: 'xss', MessageType: 1, Priority: 2, MessageBody: { Message: text },
+    });
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'victim');
+      await openChat(page, 'room', 'xss');
+      await page.locator('#messages .message-text', { hasText: '<script>window.pwned=5</script>' }).waitFor();
+      const refused = page.locator('#messages .media-refused');
+      await eventually(async () => (await refused.count()) === 2, 'both hostile media are shown as refused');
+      assert.match(await refused.first().textContent(), /<img src=x onerror=.*not shown/);
+      await refused.first().click();
+      assert.equal(await page.locator('#messages a[href^="javascript:" i], #messages [src^="data:" i]').count(), 0);
+      assert.equal(await page.locator('#messages script, #messages img[src="x"]').count(), 0);
+      assert.equal(await page.evaluate(() => window.pwned), undefined, 'no hostile script ran');
     });
   });
 

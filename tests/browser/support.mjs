@@ -232,3 +232,29 @@ export async function eventually(check, what, timeoutMs = STEP_TIMEOUT_MS) {
     await new Promise((resolveTick) => setTimeout(resolveTick, 100));
   }
 }
+
+/** The development app id and server secret a bots.yaml with `backend: hub` runs with. */
+const DEV_APP_ID = 1234567;
+const DEV_SERVER_SECRET = '0123456789abcdef0123456789abcdef';
+
+/**
+ * Calls the hub's Server API as a server integration would (signed with the development secret), so a test can
+ * send what the Server API accepts and the client API refuses. Resolves to the JSON envelope; rejects unless
+ * its Code is 0.
+ */
+export async function serverApi(baseUrl, action, body) {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const nonce = randomBytes(8).toString('hex');
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = createHash('md5').update(`${DEV_APP_ID}${nonce}${DEV_SERVER_SECRET}${timestamp}`).digest('hex');
+  const query = new URLSearchParams({
+    Action: action, AppId: String(DEV_APP_ID), SignatureNonce: nonce, Timestamp: String(timestamp),
+    SignatureVersion: '2.0', Signature: signature,
+  });
+  const response = await fetch(`${baseUrl}/?${query}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const envelope = await response.json();
+  if (envelope.Code !== 0) throw new Error(`${action} answered ${JSON.stringify(envelope)}`);
+  return envelope;
+}

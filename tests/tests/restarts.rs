@@ -14,6 +14,7 @@ async fn killing_and_restarting_the_hub_keeps_history_and_media() {
     let bytes: Vec<u8> = (0..200_000u32).map(|index| (index % 251) as u8).collect();
     let uploaded: serde_json::Value = http()
         .put(format!("{hub}/media/u-restart/data.bin"))
+        .bearer_auth(UPLOAD_KEY)
         .body(bytes.clone())
         .send()
         .await

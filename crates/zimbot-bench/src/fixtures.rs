@@ -29,6 +29,9 @@ impl BenchHub {
             listen: ([127, 0, 0, 1], 0).into(),
             data_dir: data.path().join("hub"),
             max_upload_bytes,
+            // Benchmarks measure throughput, not the storage quotas.
+            max_user_storage_bytes: u64::MAX,
+            max_total_storage_bytes: u64::MAX,
             ..HubConfig::default()
         };
         let hub = Hub::start(config).await.context("starting the hub")?;
@@ -42,7 +45,10 @@ impl BenchHub {
 
     /// A client sending through `transport` and uploading to this hub's media store.
     pub fn client(&self, config: ClientConfig, transport: Arc<dyn Transport>) -> anyhow::Result<Client> {
-        let store = HubMediaStore::new(self.hub.base_url()).context("the hub's media store")?;
+        let defaults = HubConfig::default();
+        let store = HubMediaStore::new(self.hub.base_url())
+            .context("the hub's media store")?
+            .with_credentials(defaults.app_id, defaults.server_secret);
         Ok(Client::new(config, transport, Arc::new(store)))
     }
 }

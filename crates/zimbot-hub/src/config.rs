@@ -25,6 +25,12 @@ pub struct HubConfig {
     pub callback_secret: String,
     /// Largest media upload, in bytes; larger uploads answer 413.
     pub max_upload_bytes: u64,
+    /// Bytes of media one uploader may keep stored; more answer 507.
+    pub max_user_storage_bytes: u64,
+    /// Bytes of media all uploaders together may keep stored; more answer 507.
+    pub max_total_storage_bytes: u64,
+    /// Long-lived upload keys an operator gives to generic HTTP PUT media stores (`Authorization: Bearer <key>`).
+    pub upload_keys: Vec<String>,
     /// The base of media URLs handed out; `None` means `http://{bound address}`.
     pub public_base_url: Option<String>,
     /// Waits between callback attempts; one retry per entry, then the callback is given up.
@@ -33,6 +39,8 @@ pub struct HubConfig {
     pub callback_timeout: Duration,
     /// Requests per one-second window for each action; an action missing here is not limited.
     pub qps_limits: HashMap<Action, u32>,
+    /// Timeouts and caps of the hub's listener.
+    pub limits: zimbot_listener::ListenerLimits,
     /// The clock the QPS window is measured with (tests substitute a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
 }
@@ -50,7 +58,8 @@ impl HubConfig {
 }
 
 impl Default for HubConfig {
-    /// `127.0.0.1:9900`, data in `./.zimbot-data/hub`, app id 1234567, development secrets, uploads up to 200 MiB.
+    /// `127.0.0.1:9900`, data in `./.zimbot-data/hub`, app id 1234567, development secrets, uploads up to 200 MiB,
+    /// 1 GiB of media per uploader and 10 GiB in all, no upload keys.
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 9900)),
@@ -61,10 +70,14 @@ impl Default for HubConfig {
             callback_url: None,
             callback_secret: "zimbot-dev-callback-secret".to_owned(),
             max_upload_bytes: 200 * 1024 * 1024,
+            max_user_storage_bytes: 1024 * 1024 * 1024,
+            max_total_storage_bytes: 10 * 1024 * 1024 * 1024,
+            upload_keys: Vec::new(),
             public_base_url: None,
             callback_retry_delays: Self::default_callback_retry_delays(),
             callback_timeout: Duration::from_secs(10),
             qps_limits: Self::default_qps_limits(),
+            limits: zimbot_listener::ListenerLimits::default(),
             clock: Arc::new(SystemClock),
         }
     }

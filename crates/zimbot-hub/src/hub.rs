@@ -4,6 +4,7 @@ use crate::callbacks::{CallbackDispatcher, CallbackSettings};
 use crate::config::HubConfig;
 use crate::error::HubError;
 use crate::events::EventBus;
+use crate::media::{Quota, UploadTokens, PARTIAL_DIR};
 use crate::qps::QpsLimiter;
 use crate::state::{HubState, SharedState};
 use crate::stats::{Counters, HubStats};
@@ -24,6 +25,7 @@ pub struct Hub {
     local_addr: SocketAddr,
     base_url: String,
     state: SharedState,
+    listener_stats: Arc<zimbot_listener::ListenerStats>,
     server: Option<JoinHandle<()>>,
 }
 
@@ -41,7 +43,10 @@ impl Hub {
             .await
             .map_err(|source| HubError::DataDir { path: media_dir.clone(), source })?;
         let database = config.data_dir.join(DATABASE_FILE);
+        sweep_partial_uploads(&media_dir).await;
         let store = Store::open(&database).map_err(|source| HubError::Store { path: database.clone(), source })?;
+        let usage =
+            store.media_usage_blocking().map_err(|source| HubError::Store { path: database.clone(), source })?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| HubError::Bind { addr: config.listen, source })?;
@@ -75,19 +80,22 @@ impl Hub {
             callbacks,
             media_dir,
             max_upload_bytes: config.max_upload_bytes,
+            upload_tokens: UploadTokens::new(config.upload_keys.clone()),
+            quota: Arc::new(Quota::new(config.max_user_storage_bytes, config.max_total_storage_bytes, usage)),
             public_base_url,
             shutdown: shutdown.clone(),
             delivery_order: tokio::sync::Mutex::new(()),
         });
         let router = crate::routes::router(Arc::clone(&state));
+        let serving = zimbot_listener::Listener::new("hub", config.limits.clone());
+        let listener_stats = serving.stats();
         let server = tokio::spawn(async move {
-            let serving = axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned());
-            if let Err(error) = serving.await {
+            if let Err(error) = serving.serve(listener, router, shutdown.cancelled_owned()).await {
                 tracing::error!("the hub stopped serving: {error}");
             }
         });
         tracing::info!(%local_addr, data_dir = %config.data_dir.display(), "hub listening");
-        Ok(Hub { local_addr, base_url, state, server: Some(server) })
+        Ok(Hub { local_addr, base_url, state, listener_stats, server: Some(server) })
     }
 
     /// The address the hub listens on (with the real port when `listen` had port 0).
@@ -103,6 +111,11 @@ impl Hub {
     /// The counters so far.
     pub fn stats(&self) -> HubStats {
         self.state.counters.snapshot()
+    }
+
+    /// What the listener's timeouts and caps have done so far.
+    pub fn listener_stats(&self) -> Arc<zimbot_listener::ListenerStats> {
+        Arc::clone(&self.listener_stats)
     }
 
     /// Stops accepting connections, ends the event streams, lets requests in flight finish and stops the callback
@@ -121,6 +134,24 @@ impl Hub {
 impl Drop for Hub {
     fn drop(&mut self) {
         self.state.shutdown.cancel();
+    }
+}
+
+/// Removes the temporary files of uploads a crash interrupted (a running hub removes its own).
+async fn sweep_partial_uploads(media_dir: &std::path::Path) {
+    let partial_dir = media_dir.join(PARTIAL_DIR);
+    let Ok(mut entries) = tokio::fs::read_dir(&partial_dir).await else {
+        return;
+    };
+    let mut removed = 0u64;
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        match tokio::fs::remove_file(entry.path()).await {
+            Ok(()) => removed += 1,
+            Err(error) => tracing::warn!(path = %entry.path().display(), "cannot remove a left-over upload: {error}"),
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "removed the temporary files of uploads interrupted by a stop");
     }
 }
 

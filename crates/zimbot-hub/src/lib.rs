@@ -7,18 +7,24 @@
 //! What it serves (all on one listener):
 //! - **Server API** at `POST /?Action=...`: `SendPeerMessage`, `SendRoomMessage`, `SendGroupMessage`,
 //!   `RobotRegister`, `UserRegister`, with the service's signature, timestamp and app id checks, body
-//!   validation (660000002 naming the field) and per-action QPS over a sliding one-second window counted on
-//!   arrival (code 7). Senders must be registered (660500002); peer receivers must exist (660200001 in
+//!   validation (660000002 naming the field) and per-action QPS over a sliding one-second window, counted once a
+//!   request is authenticated (code 7). Senders must be registered (660500002); peer receivers must exist (660200001 in
 //!   `ErrorList`). Leniency: rooms and groups are created on first use, where the service needs them created.
 //! - **Callbacks**: every accepted message fires `send_msg` (and `bot_msg` for a peer message to an `@RBT#`
 //!   user) at [`HubConfig::callback_url`], signed with sha1, retried after each of
 //!   [`HubConfig::callback_retry_delays`], in message order per conversation, never blocking the APIs.
-//! - **Media store**: `PUT /media/{uid}/{file_name}` streams a file to disk under a size cap (413 beyond) and
-//!   answers `{"url": ...}`; `GET` serves it back with `Range` support.
-//! - **Client API** under `/client/v1/` for people and tests: post as a user, history, conversations, users and
-//!   a server-sent event stream of new messages (see the `client_api` module).
+//! - **Media store**: `PUT /media/{uid}/{file_name}` with an upload token (from `POST /client/v1/uploads`, or
+//!   `POST /media/tokens` signed like the Server API, or an operator's upload key) streams a file to disk under a
+//!   size cap (413) and the storage quotas (507), never over a stored file (409), and answers `{"url": ...}`; `GET`
+//!   serves it back with `Range` support, as an attachment unless its type cannot run script.
+//! - **Client API** under `/client/v1/` for people and tests: post as a user (never as a bot), history,
+//!   conversations, users, upload tokens and a server-sent event stream of new messages (see `client_api`).
 //! - `GET /`, the chat page, with the files it loads (`/app.js`, `/style.css`, `/favicon.svg`), compiled in from
-//!   the crate's `static/` folder; `GET /healthz`; `GET /stats` ([`HubStats`]).
+//!   the crate's `static/` folder; `GET /healthz`; `GET /stats` ([`HubStats`]). Every answer carries
+//!   `X-Content-Type-Options: nosniff` and a Content-Security-Policy.
+//!
+//! Everything is served through `zimbot_listener` with [`HubConfig::limits`] (timeouts, connection and request
+//! caps). What the hub trusts is summed up in SECURITY.md at the repository root.
 //!
 //! History, users and per-conversation seqs live in SQLite and media files under [`HubConfig::data_dir`], so a
 //! restart on the same directory keeps them. Callbacks waiting for a retry are not kept across a restart.
@@ -48,5 +54,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::HubConfig;
 pub use error::HubError;
 pub use hub::Hub;
+/// How the media store reads a `Range` header; public so it can be fuzzed on its own (see `fuzz/`).
+pub use media::{parse_range, RangeRequest};
 pub use message::{ConversationSummary, HubMessage, HubUser, MessageMedia, MessageSource};
 pub use stats::HubStats;

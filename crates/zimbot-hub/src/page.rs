@@ -3,9 +3,28 @@
 //! The files live in the crate's `static/` folder and are compiled into the binary with `include_str!`, so the
 //! hub stays one file to ship and the page needs no build step. Each is served with its content type and
 //! `Cache-Control: no-cache`, so a browser revalidates and never keeps a page older than the hub it talks to.
+//! Every answer of the hub also carries `X-Content-Type-Options: nosniff` and a Content-Security-Policy
+//! ([`security_headers`]).
 
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+
+/// The page's Content-Security-Policy: its own script and style only, no inline script, no plugins, not framed.
+/// Images and players may load from any http(s) host, since bots' media may live on a CDN.
+pub(crate) const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' http: https:; media-src 'self' http: https:; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Added to every answer of the hub: browsers must not guess content types, and every page gets the policy
+/// (answers that set their own, such as stored media, keep theirs).
+pub(crate) async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY));
+    }
+    response
+}
 
 /// One file of the page, as it is served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use crate::state::SharedState;
 use crate::{client_api, media, page, server_api};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
 pub(crate) fn router(state: SharedState) -> Router {
@@ -14,11 +14,14 @@ pub(crate) fn router(state: SharedState) -> Router {
         .route("/favicon.svg", get(page::icon))
         // Uploads are streamed with their own cap, so the default 2 MB body limit does not apply to them.
         .route("/media/{uid}/{file_name}", put(media::upload).layer(DefaultBodyLimit::disable()).get(media::download))
+        .route("/media/tokens", post(media::issue_server_token))
         .route("/client/v1/messages", get(client_api::history).post(client_api::post))
+        .route("/client/v1/uploads", post(client_api::uploads))
         .route("/client/v1/conversations", get(client_api::conversations))
         .route("/client/v1/users", get(client_api::users))
         .route("/client/v1/events", get(client_api::events))
         .route("/healthz", get(|| async { "ok" }))
+        .layer(axum::middleware::map_response(crate::page::security_headers))
         .route("/stats", get(|State(state): State<SharedState>| async move { Json(state.counters.snapshot()) }))
         .with_state(state)
 }

@@ -22,6 +22,8 @@ pub(crate) struct HubState {
     /// Where media files live: `{media_dir}/{uid}/{file_name}`.
     pub(crate) media_dir: PathBuf,
     pub(crate) max_upload_bytes: u64,
+    pub(crate) upload_tokens: crate::media::UploadTokens,
+    pub(crate) quota: Arc<crate::media::Quota>,
     /// The base of media URLs, without a trailing slash.
     pub(crate) public_base_url: String,
     /// Cancelled when the hub shuts down; ends the event streams so graceful shutdown does not wait on them.

@@ -472,8 +472,30 @@ function renderMessage(message) {
   return item;
 }
 
+/**
+ * The media URL as an absolute http(s) URL, or null. A message's URL comes from whoever sent it (the Server API
+ * takes any text, as the service does), so it is checked here, when it is rendered: `javascript:`, `data:` and
+ * other schemes never become a link or a source.
+ */
+function safeMediaUrl(url) {
+  if (typeof url !== 'string') return null;
+  let parsed;
+  try {
+    parsed = new URL(url, window.location.href);
+  } catch (error) {
+    return null;
+  }
+  return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : null;
+}
+
 function renderMedia(media) {
-  const name = media.file_name || media.url.split('/').pop() || 'file';
+  const url = safeMediaUrl(media.url);
+  const name = media.file_name || String(media.url || '').split('/').pop() || 'file';
+  if (url === null) {
+    // Shown, never followed: the reader sees that something was sent and why it is not a link.
+    return element('p', 'media media-refused', `${name} (not shown: its address is not an http or https link)`);
+  }
+  media = { ...media, url };
   if (media.kind === 'image') {
     const figure = element('figure', 'media media-image');
     const link = element('a');
@@ -612,12 +634,6 @@ function storeFileName(name) {
   return safe;
 }
 
-/** A folder name of its own for each upload, so two files of the same name never replace each other. */
-function uploadFolder() {
-  const random = Math.random().toString(36).slice(2, 10);
-  return `web-${Date.now().toString(36)}-${random}`;
-}
-
 function setProgress(loaded, total) {
   const percent = total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0;
   $('upload-progress').value = percent;
@@ -637,11 +653,14 @@ function uploadRefusal(file, status, body) {
 }
 
 /** Streams `file` into the media store, showing progress; resolves to the store's answer, { url, size }. */
-function uploadFile(file, fileName) {
+async function uploadFile(file, fileName) {
+  // The hub stores nothing without a token; it names the folder the file goes to.
+  const grant = await postJson('/client/v1/uploads', { from: state.user });
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     state.upload = request;
-    request.open('PUT', `/media/${uploadFolder()}/${encodeURIComponent(fileName)}`);
+    request.open('PUT', `/media/${encodeURIComponent(grant.uid)}/${encodeURIComponent(fileName)}`);
+    request.setRequestHeader('Authorization', `Bearer ${grant.token}`);
     request.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
     request.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable) setProgress(event.loaded, event.total);

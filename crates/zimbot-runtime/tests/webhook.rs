@@ -3,78 +3,10 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
+use support::webhook::{lobby_bot, now, room_callback, Webhook, SECRET};
 use support::{start, Reports};
 use zimbot_model::wire::callback_signature;
-use zimbot_runtime::clock::SystemClock;
-use zimbot_runtime::runtime::Runtime;
-use zimbot_runtime::webhook::{self, WebhookState};
-
-const SECRET: &str = "hook-secret";
-
-struct Webhook {
-    url: String,
-    state: Arc<WebhookState>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    http: reqwest::Client,
-}
-
-impl Webhook {
-    async fn start(runtime: Arc<Runtime>, max_body_bytes: usize) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let yaml = format!("webhook: {{ max_body_bytes: {max_body_bytes} }}\nbots: []\n");
-        let config = support::parse(&yaml);
-        let state = WebhookState::new(runtime, &config.webhook, SECRET, Arc::new(SystemClock), Box::new(String::new));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(webhook::serve(listener, state.clone(), async move {
-            let _ = stopped.await;
-        }));
-        Self { url, state, stop: Some(stop), task, http: reqwest::Client::new() }
-    }
-
-    async fn post(&self, body: impl Into<reqwest::Body>) -> reqwest::StatusCode {
-        self.http
-            .post(format!("{}/zim/callback", self.url))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status()
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.await.unwrap().unwrap();
-    }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-/// A room text callback as the service sends it, signed with `secret` at `timestamp`.
-fn room_callback(msg_id: &str, text: &str, secret: &str, timestamp: i64) -> String {
-    let nonce = "8237469";
-    serde_json::json!({
-        "appid": "1234567", "event": "send_msg", "nonce": nonce, "timestamp": timestamp,
-        "signature": callback_signature(secret, &timestamp.to_string(), nonce),
-        "from_user_id": "alice", "conv_type": 1, "conv_id": "lobby", "msg_type": 1, "sub_msg_type": 0,
-        "source": 0, "msg_body": text, "msg_id": msg_id, "msg_seq": 1, "msg_time": timestamp * 1000,
-        "send_result": 0, "payload": "", "user_list": []
-    })
-    .to_string()
-}
-
-fn lobby_bot(key: &str) -> String {
-    format!("bots:\n  - id: lobby\n    user_id: \"@RBT#lobby\"\n    plugin: probe\n    config: {{ probe: {key} }}\n    listen: {{ rooms: [lobby] }}\n")
-}
 
 #[tokio::test]
 async fn a_signed_callback_is_delivered_and_its_retry_is_dropped() {
@@ -161,6 +93,35 @@ async fn health_and_metrics_describe_the_bots() {
     let metrics = hook.http.get(format!("{}/metrics", hook.url)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("zimbot_messages_delivered_total{bot=\"lobby\"} 1"), "{metrics}");
     assert!(metrics.contains("zimbot_callbacks_total{outcome=\"accepted\"} 1"), "{metrics}");
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_signed_callback_gets_200_while_idle_and_slowloris_sockets_hold_every_connection() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start_with(runtime.clone(), "{ limits: { max_connections: 16 } }").await;
+    let address = hook.url.trim_start_matches("http://").to_owned();
+    let mut attackers = Vec::new();
+    for index in 0..200 {
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        if index % 2 == 1 {
+            // Slowloris: a head that is started and never finished.
+            tokio::io::AsyncWriteExt::write_all(&mut socket, b"POST /zim/callback HTTP/1.1\r\nHost: x\r\nX-a: ")
+                .await
+                .unwrap();
+        }
+        attackers.push(socket);
+    }
+    assert_eq!(hook.post(room_callback("v-1", "still served", SECRET, now())).await, 200);
+    assert_eq!(reports.next().await, "room lobby still served");
+    let evicted = hook.state.listener().stats().evicted();
+    assert!(evicted >= 184, "the waiting sockets past the cap were closed for newer ones ({evicted})");
+    let metrics = hook.http.get(format!("{}/metrics", hook.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("zimbot_listener_limited_total{listener=\"webhook\",limit=\"evicted\"}"), "{metrics}");
+    drop(attackers);
     hook.stop().await;
     runtime.shutdown(Duration::from_secs(5)).await;
 }

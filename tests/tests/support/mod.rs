@@ -135,7 +135,7 @@ impl Setup {
     pub fn write_service_config(&self, bots: &str) -> PathBuf {
         let hub = self.hub_url();
         let yaml = format!(
-            "zim:\n  backend: service\n  app_id: 1234567\n  server_secret: 0123456789abcdef0123456789abcdef\n  callback_secret: zimbot-dev-callback-secret\n  api_base: {hub}/\n  media_store:\n    put_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    public_url: \"{hub}/media/{{uid}}/{{file_name}}\"\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
+            "zim:\n  backend: service\n  app_id: 1234567\n  server_secret: 0123456789abcdef0123456789abcdef\n  callback_secret: zimbot-dev-callback-secret\n  api_base: {hub}/\n  media_store:\n    put_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    public_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    auth_header: \"Authorization: Bearer {UPLOAD_KEY}\"\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
             self.webhook_port,
             target_dir().display(),
         );
@@ -159,12 +159,25 @@ impl Setup {
         let data_dir = self.dir.path().join("hub").display().to_string();
         let callback = format!("{}/zim/callback", self.webhook_url());
         Zimbot::start(
-            &["hub", "--listen", &listen, "--data-dir", &data_dir, "--callback-url", &callback],
+            &[
+                "hub",
+                "--listen",
+                &listen,
+                "--data-dir",
+                &data_dir,
+                "--callback-url",
+                &callback,
+                "--upload-key",
+                UPLOAD_KEY,
+            ],
             "zimbot hub listening",
         )
         .await
     }
 }
+
+/// The upload key the separately run hub accepts, as an operator gives one to a generic HTTP PUT store.
+pub const UPLOAD_KEY: &str = "end-to-end-upload-key";
 
 /// An HTTP client for the hub's client API and the runtime's endpoints.
 pub fn http() -> reqwest::Client {

@@ -4,8 +4,10 @@
 //!
 //! Latency is measured to the hook being entered, from two points: the generator building the request (its
 //! send time, carried in the message text) and the webhook's receive layer (see [`crate::receive_stamp`]). Every
-//! callback is signed with one fixed timestamp, so the webhook runs with a ten-year timestamp window; msg_ids
-//! are unique, so nothing is dropped as a duplicate. The generator runs on its own thread in this process and
+//! callback is signed with one fixed timestamp, so the webhook runs with a ten-year timestamp window, and a nonce
+//! of its own (the webhook refuses a signature seen again with another body); msg_ids are unique, so nothing is
+//! dropped as a duplicate, and the webhook's memory of recent callbacks is sized for the whole run. The `wrk`
+//! script signs every request alike, so past its first request `wrk` measures refusals (401). The generator runs on its own thread in this process and
 //! shares the machine's cores with the webhook; `wrk`, when installed, is run the same way as a second opinion.
 
 use crate::fixtures::{counting_catalog, loopback_services, parse_config, CALLBACK_SECRET};
@@ -29,7 +31,7 @@ const NONCE: &str = "bench";
 
 fn bots_yaml(bots: usize) -> String {
     let mut yaml = format!(
-        "zim:\n  callback_secret: {CALLBACK_SECRET}\nwebhook:\n  listen: 127.0.0.1:0\n  timestamp_window_secs: 315360000\nbots:\n"
+        "zim:\n  callback_secret: {CALLBACK_SECRET}\nwebhook:\n  listen: 127.0.0.1:0\n  timestamp_window_secs: 315360000\n  dedupe_max_entries: 100000000\n  dedupe_max_bytes: 17179869184\nbots:\n"
     );
     for bot in 0..bots {
         yaml.push_str(&format!(
@@ -39,11 +41,13 @@ fn bots_yaml(bots: usize) -> String {
     yaml
 }
 
-/// The body of callback `number` to one of `bots` rooms, sent now.
-fn callback_body(signature: &str, bots: usize, number: u64) -> String {
+/// The body of callback `number` to one of `bots` rooms, sent now, with its own nonce and signature.
+fn callback_body(bots: usize, number: u64) -> String {
     let text = message_text(crate::clock::now_ns());
+    let nonce = number;
+    let signature = callback_signature(CALLBACK_SECRET, &TIMESTAMP.to_string(), &nonce.to_string());
     format!(
-        r#"{{"appid":"1234567","event":"send_msg","nonce":"{NONCE}","signature":"{signature}","timestamp":{TIMESTAMP},"from_user_id":"user","conv_type":1,"conv_id":"r{}","msg_type":1,"msg_body":"{text}","msg_id":"g{number}","msg_seq":1,"msg_time":0}}"#,
+        r#"{{"appid":"1234567","event":"send_msg","nonce":"{nonce}","signature":"{signature}","timestamp":{TIMESTAMP},"from_user_id":"user","conv_type":1,"conv_id":"r{}","msg_type":1,"msg_body":"{text}","msg_id":"g{number}","msg_seq":1,"msg_time":0}}"#,
         number % bots as u64
     )
 }
@@ -112,10 +116,9 @@ fn millis(nanos: &[u64], p: f64) -> f64 {
 
 async fn generator_run(bots: usize, duration: Duration) -> anyhow::Result<Run> {
     let webhook = start(bots).await?;
-    let signature = callback_signature(CALLBACK_SECRET, &TIMESTAMP.to_string(), NONCE);
     RECORDER.reset(0);
     let addr = webhook.addr;
-    let body = Arc::new(move |number: u64| callback_body(&signature, bots, number));
+    let body = Arc::new(move |number: u64| callback_body(bots, number));
     // The generator gets a thread and a single-threaded tokio of its own, like an outside client would.
     let load = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

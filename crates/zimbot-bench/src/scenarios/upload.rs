@@ -25,7 +25,10 @@ pub fn child(base_url: &str, path: &Path) -> anyhow::Result<()> {
     let seconds = runtime.block_on(async {
         let limits = MediaLimits { file: 2 * SIZE, ..MediaLimits::default() };
         let config = ClientConfig { media_limits: limits, ..ClientConfig::default() };
-        let store = HubMediaStore::new(base_url).context("the hub's media store")?;
+        let defaults = zimbot_hub::HubConfig::default();
+        let store = HubMediaStore::new(base_url)
+            .context("the hub's media store")?
+            .with_credentials(defaults.app_id, defaults.server_secret);
         let client = Client::new(config, Arc::new(server_api(base_url)?), Arc::new(store));
         let user = RegisterUserInfo {
             user_id: "@RBT#uploader".into(),

@@ -38,7 +38,8 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
         ),
         (Backend::Hub, None) => Arc::new(
             HubMediaStore::new(zim.api_base.trim_end_matches('/'))
-                .with_context(|| format!("{}: zim.api_base", config.source.display()))?,
+                .with_context(|| format!("{}: zim.api_base", config.source.display()))?
+                .with_credentials(zim.app_id, zim.server_secret.clone()),
         ),
         (Backend::Service, None) => anyhow::bail!(
             "{}: zim.media_store is required with the service backend: the Server API does not take file bytes, \

@@ -70,6 +70,13 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         hub.as_ref().map(|hub| format!("; hub and chat page at {}/", hub.base_url())).unwrap_or_default(),
     );
 
+    if config.uses_development_secrets() {
+        println!(
+            "using the shipped development secrets (zim.server_secret / zim.callback_secret): accepted only while \
+             the webhook and the hub listen on loopback; set your own before exposing either"
+        );
+    }
+
     stop.wait().await;
     tracing::info!(grace = ?config.shutdown_grace, "stopping");
     state.stop_accepting();
@@ -96,6 +103,9 @@ async fn start_hub(config: &Config) -> anyhow::Result<Hub> {
         callback_url: Some(config.webhook.public_url.clone()),
         callback_secret: config.zim.callback_secret.clone(),
         max_upload_bytes: settings.max_upload_mb.saturating_mul(1024 * 1024),
+        max_user_storage_bytes: settings.max_user_storage_mb.saturating_mul(1024 * 1024),
+        max_total_storage_bytes: settings.max_total_storage_mb.saturating_mul(1024 * 1024),
+        limits: settings.limits.clone(),
         ..HubConfig::default()
     };
     Hub::start(hub_config)

@@ -54,6 +54,10 @@ pub(crate) async fn history(
     };
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let window = match query.after_seq {
+        // Seqs are stored as SQLite integers (i64); a larger one cannot exist and would not bind.
+        Some(seq) if i64::try_from(seq).is_err() => {
+            return Err(ClientApiError::BadRequest(format!("after_seq {seq} is larger than any seq ({})", i64::MAX)))
+        }
         Some(seq) => HistoryWindow::After(seq),
         None => HistoryWindow::Latest,
     };

@@ -12,24 +12,30 @@
 //! - `GET /client/v1/events[?conv_type=&conv_id=[&user=]]`: server-sent events, one `message` event per new
 //!   message (data: the message JSON), optionally only of one conversation.
 //!
+//! - `POST /client/v1/uploads` `{"from"}`: an upload token for one file (see the `uploads` module).
+//!
+//! `from` is never an `@RBT#` bot id (403): bots speak through the Server API. Media URLs must be http(s) (400).
 //! `conv_type` is `peer`, `room` or `group`, or the wire numbers 0, 1, 2. Errors answer `{"error": "..."}` with
-//! 400 (bad request), 404 (unknown receiver) or 500 (storage).
+//! 400 (bad request), 403 (a bot id), 404 (unknown receiver), 503 (too many upload tokens) or 500 (storage).
 
 mod conversation_type;
 mod directory;
 mod history;
 mod post;
 mod stream;
+mod uploads;
 
 pub(crate) use directory::{conversations, users};
 pub(crate) use history::history;
 pub(crate) use post::post;
 pub(crate) use stream::events;
+pub(crate) use uploads::uploads;
 
 use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use zimbot_model::UserId;
 
 /// Why a client API request failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +44,10 @@ pub(crate) enum ClientApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unavailable(String),
     #[error("the hub could not read or write its history: {0}")]
     Store(#[from] StoreError),
 }
@@ -47,6 +57,8 @@ impl IntoResponse for ClientApiError {
         let status = match &self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(error) => {
                 tracing::error!("client API request failed in storage: {error}");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -54,4 +66,16 @@ impl IntoResponse for ClientApiError {
         };
         (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response()
     }
+}
+
+/// Bot users (`@RBT#...`) speak through the Server API with the app's signature; the client API, which anyone can
+/// call, never acts as one or creates one.
+fn refuse_bot(user: &UserId) -> Result<(), ClientApiError> {
+    if user.is_bot() {
+        return Err(ClientApiError::Forbidden(format!(
+            "'{}' is a bot user id: bots post through the Server API, not the client API",
+            user.as_str()
+        )));
+    }
+    Ok(())
 }

@@ -54,9 +54,9 @@ pub(crate) async fn post(
     let Json(request) = body.map_err(|rejection| {
         ClientApiError::BadRequest(format!("the message is not understood: {}", rejection.body_text()))
     })?;
-    UserId::from(request.from.as_str())
-        .validate()
-        .map_err(|error| ClientApiError::BadRequest(format!("from: {error}")))?;
+    let from = UserId::from(request.from.as_str());
+    from.validate().map_err(|error| ClientApiError::BadRequest(format!("from: {error}")))?;
+    super::refuse_bot(&from)?;
     let conv_type = request.conv_type.0;
     ConversationId::from(request.conv_id.as_str())
         .validate()
@@ -80,6 +80,7 @@ fn new_message(request: PostMessage) -> Result<NewMessage, ClientApiError> {
             if media.url.is_empty() {
                 return Err(ClientApiError::BadRequest("media.url is empty: upload the file first".to_owned()));
             }
+            check_media_url(&media.url)?;
             let body = CallbackMediaBody {
                 file_name: media.file_name.clone(),
                 file_size: media.file_size,
@@ -111,4 +112,25 @@ fn new_message(request: PostMessage) -> Result<NewMessage, ClientApiError> {
         extended_data: request.extended_data,
         source: MessageSource::Client,
     })
+}
+
+/// Longest media URL, in bytes (the service's limit).
+const MAX_URL_BYTES: usize = 500;
+
+/// People may post only http(s) media URLs: anything else (`javascript:`, `data:`) could run in a reader's page.
+/// The Server API, like the service, takes what the service takes; the chat page checks again when it renders.
+fn check_media_url(url: &str) -> Result<(), ClientApiError> {
+    let lower = url.trim_start().to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(ClientApiError::BadRequest(format!(
+            "media.url must be an http:// or https:// URL, not {:?}",
+            url.chars().take(40).collect::<String>()
+        )));
+    }
+    if url.len() > MAX_URL_BYTES || url.chars().any(char::is_control) {
+        return Err(ClientApiError::BadRequest(format!(
+            "media.url must be at most {MAX_URL_BYTES} bytes with no control characters"
+        )));
+    }
+    Ok(())
 }

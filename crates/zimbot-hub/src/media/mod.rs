@@ -1,22 +1,31 @@
 //! The media store: `PUT /media/{uid}/{file_name}` stores a file, `GET` the same path serves it back.
 //!
+//! Uploads need a token and count against storage quotas (see `tokens`, `quota`); `POST /media/tokens` issues
+//! tokens to servers that sign the request as the Server API does.
+//!
 //! Files live at `{data_dir}/media/{uid}/{file_name}`. Both path segments are checked before any file is
 //! touched (see [`checked_segment`]), so no request can reach outside the media directory.
 
 mod content_type;
 mod download;
 mod error;
+mod quota;
 mod range;
+mod token_routes;
+mod tokens;
 mod upload;
 
 pub(crate) use download::download;
+pub(crate) use error::MediaError;
+pub(crate) use quota::Quota;
+pub use range::{parse as parse_range, RangeRequest};
+pub(crate) use token_routes::issue_server_token;
+pub(crate) use tokens::{UploadTokens, TOKEN_LIFETIME};
 pub(crate) use upload::upload;
-
-use error::MediaError;
 
 /// The folder in the media directory where uploads are written until they are complete. It starts with a dot,
 /// which no accepted uid can, so it never collides with stored media.
-const PARTIAL_DIR: &str = ".partial";
+pub(crate) const PARTIAL_DIR: &str = ".partial";
 /// Longest accepted uid, in bytes.
 const MAX_UID_BYTES: usize = 128;
 /// Longest accepted file name, in bytes (the service's `FileName` limit).

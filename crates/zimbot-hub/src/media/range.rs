@@ -2,7 +2,7 @@
 
 /// What a `Range` header asks of a file of a given length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum RangeRequest {
+pub enum RangeRequest {
     /// No usable range: serve the whole file (also for several ranges or units other than bytes, which a server
     /// may ignore).
     Whole,
@@ -13,7 +13,7 @@ pub(super) enum RangeRequest {
 }
 
 /// Reads `header` for a file of `length` bytes.
-pub(super) fn parse(header: Option<&str>, length: u64) -> RangeRequest {
+pub fn parse(header: Option<&str>, length: u64) -> RangeRequest {
     let Some(spec) = header.and_then(|header| header.trim().strip_prefix("bytes=")) else {
         return RangeRequest::Whole;
     };

@@ -1,4 +1,4 @@
-//! The checks every Server API request passes before its body is read: action, app id, QPS, signature, timestamp.
+//! The checks every Server API request passes before its body is read: action, app id, signature, timestamp, QPS.
 
 use crate::state::HubState;
 use zimbot_model::wire::{Action, SignedQuery, SIGNATURE_VERSION};
@@ -16,18 +16,25 @@ pub(super) fn authenticate(state: &HubState, query: &SignedQuery) -> Result<Acti
             format!("Action '{}' is not served by the hub (it serves {})", query.action, known.join(", ")),
         )
     })?;
-    if query.app_id != state.app_id {
-        return Err(ZimError::new(
-            ZimCode::AUTH_FAILED,
-            format!("AppId {} is not this hub's app id {}; configure the client with it", query.app_id, state.app_id),
-        ));
-    }
+    check_signed(state, query)?;
+    // Counted only now: a request that cannot prove it knows the secret must not spend the app's window.
     if !state.limiter.admit(action) {
         state.counters.qps_violation(action);
         let limit = state.limiter.limit(action).unwrap_or_default();
         return Err(ZimError::new(
             ZimCode::QPS_EXCEEDED,
             format!("{} allows {limit} requests per second; retry later", action.as_str()),
+        ));
+    }
+    Ok(action)
+}
+
+/// The checks of a signed query whatever it asks for: the app id, the signature and the timestamp.
+pub(crate) fn check_signed(state: &HubState, query: &SignedQuery) -> Result<(), ZimError> {
+    if query.app_id != state.app_id {
+        return Err(ZimError::new(
+            ZimCode::AUTH_FAILED,
+            format!("AppId {} is not this hub's app id {}; configure the client with it", query.app_id, state.app_id),
         ));
     }
     if query.signature_version != SIGNATURE_VERSION {
@@ -43,7 +50,8 @@ pub(super) fn authenticate(state: &HubState, query: &SignedQuery) -> Result<Acti
         ));
     }
     let now = crate::store::now_millis() / 1000;
-    let skew = (now - query.timestamp).abs();
+    // Saturating: a timestamp of i64::MIN must be refused, not overflow.
+    let skew = now.saturating_sub(query.timestamp).saturating_abs();
     if skew > TIMESTAMP_TOLERANCE_SECS {
         return Err(ZimError::new(
             ZimCode::SIGNATURE_EXPIRED,
@@ -54,5 +62,5 @@ pub(super) fn authenticate(state: &HubState, query: &SignedQuery) -> Result<Acti
             ),
         ));
     }
-    Ok(action)
+    Ok(())
 }

@@ -1,12 +1,13 @@
 //! `POST /?Action=...`: the Server API subset the runtime's client speaks.
 //!
 //! Every request goes through the same gate, in this order: a readable query (else HTTP 400), a known action, the
-//! hub's app id (code 3), the action's QPS window counted on arrival (code 7, counted as a violation), the
-//! signature version and md5 signature (100000005), the timestamp within ±10 minutes (100000004). Then the body
+//! hub's app id (code 3), the signature version and md5 signature (100000005), the timestamp within ±10 minutes
+//! (100000004), and only then the action's QPS window (code 7, counted as a violation), so forged requests cannot
+//! spend the window of the app's real requests. Then the body
 //! is validated (660000002 naming the field) and the action runs. Every answer after the query has been read is
 //! HTTP 200 with the service's envelope `{"Code","Message","RequestId",...}`.
 
-mod authenticate;
+pub(crate) mod authenticate;
 mod body;
 mod register;
 mod send;
@@ -51,7 +52,8 @@ pub(crate) async fn handle(
     match result {
         Ok(response) => response,
         Err(error) => {
-            tracing::debug!(action = %query.action, code = error.code.0, "Server API request refused: {}", error.message);
+            // Debug-quoted: the action and the message carry text from the request.
+            tracing::debug!(action = ?query.action, code = error.code.0, message = ?error.message, "Server API request refused");
             error_envelope(&request_id, error).into_response()
         }
     }

@@ -24,7 +24,7 @@ pub(super) async fn register(
         let id = UserId::from(user.user_id.as_str());
         // Bots and people are told apart by the prefix everywhere, so each action only takes its own kind.
         if id.validate().is_err() || id.is_bot() != robots {
-            tracing::debug!(user = %user.user_id, action = action.as_str(), "refusing to register this user id");
+            tracing::debug!(user = ?user.user_id, action = action.as_str(), "refusing to register this user id");
             answer.error_list.push(RegisterErrorItem { user_id: user.user_id, sub_code: ZimCode::INVALID_PARAMETER.0 });
             continue;
         }

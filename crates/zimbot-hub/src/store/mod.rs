@@ -5,6 +5,7 @@
 //! message, so they survive a restart and never repeat.
 
 mod conversations;
+mod media;
 mod messages;
 mod schema;
 mod users;

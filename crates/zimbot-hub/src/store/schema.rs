@@ -39,6 +39,14 @@ CREATE TABLE IF NOT EXISTS messages (
     time_ms       INTEGER NOT NULL,
     UNIQUE (conv_type, first, second, seq)
 );
+CREATE TABLE IF NOT EXISTS media (
+    uid        TEXT NOT NULL,
+    file_name  TEXT NOT NULL,
+    uploader   TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (uid, file_name)
+);
 ";
 
 /// Creates missing tables. WAL keeps readers from waiting on the writer.

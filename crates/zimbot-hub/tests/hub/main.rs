@@ -3,8 +3,11 @@
 
 mod callbacks;
 mod client_api;
+mod listener;
 mod media;
+mod media_attacks;
 mod page;
+mod page_security;
 mod qps;
 mod restart;
 mod server_api;

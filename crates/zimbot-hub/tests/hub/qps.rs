@@ -56,3 +56,41 @@ fn the_default_limits_are_the_documented_ones() {
         assert_eq!(config.qps_limits.get(&action), Some(&limit), "{action:?}");
     }
 }
+
+#[tokio::test]
+async fn forged_requests_do_not_spend_the_window_of_signed_ones() {
+    let clock = ManualClock::new();
+    let hub = start_hub(|config| {
+        config.clock = Arc::new(clock.clone());
+        config.qps_limits.insert(Action::SendRoomMessage, 3);
+    })
+    .await;
+    hub.register_bot("@RBT#announcer").await;
+    let body = crate::support::text_body("@RBT#announcer", "RoomId", serde_json::json!("lobby"), "forged");
+    for _ in 0..50 {
+        let mut forged = crate::support::signed_query(Action::SendRoomMessage);
+        forged.signature = "0".repeat(32);
+        let (_, answer) = hub.call_with(&forged, &body).await;
+        assert_eq!(answer["Code"], 100000005, "{answer}");
+    }
+    for attempt in 0..3 {
+        let answer = hub.send_room_text("@RBT#announcer", "lobby", "real").await;
+        assert_eq!(answer["Code"], 0, "signed request {attempt}: {answer}");
+    }
+    assert_eq!(hub.hub.stats().qps_violations.get("SendRoomMessage"), None);
+}
+
+#[tokio::test]
+async fn the_most_negative_timestamp_is_refused_as_expired() {
+    let hub = start_hub(|_| {}).await;
+    let query = zimbot_model::wire::SignedQuery::sign(
+        Action::UserRegister,
+        crate::support::APP_ID,
+        crate::support::SERVER_SECRET,
+        "0011223344556677".to_owned(),
+        i64::MIN,
+    );
+    let (status, answer) = hub.call_with(&query, &serde_json::json!({"UserInfo": [{"UserId": "alice"}]})).await;
+    assert_eq!((status.as_u16(), answer["Code"].as_i64()), (200, Some(100000004)), "{answer}");
+    hub.register_user("alice").await;
+}

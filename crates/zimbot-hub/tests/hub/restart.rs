@@ -10,7 +10,7 @@ async fn a_restart_keeps_history_seqs_users_and_media() {
     let hub = start_hub_in(data_dir.path(), |_| {}).await;
     hub.register_bot("@RBT#poster").await;
     hub.call(Action::SendGroupMessage, text_body("@RBT#poster", "GroupId", json!("team"), "before")).await;
-    hub.http.put(hub.url("/media/u1/a.bin")).body(vec![7u8; 4096]).send().await.unwrap();
+    hub.put_media("/media/u1/a.bin", vec![7u8; 4096]).await;
     hub.hub.shutdown().await;
 
     let hub = start_hub_in(data_dir.path(), |_| {}).await;

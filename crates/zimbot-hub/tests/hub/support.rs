@@ -109,6 +109,26 @@ impl TestHub {
         self.call(Action::SendRoomMessage, text_body(from, "RoomId", json!(room), text)).await
     }
 
+    /// An upload token for a server, asked for with a Server API signature.
+    pub async fn server_token(&self) -> String {
+        let response = self
+            .http
+            .post(self.url("/media/tokens"))
+            .query(&signed_query(Action::UserRegister))
+            .send()
+            .await
+            .expect("the hub answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        let answer: Value = response.json().await.expect("a JSON answer");
+        answer["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// PUTs `body` to the media path `path` with a fresh server token.
+    pub async fn put_media(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        let token = self.server_token().await;
+        self.http.put(self.url(path)).bearer_auth(token).body(body).send().await.expect("the hub answers")
+    }
+
     /// POSTs a client API message; the HTTP status and the JSON answer.
     pub async fn post_client(&self, body: Value) -> (StatusCode, Value) {
         let response =

@@ -19,7 +19,7 @@ pub(super) struct ExpandError {
 }
 
 /// Expands one value's text, or says which references could not be expanded (by the text to search for).
-fn expand_text(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Vec<(String, String)>> {
+pub(super) fn expand_text(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Vec<(String, String)>> {
     let mut output = String::with_capacity(text.len());
     let mut problems = Vec::new();
     let mut rest = text;

@@ -1,8 +1,8 @@
 //! Reading a bots.yaml: parse with serde_yaml, expand `${VAR}`, read the settings and each bot on its own,
 //! check, and report every problem at once with its place from the position index.
 
-use super::document::Document;
-use super::env::expand_values;
+use super::document::{within, Document, MAX_CONFIG_BYTES};
+use super::env::{expand_text, expand_values};
 use super::path::{scalar_text, Step, YamlPath};
 use super::positions::PositionIndex;
 use super::raw::{RawBot, RawFile};
@@ -17,14 +17,22 @@ use std::path::Path;
 
 /// Reads and checks the bots.yaml at `path`, expanding `${VAR}` from the process environment.
 pub fn load(path: &Path, resolver: &dyn PluginResolver) -> Result<Config, ConfigErrors> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        ConfigErrors(vec![ConfigError {
-            file: path.to_path_buf(),
-            location: None,
-            bot: None,
-            message: format!("cannot read this file ({error}); check the path and its permissions"),
-        }])
-    })?;
+    let refuse = |message: String| {
+        ConfigErrors(vec![ConfigError { file: path.to_path_buf(), location: None, bot: None, message }])
+    };
+    let unreadable =
+        |error: std::io::Error| refuse(format!("cannot read this file ({error}); check the path and its permissions"));
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // Read at most one byte past the cap: a huge (or endless) file is refused without reading it all.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_CONFIG_BYTES as u64 + 1), &mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() > MAX_CONFIG_BYTES {
+        return Err(refuse(format!(
+            "the file is larger than {MAX_CONFIG_BYTES} bytes, the most a bots.yaml may have; is it the right file?"
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|error| refuse(format!("the file is not UTF-8 text ({error})")))?;
     parse(&text, path, &|name| std::env::var(name).ok(), resolver)
 }
 
@@ -41,10 +49,11 @@ pub fn parse(
         Ok(document) => document,
         Err(error) => {
             report.add(error.location.unwrap_or(Location::START), None, format!("malformed YAML: {}", error.message));
-            return Err(report.finish());
+            return Err(within_text(report.finish(), text));
         }
     };
     let quiet = expand(&mut value, &positions, text, env, &mut report);
+    secrets_as_written(&mut value, &positions, env, &mut report);
 
     let root = YamlPath::root();
     let (raw, problems) = deserialize_all::<RawFile>(&value, &root, &positions, &quiet);
@@ -73,8 +82,16 @@ pub fn parse(
 
     match settings {
         Some(settings) if report.is_empty() => Ok(assemble(settings, bots, path)),
-        _ => Err(report.finish()),
+        _ => Err(within_text(report.finish(), text)),
     }
+}
+
+/// Every problem placed inside `text` (see [`within`]).
+fn within_text(mut errors: ConfigErrors, text: &str) -> ConfigErrors {
+    for error in &mut errors.0 {
+        error.location = error.location.map(|location| within(text, location));
+    }
+    errors
 }
 
 fn assemble(settings: Settings, bots: Vec<(BotConfig, YamlPath)>, path: &Path) -> Config {
@@ -130,6 +147,54 @@ fn expand(
         }
     }
     quiet
+}
+
+/// The keys whose values are secrets.
+const SECRET_KEYS: [&[&str]; 4] = [
+    &["zim", "server_secret"],
+    &["zim", "callback_secret"],
+    &["zim", "previous_callback_secret"],
+    &["zim", "media_store", "auth_header"],
+];
+
+/// Secrets are the text written, whatever it looks like: YAML would read an unquoted `1e3` as 1000 and `0x1F`
+/// as 31, which would make a different secret. A secret that is present but empty (`key:`, `~`, `null`, or an
+/// empty `${VAR}`) is a problem, never a silent fall-back to a default.
+fn secrets_as_written(
+    document: &mut Value,
+    positions: &PositionIndex,
+    env: &dyn Fn(&str) -> Option<String>,
+    report: &mut Report,
+) {
+    for keys in SECRET_KEYS {
+        let path = YamlPath::root().keys(keys);
+        let Some(value) = keys.iter().try_fold(&mut *document, |value, key| value.get_mut(*key)) else {
+            continue;
+        };
+        match value {
+            Value::Number(_) | Value::Bool(_) => {
+                if let Some(written) = positions.plain_text(&path) {
+                    // A `${VAR}` typed by its value is expanded again, as text this time.
+                    *value = Value::String(expand_text(written, env).unwrap_or_else(|_| written.to_owned()));
+                }
+            }
+            Value::Null => report_empty_secret(keys, &path, positions, report),
+            Value::String(text) if text.is_empty() => report_empty_secret(keys, &path, positions, report),
+            _ => {}
+        }
+    }
+}
+
+fn report_empty_secret(keys: &[&str], path: &YamlPath, positions: &PositionIndex, report: &mut Report) {
+    report.add(
+        positions.value(path),
+        None,
+        format!(
+            "`{}` is empty; write the secret (an empty secret would let anyone sign), or leave the key out to use \
+             the development secret with the embedded hub on loopback",
+            keys.join(".")
+        ),
+    );
 }
 
 /// Bot ids and user ids must each be unique; the second use is reported, naming the first's line.

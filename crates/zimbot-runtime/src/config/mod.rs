@@ -50,6 +50,7 @@ mod wording;
 mod tests;
 
 pub use bot::{BotConfig, ScheduleConfig};
+pub use document::{MAX_CONFIG_BYTES, MAX_NESTING};
 pub use error::{ConfigError, ConfigErrors};
 pub use listen::{Listen, Selector};
 pub use load::{load, parse};

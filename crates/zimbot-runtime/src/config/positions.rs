@@ -23,7 +23,12 @@ struct Position {
 #[derive(Debug, Default)]
 pub(super) struct PositionIndex {
     positions: HashMap<YamlPath, Position>,
+    /// The text of each short plain scalar as written, for values that must stay text (secrets).
+    plain_texts: HashMap<YamlPath, String>,
 }
+
+/// Longest plain scalar whose text is kept; secrets are far shorter.
+const MAX_KEPT_TEXT: usize = 1024;
 
 impl PositionIndex {
     /// Scans `text`. Text serde_yaml accepted but this scanner does not gives an index that places every
@@ -56,6 +61,11 @@ impl PositionIndex {
             Some(key) => key,
             None => self.value(path),
         }
+    }
+
+    /// The text of the plain (unquoted) scalar at `path` exactly as written, e.g. `1e3` rather than 1000.
+    pub fn plain_text(&self, path: &YamlPath) -> Option<&str> {
+        self.plain_texts.get(path).map(String::as_str)
     }
 
     /// Whether the scalar at `path` was written without quotes (and so its type follows from its text).
@@ -147,7 +157,11 @@ impl MarkedEventReceiver for IndexBuilder {
                         Some(key) if text.is_empty() => key,
                         _ => location,
                     };
-                    self.record(&path, value, key, matches!(style, TScalarStyle::Plain));
+                    let plain = matches!(style, TScalarStyle::Plain);
+                    if plain && text.len() <= MAX_KEPT_TEXT {
+                        self.index.plain_texts.entry(path.clone()).or_insert(text);
+                    }
+                    self.record(&path, value, key, plain);
                     if anchor > 0 {
                         self.anchors.insert(anchor, path);
                     }
@@ -218,6 +232,14 @@ mod tests {
     fn an_alias_has_the_positions_of_its_anchor() {
         let index = PositionIndex::scan("a: &shared [x]\nb: *shared\n");
         assert_eq!(index.value(&at(&["b"]).index(0)), Location::new(1, 13));
+    }
+
+    #[test]
+    fn a_plain_scalar_keeps_its_text_as_written() {
+        let index = PositionIndex::scan("a: 1e3\nb: 0x1F\nc: \"q\"\n");
+        assert_eq!(index.plain_text(&at(&["a"])), Some("1e3"));
+        assert_eq!(index.plain_text(&at(&["b"])), Some("0x1F"));
+        assert_eq!(index.plain_text(&at(&["c"])), None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use zimbot_client::ClientConfig;
+use zimbot_listener::ListenerLimits;
 use zimbot_model::Priority;
 
 /// A zimbot bots.yaml: the ZIM connection, the webhook, the shared client and the bots.
@@ -63,6 +64,9 @@ pub(super) struct RawZim {
     /// The secret ZIM signs callbacks with. Required for the service backend.
     #[serde(default, deserialize_with = "text::optional")]
     pub callback_secret: Option<String>,
+    /// During a rotation, the secret callbacks were signed with before `callback_secret`; both are accepted.
+    #[serde(default, deserialize_with = "text::optional")]
+    pub previous_callback_secret: Option<String>,
     /// Server API base URL. Service default `https://zim-api.zego.im/`; hub default `http://{hub.listen}/`.
     #[serde(default, deserialize_with = "text::optional")]
     pub api_base: Option<String>,
@@ -76,7 +80,7 @@ pub(super) struct RawZim {
 
 /// The `zim.hub:` section.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a mapping of hub settings (`listen`, `data_dir`, `max_upload_mb`)")]
+#[serde(deny_unknown_fields, expecting = "a mapping of hub settings (`listen`, `data_dir`, `max_upload_mb`, ...)")]
 pub(super) struct RawHub {
     /// Address the hub listens on.
     #[serde(default = "defaults::hub_listen")]
@@ -87,6 +91,15 @@ pub(super) struct RawHub {
     /// Largest upload the hub accepts, in MiB.
     #[serde(default = "defaults::hub_max_upload_mb")]
     pub max_upload_mb: u64,
+    /// Media one uploader may keep stored in the hub, in MiB.
+    #[serde(default = "defaults::hub_max_user_storage_mb")]
+    pub max_user_storage_mb: u64,
+    /// Media all uploaders together may keep stored in the hub, in MiB.
+    #[serde(default = "defaults::hub_max_total_storage_mb")]
+    pub max_total_storage_mb: u64,
+    /// Timeouts and caps of the hub's listener.
+    #[serde(default)]
+    pub limits: ListenerLimits,
 }
 
 impl Default for RawHub {
@@ -95,6 +108,9 @@ impl Default for RawHub {
             listen: defaults::hub_listen(),
             data_dir: defaults::hub_data_dir(),
             max_upload_mb: defaults::hub_max_upload_mb(),
+            max_user_storage_mb: defaults::hub_max_user_storage_mb(),
+            max_total_storage_mb: defaults::hub_max_total_storage_mb(),
+            limits: ListenerLimits::default(),
         }
     }
 }
@@ -115,9 +131,20 @@ pub(super) struct RawWebhook {
     /// Largest callback body accepted, in bytes.
     #[serde(default = "defaults::max_body_bytes")]
     pub max_body_bytes: usize,
-    /// A callback repeating a recent `msg_id` within this many seconds is dropped.
-    #[serde(default = "defaults::dedupe_window_secs")]
-    pub dedupe_window_secs: u64,
+    /// A callback repeating a recent `msg_id` is dropped; ids are remembered at least this many seconds, and
+    /// always as long as their callback could pass the timestamp check. At least `timestamp_window_secs`,
+    /// which is the default.
+    #[serde(default)]
+    pub dedupe_window_secs: Option<u64>,
+    /// Most recent message ids and signatures remembered; beyond, callbacks are answered 503 until some expire.
+    #[serde(default = "defaults::dedupe_max_entries")]
+    pub dedupe_max_entries: usize,
+    /// Most bytes the remembered ids and signatures may take; beyond, callbacks are answered 503.
+    #[serde(default = "defaults::dedupe_max_bytes")]
+    pub dedupe_max_bytes: usize,
+    /// Timeouts and caps of the webhook's listener.
+    #[serde(default)]
+    pub limits: ListenerLimits,
 }
 
 impl Default for RawWebhook {
@@ -127,7 +154,10 @@ impl Default for RawWebhook {
             public_url: None,
             timestamp_window_secs: defaults::timestamp_window_secs(),
             max_body_bytes: defaults::max_body_bytes(),
-            dedupe_window_secs: defaults::dedupe_window_secs(),
+            dedupe_window_secs: None,
+            dedupe_max_entries: defaults::dedupe_max_entries(),
+            dedupe_max_bytes: defaults::dedupe_max_bytes(),
+            limits: ListenerLimits::default(),
         }
     }
 }
@@ -240,6 +270,12 @@ pub(super) mod defaults {
     pub fn hub_max_upload_mb() -> u64 {
         200
     }
+    pub fn hub_max_user_storage_mb() -> u64 {
+        1024
+    }
+    pub fn hub_max_total_storage_mb() -> u64 {
+        10 * 1024
+    }
     pub fn webhook_listen() -> SocketAddr {
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8787)
     }
@@ -249,8 +285,11 @@ pub(super) mod defaults {
     pub fn max_body_bytes() -> usize {
         1024 * 1024
     }
-    pub fn dedupe_window_secs() -> u64 {
-        120
+    pub fn dedupe_max_entries() -> usize {
+        500_000
+    }
+    pub fn dedupe_max_bytes() -> usize {
+        64 * 1024 * 1024
     }
     pub fn max_concurrency() -> usize {
         1

@@ -27,9 +27,13 @@ pub(super) fn resolve_settings(
     folder: &Path,
     report: &mut Report,
 ) -> Settings {
+    let zim = resolve_zim(raw.zim, positions, folder, report);
+    let mut webhook = resolve_webhook(raw.webhook, positions, report);
+    webhook.previous_callback_secret = zim.previous_callback_secret.clone();
+    check_development_secrets(&zim, &webhook, positions, report);
     Settings {
-        zim: resolve_zim(raw.zim, positions, folder, report),
-        webhook: resolve_webhook(raw.webhook, positions, report),
+        zim,
+        webhook,
         client: raw.client,
         plugin_dirs: raw.plugin_dirs.iter().map(|dir| folder.join(dir)).collect(),
         state_dir: folder.join(raw.state_dir),
@@ -38,6 +42,7 @@ pub(super) fn resolve_settings(
 }
 
 fn resolve_zim(raw: RawZim, positions: &PositionIndex, folder: &Path, report: &mut Report) -> ZimConfig {
+    check_limits(&raw.hub.limits, &["zim", "hub", "limits"], positions, report);
     let hub = resolve_hub(raw.hub, folder);
     let mut required = |value: Option<String>, key: &str, development: &str| match (value, raw.backend) {
         (Some(value), _) => value,
@@ -67,11 +72,27 @@ fn resolve_zim(raw: RawZim, positions: &PositionIndex, folder: &Path, report: &m
         },
     };
     let media_store = raw.media_store.map(|store| resolve_media_store(store, positions, folder, report));
-    ZimConfig { backend: raw.backend, app_id, server_secret, callback_secret, api_base, hub, media_store }
+    ZimConfig {
+        backend: raw.backend,
+        app_id,
+        server_secret,
+        callback_secret,
+        previous_callback_secret: raw.previous_callback_secret,
+        api_base,
+        hub,
+        media_store,
+    }
 }
 
 fn resolve_hub(raw: RawHub, folder: &Path) -> HubSettings {
-    HubSettings { listen: raw.listen, data_dir: folder.join(raw.data_dir), max_upload_mb: raw.max_upload_mb }
+    HubSettings {
+        listen: raw.listen,
+        data_dir: folder.join(raw.data_dir),
+        max_upload_mb: raw.max_upload_mb,
+        max_user_storage_mb: raw.max_user_storage_mb,
+        max_total_storage_mb: raw.max_total_storage_mb,
+        limits: raw.limits,
+    }
 }
 
 fn resolve_webhook(raw: RawWebhook, positions: &PositionIndex, report: &mut Report) -> WebhookConfig {
@@ -82,16 +103,96 @@ fn resolve_webhook(raw: RawWebhook, positions: &PositionIndex, report: &mut Repo
         }
         None => format!("http://{}/zim/callback", reachable(raw.listen)),
     };
+    let dedupe_window_secs = raw.dedupe_window_secs.unwrap_or(raw.timestamp_window_secs);
+    if dedupe_window_secs < raw.timestamp_window_secs {
+        report.add(
+            locate(positions, &["webhook", "dedupe_window_secs"]),
+            None,
+            format!(
+                "`dedupe_window_secs` ({}) is shorter than `timestamp_window_secs` ({}): a callback could be \
+                 replayed after its id was forgotten; make it at least as long",
+                dedupe_window_secs, raw.timestamp_window_secs
+            ),
+        );
+    }
+    for (key, value) in [("dedupe_max_entries", raw.dedupe_max_entries), ("dedupe_max_bytes", raw.dedupe_max_bytes)] {
+        if value == 0 {
+            report.add(locate(positions, &["webhook", key]), None, format!("`{key}` must be at least 1"));
+        }
+    }
     if raw.max_body_bytes == 0 {
         report.add(locate(positions, &["webhook", "max_body_bytes"]), None, "`max_body_bytes` must be at least 1");
     }
+    check_limits(&raw.limits, &["webhook", "limits"], positions, report);
     WebhookConfig {
         listen: raw.listen,
         public_url,
         timestamp_window: Duration::from_secs(raw.timestamp_window_secs),
         max_body_bytes: raw.max_body_bytes,
-        dedupe_window: Duration::from_secs(raw.dedupe_window_secs),
+        dedupe_window: Duration::from_secs(dedupe_window_secs),
+        dedupe_max_entries: raw.dedupe_max_entries,
+        dedupe_max_bytes: raw.dedupe_max_bytes,
+        previous_callback_secret: None,
+        limits: raw.limits,
     }
+}
+
+/// A listener's limits must each be at least 1 (a zero would refuse every request, not lift the limit).
+fn check_limits(
+    limits: &zimbot_listener::ListenerLimits,
+    keys: &[&str],
+    positions: &PositionIndex,
+    report: &mut Report,
+) {
+    for setting in limits.zero_settings() {
+        let at = [keys, &[setting]].concat();
+        report.add(locate(positions, &at), None, format!("`{}` must be at least 1", at.join(".")));
+    }
+}
+
+/// The shipped development secrets are public: they are accepted only while everything that checks them listens
+/// on loopback (the webhook, and the embedded hub or a local `zimbot hub` as the ZIM side).
+fn check_development_secrets(zim: &ZimConfig, webhook: &WebhookConfig, positions: &PositionIndex, report: &mut Report) {
+    let zim_on_loopback = match zim.backend {
+        Backend::Hub => zim.hub.listen.ip().is_loopback(),
+        Backend::Service => is_loopback_url(&zim.api_base),
+    };
+    let checks = [
+        ("server_secret", zim.server_secret == defaults::SERVER_SECRET, zim_on_loopback),
+        (
+            "callback_secret",
+            zim.callback_secret == defaults::CALLBACK_SECRET,
+            zim_on_loopback && webhook.listen.ip().is_loopback(),
+        ),
+        (
+            "previous_callback_secret",
+            zim.previous_callback_secret.as_deref() == Some(defaults::CALLBACK_SECRET),
+            zim_on_loopback && webhook.listen.ip().is_loopback(),
+        ),
+    ];
+    for (key, is_development, on_loopback) in checks {
+        if is_development && !on_loopback {
+            report.add(
+                locate(positions, &["zim", key]),
+                None,
+                format!(
+                    "`zim.{key}` is the shipped development secret, which anyone can read; it is accepted only \
+                     while the webhook and the hub listen on loopback. Set a secret of your own"
+                ),
+            );
+        }
+    }
+}
+
+/// Whether `url`'s host is a loopback address or `localhost`.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 pub(super) fn check_url(url: &str, location: super::Location, key: &str, report: &mut Report) {

@@ -25,6 +25,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether a shipped development secret is in use (allowed only with every listener and the hub on
+    /// loopback; `zimbot run` says so when it starts).
+    pub fn uses_development_secrets(&self) -> bool {
+        self.zim.server_secret == super::raw::defaults::SERVER_SECRET
+            || self.zim.callback_secret == super::raw::defaults::CALLBACK_SECRET
+    }
+
     /// The bot with this id.
     pub fn bot(&self, id: &str) -> Option<&BotConfig> {
         self.bots.iter().find(|bot| bot.id.as_str() == id)
@@ -62,6 +69,8 @@ pub struct ZimConfig {
     pub server_secret: String,
     /// Checks callback signatures.
     pub callback_secret: String,
+    /// Also accepted on callbacks during a rotation.
+    pub previous_callback_secret: Option<String>,
     /// Server API base URL, ending in `/`.
     pub api_base: String,
     /// The embedded hub's settings (used when `backend` is `Hub`).
@@ -77,6 +86,10 @@ pub struct HubSettings {
     /// Resolved against the bots.yaml's folder.
     pub data_dir: PathBuf,
     pub max_upload_mb: u64,
+    pub max_user_storage_mb: u64,
+    pub max_total_storage_mb: u64,
+    /// Timeouts and caps of the hub's listener.
+    pub limits: zimbot_listener::ListenerLimits,
 }
 
 /// Where media files are uploaded before a send (the service backend; the hub backend uses the hub's store).
@@ -135,4 +148,10 @@ pub struct WebhookConfig {
     pub timestamp_window: Duration,
     pub max_body_bytes: usize,
     pub dedupe_window: Duration,
+    pub dedupe_max_entries: usize,
+    pub dedupe_max_bytes: usize,
+    /// A second accepted callback secret, during a rotation (from `zim.previous_callback_secret`).
+    pub previous_callback_secret: Option<String>,
+    /// Timeouts and caps of the webhook's listener.
+    pub limits: zimbot_listener::ListenerLimits,
 }

@@ -46,7 +46,8 @@ impl Inbound {
 
     fn describe(&self) -> String {
         match self {
-            Self::Message(message) => format!("message {}", message.message_id),
+            // Debug-quoted: an id from a callback may hold newlines or escapes that would forge log lines.
+            Self::Message(message) => format!("message {:?}", message.message_id),
             Self::Cron(tick) => format!("cron tick of '{}'", tick.schedule_id),
         }
     }
@@ -76,6 +77,8 @@ pub struct BotRunner {
     inbound_lane: Mutex<Option<JoinHandle<()>>>,
     notification_lane: Mutex<Option<(JoinHandle<()>, tokio::sync::oneshot::Sender<()>)>>,
     span: tracing::Span,
+    /// Mailbox overflow is logged at most once per interval: a flood would otherwise fill the disk.
+    dropped_log: zimbot_listener::RateLimitedLog,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -125,6 +128,7 @@ impl BotRunner {
             inbound_lane: Mutex::new(None),
             notification_lane: Mutex::new(None),
             span: span.clone(),
+            dropped_log: zimbot_listener::RateLimitedLog::default(),
         });
         let inbound = runtime.spawn(Arc::clone(&runner).run_inbound_lane().instrument(span.clone()));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
@@ -171,11 +175,15 @@ impl BotRunner {
             Pushed::DroppedOldest(dropped) => {
                 BotStats::add(&self.stats.mailbox_dropped);
                 let _entered = self.span.enter();
-                tracing::warn!(
-                    capacity = self.config.mailbox,
-                    "mailbox full: dropped the oldest waiting {} to make room (raise `mailbox` or `max_concurrency`)",
-                    dropped.describe()
-                );
+                self.dropped_log.log(|unlogged| {
+                    tracing::warn!(
+                        capacity = self.config.mailbox,
+                        unlogged,
+                        "mailbox full: dropped the oldest waiting {} to make room (raise `mailbox` or \
+                         `max_concurrency`)",
+                        dropped.describe()
+                    )
+                });
             }
             Pushed::Closed(refused) => {
                 let _entered = self.span.enter();

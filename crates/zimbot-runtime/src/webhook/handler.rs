@@ -1,6 +1,6 @@
 //! The webhook's routes and what each answer means (see the module docs of `webhook`).
 
-use super::{verify_callback, Dedupe};
+use super::{check_id_lengths, verify_callback, Dedupe, DedupeLimits, Recall};
 use crate::clock::Clock;
 use crate::runtime::Runtime;
 use axum::body::Bytes;
@@ -9,9 +9,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use sha1::{Digest, Sha1};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use zimbot_listener::RateLimitedLog;
 use zimbot_model::wire::Callback;
 
 /// What the webhook has seen, for `/metrics`.
@@ -23,23 +25,41 @@ pub struct WebhookStats {
     pub malformed: AtomicU64,
     pub ignored: AtomicU64,
     pub unavailable: AtomicU64,
+    /// Signatures seen again with a different body.
+    pub replayed: AtomicU64,
+    /// Callbacks answered 503 because the memory of recent ids was full.
+    pub dedupe_full: AtomicU64,
+}
+
+/// One rate-limited log per kind of refusal.
+#[derive(Debug, Default)]
+struct RefusalLogs {
+    malformed: RateLimitedLog,
+    unauthorized: RateLimitedLog,
+    replayed: RateLimitedLog,
+    full: RateLimitedLog,
 }
 
 /// Everything the webhook's handlers share.
 pub struct WebhookState {
     runtime: Arc<Runtime>,
-    callback_secret: String,
+    callback_secrets: Vec<String>,
     timestamp_window: Duration,
+    dedupe_window: Duration,
     max_body_bytes: usize,
     clock: Arc<dyn Clock>,
     dedupe: Mutex<Dedupe>,
     accepting: AtomicBool,
     stats: WebhookStats,
+    logs: RefusalLogs,
+    listener: zimbot_listener::Listener,
     extra_metrics: Box<dyn Fn() -> String + Send + Sync>,
 }
 
 impl WebhookState {
-    /// State for a webhook in front of `runtime`. `extra_metrics` adds lines to `/metrics` (the client's counters).
+    /// State for a webhook in front of `runtime`. Callbacks signed with `callback_secret` or with
+    /// `config.previous_callback_secret` are accepted. `extra_metrics` adds lines to `/metrics` (the client's
+    /// counters).
     pub fn new(
         runtime: Arc<Runtime>,
         config: &crate::config::WebhookConfig,
@@ -49,13 +69,21 @@ impl WebhookState {
     ) -> Arc<Self> {
         Arc::new(Self {
             runtime,
-            callback_secret: callback_secret.into(),
+            callback_secrets: std::iter::once(callback_secret.into())
+                .chain(config.previous_callback_secret.clone())
+                .collect(),
             timestamp_window: config.timestamp_window,
+            dedupe_window: config.dedupe_window,
             max_body_bytes: config.max_body_bytes,
             clock,
-            dedupe: Mutex::new(Dedupe::new(config.dedupe_window)),
+            dedupe: Mutex::new(Dedupe::new(DedupeLimits {
+                max_entries: config.dedupe_max_entries,
+                max_bytes: config.dedupe_max_bytes,
+            })),
             accepting: AtomicBool::new(true),
             stats: WebhookStats::default(),
+            logs: RefusalLogs::default(),
+            listener: zimbot_listener::Listener::new("webhook", config.limits.clone()),
             extra_metrics,
         })
     }
@@ -69,6 +97,11 @@ impl WebhookState {
         &self.stats
     }
 
+    /// The listener the webhook is served with (its limits and what they have done).
+    pub fn listener(&self) -> &zimbot_listener::Listener {
+        &self.listener
+    }
+
     fn metrics(&self) -> String {
         let mut extra = String::new();
         let counters = [
@@ -78,6 +111,8 @@ impl WebhookState {
             ("malformed", &self.stats.malformed),
             ("ignored", &self.stats.ignored),
             ("unavailable", &self.stats.unavailable),
+            ("replayed", &self.stats.replayed),
+            ("dedupe_full", &self.stats.dedupe_full),
         ];
         extra.push_str("# HELP zimbot_callbacks_total Callbacks received, by outcome.\n");
         extra.push_str("# TYPE zimbot_callbacks_total counter\n");
@@ -87,6 +122,7 @@ impl WebhookState {
                 counter.load(Ordering::Relaxed)
             ));
         }
+        extra.push_str(&self.listener.stats().prometheus("webhook"));
         extra.push_str(&(self.extra_metrics)());
         self.runtime.metrics_text(&extra)
     }
@@ -110,45 +146,102 @@ fn answer(status: StatusCode, message: impl Into<String>) -> Response {
 
 async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Response {
     let count = |counter: &AtomicU64| counter.fetch_add(1, Ordering::Relaxed);
+    let malformed = |message: String| {
+        count(&state.stats.malformed);
+        state
+            .logs
+            .malformed
+            .log(|unlogged| tracing::warn!(unlogged, reason = ?message, "callback refused as malformed"));
+        answer(StatusCode::BAD_REQUEST, message)
+    };
     let callback: Callback = match serde_json::from_slice(&body) {
         Ok(callback) => callback,
-        Err(error) => {
-            count(&state.stats.malformed);
-            return answer(StatusCode::BAD_REQUEST, format!("not a ZIM callback: {error}"));
-        }
+        Err(error) => return malformed(format!("not a ZIM callback: {error}")),
     };
-    if let Err(error) = verify_callback(&callback, &state.callback_secret, state.clock.now(), state.timestamp_window) {
+    if let Err(error) = check_id_lengths(&callback) {
+        return malformed(error.to_string());
+    }
+    if let Err(error) = verify_callback(&callback, &state.callback_secrets, state.clock.now(), state.timestamp_window) {
         count(&state.stats.unauthorized);
-        tracing::warn!(event = callback.event.as_str(), "callback refused: {error}");
+        state
+            .logs
+            .unauthorized
+            .log(|unlogged| tracing::warn!(unlogged, event = ?callback.event.as_str(), "callback refused: {error}"));
         return answer(StatusCode::UNAUTHORIZED, error.to_string());
+    }
+    let now = state.clock.now().timestamp();
+    let until = state.remember_until(callback.timestamp, now);
+    let signature_key =
+        format!("sig:{}:{}:{}", callback.timestamp, callback.nonce, callback.signature.to_ascii_lowercase());
+    let digest: [u8; 20] = Sha1::digest(&body).into();
+    let recalled = state.dedupe().recall(&signature_key, digest, until, now);
+    match recalled {
+        Recall::New | Recall::Same => {}
+        Recall::Different => {
+            count(&state.stats.replayed);
+            state.logs.replayed.log(|unlogged| {
+                tracing::warn!(unlogged, "callback refused: its signature was already used with another body")
+            });
+            return answer(StatusCode::UNAUTHORIZED, "this signature was already used with another body");
+        }
+        Recall::Full => return state.full(),
     }
     if !callback.is_message() {
         count(&state.stats.ignored);
-        return answer(StatusCode::OK, format!("event '{}' ignored", callback.event.as_str()));
+        return answer(StatusCode::OK, format!("event {:?} ignored", callback.event.as_str()));
     }
     let message = match callback.to_received_message() {
         Ok(message) => message,
-        Err(error) => {
-            count(&state.stats.malformed);
-            return answer(StatusCode::BAD_REQUEST, format!("callback does not describe a message: {error}"));
-        }
+        Err(error) => return malformed(format!("callback does not describe a message: {error}")),
     };
     if !state.accepting.load(Ordering::SeqCst) {
         count(&state.stats.unavailable);
         return answer(StatusCode::SERVICE_UNAVAILABLE, "stopping; retry later");
     }
-    let first = state
-        .dedupe
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .first_time(&message.message_id, tokio::time::Instant::now());
-    if !first {
-        count(&state.stats.duplicates);
-        return answer(StatusCode::OK, "duplicate ignored");
+    let message_key = format!("msg:{}", message.message_id);
+    match state.dedupe().recall(&message_key, [0; 20], until, now) {
+        Recall::New => {}
+        Recall::Same | Recall::Different => {
+            count(&state.stats.duplicates);
+            return answer(StatusCode::OK, "duplicate ignored");
+        }
+        Recall::Full => {
+            // The retry will come with a fresh signature; this one need not be kept for it.
+            if recalled == Recall::New {
+                state.dedupe().forget(&signature_key);
+            }
+            return state.full();
+        }
     }
     count(&state.stats.accepted);
     let delivered = state.runtime.deliver(message);
     answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()))
+}
+
+impl WebhookState {
+    fn dedupe(&self) -> std::sync::MutexGuard<'_, Dedupe> {
+        self.dedupe.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Until when (unix seconds) a callback stamped `timestamp` must be remembered: past the last second it could
+    /// pass the timestamp check, and at least the dedupe window from `now`.
+    fn remember_until(&self, timestamp: i64, now: i64) -> i64 {
+        let seconds = |duration: Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);
+        let passes_until = timestamp.saturating_add(seconds(self.timestamp_window));
+        now.saturating_add(seconds(self.dedupe_window)).max(passes_until.saturating_add(1))
+    }
+
+    fn full(&self) -> Response {
+        self.stats.dedupe_full.fetch_add(1, Ordering::Relaxed);
+        self.logs.full.log(|unlogged| {
+            tracing::warn!(
+                unlogged,
+                "callback answered 503: the memory of recent callbacks is full (raise \
+                 webhook.dedupe_max_entries / dedupe_max_bytes); the service will retry"
+            )
+        });
+        answer(StatusCode::SERVICE_UNAVAILABLE, "too many recent callbacks to remember; retry later")
+    }
 }
 
 async fn healthz(State(state): State<Arc<WebhookState>>) -> Response {

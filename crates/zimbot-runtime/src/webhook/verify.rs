@@ -13,18 +13,25 @@ pub enum VerifyError {
     Stale { timestamp: i64, skew_secs: i64, window_secs: u64 },
 }
 
-/// Accepts `callback` when its sha1 signature matches `secret` and its timestamp is within `window` of `now`.
-pub fn verify_callback(
+/// Accepts `callback` when its sha1 signature matches one of `secrets` (two during a rotation) and its
+/// timestamp is within `window` of `now`. Any timestamp, `i64::MIN` too, is compared without overflow.
+pub fn verify_callback<S: AsRef<str>>(
     callback: &Callback,
-    secret: &str,
+    secrets: &[S],
     now: DateTime<Utc>,
     window: Duration,
 ) -> Result<(), VerifyError> {
-    let expected = callback_signature(secret, &callback.timestamp.to_string(), &callback.nonce);
-    if !constant_time_eq(expected.as_bytes(), callback.signature.to_ascii_lowercase().as_bytes()) {
+    let timestamp = callback.timestamp.to_string();
+    let given = callback.signature.to_ascii_lowercase();
+    // Every secret is tried, so the time taken does not tell which one matched.
+    let matched = secrets.iter().fold(false, |matched, secret| {
+        let expected = callback_signature(secret.as_ref(), &timestamp, &callback.nonce);
+        constant_time_eq(expected.as_bytes(), given.as_bytes()) | matched
+    });
+    if !matched {
         return Err(VerifyError::Signature);
     }
-    let skew = now.timestamp() - callback.timestamp;
+    let skew = now.timestamp().saturating_sub(callback.timestamp);
     let window_secs = window.as_secs();
     if skew.unsigned_abs() > window_secs {
         return Err(VerifyError::Stale { timestamp: callback.timestamp, skew_secs: skew, window_secs });
@@ -56,12 +63,12 @@ mod tests {
     #[test]
     fn a_signed_fresh_callback_is_accepted() {
         let window = Duration::from_secs(300);
-        assert_eq!(verify_callback(&callback(1_470_820_198, "secret"), "secret", at(1_470_820_198), window), Ok(()));
+        assert_eq!(verify_callback(&callback(1_470_820_198, "secret"), &["secret"], at(1_470_820_198), window), Ok(()));
     }
 
     #[test]
     fn a_wrong_secret_is_refused() {
-        let result = verify_callback(&callback(1_000, "other"), "secret", at(1_000), Duration::from_secs(300));
+        let result = verify_callback(&callback(1_000, "other"), &["secret"], at(1_000), Duration::from_secs(300));
         assert_eq!(result, Err(VerifyError::Signature));
     }
 
@@ -69,13 +76,31 @@ mod tests {
     fn a_callback_outside_the_window_is_refused_either_way() {
         let window = Duration::from_secs(300);
         assert!(matches!(
-            verify_callback(&callback(1_000, "s"), "s", at(1_301), window),
+            verify_callback(&callback(1_000, "s"), &["s"], at(1_301), window),
             Err(VerifyError::Stale { skew_secs: 301, .. })
         ));
         assert!(matches!(
-            verify_callback(&callback(1_301, "s"), "s", at(1_000), window),
+            verify_callback(&callback(1_301, "s"), &["s"], at(1_000), window),
             Err(VerifyError::Stale { skew_secs: -301, .. })
         ));
-        assert_eq!(verify_callback(&callback(1_000, "s"), "s", at(1_300), window), Ok(()));
+        assert_eq!(verify_callback(&callback(1_000, "s"), &["s"], at(1_300), window), Ok(()));
+    }
+
+    #[test]
+    fn either_secret_of_a_rotation_is_accepted() {
+        let window = Duration::from_secs(300);
+        let secrets = ["new", "old"];
+        assert_eq!(verify_callback(&callback(1_000, "old"), &secrets, at(1_000), window), Ok(()));
+        assert_eq!(verify_callback(&callback(1_000, "new"), &secrets, at(1_000), window), Ok(()));
+        assert_eq!(
+            verify_callback(&callback(1_000, "other"), &secrets, at(1_000), window),
+            Err(VerifyError::Signature)
+        );
+    }
+
+    #[test]
+    fn the_most_negative_timestamp_is_stale_not_a_panic() {
+        let result = verify_callback(&callback(i64::MIN, "s"), &["s"], at(1_000), Duration::from_secs(300));
+        assert!(matches!(result, Err(VerifyError::Stale { timestamp: i64::MIN, .. })), "{result:?}");
     }
 }

@@ -28,7 +28,8 @@ fn the_zim_section_defaults_to_the_embedded_hub() {
 
 #[test]
 fn the_hub_api_base_follows_the_hub_listen_address() {
-    let zim = valid("zim:\n  hub:\n    listen: 0.0.0.0:9001\nbots: []\n").zim;
+    let text = "zim:\n  server_secret: s\n  callback_secret: c\n  hub:\n    listen: 0.0.0.0:9001\nbots: []\n";
+    let zim = valid(text).zim;
     assert_eq!(zim.api_base, "http://127.0.0.1:9001/");
 }
 
@@ -45,7 +46,8 @@ fn the_webhook_defaults_derive_its_public_url_from_its_listen_address() {
     assert_eq!(webhook.public_url, "http://127.0.0.1:8787/zim/callback");
     assert_eq!(webhook.timestamp_window, Duration::from_secs(300));
     assert_eq!(webhook.max_body_bytes, 1_048_576);
-    assert_eq!(webhook.dedupe_window, Duration::from_secs(120));
+    assert_eq!(webhook.dedupe_window, webhook.timestamp_window, "never shorter than the timestamp window");
+    assert_eq!((webhook.dedupe_max_entries, webhook.dedupe_max_bytes), (500_000, 64 * 1024 * 1024));
 }
 
 #[test]
@@ -80,4 +82,14 @@ fn a_schedule_defaults_to_utc_fire_once_and_a_minute_of_grace() {
     assert_eq!(schedule.timezone, chrono_tz::Tz::UTC);
     assert_eq!(schedule.misfire, crate::schedule::Misfire::FireOnce);
     assert_eq!(schedule.misfire_grace, Duration::from_secs(60));
+}
+
+#[test]
+fn both_listeners_get_safe_limits_and_each_can_be_changed_alone() {
+    let config = super::support::valid(
+        "webhook:\n  limits: { idle_timeout_secs: 5 }\nzim:\n  hub:\n    limits: { max_connections: 64 }\nbots: []\n",
+    );
+    let defaults = zimbot_listener::ListenerLimits::default();
+    assert_eq!(config.webhook.limits, zimbot_listener::ListenerLimits { idle_timeout_secs: 5, ..defaults.clone() });
+    assert_eq!(config.zim.hub.limits, zimbot_listener::ListenerLimits { max_connections: 64, ..defaults });
 }

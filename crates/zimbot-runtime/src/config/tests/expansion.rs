@@ -43,3 +43,17 @@ fn keys_are_not_expanded() {
     assert_eq!((line, column), (1, 1));
     assert!(message.starts_with("unknown field `${ZIM_APP_ID}`"), "{message}");
 }
+
+#[test]
+fn secrets_that_look_like_numbers_stay_as_written() {
+    let text = "zim:\n  server_secret: 1e3\n  callback_secret: 0x1F\n  previous_callback_secret: true\nbots: []\n";
+    let zim = valid(text).zim;
+    assert_eq!((zim.server_secret.as_str(), zim.callback_secret.as_str()), ("1e3", "0x1F"));
+    assert_eq!(zim.previous_callback_secret.as_deref(), Some("true"));
+}
+
+#[test]
+fn a_secret_from_a_variable_that_looks_like_a_number_stays_as_set() {
+    let zim = valid("zim:\n  server_secret: ${NUMERIC_SECRET}\n  callback_secret: ${NOT_SET:-1.50}\nbots: []\n").zim;
+    assert_eq!((zim.server_secret.as_str(), zim.callback_secret.as_str()), ("0123", "1.50"));
+}

@@ -21,8 +21,8 @@ fn the_zim_section_is_read_with_variables_and_defaults_filled_in() {
     let zim = full().zim;
     assert_eq!(zim.backend, Backend::Service);
     assert_eq!(zim.app_id, 7654321);
-    assert_eq!(zim.server_secret, "0123456789abcdef0123456789abcdef");
-    assert_eq!(zim.callback_secret, "zimbot-dev-callback-secret");
+    assert_eq!(zim.server_secret, "9193cc662a4c0ec135ec71fb57194b38");
+    assert_eq!(zim.callback_secret, "fixture-callback-secret");
     assert_eq!(zim.api_base, "https://zim-api-fra.zego.im/");
     assert_eq!(zim.hub.listen.to_string(), "127.0.0.1:9911");
     assert_eq!(zim.hub.data_dir, PathBuf::from("/srv/zimbot/data/hub"));
@@ -41,7 +41,7 @@ fn the_webhook_client_and_top_level_settings_are_read() {
     assert_eq!(config.webhook.public_url, "http://127.0.0.1:8788/zim/callback");
     assert_eq!(config.webhook.timestamp_window, Duration::from_secs(120));
     assert_eq!(config.webhook.max_body_bytes, 65536);
-    assert_eq!(config.webhook.dedupe_window, Duration::from_secs(60));
+    assert_eq!(config.webhook.dedupe_window, Duration::from_secs(180));
     assert_eq!(config.client.sends_per_window, 5);
     assert_eq!(config.client.window_ms, zimbot_client::ClientConfig::default().window_ms);
     assert_eq!(config.plugin_dirs, [PathBuf::from("/srv/zimbot/target/debug"), PathBuf::from("/srv/zimbot/plugins")]);

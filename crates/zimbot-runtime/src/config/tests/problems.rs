@@ -286,3 +286,42 @@ fn one_bad_bot_does_not_hide_a_good_bots_absence_of_problems() {
     let found = problems(text);
     assert_eq!(found.iter().map(|problem| problem.2.as_deref()).collect::<Vec<_>>(), [Some("bad")]);
 }
+
+#[test]
+fn a_zero_listener_limit_is_reported_at_its_value() {
+    let text = "webhook:\n  limits:\n    max_connections: 0\nbots: []\n";
+    let problem = only_problem(text);
+    assert_eq!(problem, (3, 22, None, "`webhook.limits.max_connections` must be at least 1".to_owned()));
+}
+
+#[test]
+fn an_empty_or_null_secret_is_reported_at_its_value_never_defaulted() {
+    for written in ["", " ~", " null", " \"\"", " ${NOT_SET:-}"] {
+        let text = format!("zim:\n  callback_secret:{written}\nbots: []\n");
+        let (line, _, bot, message) = only_problem(&text);
+        assert_eq!((line, bot), (2, None), "{written:?}");
+        assert!(message.starts_with("`zim.callback_secret` is empty;"), "{written:?}: {message}");
+    }
+}
+
+#[test]
+fn the_development_secrets_are_refused_off_loopback() {
+    let text = "zim:\n  callback_secret: c\n  hub:\n    listen: 0.0.0.0:9900\nbots: []\n";
+    let (line, _, _, message) = only_problem(text);
+    assert_eq!(line, 2, "the server secret is not written: placed in the zim section");
+    assert!(message.starts_with("`zim.server_secret` is the shipped development secret"), "{message}");
+    let text = "zim:\n  server_secret: s\nwebhook:\n  listen: 0.0.0.0:8787\nbots: []\n";
+    let (_, _, _, message) = only_problem(text);
+    assert!(message.starts_with("`zim.callback_secret` is the shipped development secret"), "{message}");
+}
+
+#[test]
+fn a_dedupe_window_shorter_than_the_timestamp_window_is_reported() {
+    let text = "webhook:\n  timestamp_window_secs: 300\n  dedupe_window_secs: 120\nbots: []\n";
+    let (line, column, _, message) = only_problem(text);
+    assert_eq!((line, column), (3, 23));
+    assert!(
+        message.starts_with("`dedupe_window_secs` (120) is shorter than `timestamp_window_secs` (300)"),
+        "{message}"
+    );
+}
