@@ -163,9 +163,13 @@ impl Runtime {
 
     /// Prometheus text for every bot, with `extra` appended.
     pub fn metrics_text(&self, extra: &str) -> String {
+        let lanes = crate::metrics::render_notification_lanes(self.bots.iter().map(|runner| {
+            (runner.config().id.as_str(), runner.notifications().len(), runner.notifications().coalesced())
+        }));
+        let extra = format!("{lanes}{}{extra}", crate::plugin_host::stale_context_calls().prometheus());
         crate::metrics::render_prometheus(
             self.bots.iter().map(|runner| (runner.config().id.as_str(), runner.stats(), runner.mailbox_depth())),
-            extra,
+            &extra,
         )
     }
 

@@ -13,14 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use zimbot_abi::{BotInfo, CronTick, Event};
 use zimbot_model::{
     ConversationId, ConversationType, MessageContent, OutgoingMessage, ReceivedMessage, SendRequest, UserId,
 };
 use zimbot_runtime::clock::{Clock, ManualClock, SystemClock};
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
-use zimbot_runtime::dispatch::Inbound;
+use zimbot_runtime::dispatch::{Inbound, NotificationQueue};
 use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, Sender};
 use zimbot_runtime::plugin_host::{BotHost, CallOutcome, HostServices, PluginCatalog, PluginInstanceHandle};
 use zimbot_runtime::runtime::Runtime;
@@ -175,7 +174,7 @@ async fn the_media_poster_library_resumes_after_its_last_post_when_rebuilt_from_
     let plugin = PluginCatalog::new().load("media-poster", &[example_plugins_dir().to_owned()]).expect("it loads");
     let recorder = Recorder::new();
     let sender = Sender { bot: "poster".into(), user_id: "@RBT#poster".into(), priority: Default::default() };
-    let (notifications, _events) = mpsc::unbounded_channel();
+    let notifications = Arc::new(NotificationQueue::new());
     let services = services(recorder.loopback.clone(), Arc::new(SystemClock));
     let host = BotHost::new(sender, services, notifications, tracing::Span::none());
     let folder = assets().join("posts");
@@ -188,17 +187,20 @@ async fn the_media_poster_library_resumes_after_its_last_post_when_rebuilt_from_
     };
     let cron = Event::Cron { tick: CronTick { schedule_id: "daily".into(), scheduled_at_ms: 0, fired_at_ms: 0 } };
 
-    let first = PluginInstanceHandle::create(&plugin, host.api(), &info, None).expect("created");
+    let first_context = host.context();
+    let first = PluginInstanceHandle::create(&plugin, first_context.api(), &info, None).expect("created");
     assert_eq!(first.clone().call(&cron).await, CallOutcome::Ok);
-    let snapshot = first.snapshot();
+    let snapshot = first.snapshot().expect("the poster keeps its place");
     drop(first);
-    let rebuilt = PluginInstanceHandle::create(&plugin, host.api(), &info, Some(&snapshot)).expect("rebuilt");
+    first_context.retire().await;
+    let context = host.context();
+    let rebuilt = PluginInstanceHandle::create(&plugin, context.api(), &info, Some(&snapshot)).expect("rebuilt");
     assert_eq!(rebuilt.clone().call(&cron).await, CallOutcome::Ok);
 
     let posted = said_all(&recorder.wait_for(2).await);
     assert_eq!(posted, pairs(&[("lobby", "01-sunrise.png"), ("lobby", "02-jingle.wav")]));
     drop(rebuilt);
-    host.abort_tasks().await;
+    context.retire().await;
 }
 
 #[tokio::test]
