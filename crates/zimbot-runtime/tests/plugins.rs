@@ -238,6 +238,18 @@ async fn refusal(plugin: &str, config: &str) -> String {
     failed[0].message.clone()
 }
 
+/// Waits until the runtime has read `bot`'s plugin state `reads` times.
+async fn state_reads(runtime: &Runtime, bot: &str, reads: u64) {
+    let stats = runtime.bot(&bot.into()).expect("the bot runs").stats();
+    let waited = tokio::time::timeout(PATIENCE, async {
+        while stats.snapshots_taken.load(Ordering::Relaxed) < reads {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "{bot}'s state was never read {reads} times");
+}
+
 fn fixture_path(library: &str) -> String {
     fixture_plugins_dir().join(library_file(library)).display().to_string()
 }
@@ -321,7 +333,10 @@ async fn a_panic_in_create_refuses_the_bot() {
 #[tokio::test]
 async fn a_hook_that_panics_gets_the_instance_rebuilt_from_its_snapshot() {
     let (runtime, sends) = start(&bot("fragile", "fixture_behaving", "{ rooms: [lobby] }", "{}"));
-    for message in ["count", "panic", "count"] {
+    runtime.deliver(text(ConversationType::Room, "lobby", "alice", "count"));
+    // on_start's state read, then the one after "count" (reads are paced: at most one per SNAPSHOT_INTERVAL).
+    state_reads(&runtime, "fragile", 2).await;
+    for message in ["panic", "count"] {
         runtime.deliver(text(ConversationType::Room, "lobby", "alice", message));
     }
     let replies = said_all(&sends.wait_for(2).await);
@@ -363,5 +378,26 @@ async fn two_bots_from_one_library_keep_separate_state() {
     runtime.deliver(text(ConversationType::Room, "two", "alice", "count"));
     let replies = said_all(&sends.wait_for(3).await);
     assert_eq!(replies, pairs(&[("one", "count 1"), ("one", "count 2"), ("two", "count 1")]));
+    runtime.shutdown(PATIENCE).await;
+}
+
+#[tokio::test]
+async fn a_plugin_built_with_the_sdk_before_checked_contexts_loads_works_and_its_kept_context_is_refused() {
+    let bots = bot("frozen", &fixture_path("fixture_sdk_0_1_frozen"), "{ rooms: [lobby] }", "{}");
+    let (runtime, sends) = start(&bots);
+    assert!(runtime.failed_bots().is_empty(), "{:?}", runtime.failed_bots());
+    let say = |what: &str| runtime.deliver(text(ConversationType::Room, "lobby", "alice", what));
+    say("count");
+    assert_eq!(said(&sends.wait_for(1).await[0]).1, "count 1");
+    say("keep");
+    assert_eq!(said(&sends.wait_for(2).await[1]).1, "kept");
+    state_reads(&runtime, "frozen", 2).await;
+    say("panic");
+    say("kept");
+    let answer = said(&sends.wait_for(3).await[2]).1;
+    // That SDK does not know the BotGone reason, so it reads it as Other; the message says why.
+    assert!(answer.starts_with("kept send refused (Other)") && answer.contains("is gone"), "{answer}");
+    say("count");
+    assert_eq!(said(&sends.wait_for(4).await[3]).1, "count 2", "rebuilt from the old SDK's snapshot");
     runtime.shutdown(PATIENCE).await;
 }
