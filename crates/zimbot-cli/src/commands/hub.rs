@@ -49,9 +49,9 @@ impl HubArgs {
 
 pub async fn hub(args: HubArgs) -> anyhow::Result<ExitCode> {
     let config = args.into_config();
+    let stop = super::stop_signal::StopSignal::install();
     let listen = config.listen;
     let hub = Hub::start(config).await.with_context(|| format!("starting the hub on {listen}"))?;
-    let stop = super::run::StopSignal::install();
     println!("zimbot hub listening on {} (chat page: {}/)", hub.local_addr(), hub.base_url());
     stop.wait().await;
     hub.shutdown().await;
