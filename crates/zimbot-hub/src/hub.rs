@@ -60,6 +60,7 @@ impl Hub {
                 app_id: config.app_id,
                 retry_delays: config.callback_retry_delays.clone(),
                 timeout: config.callback_timeout,
+                queue_limit: config.callback_queue_limit,
             },
             client,
             Arc::clone(&counters),
