@@ -1,6 +1,6 @@
 //! What keeps one bot's plugin from growing the host's memory or losing its state: state reads are paced and a
 //! failing one keeps the last good state; upload progress is coalesced so the notification lane stays bounded
-//! while terminal events always arrive.
+//! while terminal events always arrive; and a send that examines a local file does so off the async workers.
 
 mod keeper;
 
@@ -127,5 +127,49 @@ async fn progress_waiting_behind_a_slow_hook_is_coalesced_to_the_latest_and_the_
     assert_eq!(seen, [UploadProgress { local_id: LocalMessageId(1), current: 10_000, total: 10_000 }]);
     let metrics = runtime.metrics_text("");
     assert!(metrics.contains("zimbot_progress_coalesced_total{bot=\"keeper\"} 9999"), "{metrics}");
+    runtime.shutdown(PATIENCE).await;
+}
+
+/// An outbound whose validation of a local file blocks its thread until the test releases it (as a slow disk
+/// would); it refuses the send if no release comes in time.
+struct SlowDiskOutbound {
+    started: tokio::sync::mpsc::UnboundedSender<()>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    accept: LoopbackOutbound,
+}
+
+#[async_trait]
+impl Outbound for SlowDiskOutbound {
+    fn send(&self, sender: &Sender, request: SendRequest) -> Result<OutboundSend, SendRejected> {
+        let _ = self.started.send(());
+        let released = self.release.lock().unwrap().recv_timeout(Duration::from_secs(5));
+        if released.is_err() {
+            return Err(SendRejected::new(zimbot_model::RejectReason::Other, "the test never released the disk"));
+        }
+        let mut request = request;
+        request.message = zimbot_model::OutgoingMessage::Text { text: "checked".into() };
+        Outbound::send(&self.accept, sender, request)
+    }
+
+    async fn close(&self, _deadline: Duration) {}
+}
+
+// One worker thread: if the file were examined on it, nothing else (the test included) could run meanwhile.
+#[tokio::test(flavor = "current_thread")]
+async fn a_send_that_examines_a_local_file_does_not_block_the_async_worker() {
+    let (key, _shared, mut reports) = keeper();
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+    let (release, release_rx) = std::sync::mpsc::channel();
+    let outbound = Arc::new(SlowDiskOutbound {
+        started: started_tx,
+        release: std::sync::Mutex::new(release_rx),
+        accept: LoopbackOutbound::default(),
+    });
+    let runtime = start(&bot_yaml("keeper", &key, ""), outbound);
+    reports.until("start").await;
+    runtime.deliver(room_text("upload file"));
+    tokio::time::timeout(PATIENCE, started.recv()).await.expect("the send reached the outbound");
+    release.send(()).expect("the outbound waits");
+    assert_eq!(reports.next().await, "upload accepted", "the worker ran while the file was examined");
     runtime.shutdown(PATIENCE).await;
 }

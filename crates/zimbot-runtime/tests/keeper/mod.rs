@@ -123,9 +123,14 @@ impl Plugin for Keeper {
                 let sent = ctx.reply_text(&message, "fresh").await;
                 self.say(if sent.is_ok() { "send accepted" } else { "send refused" });
             }
-            ("upload", _) => {
+            ("upload", None) => {
                 let media = MediaMessage::from_url(MediaKind::File, "https://media.test/big.bin", "big.bin");
                 ctx.reply_media(&message, media, SendConfig::default()).await?;
+            }
+            ("upload", Some("file")) => {
+                let media = MediaMessage::from_path(MediaKind::File, "/srv/media/big.bin");
+                let sent = ctx.reply_media(&message, media, SendConfig::default()).await;
+                self.say(if sent.is_ok() { "upload accepted" } else { "upload refused" });
             }
             ("sleep", Some("forever")) => {
                 ctx.sleep(Duration::MAX).await;
