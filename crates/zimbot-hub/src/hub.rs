@@ -78,7 +78,7 @@ impl Hub {
             max_upload_bytes: config.max_upload_bytes,
             public_base_url,
             shutdown: shutdown.clone(),
-            delivery_order: tokio::sync::Mutex::new(()),
+            delivery_order: Default::default(),
         });
         let router = crate::routes::router(Arc::clone(&state));
         let server = tokio::spawn(async move {
