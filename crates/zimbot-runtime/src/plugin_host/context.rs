@@ -10,8 +10,8 @@
 //! spawned.
 //!
 //! The futures handed to the plugin run their work as tasks on the host's runtime and only wait for the result,
-//! so a plugin may poll them from any thread (one of its own, with no tokio runtime); dropping one aborts its
-//! task.
+//! so a plugin may poll them from any thread (one of its own, with no tokio runtime). Dropping a sleep aborts its
+//! task; a submit runs to its end (a send the outbound accepted always gets its events forwarded).
 
 use super::host_api::BotHost;
 use crate::clock::Clock;
@@ -203,8 +203,10 @@ unsafe extern "C" fn host_submit(context: *const HostContext, action: BytesRef<'
     };
     let reply = match serde_json::from_slice::<Action>(action) {
         Ok(action) => {
+            // Not aborted when the plugin drops its future: a send the outbound accepted must still get its
+            // forwarder, or its hooks and result would never come. A waiter left behind ends with its send.
             let host = Arc::clone(&entry.host);
-            HostTask(entry.host.services.runtime.spawn(host.submit(action)))
+            entry.host.services.runtime.spawn(host.submit(action))
         }
         Err(error) => {
             let reply = reply_buffer(&ActionReply::Error { message: format!("unreadable action: {error}") });
@@ -213,9 +215,8 @@ unsafe extern "C" fn host_submit(context: *const HostContext, action: BytesRef<'
     };
     async move {
         let reply = reply
-            .join()
             .await
-            .unwrap_or_else(|| ActionReply::Error { message: "the host stopped before it could answer".to_owned() });
+            .unwrap_or_else(|_| ActionReply::Error { message: "the host stopped before it could answer".to_owned() });
         reply_buffer(&reply)
     }
     .into_ffi()
