@@ -3,7 +3,8 @@
 use crate::{BytesRef, OwnedBuffer};
 use async_ffi::FfiFuture;
 
-/// Opaque host state for one bot; only the host knows what is behind the pointer.
+/// Opaque: the type of a context value. Hosts issue context values as keys of a [`crate::ContextRegistry`]
+/// and never dereference them.
 #[repr(C)]
 pub struct HostContext {
     _private: [u8; 0],
@@ -26,13 +27,19 @@ impl LogLevel {
 /// futures it returns work in a plugin that has no runtime of its own.
 ///
 /// Contract:
-/// - `context` stays valid while the bot runs: until `destroy` has returned and every task the plugin spawned has
-///   ended (the host aborts them when the bot stops).
+/// - `context` names one plugin instance. It is live while that instance is its bot's current one; the host
+///   retires it when the instance is rebuilt after a panic, when the bot stops and when the bot is removed.
+///   Plugins may keep it (a `BotContext` clone is `'static`) and call any function with it at any time, from any
+///   thread: with a retired context the host answers without reaching the bot. `submit` answers a send with
+///   `rejected` (reason `bot_gone`) and anything else with `error`; `sleep` ends at once (and a sleep in progress
+///   ends when its context is retired); `spawn` drops the task; `log` drops the line; `now_ms` reads the system
+///   clock. The host counts each such call.
 /// - `submit(context, action)`: `action` is [`crate::Action`] JSON, borrowed for the call; the future resolves to
 ///   [`crate::ActionReply`] JSON.
 /// - `log(context, level, message)`: `message` is UTF-8, borrowed for the call.
-/// - `sleep(context, millis)`: resolves after that long on the host's clock.
-/// - `spawn(context, task)`: runs `task` on the host runtime, tied to the bot's lifetime.
+/// - `sleep(context, millis)`: resolves after that long on the host's clock; any `millis` (up to `u64::MAX`,
+///   "forever") is valid.
+/// - `spawn(context, task)`: runs `task` on the host runtime; it is aborted when the context is retired.
 /// - `now_ms(context)`: the host's wall clock, milliseconds since the Unix epoch.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -45,7 +52,8 @@ pub struct HostApi {
     pub now_ms: unsafe extern "C" fn(context: *const HostContext) -> i64,
 }
 
-// SAFETY: the host guarantees `context` is usable from any thread (it is Arc'd, Sync state on the host side).
+// SAFETY: `context` is a key, not a pointer anything dereferences, and the functions are plain functions that
+// the host makes safe to call from any thread.
 unsafe impl Send for HostApi {}
 // SAFETY: as above.
 unsafe impl Sync for HostApi {}

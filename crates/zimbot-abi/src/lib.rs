@@ -7,7 +7,9 @@
 //! - A plugin library exports one symbol, [`ENTRY_SYMBOL`] (`zimbot_plugin_entry_v1`), returning a pointer to a
 //!   static [`PluginDescriptor`]. Its [`AbiHeader`] is checked by the host before anything else is called.
 //! - The host hands the plugin a [`HostApi`] vtable (submit an action, log, sleep, spawn, read the clock), built
-//!   on the host's tokio, so plugin code never needs a runtime of its own.
+//!   on the host's tokio, so plugin code never needs a runtime of its own. Its `context` is a key the host
+//!   checks in its [`ContextRegistry`], never a pointer it trusts: a plugin may keep and use it after its instance
+//!   is gone, and the host refuses it cleanly.
 //! - Events (host → plugin, [`Event`]) and actions (plugin → host, [`Action`]) are JSON in buffers. Enums carry an
 //!   `unknown` fallback, so a minor version can add variants without breaking older peers.
 //! - Buffers are freed by the side that allocated them: an [`OwnedBuffer`] carries its allocator's free function.
@@ -15,12 +17,14 @@
 //! Built-in plugins go through exactly the same descriptor, so there is one code path to test.
 
 mod buffer;
+mod context_registry;
 mod descriptor;
 mod header;
 mod host_api;
 mod messages;
 
 pub use buffer::{BytesRef, OwnedBuffer, StrRef};
+pub use context_registry::ContextRegistry;
 pub use descriptor::{CreateResult, PluginDescriptor, PluginEntry, PluginInstance};
 pub use header::{AbiHeader, HeaderMismatch, ABI_MAJOR, ABI_MINOR, ENTRY_SYMBOL, ENTRY_SYMBOL_NAME, MAGIC};
 pub use host_api::{HostApi, HostContext, LogLevel};

@@ -6,6 +6,13 @@
 //! error, a timeout or a non-2xx answer; it is retried after each of the configured delays (the service's are
 //! 2, 4, 8, 16, 32 s) and then given up. Each attempt is signed afresh (new nonce and timestamp), so a late retry
 //! still passes the receiver's timestamp window. Callbacks still queued at shutdown are dropped.
+//!
+//! Bounded queues: while a receiver is down, a conversation's worker sits on its front callback for up to the
+//! whole retry schedule (62 s at the service's delays), and new messages keep queuing behind it. Each
+//! conversation keeps at most `queue_limit` callbacks waiting behind the one being delivered; when a new one
+//! comes to a full queue, the OLDEST waiting callback is dropped (never the one in delivery), counted in
+//! `callbacks_dropped` and logged. Dropping the oldest matches the runtime's mailbox: a receiver that comes
+//! back hears the recent conversation, in order.
 
 use crate::conversation::ConversationKey;
 use crate::message::HubMessage;
@@ -26,6 +33,8 @@ pub(crate) struct CallbackSettings {
     pub(crate) app_id: u32,
     pub(crate) retry_delays: Vec<Duration>,
     pub(crate) timeout: Duration,
+    /// Callbacks a conversation may have waiting behind the one being delivered.
+    pub(crate) queue_limit: usize,
 }
 
 /// The per-conversation callback queues and their workers.
@@ -76,7 +85,21 @@ impl CallbackDispatcher {
         }
         let mut queues = self.inner.lock_queues();
         match queues.get_mut(&key) {
-            Some(queue) => queue.extend(callbacks),
+            Some(queue) => {
+                for callback in callbacks {
+                    // The front is being delivered; the rest wait.
+                    if queue.len() > self.inner.settings.queue_limit {
+                        if let Some(dropped) = queue.remove(1) {
+                            self.inner.counters.callback_dropped();
+                            tracing::warn!(
+                                msg_id = %dropped.msg_id, event = dropped.event.as_str(), limit = self.inner.settings.queue_limit,
+                                "callback queue of the conversation is full (is the receiver down?): dropped its oldest waiting callback"
+                            );
+                        }
+                    }
+                    queue.push_back(callback);
+                }
+            }
             None => {
                 queues.insert(key.clone(), callbacks.into());
                 let inner = Arc::clone(&self.inner);

@@ -37,6 +37,9 @@ pub struct HubConfig {
     pub callback_retry_delays: Vec<Duration>,
     /// How long one callback attempt may take before it counts as failed.
     pub callback_timeout: Duration,
+    /// Callbacks one conversation may have waiting behind the one being delivered; when full, the oldest
+    /// waiting one is dropped and counted (see `callbacks`).
+    pub callback_queue_limit: usize,
     /// Requests per one-second window for each action; an action missing here is not limited.
     pub qps_limits: HashMap<Action, u32>,
     /// Timeouts and caps of the hub's listener.
@@ -50,6 +53,10 @@ impl HubConfig {
     pub fn default_qps_limits() -> HashMap<Action, u32> {
         Action::ALL.into_iter().map(|action| (action, action.qps_limit())).collect()
     }
+
+    /// Callbacks waiting per conversation by default: at the service's schedule a retried callback holds its
+    /// conversation for about a minute, and a thousand messages a minute is far beyond any one chat.
+    pub const DEFAULT_CALLBACK_QUEUE_LIMIT: usize = 1000;
 
     /// The service's retry schedule: 2, 4, 8, 16 and 32 seconds.
     pub fn default_callback_retry_delays() -> Vec<Duration> {
@@ -76,6 +83,7 @@ impl Default for HubConfig {
             public_base_url: None,
             callback_retry_delays: Self::default_callback_retry_delays(),
             callback_timeout: Duration::from_secs(10),
+            callback_queue_limit: Self::DEFAULT_CALLBACK_QUEUE_LIMIT,
             qps_limits: Self::default_qps_limits(),
             limits: zimbot_listener::ListenerLimits::default(),
             clock: Arc::new(SystemClock),

@@ -9,9 +9,10 @@ impl HubState {
     /// Accepts `message` and returns it as stored.
     pub(crate) async fn deliver(&self, message: NewMessage) -> Result<HubMessage, StoreError> {
         let key = message.key();
-        // Seqs are handed out by the database; holding this lock until the callbacks are queued keeps two
-        // concurrent messages of one conversation from queuing their callbacks out of seq order.
-        let _order = self.delivery_order.lock().await;
+        // Seqs are handed out by the database; holding the conversation's turn until the callbacks are queued
+        // keeps two concurrent messages of one conversation from queuing their callbacks out of seq order.
+        // Other conversations have turns of their own.
+        let _order = self.delivery_order.turn(&key).await;
         let stored = self.store.insert_message(message).await?;
         self.counters.message();
         self.callbacks.enqueue(key, &stored);

@@ -65,6 +65,7 @@ impl Hub {
                 app_id: config.app_id,
                 retry_delays: config.callback_retry_delays.clone(),
                 timeout: config.callback_timeout,
+                queue_limit: config.callback_queue_limit,
             },
             client,
             Arc::clone(&counters),
@@ -84,7 +85,7 @@ impl Hub {
             quota: Arc::new(Quota::new(config.max_user_storage_bytes, config.max_total_storage_bytes, usage)),
             public_base_url,
             shutdown: shutdown.clone(),
-            delivery_order: tokio::sync::Mutex::new(()),
+            delivery_order: Default::default(),
         });
         let router = crate::routes::router(Arc::clone(&state));
         let serving = zimbot_listener::Listener::new("hub", config.limits.clone());

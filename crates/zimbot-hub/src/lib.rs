@@ -37,6 +37,7 @@ mod clock;
 mod config;
 mod conversation;
 mod delivery;
+mod delivery_order;
 mod error;
 mod events;
 mod hub;

@@ -29,7 +29,7 @@ pub(crate) struct HubState {
     /// Cancelled when the hub shuts down; ends the event streams so graceful shutdown does not wait on them.
     pub(crate) shutdown: CancellationToken,
     /// Held from storing a message to queuing its callbacks, so callbacks queue in seq order.
-    pub(crate) delivery_order: tokio::sync::Mutex<()>,
+    pub(crate) delivery_order: crate::delivery_order::DeliveryOrder,
 }
 
 pub(crate) type SharedState = Arc<HubState>;

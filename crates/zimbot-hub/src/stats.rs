@@ -21,6 +21,9 @@ pub struct HubStats {
     pub callbacks_failed: u64,
     /// Attempts that were retries of a failed attempt.
     pub callbacks_retried: u64,
+    /// Callbacks dropped unsent because their conversation's queue was full (the oldest waiting ones).
+    #[serde(default)]
+    pub callbacks_dropped: u64,
     /// Requests refused with code 7, by action name.
     pub qps_violations: BTreeMap<String, u64>,
 }
@@ -34,6 +37,7 @@ pub(crate) struct Counters {
     callbacks_delivered: AtomicU64,
     callbacks_failed: AtomicU64,
     callbacks_retried: AtomicU64,
+    callbacks_dropped: AtomicU64,
     qps_violations: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -59,6 +63,10 @@ impl Counters {
         self.callbacks_retried.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn callback_dropped(&self) {
+        self.callbacks_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn qps_violation(&self, action: Action) {
         let mut violations = self.qps_violations.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         *violations.entry(action.as_str().to_owned()).or_default() += 1;
@@ -72,6 +80,7 @@ impl Counters {
             callbacks_delivered: self.callbacks_delivered.load(Ordering::Relaxed),
             callbacks_failed: self.callbacks_failed.load(Ordering::Relaxed),
             callbacks_retried: self.callbacks_retried.load(Ordering::Relaxed),
+            callbacks_dropped: self.callbacks_dropped.load(Ordering::Relaxed),
             qps_violations: self.qps_violations.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone(),
         }
     }

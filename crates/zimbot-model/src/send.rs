@@ -246,6 +246,9 @@ pub enum RejectReason {
     QueueFull,
     /// The client is shutting down.
     Closed,
+    /// The context the send came through belongs to a plugin instance that is gone: its bot stopped, was
+    /// removed, or the instance was rebuilt after a panic. Nothing sent through that context is accepted again.
+    BotGone,
     /// A reason this version does not know.
     #[serde(other)]
     Other,

@@ -19,11 +19,11 @@ mod libraries;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 use zimbot_abi::{BotInfo, Event};
 use zimbot_model::{ConversationId, ConversationType, MessageContent, ReceivedMessage, UserId};
 use zimbot_runtime::clock::SystemClock;
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
+use zimbot_runtime::dispatch::NotificationQueue;
 use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, Sender};
 use zimbot_runtime::plugin_host::{
     BotHost, CallOutcome, HostServices, PluginCatalog, PluginInfo, PluginInstanceHandle,
@@ -54,7 +54,7 @@ fn services(outbound: Arc<dyn Outbound>) -> HostServices {
 async fn hook_calls_per_second(plugin: &PluginInfo) -> f64 {
     let outbound = LoopbackOutbound::new();
     let sender = Sender { bot: "bench".into(), user_id: "@RBT#bench".into(), priority: Default::default() };
-    let (notifications, _events) = mpsc::unbounded_channel();
+    let notifications = Arc::new(NotificationQueue::new());
     let host = BotHost::new(sender, services(outbound), notifications, tracing::Span::none());
     let info = BotInfo {
         bot_id: "bench".into(),
@@ -63,7 +63,8 @@ async fn hook_calls_per_second(plugin: &PluginInfo) -> f64 {
         plugin: plugin.name.clone(),
         config: serde_json::json!({}),
     };
-    let instance = PluginInstanceHandle::create(plugin, host.api(), &info, None).expect("the plugin starts");
+    let context = host.context();
+    let instance = PluginInstanceHandle::create(plugin, context.api(), &info, None).expect("the plugin starts");
     let event = Event::Message { message: room_message("tally") };
     let started = Instant::now();
     for _ in 0..CALLS_PER_ROUND {

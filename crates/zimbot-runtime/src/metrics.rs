@@ -21,6 +21,10 @@ pub struct BotStats {
     pub hook_timeouts: AtomicU64,
     pub hook_panics: AtomicU64,
     pub instance_rebuilds: AtomicU64,
+    /// Reads of the plugin's state (see `dispatch::SNAPSHOT_INTERVAL`).
+    pub snapshots_taken: AtomicU64,
+    /// Reads that gave no usable state (the last good one was kept).
+    pub snapshot_failures: AtomicU64,
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -52,7 +56,7 @@ impl BotStats {
 pub fn render_prometheus<'a>(bots: impl Iterator<Item = (&'a str, &'a BotStats, usize)>, extra: &str) -> String {
     let bots: Vec<_> = bots.collect();
     let mut out = String::new();
-    let counters: [CounterDef; 8] = [
+    let counters: &[CounterDef] = &[
         ("zimbot_messages_delivered_total", "Messages delivered to the bot's mailbox.", |s| &s.delivered),
         ("zimbot_mailbox_dropped_total", "Oldest messages dropped because the mailbox was full.", |s| {
             &s.mailbox_dropped
@@ -63,8 +67,12 @@ pub fn render_prometheus<'a>(bots: impl Iterator<Item = (&'a str, &'a BotStats, 
         ("zimbot_hook_timeouts_total", "Hooks that ran past hook_timeout.", |s| &s.hook_timeouts),
         ("zimbot_hook_panics_total", "Hooks that panicked.", |s| &s.hook_panics),
         ("zimbot_instance_rebuilds_total", "Plugin instances rebuilt after a panic.", |s| &s.instance_rebuilds),
+        ("zimbot_snapshots_total", "Reads of the plugin's state.", |s| &s.snapshots_taken),
+        ("zimbot_snapshot_failures_total", "State reads that failed; the last good state was kept.", |s| {
+            &s.snapshot_failures
+        }),
     ];
-    for (name, help, counter) in counters {
+    for &(name, help, counter) in counters {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
         for (bot, stats, _) in &bots {
             let _ = writeln!(out, "{name}{{bot=\"{}\"}} {}", escape(bot), BotStats::get(counter(stats)));
@@ -90,6 +98,27 @@ pub fn render_prometheus<'a>(bots: impl Iterator<Item = (&'a str, &'a BotStats, 
         let _ = writeln!(out, "{name}_sum{{bot=\"{bot}\"}} {sum}\n{name}_count{{bot=\"{bot}\"}} {count}");
     }
     out.push_str(extra);
+    out
+}
+
+/// Prometheus text for the bots' notification lanes: (bot, events waiting, progress events coalesced).
+pub fn render_notification_lanes<'a>(lanes: impl Iterator<Item = (&'a str, usize, u64)>) -> String {
+    let lanes: Vec<_> = lanes.collect();
+    let mut out = String::new();
+    let depth = "zimbot_notification_queue_depth";
+    let _ = writeln!(out, "# HELP {depth} Send events waiting for the bot's notification lane.\n# TYPE {depth} gauge");
+    for (bot, waiting, _) in &lanes {
+        let _ = writeln!(out, "{depth}{{bot=\"{}\"}} {waiting}", escape(bot));
+    }
+    let coalesced = "zimbot_progress_coalesced_total";
+    let _ = writeln!(
+        out,
+        "# HELP {coalesced} Upload progress events replaced by a newer one of the same send before delivery.\n\
+         # TYPE {coalesced} counter"
+    );
+    for (bot, _, count) in &lanes {
+        let _ = writeln!(out, "{coalesced}{{bot=\"{}\"}} {count}", escape(bot));
+    }
     out
 }
 

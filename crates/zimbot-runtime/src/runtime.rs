@@ -41,6 +41,10 @@ pub struct Runtime {
 
 impl Runtime {
     /// Starts every bot of `config` whose plugin loads and starts, and the scheduler for their schedules.
+    ///
+    /// Blocking: it loads libraries, reads each bot's kept state and runs plugins' `create`. From async code,
+    /// call it on the blocking pool (`tokio::task::spawn_blocking`), as `zimbot run` does; the bots' tasks run on
+    /// `services.runtime` either way.
     pub fn start(config: &Config, catalog: &PluginCatalog, services: HostServices) -> Arc<Self> {
         Self::start_bots(&config.bots, &config.plugin_dirs, catalog, services)
     }
@@ -163,9 +167,13 @@ impl Runtime {
 
     /// Prometheus text for every bot, with `extra` appended.
     pub fn metrics_text(&self, extra: &str) -> String {
+        let lanes = crate::metrics::render_notification_lanes(self.bots.iter().map(|runner| {
+            (runner.config().id.as_str(), runner.notifications().len(), runner.notifications().coalesced())
+        }));
+        let extra = format!("{lanes}{}{extra}", crate::plugin_host::stale_context_calls().prometheus());
         crate::metrics::render_prometheus(
             self.bots.iter().map(|runner| (runner.config().id.as_str(), runner.stats(), runner.mailbox_depth())),
-            extra,
+            &extra,
         )
     }
 

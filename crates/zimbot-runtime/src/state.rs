@@ -1,8 +1,9 @@
 //! Where bots' plugin state lives between runs: each bot's last snapshot, one small JSON file per bot.
 //!
-//! A plugin's `snapshot()` is taken after each hook that succeeded; when it changed, it is written here (to a
-//! temporary file, then renamed over the old one, so a crash never leaves half a snapshot). At start, a bot's
-//! plugin is created from what was kept, so a media poster resumes where it left off after a restart.
+//! A plugin's `snapshot()` is read after hooks that succeeded, at a bounded rate (see
+//! `dispatch::SNAPSHOT_INTERVAL`); when it changed, it is written here (to a temporary file, then renamed over the
+//! old one, so a crash never leaves half a snapshot). At start, a bot's plugin is created from what was kept, so a
+//! media poster resumes where it left off after a restart.
 
 use std::io;
 use std::path::{Path, PathBuf};

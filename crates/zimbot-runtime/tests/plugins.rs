@@ -13,14 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use zimbot_abi::{BotInfo, CronTick, Event};
 use zimbot_model::{
     ConversationId, ConversationType, MessageContent, OutgoingMessage, ReceivedMessage, SendRequest, UserId,
 };
 use zimbot_runtime::clock::{Clock, ManualClock, SystemClock};
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
-use zimbot_runtime::dispatch::Inbound;
+use zimbot_runtime::dispatch::{Inbound, NotificationQueue};
 use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, Sender};
 use zimbot_runtime::plugin_host::{BotHost, CallOutcome, HostServices, PluginCatalog, PluginInstanceHandle};
 use zimbot_runtime::runtime::Runtime;
@@ -175,7 +174,7 @@ async fn the_media_poster_library_resumes_after_its_last_post_when_rebuilt_from_
     let plugin = PluginCatalog::new().load("media-poster", &[example_plugins_dir().to_owned()]).expect("it loads");
     let recorder = Recorder::new();
     let sender = Sender { bot: "poster".into(), user_id: "@RBT#poster".into(), priority: Default::default() };
-    let (notifications, _events) = mpsc::unbounded_channel();
+    let notifications = Arc::new(NotificationQueue::new());
     let services = services(recorder.loopback.clone(), Arc::new(SystemClock));
     let host = BotHost::new(sender, services, notifications, tracing::Span::none());
     let folder = assets().join("posts");
@@ -188,17 +187,20 @@ async fn the_media_poster_library_resumes_after_its_last_post_when_rebuilt_from_
     };
     let cron = Event::Cron { tick: CronTick { schedule_id: "daily".into(), scheduled_at_ms: 0, fired_at_ms: 0 } };
 
-    let first = PluginInstanceHandle::create(&plugin, host.api(), &info, None).expect("created");
+    let first_context = host.context();
+    let first = PluginInstanceHandle::create(&plugin, first_context.api(), &info, None).expect("created");
     assert_eq!(first.clone().call(&cron).await, CallOutcome::Ok);
-    let snapshot = first.snapshot();
+    let snapshot = first.snapshot().expect("the poster keeps its place");
     drop(first);
-    let rebuilt = PluginInstanceHandle::create(&plugin, host.api(), &info, Some(&snapshot)).expect("rebuilt");
+    first_context.retire().await;
+    let context = host.context();
+    let rebuilt = PluginInstanceHandle::create(&plugin, context.api(), &info, Some(&snapshot)).expect("rebuilt");
     assert_eq!(rebuilt.clone().call(&cron).await, CallOutcome::Ok);
 
     let posted = said_all(&recorder.wait_for(2).await);
     assert_eq!(posted, pairs(&[("lobby", "01-sunrise.png"), ("lobby", "02-jingle.wav")]));
     drop(rebuilt);
-    host.abort_tasks().await;
+    context.retire().await;
 }
 
 #[tokio::test]
@@ -234,6 +236,18 @@ async fn refusal(plugin: &str, config: &str) -> String {
     assert_eq!(said(&sends.wait_for(1).await[0]).1, "count 1", "the healthy bot runs");
     runtime.shutdown(PATIENCE).await;
     failed[0].message.clone()
+}
+
+/// Waits until the runtime has read `bot`'s plugin state `reads` times.
+async fn state_reads(runtime: &Runtime, bot: &str, reads: u64) {
+    let stats = runtime.bot(&bot.into()).expect("the bot runs").stats();
+    let waited = tokio::time::timeout(PATIENCE, async {
+        while stats.snapshots_taken.load(Ordering::Relaxed) < reads {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "{bot}'s state was never read {reads} times");
 }
 
 fn fixture_path(library: &str) -> String {
@@ -319,7 +333,10 @@ async fn a_panic_in_create_refuses_the_bot() {
 #[tokio::test]
 async fn a_hook_that_panics_gets_the_instance_rebuilt_from_its_snapshot() {
     let (runtime, sends) = start(&bot("fragile", "fixture_behaving", "{ rooms: [lobby] }", "{}"));
-    for message in ["count", "panic", "count"] {
+    runtime.deliver(text(ConversationType::Room, "lobby", "alice", "count"));
+    // on_start's state read, then the one after "count" (reads are paced: at most one per SNAPSHOT_INTERVAL).
+    state_reads(&runtime, "fragile", 2).await;
+    for message in ["panic", "count"] {
         runtime.deliver(text(ConversationType::Room, "lobby", "alice", message));
     }
     let replies = said_all(&sends.wait_for(2).await);
@@ -361,5 +378,26 @@ async fn two_bots_from_one_library_keep_separate_state() {
     runtime.deliver(text(ConversationType::Room, "two", "alice", "count"));
     let replies = said_all(&sends.wait_for(3).await);
     assert_eq!(replies, pairs(&[("one", "count 1"), ("one", "count 2"), ("two", "count 1")]));
+    runtime.shutdown(PATIENCE).await;
+}
+
+#[tokio::test]
+async fn a_plugin_built_with_the_sdk_before_checked_contexts_loads_works_and_its_kept_context_is_refused() {
+    let bots = bot("frozen", &fixture_path("fixture_sdk_0_1_frozen"), "{ rooms: [lobby] }", "{}");
+    let (runtime, sends) = start(&bots);
+    assert!(runtime.failed_bots().is_empty(), "{:?}", runtime.failed_bots());
+    let say = |what: &str| runtime.deliver(text(ConversationType::Room, "lobby", "alice", what));
+    say("count");
+    assert_eq!(said(&sends.wait_for(1).await[0]).1, "count 1");
+    say("keep");
+    assert_eq!(said(&sends.wait_for(2).await[1]).1, "kept");
+    state_reads(&runtime, "frozen", 2).await;
+    say("panic");
+    say("kept");
+    let answer = said(&sends.wait_for(3).await[2]).1;
+    // That SDK does not know the BotGone reason, so it reads it as Other; the message says why.
+    assert!(answer.starts_with("kept send refused (Other)") && answer.contains("is gone"), "{answer}");
+    say("count");
+    assert_eq!(said(&sends.wait_for(4).await[3]).1, "count 2", "rebuilt from the old SDK's snapshot");
     runtime.shutdown(PATIENCE).await;
 }

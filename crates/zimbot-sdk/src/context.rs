@@ -10,7 +10,20 @@ use zimbot_model::{
     RejectReason, SendConfig, SendFailure, SendRejected, SendRequest, UserId,
 };
 
-/// The bot's handle on the host, passed to every hook. Cheap to clone; clones may move into spawned tasks.
+/// The bot's handle on the host, passed to every hook. Cheap to clone; clones may move into spawned tasks, other
+/// threads (the host's futures need no runtime on the thread that polls them) or statics.
+///
+/// A context belongs to ONE plugin instance, and is live while that instance is its bot's current one. When the
+/// instance is retired — the bot stopped, was removed, or the instance was rebuilt after a panic — the context and
+/// every clone of it stop reaching the bot, and every call fails cleanly (never undefined behaviour, never a
+/// panic):
+/// - sends are refused with [`RejectReason::BotGone`] (and `SendHandle::result` answers with an error);
+/// - [`BotContext::sleep`] returns at once, and a sleep in progress ends when its context is retired;
+/// - [`BotContext::spawn`] drops the task; tasks spawned earlier are aborted at retirement;
+/// - log lines are dropped; [`BotContext::now_ms`] reads the system clock.
+///
+/// The host counts such calls (`zimbot_stale_context_calls_total`). So a thread that must outlive a hook should
+/// stop when a send answers `BotGone`; the next instance gets a fresh context in its hooks.
 #[derive(Clone)]
 pub struct BotContext {
     inner: Arc<Inner>,
@@ -101,7 +114,8 @@ impl BotContext {
         }
     }
 
-    /// Waits `duration` on the host's clock.
+    /// Waits `duration` on the host's clock. Any duration is valid: `Duration::MAX` waits until the context is
+    /// retired (or the hook's timeout cancels it).
     pub async fn sleep(&self, duration: Duration) {
         let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         // SAFETY: the host keeps `context` valid while the bot runs (HostApi contract).
@@ -109,7 +123,8 @@ impl BotContext {
         sleep.await
     }
 
-    /// Runs `task` on the host's runtime; it is aborted when the bot stops.
+    /// Runs `task` on the host's runtime; it is aborted when this context is retired (the bot stops, or the
+    /// instance is rebuilt). The host keeps only the running tasks: finished ones are reaped.
     pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
         // SAFETY: as in `sleep`.
         unsafe { (self.inner.host.spawn)(self.inner.host.context, task.into_ffi()) }

@@ -140,12 +140,15 @@ async fn dispatch<P: Plugin>(plugin: &P, context: &BotContext, event: Event) -> 
     }
 }
 
+/// The instance's state as JSON (`null` when it keeps none). A `snapshot` that panics, or state that does not
+/// encode, gives an EMPTY buffer: the host then keeps the last good state rather than saving "nothing" over it.
 unsafe extern "C" fn snapshot<P: PluginFactory>(instance: *const PluginInstance) -> OwnedBuffer {
     // SAFETY: the host passes an instance `create` made and has not destroyed.
     let instance = unsafe { &*instance.cast::<Instance<P>>() };
-    match catch_unwind(AssertUnwindSafe(|| instance.plugin.snapshot())) {
-        Ok(state) => json_buffer(&state),
-        Err(_) => json_buffer(&serde_json::Value::Null),
+    let encoded = catch_unwind(AssertUnwindSafe(|| serde_json::to_vec(&instance.plugin.snapshot())));
+    match encoded {
+        Ok(Ok(json)) => OwnedBuffer::from_vec(json),
+        Ok(Err(_)) | Err(_) => OwnedBuffer::empty(),
     }
 }
 

@@ -59,7 +59,7 @@ pub mod prelude {
     };
     pub use zimbot_model::{
         AttachedMessage, ConversationId, ConversationType, MediaKind, MediaMessage, MessageContent, MessageSentResult,
-        Priority, ReceivedMessage, SendConfig, SendFailure, SendRejected, UploadProgress, UserId,
+        Priority, ReceivedMessage, RejectReason, SendConfig, SendFailure, SendRejected, UploadProgress, UserId,
     };
 }
 

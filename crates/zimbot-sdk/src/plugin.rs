@@ -25,7 +25,11 @@ pub type HookResult = Result<(), PluginError>;
 /// - A bot never receives messages sent by any bot user of the same runtime (no reply loops).
 /// - A hook that returns `Err`, runs past `hook_timeout`, or panics is logged and counted. After a panic the
 ///   instance is rebuilt from its last [`Plugin::snapshot`]; after repeated panics the bot is stopped. Other bots
-///   never notice.
+///   never notice. The old instance's [`BotContext`] (and every clone of it) is retired at that moment: see
+///   [`BotContext`] for what calls through it do.
+/// - Upload progress is coalesced: when `on_media_uploading_progress` cannot keep up, it receives the latest
+///   progress of each send rather than every step. `on_message_attached`, `on_message_sent` and
+///   `on_message_send_failed` are never dropped.
 /// - Hooks take `&self`: hooks of one instance can run at the same time (the two lanes, or `max_concurrency` > 1),
 ///   so keep mutable state behind a `Mutex`.
 #[async_trait]
@@ -81,7 +85,12 @@ pub trait Plugin: Send + Sync + 'static {
     }
 
     /// State to carry over when the instance is rebuilt (after a panic or a restart); `None` keeps nothing.
-    /// Called after hooks return, so keep it cheap.
+    ///
+    /// When it is read: after a hook that returned `Ok` (never after upload progress), at most once per second
+    /// per bot — a burst of hooks gets one read at once and one trailing read a second later — and once more after
+    /// `on_stop`. So a rebuild after a panic starts from the state of at most a second before the last good hook.
+    /// If it panics (or the value does not encode), the host logs and counts it and keeps the last good state;
+    /// it never saves "nothing" over it.
     fn snapshot(&self) -> Option<serde_json::Value> {
         None
     }

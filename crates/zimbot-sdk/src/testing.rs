@@ -67,7 +67,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zimbot_abi::{
-    BotInfo, BytesRef, CronTick, Event, HookReply, LogLevel, PluginDescriptor, PluginInstance, SendOutcome,
+    BotInfo, BytesRef, CronTick, Event, HookReply, HostContext, LogLevel, PluginDescriptor, PluginInstance, SendOutcome,
 };
 use zimbot_model::{
     AttachedMessage, ConversationType, LocalMessageId, MessageContent, MessageSentResult, OutgoingMessage,
@@ -95,6 +95,8 @@ pub struct TestBot<P: PluginFactory> {
     descriptor: PluginDescriptor,
     bot: BotInfo,
     host: Arc<FakeHost>,
+    /// The instance's context; retired when the bot is dropped (or restarted).
+    context: *const HostContext,
     instance: *mut PluginInstance,
     pool: LocalPool,
     next_message: u64,
@@ -134,14 +136,24 @@ impl<P: PluginFactory> TestBot<P> {
             }
             None => Vec::new(),
         };
+        let api = host.api();
         // SAFETY: the descriptor is this crate's own; the buffers live for the call.
-        let created =
-            unsafe { (descriptor.create)(host.api(), BytesRef::new(&bot_json), BytesRef::new(&snapshot_json)) };
+        let created = unsafe { (descriptor.create)(api, BytesRef::new(&bot_json), BytesRef::new(&snapshot_json)) };
         if created.instance.is_null() {
+            FakeHost::retire(api.context);
             return Err(String::from_utf8_lossy(created.error.as_slice()).into_owned());
         }
         let instance = created.instance;
-        Ok(Self { descriptor, bot, host, instance, pool: LocalPool::new(), next_message: 0, plugin: PhantomData })
+        Ok(Self {
+            descriptor,
+            bot,
+            host,
+            context: api.context,
+            instance,
+            pool: LocalPool::new(),
+            next_message: 0,
+            plugin: PhantomData,
+        })
     }
 
     /// Stops this instance (`on_stop`, then destroy) and builds a new one from its snapshot, as the runtime does
@@ -325,7 +337,8 @@ impl<P: PluginFactory> TestBot<P> {
         self.run_until_idle();
     }
 
-    /// The plugin's snapshot, as the runtime would store it (`null` when it keeps none).
+    /// The plugin's snapshot, as the runtime would store it (`null` when it keeps none, and when its `snapshot`
+    /// panicked: the runtime would then keep the previous one).
     pub fn snapshot(&self) -> serde_json::Value {
         // SAFETY: the instance is alive until drop.
         let buffer = unsafe { (self.descriptor.snapshot)(self.instance) };
@@ -427,6 +440,7 @@ impl<P: PluginFactory> Drop for TestBot<P> {
     fn drop(&mut self) {
         // Every hook future and spawned task must be gone before the instance is destroyed (descriptor contract).
         drop(std::mem::replace(&mut self.pool, LocalPool::new()));
+        FakeHost::retire(self.context);
         // SAFETY: created by `create`, destroyed once, with no future of it left.
         unsafe { (self.descriptor.destroy)(self.instance) }
     }

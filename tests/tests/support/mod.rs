@@ -35,6 +35,17 @@ pub fn ensure_built() {
     libraries::example_plugins_dir();
 }
 
+/// The folder holding the runtime's fixture plugin libraries (deliberately misbehaving plugins), built once per
+/// test binary.
+pub fn fixture_plugins_dir() -> &'static Path {
+    libraries::fixture_plugins_dir()
+}
+
+/// The path of fixture library `name` (e.g. `fixture_kept_context`).
+pub fn fixture_library(name: &str) -> PathBuf {
+    fixture_plugins_dir().join(libraries::library_file(name))
+}
+
 /// A free loopback port (bound then released; the child binds it right after).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

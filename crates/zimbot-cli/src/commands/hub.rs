@@ -85,6 +85,7 @@ impl HubArgs {
 }
 
 pub async fn hub(args: HubArgs) -> anyhow::Result<ExitCode> {
+    let stop = super::stop_signal::StopSignal::install();
     let config = args.into_config();
     if let Some(setting) = config.limits.zero_settings().first() {
         anyhow::bail!("--{} must be at least 1", setting.replace('_', "-"));
@@ -112,7 +113,6 @@ pub async fn hub(args: HubArgs) -> anyhow::Result<ExitCode> {
         config.server_secret == defaults.server_secret || config.callback_secret == defaults.callback_secret;
     let listen = config.listen;
     let hub = Hub::start(config).await.with_context(|| format!("starting the hub on {listen}"))?;
-    let stop = super::run::StopSignal::install();
     println!("zimbot hub listening on {} (chat page: {}/)", hub.local_addr(), hub.base_url());
     if development {
         println!("using the shipped development secrets: accepted only because the hub listens on loopback");

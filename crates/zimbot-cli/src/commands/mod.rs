@@ -7,6 +7,7 @@ pub mod new_plugin;
 pub mod run;
 pub mod schema;
 pub mod send;
+pub mod stop_signal;
 
 use std::path::Path;
 use std::process::ExitCode;

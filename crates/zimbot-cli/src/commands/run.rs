@@ -1,7 +1,9 @@
 //! `zimbot run`: the embedded hub (when `zim.backend: hub`), the shared client, every bot, and the webhook, until
-//! Ctrl-C / SIGTERM; then an orderly stop (see `zimbot_runtime::runtime`).
+//! Ctrl-C / SIGTERM (listened for from the first line, so one that comes during start is never lost); then an
+//! orderly stop (see `zimbot_runtime::runtime`).
 
 use super::client::{build_client, client_metrics, start_media_listener};
+use super::stop_signal::StopSignal;
 use anyhow::Context as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +17,8 @@ use zimbot_runtime::state::StateStore;
 use zimbot_runtime::webhook::{self, WebhookState};
 
 pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    // First: a stop request during start is kept and honoured once start is done.
+    let stop = StopSignal::install();
     let catalog = PluginCatalog::new();
     let config = match super::load_config(path, &catalog) {
         Ok(config) => config,
@@ -43,7 +47,14 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let services = HostServices::new(Arc::new(client.clone()), Arc::clone(&clock))
         .with_state(StateStore::in_dir(&config.state_dir));
-    let runtime = Runtime::start(&config, &catalog, services);
+    // Starting bots loads libraries, reads kept state and runs plugins' `create`: blocking work, kept off the
+    // async workers.
+    let runtime = {
+        let (config, catalog) = (config.clone(), catalog.clone());
+        tokio::task::spawn_blocking(move || Runtime::start(&config, &catalog, services))
+            .await
+            .context("starting the bots")?
+    };
     let listener = tokio::net::TcpListener::bind(config.webhook.listen)
         .await
         .with_context(|| format!("webhook: cannot listen on {} (is another zimbot running?)", config.webhook.listen))?;
@@ -60,7 +71,6 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         let _ = webhook_stopped.await;
     }));
 
-    let stop = StopSignal::install();
     let started = runtime.bots().len();
     let failed = runtime.failed_bots().len();
     println!(
@@ -111,55 +121,4 @@ async fn start_hub(config: &Config) -> anyhow::Result<Hub> {
     Hub::start(hub_config)
         .await
         .with_context(|| format!("starting the embedded hub on {} (zim.hub.listen)", settings.listen))
-}
-
-/// Ctrl-C and SIGTERM, listened for from the moment this is made: make it before telling anyone the process
-/// is ready, so a stop request that follows the ready line at once is never missed.
-pub struct StopSignal {
-    #[cfg(unix)]
-    terminate: Option<tokio::signal::unix::Signal>,
-}
-
-impl StopSignal {
-    pub fn install() -> Self {
-        #[cfg(unix)]
-        let terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => Some(signal),
-            Err(error) => {
-                tracing::warn!("cannot listen for SIGTERM: {error}");
-                None
-            }
-        };
-        // Registering the Ctrl-C handler happens on first poll; poll it once now, for the same reason.
-        let _ = futures::FutureExt::now_or_never(tokio::signal::ctrl_c());
-        Self {
-            #[cfg(unix)]
-            terminate,
-        }
-    }
-
-    /// Resolves on Ctrl-C or SIGTERM.
-    pub async fn wait(self) {
-        let interrupt = async {
-            if let Err(error) = tokio::signal::ctrl_c().await {
-                tracing::warn!("cannot listen for Ctrl-C: {error}");
-                std::future::pending::<()>().await;
-            }
-        };
-        #[cfg(unix)]
-        let terminate = async move {
-            match self.terminate {
-                Some(mut signal) => {
-                    signal.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate => {}
-        }
-    }
 }

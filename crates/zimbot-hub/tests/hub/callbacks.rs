@@ -148,3 +148,26 @@ async fn a_receiver_that_never_answers_does_not_hold_up_the_server_api() {
     assert_eq!(hub.hub.stats().messages, 5);
     drop(silent);
 }
+
+#[tokio::test]
+async fn a_conversations_queue_behind_a_hanging_receiver_is_bounded_by_dropping_the_oldest_waiting() {
+    // A listener that accepts connections and never reads them: the first callback stays in delivery.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/callback", silent.local_addr().unwrap());
+    let hub = start_hub(|config| {
+        config.callback_url = Some(url);
+        config.callback_timeout = Duration::from_secs(60);
+        config.callback_queue_limit = 3;
+    })
+    .await;
+    hub.register_bot("@RBT#announcer").await;
+    // Eight sends: within SendRoomMessage's 10 per second.
+    for number in 1..=8 {
+        assert_eq!(hub.send_room_text("@RBT#announcer", "lobby", &number.to_string()).await["Code"], 0);
+    }
+    // One in delivery, three waiting: the other four were dropped, oldest first, each counted.
+    assert_eq!(hub.hub.stats().callbacks_dropped, 4);
+    assert_eq!(hub.send_room_text("@RBT#announcer", "other-room", "x").await["Code"], 0);
+    assert_eq!(hub.hub.stats().callbacks_dropped, 4, "another conversation has its own queue");
+    drop(silent);
+}

@@ -7,17 +7,21 @@
 //!   inbound lane and never blocked by it, so a message hook can await its own send's result.
 //! - A hook that errs or times out is logged and counted. A hook that panics is counted, and the instance is
 //!   rebuilt from the last snapshot; [`MAX_PANICS`] panics within [`PANIC_WINDOW`] stop this bot alone.
+//! - Each instance has its own [`InstanceContext`]. Replacing the instance (a rebuild) or stopping the bot retires
+//!   the old context at once, so a `BotContext` clone the plugin kept can no longer send, sleep or spawn.
 
 use super::mailbox::{Mailbox, Pushed};
+use super::notifications::NotificationQueue;
 use super::persist::SnapshotWriter;
+use super::snapshot_pace::{Read, SnapshotPace};
 use crate::config::BotConfig;
 use crate::metrics::BotStats;
 use crate::outbound::Sender;
-use crate::plugin_host::{BotHost, CallOutcome, HostServices, PluginInfo, PluginInstanceHandle};
+use crate::plugin_host::{BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -61,21 +65,32 @@ pub struct StartError {
     pub message: String,
 }
 
+/// The bot's current plugin instance and the context it was created with.
+struct Current {
+    instance: Arc<PluginInstanceHandle>,
+    context: InstanceContext,
+}
+
 /// A running bot.
 pub struct BotRunner {
     config: Arc<BotConfig>,
     info: BotInfo,
     plugin: PluginInfo,
     host: Arc<BotHost>,
-    instance: Mutex<Option<Arc<PluginInstanceHandle>>>,
+    instance: Mutex<Option<Current>>,
+    /// Held while an instance is rebuilt, so hooks of one instance that panic together rebuild it once.
+    rebuilding: tokio::sync::Mutex<()>,
+    /// The last good state the plugin gave, as kept (and written) for rebuilds and restarts.
     snapshot: Mutex<Vec<u8>>,
+    pace: SnapshotPace,
     persist: SnapshotWriter,
     mailbox: Mailbox<Inbound>,
     stats: BotStats,
     panics: Mutex<VecDeque<Instant>>,
     stopped: tokio::sync::watch::Sender<bool>,
     inbound_lane: Mutex<Option<JoinHandle<()>>>,
-    notification_lane: Mutex<Option<(JoinHandle<()>, tokio::sync::oneshot::Sender<()>)>>,
+    notifications: Arc<NotificationQueue>,
+    notification_lane: Mutex<Option<JoinHandle<()>>>,
     span: tracing::Span,
     /// Mailbox overflow is logged at most once per interval: a flood would otherwise fill the disk.
     dropped_log: zimbot_listener::RateLimitedLog,
@@ -89,7 +104,7 @@ impl BotRunner {
     /// Creates the plugin instance and starts both lanes; `on_start` is the first hook to run.
     pub fn start(config: Arc<BotConfig>, plugin: PluginInfo, services: HostServices) -> Result<Arc<Self>, StartError> {
         let span = tracing::info_span!("bot", bot = %config.id);
-        let (notifications, notification_rx) = mpsc::unbounded_channel();
+        let notifications = Arc::new(NotificationQueue::new());
         let sender = Sender { bot: config.id.clone(), user_id: config.user_id.clone(), priority: config.priority };
         let runtime = services.runtime.clone();
         let kept = match services.state.load(&config.id) {
@@ -100,7 +115,7 @@ impl BotRunner {
             }
         };
         let persist = SnapshotWriter::spawn(Arc::clone(&services.state), config.id.clone(), &runtime);
-        let host = BotHost::new(sender, services, notifications, span.clone());
+        let host = BotHost::new(sender, services, Arc::clone(&notifications), span.clone());
         let info = BotInfo {
             bot_id: config.id.clone(),
             user_id: config.user_id.clone(),
@@ -108,8 +123,9 @@ impl BotRunner {
             plugin: config.plugin.clone(),
             config: config.config.clone(),
         };
+        let context = host.context();
         let instance =
-            PluginInstanceHandle::create(&plugin, host.api(), &info, Some(&kept)).map_err(|message| StartError {
+            PluginInstanceHandle::create(&plugin, context.api(), &info, Some(&kept)).map_err(|message| StartError {
                 bot: config.id.to_string(),
                 message: format!("plugin '{}' refused to start: {message}", plugin.name),
             })?;
@@ -119,23 +135,24 @@ impl BotRunner {
             info,
             plugin,
             host,
-            instance: Mutex::new(Some(instance)),
+            instance: Mutex::new(Some(Current { instance, context })),
+            rebuilding: tokio::sync::Mutex::new(()),
             snapshot: Mutex::new(kept),
+            pace: SnapshotPace::default(),
             persist,
             stats: BotStats::default(),
             panics: Mutex::new(VecDeque::new()),
             stopped: tokio::sync::watch::Sender::new(false),
             inbound_lane: Mutex::new(None),
+            notifications,
             notification_lane: Mutex::new(None),
             span: span.clone(),
             dropped_log: zimbot_listener::RateLimitedLog::default(),
         });
         let inbound = runtime.spawn(Arc::clone(&runner).run_inbound_lane().instrument(span.clone()));
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
-        let notification =
-            runtime.spawn(Arc::clone(&runner).run_notification_lane(notification_rx, stop_rx).instrument(span));
+        let notification = runtime.spawn(Arc::clone(&runner).run_notification_lane().instrument(span));
         *lock(&runner.inbound_lane) = Some(inbound);
-        *lock(&runner.notification_lane) = Some((notification, stop_tx));
+        *lock(&runner.notification_lane) = Some(notification);
         Ok(runner)
     }
 
@@ -151,9 +168,20 @@ impl BotRunner {
         &self.stats
     }
 
+    /// The send events waiting for the notification lane.
+    pub fn notifications(&self) -> &NotificationQueue {
+        &self.notifications
+    }
+
     /// Items waiting in the mailbox.
     pub fn mailbox_depth(&self) -> usize {
         self.mailbox.len()
+    }
+
+    /// How many tasks the current instance spawned that the host still holds (running, or ended since its last
+    /// spawn).
+    pub fn plugin_tasks(&self) -> usize {
+        lock(&self.instance).as_ref().map_or(0, |current| current.context.tasks_held())
     }
 
     /// Whether the bot was stopped (after repeated panics, or by shutdown).
@@ -221,30 +249,18 @@ impl BotRunner {
         while running.join_next().await.is_some() {}
     }
 
-    async fn run_notification_lane(
-        self: Arc<Self>,
-        mut events: mpsc::UnboundedReceiver<SendEvent>,
-        mut stop: tokio::sync::oneshot::Receiver<()>,
-    ) {
-        loop {
-            tokio::select! {
-                biased;
-                event = events.recv() => match event {
-                    Some(event) => self.run_hook(notification_event(event)).await,
-                    None => return,
-                },
-                _ = &mut stop => break,
-            }
-        }
-        // Stopping: deliver what is already queued, in order, then end.
-        while let Ok(event) = events.try_recv() {
+    /// Delivers send events in order until the queue is closed (at shutdown) and drained.
+    async fn run_notification_lane(self: Arc<Self>) {
+        while let Some(event) = self.notifications.pop().await {
             self.run_hook(notification_event(event)).await;
         }
     }
 
     /// Runs one hook on the current instance, with the timeout, counting and panic recovery.
-    async fn run_hook(&self, event: Event) {
-        let Some(instance) = lock(&self.instance).clone() else { return };
+    async fn run_hook(self: &Arc<Self>, event: Event) {
+        let Some(instance) = lock(&self.instance).as_ref().map(|current| Arc::clone(&current.instance)) else {
+            return;
+        };
         let hook = event.hook_name();
         let started = Instant::now();
         let outcome = tokio::time::timeout(self.config.hook_timeout, instance.clone().call(&event)).await;
@@ -252,7 +268,9 @@ impl BotRunner {
         match outcome {
             Ok(CallOutcome::Ok) | Ok(CallOutcome::Unsupported) => {
                 BotStats::add(&self.stats.hooks_ok);
-                self.keep_snapshot(&instance);
+                if !matches!(event, Event::Progress { .. }) {
+                    self.keep_state_soon();
+                }
             }
             Ok(CallOutcome::Error(message)) => {
                 BotStats::add(&self.stats.hook_errors);
@@ -261,7 +279,7 @@ impl BotRunner {
             Ok(CallOutcome::Panicked(message)) => {
                 BotStats::add(&self.stats.hook_panics);
                 tracing::error!(hook, "hook panicked: {message}");
-                self.recover_from_panic(&instance);
+                self.recover_from_panic(&instance).await;
             }
             Err(_) => {
                 BotStats::add(&self.stats.hook_timeouts);
@@ -270,9 +288,40 @@ impl BotRunner {
         }
     }
 
-    /// Remembers the instance's state after a good hook, and has it written when it changed.
-    fn keep_snapshot(&self, instance: &PluginInstanceHandle) {
-        let snapshot = instance.snapshot();
+    /// After a good hook: reads the state now, or schedules one read for when the interval allows (see
+    /// `snapshot_pace`).
+    fn keep_state_soon(self: &Arc<Self>) {
+        match self.pace.after_hook(Instant::now()) {
+            Read::Now => self.keep_state(),
+            Read::At(at) => {
+                let runner = Arc::downgrade(self);
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(at).await;
+                    if let Some(runner) = runner.upgrade() {
+                        runner.pace.scheduled_read_done(Instant::now());
+                        runner.keep_state();
+                    }
+                });
+            }
+            Read::Scheduled => {}
+        }
+    }
+
+    /// Reads the current instance's state and has it written when it changed. A plugin that cannot give its
+    /// state (its `snapshot` panicked, or the result is not JSON) leaves the last good state in place.
+    fn keep_state(&self) {
+        let Some(instance) = lock(&self.instance).as_ref().map(|current| Arc::clone(&current.instance)) else {
+            return;
+        };
+        BotStats::add(&self.stats.snapshots_taken);
+        let Some(snapshot) = instance.snapshot() else {
+            BotStats::add(&self.stats.snapshot_failures);
+            let _entered = self.span.enter();
+            tracing::warn!(
+                "the plugin could not give its state (snapshot panicked or was not JSON); keeping the last good one"
+            );
+            return;
+        };
         let mut kept = lock(&self.snapshot);
         if *kept != snapshot {
             self.persist.save(snapshot.clone());
@@ -281,7 +330,7 @@ impl BotRunner {
     }
 
     /// Rebuilds the instance from its last snapshot, or stops the bot after too many panics.
-    fn recover_from_panic(&self, panicked: &Arc<PluginInstanceHandle>) {
+    async fn recover_from_panic(&self, panicked: &Arc<PluginInstanceHandle>) {
         let now = Instant::now();
         let recent = {
             let mut panics = lock(&self.panics);
@@ -300,31 +349,55 @@ impl BotRunner {
             self.halt();
             return;
         }
-        let mut current = lock(&self.instance);
-        // Another hook of the same instance may have rebuilt it already.
-        if !current.as_ref().is_some_and(|instance| Arc::ptr_eq(instance, panicked)) {
+        let _rebuilding = self.rebuilding.lock().await;
+        // Another hook of the same instance may have rebuilt it already, or the bot may have stopped.
+        if !self.is_current(panicked) {
             return;
         }
+        let context = self.host.context();
+        let (plugin, api, info) = (self.plugin.clone(), context.api(), self.info.clone());
         let snapshot = lock(&self.snapshot).clone();
-        match PluginInstanceHandle::create(&self.plugin, self.host.api(), &self.info, Some(&snapshot)) {
+        // `create` is plugin code: it runs on the blocking pool, and under no lock the lanes need.
+        let created =
+            tokio::task::spawn_blocking(move || PluginInstanceHandle::create(&plugin, api, &info, Some(&snapshot)))
+                .await
+                .unwrap_or_else(|error| Err(format!("the rebuild task failed: {error}")));
+        match created {
             Ok(instance) => {
+                let replaced = {
+                    let mut current = lock(&self.instance);
+                    if current.is_none() {
+                        // The bot stopped while the instance was being built; it is not used.
+                        return;
+                    }
+                    current.replace(Current { instance, context })
+                };
+                if let Some(replaced) = replaced {
+                    replaced.context.retire_now();
+                }
                 BotStats::add(&self.stats.instance_rebuilds);
                 tracing::warn!("plugin instance rebuilt from its last snapshot after a panic");
-                *current = Some(instance);
             }
             Err(message) => {
                 tracing::error!("bot stopped: the plugin could not be rebuilt after a panic: {message}");
-                drop(current);
                 self.halt();
             }
         }
     }
 
-    /// Stops taking messages; running hooks finish on the instance they have.
+    fn is_current(&self, instance: &Arc<PluginInstanceHandle>) -> bool {
+        lock(&self.instance).as_ref().is_some_and(|current| Arc::ptr_eq(&current.instance, instance))
+    }
+
+    /// Stops taking messages and retires the instance's context; running hooks finish on the instance they have
+    /// (their calls through the context are refused).
     fn halt(&self) {
         self.stopped.send_replace(true);
         self.mailbox.close();
-        *lock(&self.instance) = None;
+        let retired = lock(&self.instance).take();
+        if let Some(retired) = retired {
+            retired.context.retire_now();
+        }
     }
 
     /// Shutdown step 1: stop taking messages and let the inbound lane drain until `deadline`.
@@ -342,10 +415,10 @@ impl BotRunner {
 
     /// Shutdown step 2 (after the outbound was closed, so every send has ended): deliver the remaining send
     /// events, then `on_stop`, then end the plugin's tasks and destroy the instance.
-    pub async fn finish(&self, deadline: Instant) {
+    pub async fn finish(self: &Arc<Self>, deadline: Instant) {
         let lane = lock(&self.notification_lane).take();
-        if let Some((mut lane, stop)) = lane {
-            let _ = stop.send(());
+        if let Some(mut lane) = lane {
+            self.notifications.close();
             if tokio::time::timeout_at(deadline, &mut lane).await.is_err() {
                 lane.abort();
             }
@@ -353,10 +426,14 @@ impl BotRunner {
         if !self.is_stopped() {
             let on_stop = self.run_hook(Event::Stop).instrument(self.span.clone());
             let _ = tokio::time::timeout_at(deadline, on_stop).await;
+            // The last read, whatever the pacing held back.
+            self.keep_state();
         }
         self.stopped.send_replace(true);
-        self.host.abort_tasks().await;
-        *lock(&self.instance) = None;
+        let retired = lock(&self.instance).take();
+        if let Some(retired) = retired {
+            retired.context.retire().await;
+        }
         let _ = tokio::time::timeout_at(deadline, self.persist.flush()).await;
     }
 }

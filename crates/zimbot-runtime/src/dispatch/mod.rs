@@ -2,9 +2,13 @@
 
 mod bot;
 mod mailbox;
+mod notifications;
 mod persist;
 mod router;
+mod snapshot_pace;
 
 pub use bot::{BotRunner, Inbound, StartError, MAX_PANICS, PANIC_WINDOW};
 pub use mailbox::{Mailbox, Pushed};
+pub use notifications::{NotificationQueue, Queued};
 pub use router::Router;
+pub use snapshot_pace::SNAPSHOT_INTERVAL;

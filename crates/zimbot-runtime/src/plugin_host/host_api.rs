@@ -1,19 +1,22 @@
-//! The host side of the vtable: one [`BotHost`] per bot, and the `extern "C"` functions a plugin calls on it.
+//! The host side of a bot: one [`BotHost`] per bot, which carries out what its plugin instances submit.
 //!
 //! Sends go to the [`Outbound`]; each accepted send gets a forwarder task that feeds its events into the bot's
 //! notification lane and records the terminal result, so `SendHandle::result` can be answered whether it is
-//! awaited before or after the send ends.
+//! awaited before or after the send ends. Plugins reach a `BotHost` only through an [`InstanceContext`] (see
+//! `context`), which the host checks on every call.
 
+use super::context::InstanceContext;
 use crate::clock::Clock;
-use crate::outbound::{Outbound, Sender};
+use crate::dispatch::NotificationQueue;
+use crate::outbound::{Outbound, OutboundSend, Sender};
 use crate::state::StateStore;
-use async_ffi::{FfiFuture, FutureExt as _};
 use std::collections::{HashMap, VecDeque};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
-use zimbot_abi::{Action, ActionReply, BytesRef, HostApi, HostContext, LogLevel, OwnedBuffer, SendOutcome};
-use zimbot_model::{LocalMessageId, SendEvent, SendFailure, ZimCode, ZimError};
+use zimbot_abi::{Action, ActionReply, SendOutcome};
+use zimbot_model::{
+    LocalMessageId, OutgoingMessage, RejectReason, SendEvent, SendFailure, SendRejected, SendRequest, ZimCode, ZimError,
+};
 
 /// How many finished, never-awaited results a bot keeps for a late `result()` call.
 const FINISHED_RESULTS_KEPT: usize = 4096;
@@ -43,14 +46,13 @@ impl HostServices {
     }
 }
 
-/// One bot's host state. A plugin's `HostApi::context` points at it; it lives as long as the bot.
+/// One bot's host state; it lives as long as the bot (and as long as a send of it is still being forwarded).
 pub struct BotHost {
     sender: Sender,
-    services: HostServices,
-    notifications: mpsc::UnboundedSender<SendEvent>,
+    pub(super) services: HostServices,
+    notifications: Arc<NotificationQueue>,
     results: Mutex<ResultBook>,
-    tasks: Mutex<tokio::task::JoinSet<()>>,
-    span: tracing::Span,
+    pub(super) span: tracing::Span,
 }
 
 impl BotHost {
@@ -58,40 +60,21 @@ impl BotHost {
     pub fn new(
         sender: Sender,
         services: HostServices,
-        notifications: mpsc::UnboundedSender<SendEvent>,
+        notifications: Arc<NotificationQueue>,
         span: tracing::Span,
     ) -> Arc<Self> {
-        Arc::new(Self {
-            sender,
-            services,
-            notifications,
-            results: Mutex::new(ResultBook::default()),
-            tasks: Mutex::new(tokio::task::JoinSet::new()),
-            span,
-        })
+        Arc::new(Self { sender, services, notifications, results: Mutex::new(ResultBook::default()), span })
     }
 
-    /// The vtable for plugin instances of this bot. Valid while `self` is alive.
-    pub fn api(self: &Arc<Self>) -> HostApi {
-        HostApi {
-            context: Arc::as_ptr(self).cast::<HostContext>(),
-            submit: host_submit,
-            log: host_log,
-            sleep: host_sleep,
-            spawn: host_spawn,
-            now_ms: host_now_ms,
-        }
+    /// A fresh context for one plugin instance of this bot: its `HostApi` is live until the context is retired
+    /// (or dropped).
+    pub fn context(self: &Arc<Self>) -> InstanceContext {
+        InstanceContext::register(Arc::clone(self))
     }
 
-    /// Aborts every task the plugin spawned and waits until they are gone.
-    pub async fn abort_tasks(&self) {
-        let mut tasks = std::mem::take(&mut *lock(&self.tasks));
-        tasks.shutdown().await;
-    }
-
-    async fn submit(self: Arc<Self>, action: Action) -> ActionReply {
+    pub(super) async fn submit(self: Arc<Self>, action: Action) -> ActionReply {
         match action {
-            Action::Send { request } => match self.services.outbound.send(&self.sender, *request) {
+            Action::Send { request } => match self.send(*request).await {
                 Ok(send) => {
                     lock(&self.results).track(send.local_id);
                     let host = Arc::clone(&self);
@@ -117,7 +100,21 @@ impl BotHost {
         }
     }
 
-    /// Feeds one send's events into the notification lane, recording its result; a stream that ends without a
+    /// Hands `request` to the outbound. Validating a local file examines it on disk, so such sends are handed
+    /// over on the blocking pool, never on an async worker.
+    async fn send(self: &Arc<Self>, request: SendRequest) -> Result<OutboundSend, SendRejected> {
+        let reads_a_file = matches!(&request.message, OutgoingMessage::Media(media) if media.file_local_path.is_some());
+        if !reads_a_file {
+            return self.services.outbound.send(&self.sender, request);
+        }
+        let host = Arc::clone(self);
+        tokio::task::spawn_blocking(move || host.services.outbound.send(&host.sender, request)).await.unwrap_or_else(
+            |error| Err(SendRejected::new(RejectReason::Other, format!("the send could not be validated: {error}"))),
+        )
+    }
+
+    /// Feeds one send's events into the notification queue (which coalesces progress, so this never waits for
+    /// the plugin and the send's own channel stays drained), recording its result; a stream that ends without a
     /// terminal event (it never should) ends the send as cancelled, so every send still ends exactly once.
     async fn forward(self: Arc<Self>, local_id: LocalMessageId, mut events: mpsc::UnboundedReceiver<SendEvent>) {
         let mut conversation = None;
@@ -130,7 +127,7 @@ impl BotHost {
                 SendEvent::Failed(failure) => Some(SendOutcome::Failed { failure: failure.clone() }),
                 _ => None,
             };
-            let _ = self.notifications.send(event);
+            self.notifications.push(event);
             if let Some(outcome) = outcome {
                 lock(&self.results).finish(local_id, outcome);
                 return;
@@ -145,7 +142,7 @@ impl BotHost {
             error: ZimError::new(ZimCode::CANCELLED, "the send ended without a result"),
             attempts: 0,
         };
-        let _ = self.notifications.send(SendEvent::Failed(failure.clone()));
+        self.notifications.push(SendEvent::Failed(failure.clone()));
         lock(&self.results).finish(local_id, SendOutcome::Failed { failure });
     }
 }
@@ -200,88 +197,4 @@ impl ResultBook {
             }
         }
     }
-}
-
-/// Turns the context pointer back into a counted reference.
-///
-/// # Safety
-/// `context` must come from [`BotHost::api`] of a host that is still alive.
-unsafe fn host_from(context: *const HostContext) -> Arc<BotHost> {
-    let pointer = context.cast::<BotHost>();
-    // SAFETY: the pointer came from Arc::as_ptr of a live Arc (caller's contract); taking a new count keeps the
-    // host alive for the future that uses it.
-    unsafe {
-        Arc::increment_strong_count(pointer);
-        Arc::from_raw(pointer)
-    }
-}
-
-fn reply_buffer(reply: &ActionReply) -> OwnedBuffer {
-    OwnedBuffer::from_vec(serde_json::to_vec(reply).unwrap_or_else(|_| b"{\"status\":\"unknown\"}".to_vec()))
-}
-
-unsafe extern "C" fn host_submit(context: *const HostContext, action: BytesRef<'_>) -> FfiFuture<OwnedBuffer> {
-    // SAFETY: the plugin passes the context it was given and a slice live for this call.
-    let (host, action) = unsafe { (host_from(context), action.as_slice()) };
-    let action: Result<Action, _> = serde_json::from_slice(action);
-    async move {
-        let reply = match action {
-            Ok(action) => host.submit(action).await,
-            Err(error) => ActionReply::Error { message: format!("unreadable action: {error}") },
-        };
-        reply_buffer(&reply)
-    }
-    .into_ffi()
-}
-
-unsafe extern "C" fn host_log(context: *const HostContext, level: LogLevel, message: BytesRef<'_>) {
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: as in host_submit.
-        let (host, message) = unsafe { (host_from(context), message.as_slice()) };
-        let message = String::from_utf8_lossy(message);
-        let _entered = host.span.enter();
-        match level {
-            LogLevel::ERROR => tracing::error!(target: "zimbot::plugin", "{message}"),
-            LogLevel::WARN => tracing::warn!(target: "zimbot::plugin", "{message}"),
-            LogLevel::INFO => tracing::info!(target: "zimbot::plugin", "{message}"),
-            LogLevel::DEBUG => tracing::debug!(target: "zimbot::plugin", "{message}"),
-            _ => tracing::trace!(target: "zimbot::plugin", "{message}"),
-        }
-    }));
-}
-
-unsafe extern "C" fn host_sleep(context: *const HostContext, millis: u64) -> FfiFuture<()> {
-    // SAFETY: as in host_submit.
-    let host = unsafe { host_from(context) };
-    async move {
-        // The clock may wake early (it re-reads wall time); sleep until the deadline really passed.
-        let clock = &host.services.clock;
-        let deadline = clock.now() + chrono::Duration::milliseconds(i64::try_from(millis).unwrap_or(i64::MAX / 2));
-        loop {
-            let left = (deadline - clock.now()).to_std().unwrap_or_default();
-            if left.is_zero() {
-                break;
-            }
-            clock.sleep(left).await;
-        }
-    }
-    .into_ffi()
-}
-
-unsafe extern "C" fn host_spawn(context: *const HostContext, task: FfiFuture<()>) {
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: as in host_submit.
-        let host = unsafe { host_from(context) };
-        let runtime = host.services.runtime.clone();
-        lock(&host.tasks).spawn_on(task, &runtime);
-    }));
-}
-
-unsafe extern "C" fn host_now_ms(context: *const HostContext) -> i64 {
-    catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: as in host_submit.
-        let host = unsafe { host_from(context) };
-        host.services.clock.now().timestamp_millis()
-    }))
-    .unwrap_or(0)
 }

@@ -77,11 +77,15 @@ impl PluginInstanceHandle {
         }
     }
 
-    /// The instance's state (JSON), to rebuild it later.
-    pub fn snapshot(&self) -> Vec<u8> {
+    /// The instance's state (JSON, `null` when it keeps none), to rebuild it later; `None` when the plugin could
+    /// not produce it (its `snapshot` panicked or did not encode, which the SDK reports as an empty buffer) or
+    /// what it produced is not JSON. The caller then keeps the last good state.
+    pub fn snapshot(&self) -> Option<Vec<u8>> {
         // SAFETY: the instance is alive.
         let buffer = unsafe { (self.plugin.descriptor.snapshot)(self.instance) };
-        buffer.as_slice().to_vec()
+        let bytes = buffer.as_slice();
+        let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        (!bytes.is_empty() && is_json).then(|| bytes.to_vec())
     }
 }
 

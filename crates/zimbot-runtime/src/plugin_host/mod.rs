@@ -2,13 +2,17 @@
 //! instances through the C ABI.
 //!
 //! Every plugin, built-in or dynamic, goes through the same [`zimbot_abi::PluginDescriptor`], so the code that
-//! calls hooks, catches panics and rebuilds instances is one path.
+//! calls hooks, catches panics and rebuilds instances is one path. Each instance gets its own
+//! [`InstanceContext`], a key the host checks on every call, so nothing a plugin keeps can reach a bot once that
+//! instance is gone.
 
 mod catalog;
+mod context;
 mod host_api;
 mod instance;
 mod library;
 
 pub use catalog::{LoadError, PluginCatalog, PluginInfo, PluginSource};
+pub use context::{stale_context_calls, InstanceContext, StaleCalls};
 pub use host_api::{BotHost, HostServices};
 pub use instance::{CallOutcome, PluginInstanceHandle};

@@ -3,17 +3,26 @@
 //!
 //! Every host function does its bookkeeping before it returns, so the futures it hands back only wait on a
 //! channel and never touch the host: dropping the harness cannot leave one pointing at freed state.
+//!
+//! As in the runtime, the context a plugin holds is a key in a registry, not a pointer: once the [`super::TestBot`]
+//! is dropped or restarted, calls through a kept `BotContext` clone find nothing and fail as the runtime's do
+//! (sends refused as `BotGone`, sleeps end at once, spawns and logs dropped).
 
 use super::{LogLine, TestSend};
 use async_ffi::{FfiFuture, FutureExt as _};
 use futures::channel::oneshot;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use zimbot_abi::{Action, ActionReply, BytesRef, HostApi, HostContext, LogLevel, OwnedBuffer, SendOutcome};
+use zimbot_abi::{
+    Action, ActionReply, BytesRef, ContextRegistry, HostApi, HostContext, LogLevel, OwnedBuffer, SendOutcome,
+};
 use zimbot_model::{LocalMessageId, RejectReason, SendRejected};
 
 /// 2026-01-01T00:00:00Z: where every harness clock starts, so times in tests are the same on every run.
 pub(super) const START_MS: i64 = 1_767_225_600_000;
+
+/// The harness hosts whose instances are alive.
+static CONTEXTS: ContextRegistry<FakeHost> = ContextRegistry::new();
 
 /// What the fake host knows; shared by the harness and the plugin's calls through the vtable.
 pub(super) struct FakeHost {
@@ -50,16 +59,21 @@ impl FakeHost {
         self.book.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The vtable for a plugin instance; valid while `self` is alive (the harness outlives its instance).
+    /// The vtable for a plugin instance; its context is live until [`FakeHost::retire`] is called with it.
     pub(super) fn api(self: &Arc<Self>) -> HostApi {
         HostApi {
-            context: Arc::as_ptr(self).cast::<HostContext>(),
+            context: CONTEXTS.register(Arc::clone(self)),
             submit: host_submit,
             log: host_log,
             sleep: host_sleep,
             spawn: host_spawn,
             now_ms: host_now_ms,
         }
+    }
+
+    /// Ends the context `api` made: later calls through it fail cleanly.
+    pub(super) fn retire(context: *const HostContext) {
+        CONTEXTS.revoke(context);
     }
 
     fn submit(&self, action: Action) -> FfiFuture<ActionReply> {
@@ -116,19 +130,25 @@ impl FakeHost {
     }
 }
 
-/// # Safety
-/// `context` must be the pointer [`FakeHost::api`] made, while the harness that owns the host is alive.
-unsafe fn host_from<'a>(context: *const HostContext) -> &'a FakeHost {
-    // SAFETY: upheld by the caller.
-    unsafe { &*context.cast::<FakeHost>() }
+/// The reply to an action through a retired context.
+fn gone(action: &[u8]) -> ActionReply {
+    const GONE: &str = "this context's plugin instance is gone (the test bot was dropped or restarted)";
+    match serde_json::from_slice::<Action>(action) {
+        Ok(Action::Send { .. }) => ActionReply::Rejected { rejected: SendRejected::new(RejectReason::BotGone, GONE) },
+        _ => ActionReply::Error { message: GONE.to_owned() },
+    }
 }
 
 unsafe extern "C" fn host_submit(context: *const HostContext, action: BytesRef<'_>) -> FfiFuture<OwnedBuffer> {
-    // SAFETY: the plugin passes the context it was given and a slice live for this call.
-    let (host, action) = unsafe { (host_from(context), action.as_slice()) };
-    let reply = match serde_json::from_slice::<Action>(action) {
-        Ok(action) => host.submit(action),
-        Err(error) => {
+    // SAFETY: the plugin passes a slice live for this call.
+    let action = unsafe { action.as_slice() };
+    let reply = match (CONTEXTS.get(context), serde_json::from_slice::<Action>(action)) {
+        (None, _) => {
+            let reply = gone(action);
+            async move { reply }.into_ffi()
+        }
+        (Some(host), Ok(action)) => host.submit(action),
+        (Some(_), Err(error)) => {
             let reply = ActionReply::Error { message: format!("unreadable action: {error}") };
             async move { reply }.into_ffi()
         }
@@ -141,23 +161,30 @@ unsafe extern "C" fn host_submit(context: *const HostContext, action: BytesRef<'
 }
 
 unsafe extern "C" fn host_log(context: *const HostContext, level: LogLevel, message: BytesRef<'_>) {
-    // SAFETY: as in host_submit.
-    let (host, message) = unsafe { (host_from(context), message.as_slice()) };
-    let message = String::from_utf8_lossy(message).into_owned();
+    let Some(host) = CONTEXTS.get(context) else { return };
+    // SAFETY: the plugin passes a slice live for this call.
+    let message = String::from_utf8_lossy(unsafe { message.as_slice() }).into_owned();
     host.book().logs.push(LogLine { level, message });
 }
 
 unsafe extern "C" fn host_sleep(context: *const HostContext, millis: u64) -> FfiFuture<()> {
-    // SAFETY: as in host_submit.
-    unsafe { host_from(context) }.sleep(millis)
+    match CONTEXTS.get(context) {
+        Some(host) => host.sleep(millis),
+        None => async {}.into_ffi(),
+    }
 }
 
 unsafe extern "C" fn host_spawn(context: *const HostContext, task: FfiFuture<()>) {
-    // SAFETY: as in host_submit.
-    unsafe { host_from(context) }.book().spawned.push(task);
+    if let Some(host) = CONTEXTS.get(context) {
+        host.book().spawned.push(task);
+    }
 }
 
 unsafe extern "C" fn host_now_ms(context: *const HostContext) -> i64 {
-    // SAFETY: as in host_submit.
-    unsafe { host_from(context) }.book().now_ms
+    match CONTEXTS.get(context) {
+        Some(host) => host.book().now_ms,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX)),
+    }
 }

@@ -7,6 +7,15 @@ use std::sync::Mutex;
 use std::time::Duration;
 use zimbot_model::{RejectReason, ZimCode, ZimError};
 
+thread_local! {
+    /// The context `keep` kept (each test runs on its own thread, and the harness runs the plugin on it).
+    static KEPT: std::cell::RefCell<Option<BotContext>> = const { std::cell::RefCell::new(None) };
+}
+
+fn kept() -> BotContext {
+    KEPT.with(|kept| kept.borrow().clone()).expect("the plugin kept its context")
+}
+
 /// Does what each message says; counts messages in its snapshot.
 struct Scripted {
     seen: Mutex<u64>,
@@ -31,6 +40,11 @@ impl Plugin for Scripted {
             "spawn" => {
                 let task_ctx = ctx.clone();
                 ctx.spawn(async move { task_ctx.info("spawned task ran") });
+            }
+            "keep" => KEPT.with(|kept| *kept.borrow_mut() = Some(ctx.clone())),
+            "sleep forever" => {
+                ctx.sleep(Duration::MAX).await;
+                ctx.info("woke from forever");
             }
             "fail" => return Err("told to fail".into()),
             "panic" => panic!("told to panic"),
@@ -194,4 +208,37 @@ fn peer_messages_are_addressed_to_the_bot_and_answered_to_the_sender() {
     bot.peer_message("alice", "hello").unwrap();
     assert!(bot.logged(&format!("peer message to {}", super::TEST_BOT_USER)));
     assert_eq!(bot.sends()[0].to(), ("alice", ConversationType::Peer));
+}
+
+#[test]
+fn a_sleep_of_duration_max_stays_pending_and_nothing_overflows() {
+    let mut bot = bot();
+    assert_eq!(bot.room_message("lobby", "alice", "sleep forever"), Err(HookError::Pending));
+    bot.advance(Duration::from_secs(10 * 365 * 24 * 3600));
+    assert!(!bot.logged("woke from forever"), "ten years are not forever");
+    bot.advance(Duration::MAX);
+    assert!(bot.now_ms() > 0);
+}
+
+#[test]
+fn a_context_kept_past_its_test_bot_is_refused_as_gone() {
+    let mut bot = bot();
+    bot.room_message("lobby", "alice", "keep").unwrap();
+    drop(bot);
+    let kept = kept();
+    let sent = futures::executor::block_on(kept.send_text("late", "lobby", ConversationType::Room));
+    assert_eq!(sent.map(|_| ()).map_err(|rejected| rejected.reason), Err(RejectReason::BotGone));
+    futures::executor::block_on(kept.sleep(Duration::from_secs(3600)));
+    kept.info("dropped, not recorded anywhere");
+}
+
+#[test]
+fn a_context_kept_across_a_restart_is_refused_while_the_new_instance_sends() {
+    let mut bot = bot();
+    bot.room_message("lobby", "alice", "keep").unwrap();
+    let mut bot = bot.restart().unwrap();
+    let sent = futures::executor::block_on(kept().send_text("late", "lobby", ConversationType::Room));
+    assert_eq!(sent.map(|_| ()).map_err(|rejected| rejected.reason), Err(RejectReason::BotGone));
+    bot.room_message("lobby", "alice", "send").unwrap();
+    assert_eq!(bot.sends().len(), 1);
 }
