@@ -1,6 +1,7 @@
 //! The callbacks the service POSTs to the webhook (`send_msg`, `bot_msg`), and how one becomes a
 //! [`ReceivedMessage`].
 
+use super::number_or_string::{id, integer};
 use super::ApiMediaBody;
 use crate::{
     ConversationId, ConversationType, MediaKind, MessageContent, MessageType, ReceivedMedia, ReceivedMessage, UserId,
@@ -62,38 +63,38 @@ pub struct CallbackUser {
 /// either way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Callback {
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde(deserialize_with = "id")]
     pub appid: String,
     pub event: CallbackEvent,
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde(deserialize_with = "id")]
     pub nonce: String,
     pub signature: String,
-    #[serde(deserialize_with = "number_or_string")]
+    #[serde(deserialize_with = "integer")]
     pub timestamp: i64,
     #[serde(default)]
     pub from_user_id: String,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub conv_type: i64,
     /// The room or group id; for peer messages, the receiving user's id.
     #[serde(default)]
     pub conv_id: String,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub msg_type: i64,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub sub_msg_type: i64,
     /// 1 when the message was sent through the Server API.
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub source: i64,
     #[serde(default)]
     pub msg_body: String,
-    #[serde(default, deserialize_with = "string_or_number")]
+    #[serde(default, deserialize_with = "id")]
     pub msg_id: String,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub msg_seq: i64,
     /// Milliseconds since the Unix epoch.
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub msg_time: i64,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub send_result: i64,
     #[serde(default)]
     pub payload: String,
@@ -186,27 +187,6 @@ fn parse_media(message_type: MessageType, body: &str) -> Option<ReceivedMedia> {
         file_size: api.size.unwrap_or(0),
         duration_secs: api.media_duration,
     })
-}
-
-fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::String(text) => Ok(text),
-        serde_json::Value::Number(number) => Ok(number.to_string()),
-        other => Err(serde::de::Error::custom(format!("expected a string or a number, found {other}"))),
-    }
-}
-
-fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::Number(number) => {
-            number.as_i64().ok_or_else(|| serde::de::Error::custom(format!("{number} is not a whole number")))
-        }
-        serde_json::Value::String(text) => {
-            text.parse().map_err(|_| serde::de::Error::custom(format!("'{text}' is not a whole number")))
-        }
-        serde_json::Value::Null => Ok(0),
-        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
-    }
 }
 
 #[cfg(test)]
