@@ -58,7 +58,12 @@ fn media(kind: MediaKind, directory: &std::path::Path, full: bool) -> MediaMessa
         MediaKind::Video => "clip.mp4",
     };
     let path = directory.join(name);
-    std::fs::write(&path, b"bytes of the file").unwrap();
+    let bytes = match kind {
+        MediaKind::Image => support::images::png(4, 3),
+        MediaKind::Video => support::images::mp4(5),
+        MediaKind::File | MediaKind::Audio => b"bytes of the file".to_vec(),
+    };
+    std::fs::write(&path, bytes).unwrap();
     let mut message = MediaMessage::from_path(kind, path);
     if full {
         message.extended_data = "extended".into();
