@@ -25,7 +25,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use zimbot_model::wire::SignedQuery;
 
@@ -70,6 +70,8 @@ struct Shared {
     registered: Mutex<HashSet<String>>,
     files: Mutex<Vec<StoredFile>>,
     next_message: Mutex<u64>,
+    /// Woken at every capture, for [`ServiceDouble::wait_until`].
+    captured: tokio::sync::Notify,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,6 +114,7 @@ impl ServiceDouble {
             registered: Mutex::default(),
             files: Mutex::default(),
             next_message: Mutex::new(6_654_861_479_614),
+            captured: tokio::sync::Notify::new(),
         });
         let router = Router::new()
             .route("/", post(server_api))
@@ -157,6 +160,22 @@ impl ServiceDouble {
     /// The requests of `action` so far.
     pub fn captures_of(&self, action: &str) -> Vec<Capture> {
         self.captures().into_iter().filter(|capture| capture.action == action).collect()
+    }
+
+    /// Waits until `done` holds for the captures so far (checked at once and after every capture), for at most
+    /// `patience`; returns whether it came true.
+    pub async fn wait_until(&self, patience: Duration, done: impl Fn(&[Capture]) -> bool) -> bool {
+        let waiting = async {
+            loop {
+                // Registered before the check, so a capture between the check and the await is not missed.
+                let notified = self.shared.captured.notified();
+                if done(&self.captures()) {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(patience, waiting).await.is_ok()
     }
 
     /// Every file PUT so far.
@@ -243,9 +262,13 @@ async fn server_api(
 }
 
 fn record(shared: &Shared, capture: Capture) -> usize {
-    let mut captures = lock(&shared.captures);
-    captures.push(capture);
-    captures.len() - 1
+    let index = {
+        let mut captures = lock(&shared.captures);
+        captures.push(capture);
+        captures.len() - 1
+    };
+    shared.captured.notify_waiters();
+    index
 }
 
 fn signature_ok(shared: &Shared, query: &BTreeMap<String, String>) -> bool {
