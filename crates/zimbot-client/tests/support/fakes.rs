@@ -119,6 +119,9 @@ impl MediaStore for GatedStore {
 /// A file of `size` bytes in `directory` (sparse: no disk used).
 pub fn sparse_file(directory: &tempfile::TempDir, name: &str, size: u64) -> std::path::PathBuf {
     let path = directory.path().join(name);
-    std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+    // A PNG header first, so that the file also passes as an image (the client reads an image's pixel size).
+    let header = super::images::png(1, 1);
+    std::fs::write(&path, &header[..header.len().min(size as usize)]).unwrap();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(size).unwrap();
     path
 }
