@@ -11,16 +11,18 @@
 //! - Sends of one bot to one conversation reach the transport in the order they were made: a later send waits
 //!   until the earlier one ended (sent or failed), even when its own upload finished first. Retries keep the place.
 //! - Uploads run before the send, outside the limiter, at most `max_concurrent_uploads` at once, picked fairly
-//!   across bots. Sends start under the [`WindowLimiter`] and are picked by the [`FairQueue`] (higher bot priority
-//!   first, deficit round robin among bots, new bots first).
+//!   across bots. Sends start under the send windows (one exact window per Server API action, plus the optional
+//!   overall cap; see `send_windows`) and are picked by the [`FairQueue`] (higher bot priority first, deficit round
+//!   robin among bots, new bots first) among the sends whose action's window is open.
 //! - Retryable errors (see [`zimbot_model::ZimCode::is_retryable`]) are retried up to `max_attempts` with
-//!   exponential backoff and jitter; a rate-limit code pauses the limiter for `rate_limit_pause_ms` instead.
+//!   exponential backoff and jitter; a throttling code pauses its window for `rate_limit_pause_ms` instead.
+//! - [`Client::register_bots`] registers 20 bots per call, the calls counted in the `RobotRegister` window.
 
 use crate::events::EventSink;
-use crate::limiter::WindowLimiter;
 use crate::message_body::outbound_message;
 use crate::queue::{FairQueue, Taken};
 use crate::retry::RetryPolicy;
+use crate::send_windows::{send_action, SendWindows};
 use crate::stats::{ClientStats, Counters};
 use crate::store::{MediaStore, ProgressCallback, UploadRequest};
 use crate::transport::{OutboundMessage, Transport, MAX_USERS_PER_REGISTER};
@@ -34,7 +36,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
-use zimbot_model::wire::RegisterUserInfo;
+use zimbot_model::wire::{Action, RegisterUserInfo};
 use zimbot_model::{
     AttachedMessage, BotId, ConversationId, ConversationType, LocalMessageId, MessageSentResult, Priority,
     RejectReason, SendEvent, SendFailure, SendRejected, SendRequest, UserId, ZimCode, ZimError,
@@ -117,7 +119,7 @@ struct State {
     uploads_running: usize,
     /// Accepted sends per bot that have not ended, for `queue_capacity`.
     active_per_bot: HashMap<BotId, usize>,
-    limiter: WindowLimiter,
+    windows: SendWindows,
 }
 
 /// One accepted send.
@@ -168,7 +170,7 @@ impl Client {
             uploads: FairQueue::default(),
             uploads_running: 0,
             active_per_bot: HashMap::new(),
-            limiter: WindowLimiter::new(config.sends_per_window, config.counted_window()),
+            windows: SendWindows::new(&config),
         };
         let wake_dispatcher = Arc::new(Notify::new());
         let inner = Arc::new(Inner {
@@ -208,12 +210,18 @@ impl Client {
             let mut attempt = 0;
             loop {
                 attempt += 1;
+                self.inner.wait_for_window(Action::RobotRegister).await;
                 match self.inner.transport.register_bots(batch).await {
                     Ok(()) => break,
                     Err(error) if error.is_retryable() && self.inner.retry.allows_another(attempt) => {
                         Counters::add(&self.inner.counters.retried, 1);
                         tracing::warn!(attempt, "registering bots failed, retrying: {error}");
-                        tokio::time::sleep(self.inner.retry.delay(attempt)).await;
+                        if error.code.is_rate_limit() {
+                            let pause = Duration::from_millis(self.inner.config.rate_limit_pause_ms);
+                            self.inner.lock().windows.pause(Action::RobotRegister, error.code, Instant::now(), pause);
+                        } else {
+                            tokio::time::sleep(self.inner.retry.delay(attempt)).await;
+                        }
                     }
                     Err(error) => return Err(error),
                 }
@@ -269,7 +277,7 @@ impl Client {
             in_progress: state.jobs.len(),
             limiter_wait: Duration::from_micros(Counters::read(&counters.limiter_wait_micros)),
             uploaded_bytes: Counters::read(&counters.uploaded_bytes),
-            window_violations: state.limiter.violations(),
+            window_violations: state.windows.violations(),
         }
     }
 }
@@ -357,6 +365,36 @@ impl Inner {
         Ok(handle)
     }
 
+    /// Waits until `action`'s window lets a call start, and records the start.
+    async fn wait_for_window(&self, action: Action) {
+        loop {
+            let now = Instant::now();
+            let at = {
+                let mut state = self.lock();
+                let at = state.windows.next_start(action, now);
+                if at <= now {
+                    state.windows.record_start(action, now);
+                    return;
+                }
+                at
+            };
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// The earliest instant after `now` at which a closed window of a sendable job opens, if any is closed.
+    fn next_window_opening(&self, now: Instant) -> Option<Instant> {
+        let state = self.lock();
+        state
+            .jobs
+            .values()
+            // Jobs in flight are included: a spurious wake costs one look at the queue, a missed one a stall.
+            .filter(|job| job.outbound.is_some())
+            .map(|job| state.windows.next_start(send_action(job.request.conversation_type), now))
+            .filter(|at| *at > now)
+            .min()
+    }
+
     async fn wait_idle(&self) {
         loop {
             let notified = self.idle.notified();
@@ -436,16 +474,19 @@ impl Inner {
         self.wake_dispatcher.notify_one();
     }
 
-    /// Takes the next ready send and starts it; the caller has checked that the limiter allows a start `now`.
-    /// Returns whether one started.
+    /// Takes the next ready send whose action's window is open at `now` and starts it. Returns whether one started.
     fn start_next_send(self: &Arc<Self>, now: Instant) -> bool {
         let mut state = self.lock();
         let state = &mut *state;
         loop {
-            let jobs = &state.jobs;
+            let (jobs, windows) = (&state.jobs, &state.windows);
             // A job missing from the map was cancelled: take it to drop it.
-            let Some(taken) = state.sends.pop(|local_id| jobs.get(local_id).is_none_or(|job| job.outbound.is_some()))
-            else {
+            let ready = |local_id: &LocalMessageId| {
+                jobs.get(local_id).is_none_or(|job| {
+                    job.outbound.is_some() && windows.allows(send_action(job.request.conversation_type), now)
+                })
+            };
+            let Some(taken) = state.sends.pop(ready) else {
                 return false;
             };
             let Some(job) = state.jobs.get_mut(&taken.item) else {
@@ -456,7 +497,7 @@ impl Inner {
                 state.sends.finish(&taken.key, &taken.lane);
                 continue;
             };
-            state.limiter.record_start(now);
+            state.windows.record_start(send_action(message.conversation_type), now);
             job.attempts += 1;
             let attempt = job.attempts;
             let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt));
@@ -494,9 +535,11 @@ impl Inner {
                 Counters::add(&self.counters.retried, 1);
                 tracing::warn!(%local_id, bot = %taken.key, attempt, "send failed, retrying: {error}");
                 if error.code.is_rate_limit() {
-                    // The limiter holds every send for the pause, this one included; no backoff of its own.
+                    // The window holds every send of this action for the pause, this one included; no backoff of
+                    // its own.
                     let pause = Duration::from_millis(self.config.rate_limit_pause_ms);
-                    self.lock().limiter.pause_for(Instant::now(), pause);
+                    let action = send_action(message.conversation_type);
+                    self.lock().windows.pause(action, error.code, Instant::now(), pause);
                 } else {
                     tokio::time::sleep(self.retry.delay(attempt)).await;
                 }
@@ -539,46 +582,44 @@ impl Inner {
     }
 }
 
-/// The dispatcher: whenever the limiter allows a start, starts the next ready send. Holds the client only
+/// The dispatcher: starts every ready send whose window is open, then sleeps until a closed window of a ready send
+/// opens or something changes (a send became ready, a lane was freed, the client closed). Holds the client only
 /// weakly, so it ends when every `Client` is gone (or the client closed and has nothing left).
 async fn dispatch(client: Weak<Inner>, wake: Arc<Notify>) {
-    // Time spent waiting for the limiter since the last start, counted once a send does start.
+    // Time spent waiting for a window since the last start, counted once a send does start.
     let mut held = Duration::ZERO;
     loop {
         let Some(inner) = client.upgrade() else {
             return;
         };
-        let now = Instant::now();
-        let next_start = inner.lock().limiter.next_start(now);
-        if next_start > now {
-            drop(inner);
-            tokio::time::sleep_until(next_start).await;
-            held += next_start - now;
-            continue;
-        }
-        // Every send the limiter allows at this instant starts under this one `now`: their log entries are equal,
+        // Every send the windows allow at this instant starts under this one `now`: their log entries are equal,
         // so the next window opens for all of them at once, instead of a timer tick each (which would lose a
         // millisecond or so per send and add up to a few percent of the rate).
+        let now = Instant::now();
         let mut started = false;
         while inner.start_next_send(now) {
             started = true;
-            if inner.lock().limiter.next_start(now) > now {
-                break;
-            }
         }
         if started {
             Counters::add(&inner.counters.limiter_wait_micros, held.as_micros() as u64);
             held = Duration::ZERO;
-            continue;
         }
-        held = Duration::ZERO;
         {
             let state = inner.lock();
             if state.closed && state.jobs.is_empty() {
                 return;
             }
         }
+        let opening = inner.next_window_opening(now);
         drop(inner);
-        wake.notified().await;
+        match opening {
+            Some(at) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => held += at - now,
+                    () = wake.notified() => {}
+                }
+            }
+            None => wake.notified().await,
+        }
     }
 }

@@ -28,6 +28,7 @@ mod message_body;
 mod mp4_duration;
 mod queue;
 mod retry;
+mod send_windows;
 mod server_api;
 mod stats;
 mod store;
@@ -36,7 +37,7 @@ mod upload;
 mod validate;
 
 pub use client::{Client, SendHandle, Sender};
-pub use config::ClientConfig;
+pub use config::{ActionLimits, ClientConfig};
 pub use error::ClientError;
 pub use events::{EventSink, PROGRESS_INTERVAL};
 pub use http_put_store::HttpPutStore;

@@ -114,7 +114,10 @@ async fn a_room_media_send_uploads_then_carries_the_media_body() {
     assert_eq!(call.body["MessageBody"]["OfflinePush"]["Enable"], 1);
     let description = call.media_description();
     assert_eq!(description["Origin"]["Url"], url.as_str());
-    assert_eq!((description["Origin"]["Width"].as_u64(), description["Origin"]["Height"].as_u64()), (Some(64), Some(48)));
+    assert_eq!(
+        (description["Origin"]["Width"].as_u64(), description["Origin"]["Height"].as_u64()),
+        (Some(64), Some(48))
+    );
     assert_eq!(description["Size"], 300_000);
     assert_eq!(description["Uid"].as_str().unwrap(), uploads[0].uid);
 }
