@@ -19,7 +19,7 @@
 //! - [`Client::register_bots`] registers 20 bots per call, the calls counted in the `RobotRegister` window.
 
 use crate::events::EventSink;
-use crate::message_body::outbound_message;
+use crate::message_body::{check_wire_limits, outbound_message};
 use crate::queue::{FairQueue, Taken};
 use crate::retry::RetryPolicy;
 use crate::send_windows::{send_action, SendWindows};
@@ -298,6 +298,25 @@ impl Inner {
 
     fn accept(self: &Arc<Self>, sender: &Sender, request: SendRequest) -> Result<SendHandle, SendRejected> {
         let checked = check(&self.config.media_limits, &sender.user_id, request)?;
+        let request = checked.request;
+        let uid = hex::encode(rand::random::<[u8; 16]>());
+        let upload = checked.upload.map(|upload| UploadRequest { uid: uid.clone(), ..upload });
+        let media_url = match &request.message {
+            zimbot_model::OutgoingMessage::Media(media) => media.file_download_url.clone(),
+            zimbot_model::OutgoingMessage::Text { .. } => None,
+        };
+        // Text and stored media are checked against the service's size limits now; uploaded media once its URL is
+        // known (see `run_upload`).
+        let outbound = match upload {
+            Some(_) => None,
+            None => {
+                let message =
+                    outbound_message(&sender.user_id, &request, media_url.as_deref().unwrap_or_default(), &uid);
+                check_wire_limits(&message, self.config.max_message_bytes)
+                    .map_err(|problem| SendRejected::new(RejectReason::TooLarge, problem))?;
+                Some(message)
+            }
+        };
         let mut state = self.lock();
         if state.closed {
             return Err(SendRejected::new(RejectReason::Closed, "the client is closing and accepts no more sends"));
@@ -314,7 +333,6 @@ impl Inner {
             ));
         }
         let local_id = LocalMessageId(self.next_local_id.fetch_add(1, Ordering::Relaxed));
-        let request = checked.request;
         let (events_sender, events) = unbounded_channel();
         let sink = Arc::new(EventSink::new(local_id, events_sender));
         sink.emit(SendEvent::Attached(AttachedMessage {
@@ -325,15 +343,6 @@ impl Inner {
             file_name: checked.file_name,
             file_size: checked.file_size,
         }));
-        let uid = hex::encode(rand::random::<[u8; 16]>());
-        let upload = checked.upload.map(|upload| UploadRequest { uid: uid.clone(), ..upload });
-        let media_url = match &request.message {
-            zimbot_model::OutgoingMessage::Media(media) => media.file_download_url.clone(),
-            zimbot_model::OutgoingMessage::Text { .. } => None,
-        };
-        let outbound = upload
-            .is_none()
-            .then(|| outbound_message(&sender.user_id, &request, media_url.as_deref().unwrap_or_default(), &uid));
         let handle = SendHandle {
             local_id,
             events,
@@ -454,9 +463,20 @@ impl Inner {
                 if let Some(job) = state.jobs.get_mut(&local_id) {
                     sink.upload_complete(total);
                     Counters::add(&self.counters.uploaded_bytes, total);
-                    job.outbound = Some(outbound_message(&job.from, &job.request, &url, &job.uid));
+                    let message = outbound_message(&job.from, &job.request, &url, &job.uid);
                     job.media_url = Some(url);
                     job.task = None;
+                    match check_wire_limits(&message, self.config.max_message_bytes) {
+                        Ok(()) => job.outbound = Some(message),
+                        Err(problem) => {
+                            let lane = (job.request.conversation_type, job.request.to_conversation_id.clone());
+                            let bot = job.bot.clone();
+                            state.sends.remove(&bot, &lane, |queued| *queued == local_id);
+                            tracing::warn!(%local_id, %bot, "not sent: {problem}");
+                            let error = ZimError::new(ZimCode::WIRE_LIMIT, problem);
+                            self.finish_job(&mut state, local_id, |job| job.failure(local_id, error, 0));
+                        }
+                    }
                 }
             }
             Err(error) => {

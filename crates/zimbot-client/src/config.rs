@@ -33,6 +33,9 @@ pub struct ClientConfig {
     pub request_timeout_ms: u64,
     /// The service's own per-action limits: calls that may START in any one window, per action.
     pub action_limits: ActionLimits,
+    /// Largest `MessageBody.Message` (the text, or a media message's JSON description), in bytes: 2048 by
+    /// default, as the service documents; ZEGOCLOUD can raise an app's limit up to 32768.
+    pub max_message_bytes: usize,
     /// Largest file per media kind, in bytes.
     #[schemars(with = "MediaLimitsSchema")]
     pub media_limits: MediaLimits,
@@ -83,6 +86,7 @@ impl Default for ClientConfig {
             rate_limit_pause_ms: 1000,
             request_timeout_ms: 10_000,
             action_limits: ActionLimits::default(),
+            max_message_bytes: 2048,
             media_limits: MediaLimits::default(),
         }
     }

@@ -43,7 +43,7 @@ pub use events::{EventSink, PROGRESS_INTERVAL};
 pub use http_put_store::HttpPutStore;
 pub use hub_store::HubMediaStore;
 pub use limiter::WindowLimiter;
-pub use message_body::outbound_message;
+pub use message_body::{check_wire_limits, outbound_message, MAX_EXTENDED_DATA_BYTES};
 pub use queue::{FairQueue, Taken};
 pub use retry::RetryPolicy;
 pub use server_api::{ServerApiConfig, ServerApiTransport};

@@ -135,3 +135,105 @@ async fn an_uploaded_file_reaches_the_store_byte_for_byte() {
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].bytes.as_ref(), images::png(2, 2).as_slice());
 }
+
+// --- the service's size limits, refused before sending --------------------------------------------------------------
+
+fn room_text(text: String) -> SendRequest {
+    SendRequest::text(text, "lobby", ConversationType::Room)
+}
+
+#[tokio::test]
+async fn a_text_over_two_kilobytes_is_refused_naming_the_setting() {
+    let (double, client) = double_and_client().await;
+    let rejected = client.send(&sender("bot", Priority::Medium), room_text("x".repeat(2049))).unwrap_err();
+    assert_eq!(rejected.reason, RejectReason::TooLarge);
+    assert!(
+        rejected.message.contains("2049") && rejected.message.contains("client.max_message_bytes"),
+        "{}",
+        rejected.message
+    );
+    assert!(double.captures().is_empty());
+}
+
+#[tokio::test]
+async fn a_text_of_exactly_two_kilobytes_is_sent() {
+    let (double, client) = double_and_client().await;
+    client.send(&sender("bot", Priority::Medium), room_text("x".repeat(2048))).unwrap().result().await.unwrap();
+    assert_eq!(double.captures().len(), 1);
+}
+
+#[tokio::test]
+async fn the_message_size_limit_is_configurable() {
+    let double = ServiceDouble::start(APP_ID, SECRET).await;
+    let store = HttpPutStore::new(double.media_put_template(), double.media_put_template(), None).unwrap();
+    let config = zimbot_client::ClientConfig { max_message_bytes: 32_768, ..fast_config() };
+    let client = Client::new(config, Arc::new(support::transport_to(double.base_url(), SECRET)), Arc::new(store));
+    client.send(&sender("bot", Priority::Medium), room_text("x".repeat(10_000))).unwrap().result().await.unwrap();
+    assert_eq!(double.captures().len(), 1);
+}
+
+#[tokio::test]
+async fn extended_data_over_one_kilobyte_is_refused() {
+    let (_double, client) = double_and_client().await;
+    let message = MediaMessage::from_url(MediaKind::File, "http://127.0.0.1:1/a.pdf", "a.pdf")
+        .with_extended_data("e".repeat(1025));
+    let request = SendRequest::media(message, "lobby", ConversationType::Room, SendConfig::default());
+    let rejected = client.send(&sender("bot", Priority::Medium), request).unwrap_err();
+    assert!(rejected.message.contains("extended data is 1025 bytes"), "{}", rejected.message);
+}
+
+#[tokio::test]
+async fn a_download_url_over_five_hundred_bytes_is_refused() {
+    let (_double, client) = double_and_client().await;
+    let url = format!("http://127.0.0.1:1/{}", "a".repeat(490));
+    let request = SendRequest::media(
+        MediaMessage::from_url(MediaKind::File, url, "a.pdf"),
+        "lobby",
+        ConversationType::Room,
+        SendConfig::default(),
+    );
+    let rejected = client.send(&sender("bot", Priority::Medium), request).unwrap_err();
+    assert_eq!(rejected.reason, RejectReason::InvalidMessage);
+    assert!(rejected.message.contains("500 bytes"), "{}", rejected.message);
+}
+
+#[tokio::test]
+async fn a_thumbnail_url_over_five_hundred_bytes_is_refused() {
+    let (_double, client) = double_and_client().await;
+    let mut message = MediaMessage::from_url(MediaKind::Video, "http://127.0.0.1:1/v.mp4", "v.mp4");
+    message.thumbnail_url = Some(format!("http://127.0.0.1:1/{}", "t".repeat(500)));
+    let request = SendRequest::media(message, "lobby", ConversationType::Room, SendConfig::default());
+    let rejected = client.send(&sender("bot", Priority::Medium), request).unwrap_err();
+    assert!(rejected.message.contains("media URL") && rejected.message.contains("at most 500"), "{}", rejected.message);
+}
+
+#[tokio::test]
+async fn a_file_name_over_one_hundred_fifty_bytes_is_refused() {
+    let (_double, client) = double_and_client().await;
+    let name = format!("{}.pdf", "n".repeat(147));
+    let request = SendRequest::media(
+        MediaMessage::from_url(MediaKind::File, "http://127.0.0.1:1/a.pdf", name),
+        "lobby",
+        ConversationType::Room,
+        SendConfig::default(),
+    );
+    let rejected = client.send(&sender("bot", Priority::Medium), request).unwrap_err();
+    assert!(rejected.message.contains("151 bytes") && rejected.message.contains("150"), "{}", rejected.message);
+}
+
+#[tokio::test]
+async fn an_upload_whose_public_url_is_too_long_fails_without_being_sent() {
+    let double = ServiceDouble::start(APP_ID, SECRET).await;
+    let long_public = format!("{}/media/{{uid}}/{}/{{file_name}}", double.base_url(), "p".repeat(480));
+    let store = HttpPutStore::new(double.media_put_template(), long_public, None).unwrap();
+    let client =
+        Client::new(fast_config(), Arc::new(support::transport_to(double.base_url(), SECRET)), Arc::new(store));
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("a.pdf");
+    std::fs::write(&path, b"pdf").unwrap();
+    let request = SendRequest::media(MediaMessage::file(&path), "lobby", ConversationType::Room, SendConfig::default());
+    let failure = client.send(&sender("bot", Priority::Medium), request).unwrap().result().await.unwrap_err();
+    assert_eq!(failure.error.code, zimbot_model::ZimCode::WIRE_LIMIT);
+    assert!(failure.error.message.contains("public URL"), "{}", failure.error.message);
+    assert!(double.captures().is_empty(), "nothing reached the Server API");
+}

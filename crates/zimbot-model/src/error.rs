@@ -56,6 +56,8 @@ impl ZimCode {
     pub const UPLOAD_TOO_LARGE: Self = Self(-7);
     /// zimbot: the service answered `Code` 0 but its content moderation refused the message (`AuditInfos`).
     pub const MODERATION_REFUSED: Self = Self(-8);
+    /// zimbot: the message breaks a documented limit of the service (size, URL length) and was not sent.
+    pub const WIRE_LIMIT: Self = Self(-9);
 
     /// Whether this code asks to slow down (the limiter pauses before retrying).
     pub fn is_rate_limit(self) -> bool {
@@ -103,6 +105,7 @@ impl ZimCode {
             Self::CANCELLED => "cancelled",
             Self::UPLOAD_TOO_LARGE => "media store refused the file as too large",
             Self::MODERATION_REFUSED => "refused by content moderation",
+            Self::WIRE_LIMIT => "over a documented limit of the service (not sent)",
             _ => return None,
         })
     }
