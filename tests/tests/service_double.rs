@@ -44,6 +44,19 @@ fn write_config(setup: &Setup, double: &ServiceDouble) -> PathBuf {
 
 /// POSTs a signed text-message callback, as ZIM does when a person writes.
 async fn callback(setup: &Setup, event: &str, conv_type: u8, conv_id: &str, text: &str, msg_id: &str) {
+    callback_with(setup, event, conv_type, conv_id, text, msg_id, json!({})).await;
+}
+
+/// POSTs a signed text-message callback with `extra` fields set over the usual ones.
+async fn callback_with(
+    setup: &Setup,
+    event: &str,
+    conv_type: u8,
+    conv_id: &str,
+    text: &str,
+    msg_id: &str,
+    extra: serde_json::Value,
+) {
     let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let nonce = "483920";
     let body = json!({
@@ -53,6 +66,10 @@ async fn callback(setup: &Setup, event: &str, conv_type: u8, conv_id: &str, text
         "msg_type": 1, "sub_msg_type": 0, "source": 0, "msg_body": text, "msg_id": msg_id, "msg_seq": 1,
         "msg_time": timestamp * 1000, "send_result": 0, "payload": "", "user_list": []
     });
+    let mut body = body;
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
     let status = http()
         .post(format!("{}/zim/callback", setup.webhook_url()))
         .json(&body)
@@ -79,6 +96,12 @@ fn png_size(path: &str) -> (u64, u64) {
 async fn one_run(setup: &Setup, double: &ServiceDouble, config: &std::path::Path, run: usize) -> Vec<Capture> {
     let before = double.captures().len();
     let zimbot = setup.run(config).await;
+    // Neither of these may reach a bot: one was sent through the Server API (as the bots' own sends are), the
+    // other was not delivered.
+    let server_sent = json!({"source": 1});
+    callback_with(setup, "send_msg", 1, "lobby", "!announce", &format!("server-{run}"), server_sent).await;
+    let undelivered = json!({"send_result": 1});
+    callback_with(setup, "send_msg", 1, "lobby", "!announce", &format!("undelivered-{run}"), undelivered).await;
     callback(setup, "bot_msg", 0, "@RBT#echo", "!file announcement.png", &format!("peer-{run}")).await;
     callback(setup, "send_msg", 1, "lobby", "!announce", &format!("room-{run}")).await;
     callback(setup, "send_msg", 2, "team", "!file announcement.png", &format!("group-{run}")).await;
@@ -103,6 +126,8 @@ async fn one_run(setup: &Setup, double: &ServiceDouble, config: &std::path::Path
         metrics = get_text(&metrics_url).await;
     }
     assert_eq!(metric(&metrics, "zimbot_sends_total{result=\"failed\"}"), 0.0, "run {run}: {metrics}");
+    assert_eq!(metric(&metrics, "zimbot_messages_delivered_total{bot=\"announcer\"}"), 1.0, "run {run}: {metrics}");
+    assert_eq!(metric(&metrics, "zimbot_callbacks_total{outcome=\"ignored\"}"), 2.0, "run {run}: {metrics}");
     assert_eq!(metric(&metrics, "zimbot_sends_total{result=\"sent\"}"), sends as f64, "run {run}: {metrics}");
     assert!(zimbot.stop().await.success(), "run {run}: zimbot exits cleanly");
     double.captures()[before..].to_vec()
