@@ -3,6 +3,7 @@
 mod defaults;
 mod expansion;
 mod full_example;
+mod ids;
 mod problems;
 mod schema;
 mod support;
