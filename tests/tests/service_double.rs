@@ -174,3 +174,42 @@ async fn zimbot_runs_twice_in_a_row_against_the_service_double_within_the_publis
     let stored: Vec<_> = double.files().into_iter().filter(|file| file.file_name == "announcement.png").collect();
     assert_eq!(stored.len(), 6, "three images uploaded on each start");
 }
+
+/// `zimbot check --online CONFIG`, to completion: (success, stdout and stderr).
+async fn check_online(config: &std::path::Path) -> (bool, String) {
+    ensure_built();
+    let output = tokio::process::Command::new(target_dir().join("zimbot"))
+        .args(["check", "--online", &config.display().to_string()])
+        .current_dir(repo_root())
+        .env("RUST_LOG", "error")
+        .output()
+        .await
+        .expect("zimbot check runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+async fn check_online_registers_the_bots_and_reports_the_credentials_accepted() {
+    let double = ServiceDouble::start(APP_ID, SERVER_SECRET).await;
+    let setup = Setup::new();
+    let config = write_config(&setup, &double);
+    let (passed, output) = check_online(&config).await;
+    assert!(passed, "{output}");
+    assert!(output.contains("app id and server secret: accepted"), "{output}");
+    assert!(output.contains("bot users: 2 registered"), "{output}");
+    let (passed_again, output) = check_online(&config).await;
+    assert!(passed_again, "checking again, with the bots registered already, passes too: {output}");
+    assert_eq!(double.captures_of("RobotRegister").len(), 2);
+}
+
+#[tokio::test]
+async fn check_online_reports_a_wrong_secret_with_the_services_code_and_fails() {
+    let double = ServiceDouble::start(APP_ID, "a-different-secret").await;
+    let setup = Setup::new();
+    let config = write_config(&setup, &double);
+    let (passed, output) = check_online(&config).await;
+    assert!(!passed, "{output}");
+    assert!(output.contains("REFUSED (code 100000005"), "{output}");
+    assert!(output.contains("zim.server_secret"), "{output}");
+}

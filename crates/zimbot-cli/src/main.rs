@@ -31,6 +31,10 @@ enum Command {
     Check {
         #[arg(default_value = "bots.yaml")]
         config: PathBuf,
+        /// Also register the bots with the ZIM service and report whether it accepts the app id, the server
+        /// secret and this machine's clock.
+        #[arg(long)]
+        online: bool,
     },
     /// Run the embedded ZIM stand-in on its own.
     Hub(commands::hub::HubArgs),
@@ -61,7 +65,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run { config } => commands::run::run(&config).await,
-            Command::Check { config } => commands::check::check(&config),
+            Command::Check { config, online } => commands::check::check(&config, online).await,
             Command::Hub(args) => commands::hub::hub(args).await,
             Command::Send(args) => commands::send::send(args).await,
             Command::NewPlugin { name, dir } => commands::new_plugin::new_plugin(&name, &dir),

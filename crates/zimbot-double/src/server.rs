@@ -6,7 +6,7 @@
 //! that a whole run stayed inside the contract.
 //!
 //! Without a script the double answers as the documents say the service does:
-//! - bad signature (wrong app id or secret): `Code` 100000005;
+//! - bad signature (wrong app id or secret): `Code` 100000005; a `Timestamp` more than 10 minutes off: 100000004;
 //! - `SendPeerMessage`: every receiver in `SuccList` with a string `MsgId` and a numeric `MsgSeq`;
 //! - `SendRoomMessage`: the bare envelope;
 //! - `SendGroupMessage`: a numeric `MsgId` and `MsgSeq`;
@@ -205,12 +205,15 @@ async fn server_api(
     let action = query.get("Action").cloned().unwrap_or_default();
     let body: Value = serde_json::from_str(&body).unwrap_or_else(|error| json!({"unparsable": error.to_string()}));
     let signature_ok = signature_ok(&shared, &query);
+    let timestamp_ok = timestamp_ok(&query);
     let contract = shared.contract.action(&action);
     let request_errors = contract.map(|contract| contract.request_errors(&body)).unwrap_or_default();
-    let reply = if signature_ok {
-        lock(&shared.scripts).get_mut(&action).and_then(VecDeque::pop_front).unwrap_or(Reply::Normal)
-    } else {
+    let reply = if !signature_ok {
         Reply::Documented(Reply::envelope(100_000_005, "signature check failed"))
+    } else if !timestamp_ok {
+        Reply::Documented(Reply::envelope(100_000_004, "timestamp expired"))
+    } else {
+        lock(&shared.scripts).get_mut(&action).and_then(VecDeque::pop_front).unwrap_or(Reply::Normal)
     };
     let mut capture = Capture {
         action: action.clone(),
@@ -285,6 +288,17 @@ fn signature_ok(shared: &Shared, query: &BTreeMap<String, String>) -> bool {
         signature: text("Signature"),
     };
     app_id == shared.app_id && signed.signature_version == "2.0" && signed.verify(&shared.secret)
+}
+
+/// The service accepts a `Timestamp` within 10 minutes of its own clock.
+fn timestamp_ok(query: &BTreeMap<String, String>) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX));
+    query
+        .get("Timestamp")
+        .and_then(|timestamp| timestamp.parse::<i64>().ok())
+        .is_some_and(|timestamp| timestamp.abs_diff(now) <= 600)
 }
 
 fn next_message_id(shared: &Shared) -> u64 {

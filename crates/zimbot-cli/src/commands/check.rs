@@ -1,11 +1,12 @@
 //! `zimbot check`: validates a bots.yaml, loads every plugin, and shows what each bot listens to and when its
-//! schedules fire next. Exits 1 with every problem listed when anything is wrong.
+//! schedules fire next; with `--online`, also asks the service (see `check_online`). Exits 1 with every problem
+//! listed when anything is wrong.
 
 use std::process::ExitCode;
 use zimbot_runtime::config::{Backend, Config};
 use zimbot_runtime::plugin_host::{PluginCatalog, PluginInfo};
 
-pub fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+pub async fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
     let catalog = PluginCatalog::new();
     let config = match super::load_config(path, &catalog) {
         Ok(config) => config,
@@ -27,6 +28,10 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         print_bot(bot, plugin.as_ref());
     }
     if problems.is_empty() {
+        if online && !super::check_online::check_online(&config).await {
+            eprintln!("\nthe ZIM service refused the configuration of {} (see above)", path.display());
+            return Ok(ExitCode::FAILURE);
+        }
         println!("\nok: {} bot(s), no problems", config.bots.len());
         return Ok(ExitCode::SUCCESS);
     }
