@@ -17,6 +17,9 @@
 //! - Retryable errors (see [`zimbot_model::ZimCode::is_retryable`]) are retried up to `max_attempts` with
 //!   exponential backoff and jitter; a throttling code pauses its window for `rate_limit_pause_ms` instead.
 //! - [`Client::register_bots`] registers 20 bots per call, the calls counted in the `RobotRegister` window.
+//! - A room send answered "room does not exist" (660300001) creates the room as its sender (`CreateRoom`; rooms
+//!   are destroyed some time after they empty) and is sent again, once per send; if creating fails, the send fails
+//!   with both reasons.
 
 use crate::events::EventSink;
 use crate::message_body::{check_wire_limits, outbound_message};
@@ -134,6 +137,8 @@ struct Job {
     outbound: Option<OutboundMessage>,
     media_url: Option<String>,
     attempts: u32,
+    /// Whether the room was created for this send already (it is created once, after "room does not exist").
+    room_created: bool,
     /// The upload or send task working on this job, aborted by `close`.
     task: Option<AbortHandle>,
 }
@@ -365,6 +370,7 @@ impl Inner {
             outbound,
             media_url,
             attempts: 0,
+            room_created: false,
             task: None,
         };
         state.jobs.insert(local_id, job);
@@ -551,6 +557,27 @@ impl Inner {
                     })
                 });
             }
+            Err(error) if error.code == ZimCode::ROOM_NOT_FOUND && self.claim_room_creation(local_id, &message) => {
+                // Rooms vanish once empty for their destroy delay; make it again and send again, once.
+                let created = self.create_room(&message).await;
+                let mut state = self.lock();
+                match created {
+                    Ok(()) if state.jobs.contains_key(&local_id) => {
+                        tracing::info!(%local_id, room = %message.to, "created the room, sending again");
+                        state.sends.requeue(taken);
+                    }
+                    Ok(()) => state.sends.finish(&taken.key, &taken.lane),
+                    Err(create_error) => {
+                        tracing::warn!(%local_id, room = %message.to, "send failed: {error}; {create_error}");
+                        state.sends.finish(&taken.key, &taken.lane);
+                        let error = ZimError::new(
+                            error.code,
+                            format!("{}; creating the room failed too: {}", error.message, create_error.message),
+                        );
+                        self.finish_job(&mut state, local_id, |job| job.failure(local_id, error, attempt));
+                    }
+                }
+            }
             Err(error) if error.is_retryable() && self.retry.allows_another(attempt) => {
                 Counters::add(&self.counters.retried, 1);
                 tracing::warn!(%local_id, bot = %taken.key, attempt, "send failed, retrying: {error}");
@@ -578,6 +605,41 @@ impl Inner {
             }
         }
         self.wake_dispatcher.notify_one();
+    }
+
+    /// Whether the room of this room send should be created now: only once per send.
+    fn claim_room_creation(&self, local_id: LocalMessageId, message: &OutboundMessage) -> bool {
+        if message.conversation_type != ConversationType::Room {
+            return false;
+        }
+        let mut state = self.lock();
+        match state.jobs.get_mut(&local_id) {
+            Some(job) if !job.room_created => {
+                job.room_created = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Creates the room `message` goes to, as its sender, in the `CreateRoom` window, retrying retryable errors.
+    async fn create_room(&self, message: &OutboundMessage) -> Result<(), ZimError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.wait_for_window(Action::CreateRoom).await;
+            match self.transport.create_room(&message.from, &message.to).await {
+                Err(error) if error.is_retryable() && self.retry.allows_another(attempt) => {
+                    if error.code.is_rate_limit() {
+                        let pause = Duration::from_millis(self.config.rate_limit_pause_ms);
+                        self.lock().windows.pause(Action::CreateRoom, error.code, Instant::now(), pause);
+                    } else {
+                        tokio::time::sleep(self.retry.delay(attempt)).await;
+                    }
+                }
+                outcome => return outcome,
+            }
+        }
     }
 
     /// Ends a job with the terminal event `event` builds, if the job is still open.

@@ -54,11 +54,19 @@ pub struct ActionLimits {
     pub send_group_message: u32,
     /// `RobotRegister`: 20 per second (each call registers up to 20 bots).
     pub robot_register: u32,
+    /// `CreateRoom` (made when a room send finds the room gone): 20 per second.
+    pub create_room: u32,
 }
 
 impl Default for ActionLimits {
     fn default() -> Self {
-        Self { send_peer_message: 20, send_room_message: 10, send_group_message: 10, robot_register: 20 }
+        Self {
+            send_peer_message: 20,
+            send_room_message: 10,
+            send_group_message: 10,
+            robot_register: 20,
+            create_room: 20,
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! - A send of action A may start at `now` only when both A's window and the overall cap allow it; a start is
 //!   recorded in both. So no window of A ever holds more than A's limit, and no window holds more sends of all
 //!   actions together than the cap.
-//! - Registration calls count in the `RobotRegister` window only (the overall cap is about messages).
+//! - Registration and room creation count in their own window only (the overall cap is about messages).
 //! - A throttling answer pauses the window it belongs to: an app-level one (660300005) pauses every window, the
 //!   others (7, 660300006, 660600010, 660700001) the action's own. Pauses only ever extend.
 
@@ -45,6 +45,7 @@ impl SendWindows {
             (Action::SendRoomMessage, limits.send_room_message),
             (Action::SendGroupMessage, limits.send_group_message),
             (Action::RobotRegister, limits.robot_register),
+            (Action::CreateRoom, limits.create_room),
         ]
         .into_iter()
         .map(|(action, limit)| (action, WindowLimiter::new(limit, window)))

@@ -7,6 +7,7 @@
 //! - A peer send whose `ErrorList` names the receiver fails with that entry's `SubCode`.
 //! - A send answered with `Code` 0 and a non-empty `AuditInfos` was refused by content moderation: it fails with
 //!   [`ZimCode::MODERATION_REFUSED`] and the service's reason, and is not retried.
+//! - `CreateRoom` answered 660300014 (the room exists already) is a success.
 //! - Ids come as numbers or strings (`MsgId` is a string for peers and a number for groups) and are kept as text;
 //!   `null` and missing optional fields read as absent.
 //!
@@ -20,11 +21,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use zimbot_model::wire::{
-    Action, ApiEnvelope, AuditInfo, MessageFields, RegisterResponse, RegisterUserInfo, RegisterUsersRequest,
-    SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest, SendPeerMessageResponse,
-    SendRoomMessageRequest, SendRoomMessageResponse, SignedQuery,
+    Action, ApiEnvelope, AuditInfo, CreateRoomRequest, MessageFields, RegisterResponse, RegisterUserInfo,
+    RegisterUsersRequest, SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest,
+    SendPeerMessageResponse, SendRoomMessageRequest, SendRoomMessageResponse, SignedQuery,
 };
-use zimbot_model::{ConversationType, ZimCode, ZimError};
+use zimbot_model::{ConversationId, ConversationType, UserId, ZimCode, ZimError};
 
 /// Where and as whom to call the Server API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +202,16 @@ impl Transport for ServerApiTransport {
                     message_seq: (answer.msg_seq > 0).then_some(answer.msg_seq),
                 })
             }
+        }
+    }
+
+    async fn create_room(&self, from: &UserId, room: &ConversationId) -> Result<(), ZimError> {
+        let request = CreateRoomRequest { from_user_id: from.as_str().to_owned(), room_id: room.as_str().to_owned() };
+        let envelope: ApiEnvelope<serde_json::Map<String, serde_json::Value>> =
+            self.exchange(Action::CreateRoom, &request).await?;
+        match ZimCode(envelope.code) {
+            ZimCode::SUCCESS | ZimCode::ROOM_EXISTS => Ok(()),
+            code => Err(describe(Action::CreateRoom, ZimError::new(code, envelope.message))),
         }
     }
 

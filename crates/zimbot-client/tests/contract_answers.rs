@@ -285,12 +285,13 @@ async fn every_documented_final_code_fails_the_send_at_once_with_that_code() {
         660_600_001, // group does not exist
     ];
     let double = double().await;
-    double.script("SendRoomMessage", final_codes.iter().map(|code| Reply::Code(*code)));
+    // A group: a room send answered 660300001 creates the room and is sent again (tested below).
+    double.script("SendGroupMessage", final_codes.iter().map(|code| Reply::Code(*code)));
     let client = client(&double);
     for code in final_codes {
-        let failure = send(&client, ConversationType::Room, "lobby").await.unwrap_err();
+        let failure = send(&client, ConversationType::Group, "team").await.unwrap_err();
         assert_eq!((failure.error.code, failure.attempts), (ZimCode(code), 1));
-        assert!(failure.error.message.contains("SendRoomMessage"), "{}", failure.error.message);
+        assert!(failure.error.message.contains("SendGroupMessage"), "{}", failure.error.message);
     }
     assert_eq!(double.captures().len(), final_codes.len());
     assert_documented(&double);
@@ -299,9 +300,9 @@ async fn every_documented_final_code_fails_the_send_at_once_with_that_code() {
 #[tokio::test]
 async fn a_code_sent_as_a_string_is_read() {
     let double = double().await;
-    double.script("SendRoomMessage", [Reply::Raw(json!({"Code": "660300001", "Message": "room does not exist"}))]);
-    let failure = send(&client(&double), ConversationType::Room, "lobby").await.unwrap_err();
-    assert_eq!(failure.error.code, ZimCode::ROOM_NOT_FOUND);
+    double.script("SendGroupMessage", [Reply::Raw(json!({"Code": "660600001", "Message": "group does not exist"}))]);
+    let failure = send(&client(&double), ConversationType::Group, "team").await.unwrap_err();
+    assert_eq!(failure.error.code, ZimCode::GROUP_NOT_FOUND);
 }
 
 // --- transport trouble ---------------------------------------------------------------------------------------------
@@ -350,4 +351,51 @@ async fn an_answer_that_is_not_an_envelope_fails_at_once() {
     double.script("SendRoomMessage", [Reply::Raw(json!({"ok": true}))]);
     let failure = send(&client(&double), ConversationType::Room, "lobby").await.unwrap_err();
     assert_eq!((failure.error.code, failure.attempts), (ZimCode::BAD_RESPONSE, 1));
+}
+
+// --- rooms that do not exist ---------------------------------------------------------------------------------------
+
+fn actions(double: &ServiceDouble) -> Vec<String> {
+    double.captures().into_iter().map(|capture| capture.action).collect()
+}
+
+#[tokio::test]
+async fn a_room_send_to_a_room_that_does_not_exist_creates_it_and_is_sent() {
+    let double = double().await;
+    double.script("SendRoomMessage", [Reply::Code(660_300_001)]);
+    let sent = send(&client(&double), ConversationType::Room, "lobby").await.unwrap();
+    assert_eq!(sent.attempts, 2);
+    assert_eq!(actions(&double), ["SendRoomMessage", "CreateRoom", "SendRoomMessage"]);
+    let create = &double.captures_of("CreateRoom")[0];
+    assert_eq!((create.body["FromUserId"].as_str(), create.body["RoomId"].as_str()), (Some("@RBT#bot"), Some("lobby")));
+    assert!(create.request_errors.is_empty(), "{:?}", create.request_errors);
+    assert_documented(&double);
+}
+
+#[tokio::test]
+async fn a_room_created_meanwhile_by_someone_else_counts_as_created() {
+    let double = double().await;
+    double.script("SendRoomMessage", [Reply::Code(660_300_001)]);
+    double.script("CreateRoom", [Reply::Code(660_300_014)]);
+    let sent = send(&client(&double), ConversationType::Room, "lobby").await.unwrap();
+    assert_eq!(sent.attempts, 2);
+}
+
+#[tokio::test]
+async fn a_room_that_cannot_be_created_fails_the_send_with_both_reasons() {
+    let double = double().await;
+    double.script("SendRoomMessage", [Reply::Code(660_300_001)]);
+    double.script("CreateRoom", [Reply::Documented(json!({"Code": 660000002, "Message": "bad room id"}))]);
+    let failure = send(&client(&double), ConversationType::Room, "lobby").await.unwrap_err();
+    assert_eq!((failure.error.code, failure.attempts), (ZimCode::ROOM_NOT_FOUND, 1));
+    assert!(failure.error.message.contains("bad room id"), "{}", failure.error.message);
+}
+
+#[tokio::test]
+async fn a_room_is_created_at_most_once_per_send() {
+    let double = double().await;
+    double.script("SendRoomMessage", [Reply::Code(660_300_001), Reply::Code(660_300_001)]);
+    let failure = send(&client(&double), ConversationType::Room, "lobby").await.unwrap_err();
+    assert_eq!((failure.error.code, failure.attempts), (ZimCode::ROOM_NOT_FOUND, 2));
+    assert_eq!(actions(&double), ["SendRoomMessage", "CreateRoom", "SendRoomMessage"]);
 }

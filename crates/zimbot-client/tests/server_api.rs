@@ -226,17 +226,17 @@ async fn retryable_failures_are_retried_until_success_with_one_terminal_event() 
 #[tokio::test]
 async fn a_permanent_code_fails_at_once_with_one_terminal_event() {
     let server = TestServer::start().await;
-    server.answer([Answer::Code(660300001)]);
+    server.answer([Answer::Code(660600001)]);
     let client = client(&server);
     let mut handle = client
-        .send(&sender("bot", Priority::Medium), SendRequest::text("hi", "nowhere", ConversationType::Room))
+        .send(&sender("bot", Priority::Medium), SendRequest::text("hi", "nowhere", ConversationType::Group))
         .unwrap();
     let events = all_events(&mut handle).await;
     assert_event_order(&events);
     match events.last().unwrap() {
         SendEvent::Failed(failure) => {
-            assert_eq!((failure.error.code, failure.attempts), (ZimCode::ROOM_NOT_FOUND, 1));
-            assert!(failure.error.message.contains("SendRoomMessage"), "{}", failure.error.message);
+            assert_eq!((failure.error.code, failure.attempts), (ZimCode::GROUP_NOT_FOUND, 1));
+            assert!(failure.error.message.contains("SendGroupMessage"), "{}", failure.error.message);
         }
         other => panic!("expected failed, got {other:?}"),
     }

@@ -12,7 +12,8 @@
 //! - `SendGroupMessage`: a numeric `MsgId` and `MsgSeq`;
 //! - `RobotRegister` / `UserRegister`: remembers users; users that exist already are listed in `ErrorList` with
 //!   `SubCode` 660700002, and when every user of the request exists `Code` is 660700002 too;
-//! - `CreateRoom`, `CreateGroup`, `InviteUsersIntoGroup`: the bare envelope.
+//! - `CreateRoom`, `CreateGroup`, `InviteUsersIntoGroup`: the bare envelope; after
+//!   [`ServiceDouble::rooms_must_exist`], rooms are kept: sends to a room not created yet get 660300001.
 
 use crate::contract::Contract;
 use crate::reply::Reply;
@@ -68,6 +69,8 @@ struct Shared {
     captures: Mutex<Vec<Capture>>,
     scripts: Mutex<HashMap<String, VecDeque<Reply>>>,
     registered: Mutex<HashSet<String>>,
+    /// The rooms that exist, once [`ServiceDouble::rooms_must_exist`] asked for rooms to be kept.
+    rooms: Mutex<Option<HashSet<String>>>,
     files: Mutex<Vec<StoredFile>>,
     next_message: Mutex<u64>,
     /// Woken at every capture, for [`ServiceDouble::wait_until`].
@@ -112,6 +115,7 @@ impl ServiceDouble {
             captures: Mutex::default(),
             scripts: Mutex::default(),
             registered: Mutex::default(),
+            rooms: Mutex::default(),
             files: Mutex::default(),
             next_message: Mutex::new(6_654_861_479_614),
             captured: tokio::sync::Notify::new(),
@@ -145,6 +149,12 @@ impl ServiceDouble {
     /// Queues `replies` for the next requests of `action`; once they are used up it answers normally again.
     pub fn script(&self, action: &str, replies: impl IntoIterator<Item = Reply>) {
         lock(&self.shared.scripts).entry(action.to_owned()).or_default().extend(replies);
+    }
+
+    /// From now on, rooms exist only once created: `SendRoomMessage` to any other room is answered 660300001,
+    /// `CreateRoom` of an existing room 660300014, as the service does.
+    pub fn rooms_must_exist(&self) {
+        lock(&self.shared.rooms).get_or_insert_with(HashSet::new);
     }
 
     /// Marks users as registered already, as if an earlier run had registered them.
@@ -347,7 +357,17 @@ fn normal_answer(shared: &Shared, action: &str, body: &Value) -> Value {
             }
             registered.extend(users);
         }
-        "SendRoomMessage" | "CreateRoom" | "CreateGroup" | "InviteUsersIntoGroup" => {}
+        "SendRoomMessage" | "CreateRoom" => {
+            let room = body["RoomId"].as_str().unwrap_or_default().to_owned();
+            if let Some(rooms) = lock(&shared.rooms).as_mut() {
+                if action == "CreateRoom" && !rooms.insert(room.clone()) {
+                    answer = Reply::envelope(660_300_014, "room already exists");
+                } else if action == "SendRoomMessage" && !rooms.contains(&room) {
+                    answer = Reply::envelope(660_300_001, "room does not exist");
+                }
+            }
+        }
+        "CreateGroup" | "InviteUsersIntoGroup" => {}
         _ => {
             answer = Reply::envelope(660_000_002, &format!("the double does not know the action '{action}'"));
         }

@@ -20,6 +20,8 @@ impl ZimCode {
     pub const SIGNATURE_INVALID: Self = Self(100_000_005);
     pub const USER_NOT_FOUND: Self = Self(660_200_001);
     pub const ROOM_NOT_FOUND: Self = Self(660_300_001);
+    /// CreateRoom: the room exists already (not a failure for zimbot).
+    pub const ROOM_EXISTS: Self = Self(660_300_014);
     /// App-level frequency limit.
     pub const APP_FREQUENCY_LIMIT: Self = Self(660_300_005);
     /// Room- or group-level frequency limit.
@@ -87,6 +89,7 @@ impl ZimCode {
             Self::SIGNATURE_INVALID => "signature invalid (check app id and server secret)",
             Self::USER_NOT_FOUND | Self::USER_NOT_FOUND_2 | Self::USER_NOT_FOUND_3 => "user does not exist",
             Self::ROOM_NOT_FOUND => "room does not exist",
+            Self::ROOM_EXISTS => "room exists already",
             Self::APP_FREQUENCY_LIMIT => "app-level frequency limit",
             Self::CONVERSATION_FREQUENCY_LIMIT => "room or group frequency limit",
             Self::MESSAGE_TOO_LARGE => "message too large",

@@ -14,9 +14,9 @@ mod signature;
 pub use callback::{Callback, CallbackEvent, CallbackMediaBody, CallbackUser};
 pub use media_body::{ApiImageInfo, ApiMediaBody, MessageBody, OfflinePush};
 pub use server_api::{
-    Action, ApiEnvelope, AuditInfo, MessageFields, PeerErrorItem, PeerSuccessItem, RegisterErrorItem, RegisterRefusal,
-    RegisterResponse, RegisterUserInfo, RegisterUsersRequest, SendGroupMessageRequest, SendGroupMessageResponse,
-    SendMsgOptions, SendPeerMessageRequest, SendPeerMessageResponse, SendRoomMessageRequest, SendRoomMessageResponse,
-    SignedQuery, SIGNATURE_VERSION,
+    Action, ApiEnvelope, AuditInfo, CreateRoomRequest, MessageFields, PeerErrorItem, PeerSuccessItem,
+    RegisterErrorItem, RegisterRefusal, RegisterResponse, RegisterUserInfo, RegisterUsersRequest,
+    SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest, SendPeerMessageResponse,
+    SendRoomMessageRequest, SendRoomMessageResponse, SignedQuery, SIGNATURE_VERSION,
 };
 pub use signature::{callback_signature, server_api_signature};

@@ -16,11 +16,19 @@ pub enum Action {
     SendGroupMessage,
     RobotRegister,
     UserRegister,
+    /// Creates a room; a room must exist before it takes messages, and is destroyed some time after it empties.
+    CreateRoom,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] =
-        [Self::SendPeerMessage, Self::SendRoomMessage, Self::SendGroupMessage, Self::RobotRegister, Self::UserRegister];
+    pub const ALL: [Action; 6] = [
+        Self::SendPeerMessage,
+        Self::SendRoomMessage,
+        Self::SendGroupMessage,
+        Self::RobotRegister,
+        Self::UserRegister,
+        Self::CreateRoom,
+    ];
 
     /// The name in `?Action=`.
     pub fn as_str(self) -> &'static str {
@@ -30,6 +38,7 @@ impl Action {
             Self::SendGroupMessage => "SendGroupMessage",
             Self::RobotRegister => "RobotRegister",
             Self::UserRegister => "UserRegister",
+            Self::CreateRoom => "CreateRoom",
         }
     }
 
@@ -43,7 +52,7 @@ impl Action {
         match self {
             Self::SendPeerMessage | Self::RobotRegister => 20,
             Self::SendRoomMessage | Self::SendGroupMessage => 10,
-            Self::UserRegister => 20,
+            Self::UserRegister | Self::CreateRoom => 20,
         }
     }
 }
@@ -240,6 +249,15 @@ pub struct SendGroupMessageResponse {
     pub msg_seq: u64,
     #[serde(rename = "AuditInfos", default, deserialize_with = "or_default", skip_serializing_if = "Vec::is_empty")]
     pub audit_infos: Vec<AuditInfo>,
+}
+
+/// `CreateRoom` body: the operator (who does not join the room by creating it) and the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRoomRequest {
+    #[serde(rename = "FromUserId")]
+    pub from_user_id: String,
+    #[serde(rename = "RoomId")]
+    pub room_id: String,
 }
 
 /// A user to register (`RobotRegister`, `UserRegister`).
