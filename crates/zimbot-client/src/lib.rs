@@ -25,6 +25,7 @@ mod hub_store;
 mod limiter;
 mod media_probe;
 mod message_body;
+mod mp3_duration;
 mod mp4_duration;
 mod queue;
 mod retry;
