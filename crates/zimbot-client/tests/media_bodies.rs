@@ -110,6 +110,15 @@ async fn an_m4a_audio_carries_the_duration_its_container_states() {
 }
 
 #[tokio::test]
+async fn an_mp3_audio_carries_the_duration_its_frames_tell() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("voice.mp3");
+    std::fs::write(&path, images::mp3(7)).unwrap();
+    let description = sent_description(MediaMessage::audio(path)).await;
+    assert_eq!(description["MediaDuration"], 7);
+}
+
+#[tokio::test]
 async fn audio_whose_container_states_no_duration_goes_without_one() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("voice.mp3");

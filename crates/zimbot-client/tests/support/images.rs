@@ -1,5 +1,5 @@
-//! The smallest files of each image format whose headers state a pixel size, and an mp4 whose movie header
-//! states a duration: enough for the client to read them as a receiver's app would.
+//! The smallest files of each image format whose headers state a pixel size, and an mp4 and an mp3 that state
+//! their duration: enough for the client to read them as a receiver's app would.
 
 /// A PNG header (signature and IHDR) for a `width` × `height` picture.
 pub fn png(width: u32, height: u32) -> Vec<u8> {
@@ -66,5 +66,12 @@ pub fn mp4(seconds: u32) -> Vec<u8> {
     mvhd.extend_from_slice(&[0u8; 80]);
     let mut bytes = boxed(b"ftyp", b"isom\0\0\0\0");
     bytes.extend(boxed(b"moov", &boxed(b"mvhd", &mvhd)));
+    bytes
+}
+
+/// A constant-bit-rate MP3 (MPEG 1 Layer III, 128 kbps, 44.1 kHz) whose audio plays `seconds`.
+pub fn mp3(seconds: usize) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFB, 0x90, 0x00];
+    bytes.resize(16_000 * seconds, 0);
     bytes
 }
