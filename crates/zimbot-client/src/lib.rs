@@ -13,7 +13,7 @@
 //! Main types:
 //! - [`Client`], [`Sender`], [`SendHandle`], [`ClientStats`], [`ClientConfig`]: the API the runtime codes against.
 //! - [`Transport`] and [`ServerApiTransport`]: how a message reaches the service.
-//! - [`MediaStore`], [`HubMediaStore`], [`HttpPutStore`]: where files are uploaded.
+//! - [`MediaStore`], [`HubMediaStore`], [`HttpPutStore`], [`S3Store`], [`LocalMediaStore`]: where files are uploaded.
 
 mod client;
 mod config;
@@ -23,12 +23,22 @@ mod http;
 mod http_put_store;
 mod hub_store;
 mod limiter;
+mod local_store;
 mod media_probe;
 mod message_body;
 mod mp3_duration;
 mod mp4_duration;
 mod queue;
 mod retry;
+mod s3_answer;
+mod s3_config;
+mod s3_content_type;
+mod s3_journal;
+mod s3_key;
+mod s3_multipart;
+mod s3_probe;
+mod s3_signer;
+mod s3_store;
 mod send_windows;
 mod server_api;
 mod stats;
@@ -44,9 +54,16 @@ pub use events::{EventSink, PROGRESS_INTERVAL};
 pub use http_put_store::HttpPutStore;
 pub use hub_store::HubMediaStore;
 pub use limiter::WindowLimiter;
+pub use local_store::LocalMediaStore;
 pub use message_body::{check_wire_limits, outbound_message, MAX_EXTENDED_DATA_BYTES};
 pub use queue::{FairQueue, Taken};
 pub use retry::RetryPolicy;
+pub use s3_config::{
+    S3Config, S3Link, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE, MAX_PARTS, MAX_PRESIGNED_LINK, MIN_PART_SIZE,
+};
+pub use s3_multipart::PART_ATTEMPTS;
+pub use s3_probe::ProbeReport;
+pub use s3_store::{LeftoverUploads, S3Store};
 pub use server_api::{ServerApiConfig, ServerApiTransport};
 pub use stats::ClientStats;
 pub use store::{MediaStore, ProgressCallback, UploadRequest};

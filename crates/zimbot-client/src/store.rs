@@ -14,7 +14,8 @@
 //! - Implementations are shared (`Arc<dyn MediaStore>`) and called concurrently, up to the client's
 //!   `max_concurrent_uploads`.
 //!
-//! Stores: [`crate::HubMediaStore`] (the embedded hub) and [`crate::HttpPutStore`] (any HTTP PUT endpoint).
+//! Stores: [`crate::HubMediaStore`] (the embedded hub), [`crate::HttpPutStore`] (any HTTP PUT endpoint) and
+//! [`crate::S3Store`] (S3-compatible object storage), [`crate::LocalMediaStore`] (a folder zimbot serves itself).
 
 use async_trait::async_trait;
 use std::path::PathBuf;

@@ -1,4 +1,5 @@
-//! One streamed HTTP PUT of a local file, counting the bytes the server takes. Both stores upload through it.
+//! One streamed HTTP request body from a local file (the whole file or a byte range of it, for one part of a
+//! multipart upload), counting the bytes the server takes. Every store uploads through it.
 //!
 //! The body is handed out in chunks of [`CHUNK_SIZE`] as the connection asks for them, with
 //! `Content-Length` set from the file's size, so memory use does not grow with the file. A chunk counts as taken
@@ -12,7 +13,8 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use std::future::Future as _;
 use std::io;
-use std::io::Read as _;
+use std::io::{Read as _, Seek as _, SeekFrom};
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
@@ -140,6 +142,66 @@ impl http_body::Body for FileBody {
     }
 }
 
+/// A byte range of a local file sent as one request body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileSlice<'a> {
+    pub path: &'a Path,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// Sends `builder` with `slice` streamed as its body (`Content-Length` set) and returns the answer, whatever its
+/// status. `target` names where it went in errors. A failure to read the file is `FILE_READ`; any other failure to
+/// get an answer is `UPLOAD_FAILED`.
+pub(crate) async fn send_file(
+    builder: reqwest::RequestBuilder,
+    slice: FileSlice<'_>,
+    progress: ProgressCallback,
+    target: &str,
+) -> Result<reqwest::Response, ZimError> {
+    let path = slice.path.display();
+    let file = tokio::fs::File::open(slice.path)
+        .await
+        .map_err(|error| ZimError::new(ZimCode::FILE_READ, format!("could not open {path} for upload: {error}")))?;
+    // Reads happen on the blocking pool (see `READ_SIZE`), so the body holds the std handle.
+    let mut file = file.into_std().await;
+    if slice.offset > 0 {
+        let offset = slice.offset;
+        file = tokio::task::spawn_blocking(move || file.seek(SeekFrom::Start(offset)).map(|_| file))
+            .await
+            .map_err(io::Error::other)
+            .and_then(|seeked| seeked)
+            .map_err(|error| {
+                ZimError::new(ZimCode::FILE_READ, format!("could not seek to byte {offset} of {path}: {error}"))
+            })?;
+    }
+    let read_error = Arc::new(Mutex::new(None));
+    let body = FileBody {
+        file: Some(file),
+        reading: None,
+        unread: slice.len,
+        block: Bytes::new(),
+        remaining: slice.len,
+        taken: 0,
+        pending: 0,
+        progress,
+        read_error: Arc::clone(&read_error),
+    };
+    let builder = builder.header(reqwest::header::CONTENT_LENGTH, slice.len).body(reqwest::Body::wrap(body));
+    builder.send().await.map_err(|error| {
+        let read_error = read_error.lock().ok().and_then(|mut slot| slot.take());
+        match read_error {
+            Some(read_error) => {
+                ZimError::new(ZimCode::FILE_READ, format!("could not read {path} while uploading: {read_error}"))
+            }
+            None => ZimError::new(
+                ZimCode::UPLOAD_FAILED,
+                format!("uploading {path} to {target} failed: {}", error_chain(&error)),
+            ),
+        }
+    })
+}
+
 /// PUTs the file of `request` to `url` (with the optional `auth` header) and returns the 2xx response.
 pub(crate) async fn put_file(
     client: &reqwest::Client,
@@ -148,51 +210,17 @@ pub(crate) async fn put_file(
     request: &UploadRequest,
     progress: ProgressCallback,
 ) -> Result<reqwest::Response, ZimError> {
-    let path = request.path.display();
-    let file = tokio::fs::File::open(&request.path)
-        .await
-        .map_err(|error| ZimError::new(ZimCode::FILE_READ, format!("could not open {path} for upload: {error}")))?;
-    // Reads happen on the blocking pool (see `READ_SIZE`), so the body holds the std handle.
-    let file = file.into_std().await;
-    let read_error = Arc::new(Mutex::new(None));
-    let body = FileBody {
-        file: Some(file),
-        reading: None,
-        unread: request.size,
-        block: Bytes::new(),
-        remaining: request.size,
-        taken: 0,
-        pending: 0,
-        progress,
-        read_error: Arc::clone(&read_error),
-    };
-    let mut builder = client
-        .put(url)
-        .header(reqwest::header::CONTENT_LENGTH, request.size)
-        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-        .body(reqwest::Body::wrap(body));
+    let mut builder = client.put(url).header(reqwest::header::CONTENT_TYPE, "application/octet-stream");
     if let Some((name, value)) = auth {
         builder = builder.header(name, value);
     }
-    let response = match builder.send().await {
-        Ok(response) => response,
-        Err(error) => {
-            let read_error = read_error.lock().ok().and_then(|mut slot| slot.take());
-            return Err(match read_error {
-                Some(read_error) => {
-                    ZimError::new(ZimCode::FILE_READ, format!("could not read {path} while uploading: {read_error}"))
-                }
-                None => ZimError::new(
-                    ZimCode::UPLOAD_FAILED,
-                    format!("uploading {path} to {url} failed: {}", error_chain(&error)),
-                ),
-            });
-        }
-    };
+    let slice = FileSlice { path: &request.path, offset: 0, len: request.size };
+    let response = send_file(builder, slice, progress, url).await?;
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
+    let path = request.path.display();
     let answer = response.text().await.unwrap_or_default();
     let answer = answer.chars().take(200).collect::<String>();
     let code = match status.as_u16() {

@@ -1,6 +1,7 @@
 //! `zimbot check`: validates a bots.yaml, loads every plugin, and shows what each bot listens to and when its
-//! schedules fire next; with `--online`, also asks the service (see `check_online`). Exits 1 with every problem
-//! listed when anything is wrong.
+//! schedules fire next. Exits 1 with every problem listed when anything is wrong. With `--online`, also asks the
+//! ZIM service (see `check_online`) and proves the S3 media store: one small object written, read back through its
+//! public link without credentials, deleted.
 
 use std::process::ExitCode;
 use zimbot_runtime::config::{Backend, Config};
@@ -27,11 +28,14 @@ pub async fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitC
     for (bot, plugin) in config.bots.iter().zip(&plugins) {
         print_bot(bot, plugin.as_ref());
     }
-    if problems.is_empty() {
-        if online && !super::check_online::check_online(&config).await {
-            eprintln!("\nthe ZIM service refused the configuration of {} (see above)", path.display());
-            return Ok(ExitCode::FAILURE);
+    let mut online_problems = Vec::new();
+    if online {
+        if !super::check_online::check_online(&config).await {
+            online_problems.push(format!("{}: the ZIM service refused the configuration (see above)", path.display()));
         }
+        online_problems.extend(check_media_store_online(&config).await);
+    }
+    if problems.is_empty() && online_problems.is_empty() {
         println!("\nok: {} bot(s), no problems", config.bots.len());
         return Ok(ExitCode::SUCCESS);
     }
@@ -39,8 +43,37 @@ pub async fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitC
     for problem in &problems {
         eprintln!("{problem}");
     }
-    eprintln!("{} problem(s) in {}", problems.len(), path.display());
+    for problem in &online_problems {
+        eprintln!("{problem}");
+    }
+    let count = problems.len() + online_problems.len();
+    eprintln!("{count} problem(s) in {}", path.display());
     Ok(ExitCode::FAILURE)
+}
+
+/// Proves the S3 media store, if one is configured; the problem if it fails.
+async fn check_media_store_online(config: &Config) -> Option<String> {
+    let Some(settings) = config.zim.media_store.as_ref().and_then(|store| store.s3()) else {
+        println!("\nmedia store: no S3 store configured, nothing to check online");
+        return None;
+    };
+    let store = match zimbot_client::S3Store::new(settings.clone()) {
+        Ok(store) => store,
+        Err(error) => return Some(format!("{}: zim.media_store: {error}", config.source.display())),
+    };
+    match store.probe().await {
+        Ok(report) => {
+            println!(
+                "\nmedia store: wrote {} bytes to {:?} in bucket {:?}, read them back from {} without credentials, \
+                 deleted them",
+                report.bytes, report.key, settings.bucket, report.link
+            );
+            None
+        }
+        Err(error) => {
+            Some(format!("{}: zim.media_store: the online check failed: {}", config.source.display(), error.message))
+        }
+    }
 }
 
 fn print_summary(config: &Config) {

@@ -3,8 +3,10 @@
 use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::Duration;
-use zimbot_client::{Client, HttpPutStore, HubMediaStore, MediaStore, ServerApiConfig, ServerApiTransport};
-use zimbot_runtime::config::{Backend, Config};
+use zimbot_client::{
+    Client, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, S3Store, ServerApiConfig, ServerApiTransport,
+};
+use zimbot_runtime::config::{Backend, Config, MediaStoreSettings};
 
 /// The client for `config`: the Server API at `zim.api_base`, uploads to the hub's store or the configured one.
 pub fn build_client(config: &Config) -> anyhow::Result<Client> {
@@ -18,8 +20,20 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
     })
     .with_context(|| format!("{}: zim: the Server API settings", config.source.display()))?;
     let store: Arc<dyn MediaStore> = match (&zim.backend, &zim.media_store) {
-        (_, Some(store)) => Arc::new(
+        (_, Some(MediaStoreSettings::HttpPut(store))) => Arc::new(
             HttpPutStore::new(&store.put_url, &store.public_url, store.auth_header.clone())
+                .with_context(|| format!("{}: zim.media_store", config.source.display()))?,
+        ),
+        (_, Some(MediaStoreSettings::S3(store))) => {
+            let store = S3Store::new(store.clone())
+                .and_then(|store| store.with_upload_journal(&config.state_dir.join("s3-uploads")))
+                .with_context(|| format!("{}: zim.media_store", config.source.display()))?;
+            let store = Arc::new(store);
+            tokio::spawn(abort_leftover_uploads(Arc::clone(&store)));
+            store
+        }
+        (_, Some(MediaStoreSettings::Local(store))) => Arc::new(
+            LocalMediaStore::new(&store.data_dir, &store.public_url)
                 .with_context(|| format!("{}: zim.media_store", config.source.display()))?,
         ),
         (Backend::Hub, None) => Arc::new(
@@ -28,11 +42,43 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
         ),
         (Backend::Service, None) => anyhow::bail!(
             "{}: zim.media_store is required with the service backend: the Server API does not take file bytes, \
-             so media must be uploaded to a store first (set put_url and public_url)",
+             so media must be uploaded to a store first (`kind: s3` with a bucket, or put_url and public_url)",
             config.source.display()
         ),
     };
     Ok(Client::new(config.client.clone(), Arc::new(transport), store))
+}
+
+/// Starts serving a local media store's files on its listener, when `zim.media_store.kind` is `local`; the task
+/// ends with the process.
+pub async fn start_media_listener(config: &Config) -> anyhow::Result<()> {
+    let Some(MediaStoreSettings::Local(store)) = &config.zim.media_store else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(store.listen)
+        .await
+        .with_context(|| format!("{}: zim.media_store: cannot listen on {}", config.source.display(), store.listen))?;
+    let folder = LocalMediaStore::new(&store.data_dir, &store.public_url)
+        .with_context(|| format!("{}: zim.media_store", config.source.display()))?
+        .served_folder();
+    tracing::info!(listen = %store.listen, public_url = store.public_url, "serving local media");
+    tokio::spawn(async move {
+        if let Err(error) = zimbot_runtime::media_server::serve(listener, &folder, std::future::pending()).await {
+            tracing::error!(%error, "the local media listener stopped");
+        }
+    });
+    Ok(())
+}
+
+/// Aborts the multipart uploads a crashed zimbot left open, in the background: sends need not wait for it.
+async fn abort_leftover_uploads(store: Arc<S3Store>) {
+    let report = store.abort_leftover_uploads().await;
+    if !report.aborted.is_empty() {
+        tracing::info!(count = report.aborted.len(), keys = ?report.aborted, "aborted S3 uploads left by a crash");
+    }
+    for failure in report.failed {
+        tracing::warn!(%failure, "could not abort an S3 upload left by a crash; it is tried again at the next start");
+    }
 }
 
 /// The client's counters as Prometheus text.

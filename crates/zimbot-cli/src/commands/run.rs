@@ -1,7 +1,7 @@
 //! `zimbot run`: the embedded hub (when `zim.backend: hub`), the shared client, every bot, and the webhook, until
 //! Ctrl-C / SIGTERM; then an orderly stop (see `zimbot_runtime::runtime`).
 
-use super::client::{build_client, client_metrics};
+use super::client::{build_client, client_metrics, start_media_listener};
 use anyhow::Context as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -25,6 +25,7 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         Backend::Service => None,
     };
     let client = build_client(&config)?;
+    start_media_listener(&config).await?;
     let bots = config
         .bots
         .iter()

@@ -5,6 +5,7 @@
 
 pub mod fakes;
 pub mod images;
+pub mod s3_server;
 pub mod server;
 
 use std::time::Duration;

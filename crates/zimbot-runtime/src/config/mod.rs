@@ -34,9 +34,11 @@ mod path;
 mod plugin;
 mod positions;
 mod raw;
+mod raw_media_store;
 mod recover;
 mod report;
 mod resolve_bot;
+mod resolve_media_store;
 mod resolve_settings;
 mod schema;
 mod settings;
@@ -54,4 +56,7 @@ pub use load::{load, parse};
 pub use location::Location;
 pub use plugin::{AcceptAnyPlugin, PluginResolver};
 pub use schema::json_schema;
-pub use settings::{Backend, Config, HubSettings, MediaStoreSettings, WebhookConfig, ZimConfig};
+pub use settings::{
+    Backend, Config, HttpPutStoreSettings, HubSettings, LocalStoreSettings, MediaStoreSettings, WebhookConfig,
+    ZimConfig,
+};

@@ -3,6 +3,7 @@
 //! Doc comments here become the descriptions editors show from `zimbot schema`. serde_yaml reads these
 //! shapes from its `Value`; text fields go through [`text`] so an unquoted `10001` is the text "10001".
 
+pub(super) use super::raw_media_store::RawMediaStore;
 use super::settings::Backend;
 use super::text;
 use crate::schedule::Misfire;
@@ -68,7 +69,7 @@ pub(super) struct RawZim {
     /// The embedded hub, used when `backend` is `hub`.
     #[serde(default)]
     pub hub: RawHub,
-    /// Where media files are uploaded for the service backend (a generic HTTP PUT store).
+    /// Where media files are uploaded for the service backend: S3-compatible object storage or an HTTP PUT store.
     #[serde(default)]
     pub media_store: Option<RawMediaStore>,
 }
@@ -96,21 +97,6 @@ impl Default for RawHub {
             max_upload_mb: defaults::hub_max_upload_mb(),
         }
     }
-}
-
-/// The `zim.media_store:` section.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a mapping with `put_url`, `public_url` and optional `auth_header`")]
-pub(super) struct RawMediaStore {
-    /// URL a file is PUT to; `{uid}` and `{file_name}` are filled in.
-    #[serde(deserialize_with = "text::one")]
-    pub put_url: String,
-    /// URL the file can then be downloaded from; `{uid}` and `{file_name}` are filled in.
-    #[serde(deserialize_with = "text::one")]
-    pub public_url: String,
-    /// Value of the `Authorization` header sent with each PUT.
-    #[serde(default, deserialize_with = "text::optional")]
-    pub auth_header: Option<String>,
 }
 
 /// The `webhook:` section.

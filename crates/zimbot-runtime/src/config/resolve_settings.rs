@@ -2,9 +2,10 @@
 
 use super::path::YamlPath;
 use super::positions::PositionIndex;
-use super::raw::{defaults, RawFile, RawHub, RawMediaStore, RawWebhook, RawZim};
+use super::raw::{defaults, RawFile, RawHub, RawWebhook, RawZim};
 use super::report::Report;
-use super::settings::{Backend, HubSettings, MediaStoreSettings, WebhookConfig, ZimConfig};
+use super::resolve_media_store::resolve_media_store;
+use super::settings::{Backend, HubSettings, WebhookConfig, ZimConfig};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,23 +66,12 @@ fn resolve_zim(raw: RawZim, positions: &PositionIndex, folder: &Path, report: &m
             Backend::Service => defaults::SERVICE_API_BASE.to_owned(),
         },
     };
-    let media_store = raw.media_store.map(|store| resolve_media_store(store, positions, report));
+    let media_store = raw.media_store.map(|store| resolve_media_store(store, positions, folder, report));
     ZimConfig { backend: raw.backend, app_id, server_secret, callback_secret, api_base, hub, media_store }
 }
 
 fn resolve_hub(raw: RawHub, folder: &Path) -> HubSettings {
     HubSettings { listen: raw.listen, data_dir: folder.join(raw.data_dir), max_upload_mb: raw.max_upload_mb }
-}
-
-fn resolve_media_store(raw: RawMediaStore, positions: &PositionIndex, report: &mut Report) -> MediaStoreSettings {
-    check_url(&raw.put_url, locate(positions, &["zim", "media_store", "put_url"]), "zim.media_store.put_url", report);
-    check_url(
-        &raw.public_url,
-        locate(positions, &["zim", "media_store", "public_url"]),
-        "zim.media_store.public_url",
-        report,
-    );
-    MediaStoreSettings { put_url: raw.put_url, public_url: raw.public_url, auth_header: raw.auth_header }
 }
 
 fn resolve_webhook(raw: RawWebhook, positions: &PositionIndex, report: &mut Report) -> WebhookConfig {
@@ -104,7 +94,7 @@ fn resolve_webhook(raw: RawWebhook, positions: &PositionIndex, report: &mut Repo
     }
 }
 
-fn check_url(url: &str, location: super::Location, key: &str, report: &mut Report) {
+pub(super) fn check_url(url: &str, location: super::Location, key: &str, report: &mut Report) {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         report.add(location, None, format!("`{key}` must be an http:// or https:// URL, not `{url}`"));
     }
@@ -118,12 +108,12 @@ fn with_trailing_slash(mut url: String) -> String {
 }
 
 /// Where the value at `keys` (from the top of the file) is, or the deepest part of it that is written.
-fn locate(positions: &PositionIndex, keys: &[&str]) -> super::Location {
+pub(super) fn locate(positions: &PositionIndex, keys: &[&str]) -> super::Location {
     positions.value(&YamlPath::root().keys(keys))
 }
 
 /// An address others can connect to: a wildcard listen address is reached through loopback.
-fn reachable(listen: SocketAddr) -> SocketAddr {
+pub(super) fn reachable(listen: SocketAddr) -> SocketAddr {
     if listen.ip().is_unspecified() {
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), listen.port())
     } else {

@@ -79,9 +79,47 @@ pub struct HubSettings {
     pub max_upload_mb: u64,
 }
 
+/// Where media files are uploaded before a send (the service backend; the hub backend uses the hub's store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaStoreSettings {
+    /// A generic HTTP PUT store.
+    HttpPut(HttpPutStoreSettings),
+    /// S3-compatible object storage, checked and ready for [`zimbot_client::S3Store::new`].
+    S3(zimbot_client::S3Config),
+    /// A folder served by `zimbot run` itself.
+    Local(LocalStoreSettings),
+}
+
+impl MediaStoreSettings {
+    /// The HTTP PUT store's settings, if that is the kind.
+    pub fn http_put(&self) -> Option<&HttpPutStoreSettings> {
+        match self {
+            Self::HttpPut(settings) => Some(settings),
+            _ => None,
+        }
+    }
+
+    /// The S3 store's settings, if that is the kind.
+    pub fn s3(&self) -> Option<&zimbot_client::S3Config> {
+        match self {
+            Self::S3(settings) => Some(settings),
+            _ => None,
+        }
+    }
+}
+
+/// A local media store: files kept under `data_dir`, served on `listen`, linked as `{public_url}/{token}/{name}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalStoreSettings {
+    pub listen: SocketAddr,
+    pub public_url: String,
+    /// Resolved against the bots.yaml's folder.
+    pub data_dir: PathBuf,
+}
+
 /// A generic HTTP PUT media store; `{uid}` and `{file_name}` in the URLs are filled in per upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MediaStoreSettings {
+pub struct HttpPutStoreSettings {
     pub put_url: String,
     pub public_url: String,
     /// Sent as the `Authorization` header of each PUT.

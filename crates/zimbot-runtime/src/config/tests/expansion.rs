@@ -22,7 +22,7 @@ fn a_default_is_used_when_the_variable_is_unset() {
 fn a_value_with_yaml_syntax_is_taken_literally() {
     let text = "zim:\n  media_store:\n    put_url: http://m/{file_name}\n    public_url: http://m/{file_name}\n    auth_header: \"Bearer ${MEDIA_TOKEN}\"\nbots: []\n";
     let store = valid(text).zim.media_store.unwrap();
-    assert_eq!(store.auth_header.as_deref(), Some("Bearer t0k#en: \"x\""));
+    assert_eq!(store.http_put().unwrap().auth_header.as_deref(), Some("Bearer t0k#en: \"x\""));
 }
 
 #[test]

@@ -28,6 +28,7 @@ fn the_zim_section_is_read_with_variables_and_defaults_filled_in() {
     assert_eq!(zim.hub.data_dir, PathBuf::from("/srv/zimbot/data/hub"));
     assert_eq!(zim.hub.max_upload_mb, 50);
     let store = zim.media_store.unwrap();
+    let store = store.http_put().unwrap();
     assert_eq!(store.put_url, "https://media.example.com/upload/{uid}/{file_name}");
     assert_eq!(store.public_url, "https://cdn.example.com/{uid}/{file_name}");
     assert_eq!(store.auth_header.as_deref(), Some("Bearer t0k#en: \"x\""));

@@ -24,6 +24,8 @@ pub fn environment(name: &str) -> Option<String> {
         "ZIM_APP_ID" => Some("7654321".to_owned()),
         "MEDIA_TOKEN" => Some("t0k#en: \"x\"".to_owned()),
         "NUMERIC_SECRET" => Some("0123".to_owned()),
+        "S3_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".to_owned()),
+        "S3_SECRET_ACCESS_KEY" => Some("wJalr/K7MDENG#x".to_owned()),
         _ => None,
     }
 }
