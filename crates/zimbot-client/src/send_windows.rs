@@ -66,6 +66,15 @@ impl SendWindows {
         earliest
     }
 
+    /// The earliest instant after `now` at which the window of a send action that is closed now opens.
+    pub(crate) fn next_send_opening(&self, now: Instant) -> Option<Instant> {
+        [Action::SendPeerMessage, Action::SendRoomMessage, Action::SendGroupMessage]
+            .into_iter()
+            .map(|action| self.next_start(action, now))
+            .filter(|at| *at > now)
+            .min()
+    }
+
     /// Whether a call of `action` may start at `now`.
     pub(crate) fn allows(&self, action: Action, now: Instant) -> bool {
         self.next_start(action, now) <= now
