@@ -31,7 +31,9 @@ enum Command {
     Check {
         #[arg(default_value = "bots.yaml")]
         config: PathBuf,
-        /// Also write, read back through its public link and delete one small object in the S3 media store.
+        /// Also ask the services: register the bots with the ZIM service and report whether it accepts the app id,
+        /// the server secret and this machine's clock; and with the S3 media store, write, read back through its
+        /// public link and delete one small object.
         #[arg(long)]
         online: bool,
     },

@@ -11,16 +11,21 @@
 //! - Sends of one bot to one conversation reach the transport in the order they were made: a later send waits
 //!   until the earlier one ended (sent or failed), even when its own upload finished first. Retries keep the place.
 //! - Uploads run before the send, outside the limiter, at most `max_concurrent_uploads` at once, picked fairly
-//!   across bots. Sends start under the [`WindowLimiter`] and are picked by the [`FairQueue`] (higher bot priority
-//!   first, deficit round robin among bots, new bots first).
+//!   across bots. Sends start under the send windows (one exact window per Server API action, plus the optional
+//!   overall cap; see `send_windows`) and are picked by the [`FairQueue`] (higher bot priority first, deficit round
+//!   robin among bots, new bots first) among the sends whose action's window is open.
 //! - Retryable errors (see [`zimbot_model::ZimCode::is_retryable`]) are retried up to `max_attempts` with
-//!   exponential backoff and jitter; a rate-limit code pauses the limiter for `rate_limit_pause_ms` instead.
+//!   exponential backoff and jitter; a throttling code pauses its window for `rate_limit_pause_ms` instead.
+//! - [`Client::register_bots`] registers 20 bots per call, the calls counted in the `RobotRegister` window.
+//! - A room send answered "room does not exist" (660300001) creates the room as its sender (`CreateRoom`; rooms
+//!   are destroyed some time after they empty) and is sent again, once per send; if creating fails, the send fails
+//!   with both reasons.
 
 use crate::events::EventSink;
-use crate::limiter::WindowLimiter;
-use crate::message_body::outbound_message;
+use crate::message_body::{check_wire_limits, outbound_message};
 use crate::queue::{FairQueue, Taken};
 use crate::retry::RetryPolicy;
+use crate::send_windows::{send_action, SendWindows};
 use crate::stats::{ClientStats, Counters};
 use crate::store::{MediaStore, ProgressCallback, UploadRequest};
 use crate::transport::{OutboundMessage, Transport, MAX_USERS_PER_REGISTER};
@@ -34,7 +39,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
-use zimbot_model::wire::RegisterUserInfo;
+use zimbot_model::wire::{Action, RegisterUserInfo};
 use zimbot_model::{
     AttachedMessage, BotId, ConversationId, ConversationType, LocalMessageId, MessageSentResult, Priority,
     RejectReason, SendEvent, SendFailure, SendRejected, SendRequest, UserId, ZimCode, ZimError,
@@ -117,7 +122,7 @@ struct State {
     uploads_running: usize,
     /// Accepted sends per bot that have not ended, for `queue_capacity`.
     active_per_bot: HashMap<BotId, usize>,
-    limiter: WindowLimiter,
+    windows: SendWindows,
 }
 
 /// One accepted send.
@@ -132,6 +137,8 @@ struct Job {
     outbound: Option<OutboundMessage>,
     media_url: Option<String>,
     attempts: u32,
+    /// Whether the room was created for this send already (it is created once, after "room does not exist").
+    room_created: bool,
     /// The upload or send task working on this job, aborted by `close`.
     task: Option<AbortHandle>,
 }
@@ -168,7 +175,7 @@ impl Client {
             uploads: FairQueue::default(),
             uploads_running: 0,
             active_per_bot: HashMap::new(),
-            limiter: WindowLimiter::new(config.sends_per_window, config.counted_window()),
+            windows: SendWindows::new(&config),
         };
         let wake_dispatcher = Arc::new(Notify::new());
         let inner = Arc::new(Inner {
@@ -208,12 +215,18 @@ impl Client {
             let mut attempt = 0;
             loop {
                 attempt += 1;
+                self.inner.wait_for_window(Action::RobotRegister).await;
                 match self.inner.transport.register_bots(batch).await {
                     Ok(()) => break,
                     Err(error) if error.is_retryable() && self.inner.retry.allows_another(attempt) => {
                         Counters::add(&self.inner.counters.retried, 1);
                         tracing::warn!(attempt, "registering bots failed, retrying: {error}");
-                        tokio::time::sleep(self.inner.retry.delay(attempt)).await;
+                        if error.code.is_rate_limit() {
+                            let pause = Duration::from_millis(self.inner.config.rate_limit_pause_ms);
+                            self.inner.lock().windows.pause(Action::RobotRegister, error.code, Instant::now(), pause);
+                        } else {
+                            tokio::time::sleep(self.inner.retry.delay(attempt)).await;
+                        }
                     }
                     Err(error) => return Err(error),
                 }
@@ -269,7 +282,7 @@ impl Client {
             in_progress: state.jobs.len(),
             limiter_wait: Duration::from_micros(Counters::read(&counters.limiter_wait_micros)),
             uploaded_bytes: Counters::read(&counters.uploaded_bytes),
-            window_violations: state.limiter.violations(),
+            window_violations: state.windows.violations(),
         }
     }
 }
@@ -290,6 +303,25 @@ impl Inner {
 
     fn accept(self: &Arc<Self>, sender: &Sender, request: SendRequest) -> Result<SendHandle, SendRejected> {
         let checked = check(&self.config.media_limits, &sender.user_id, request)?;
+        let request = checked.request;
+        let uid = hex::encode(rand::random::<[u8; 16]>());
+        let upload = checked.upload.map(|upload| UploadRequest { uid: uid.clone(), ..upload });
+        let media_url = match &request.message {
+            zimbot_model::OutgoingMessage::Media(media) => media.file_download_url.clone(),
+            zimbot_model::OutgoingMessage::Text { .. } => None,
+        };
+        // Text and stored media are checked against the service's size limits now; uploaded media once its URL is
+        // known (see `run_upload`).
+        let outbound = match upload {
+            Some(_) => None,
+            None => {
+                let message =
+                    outbound_message(&sender.user_id, &request, media_url.as_deref().unwrap_or_default(), &uid);
+                check_wire_limits(&message, self.config.max_message_bytes)
+                    .map_err(|problem| SendRejected::new(RejectReason::TooLarge, problem))?;
+                Some(message)
+            }
+        };
         let mut state = self.lock();
         if state.closed {
             return Err(SendRejected::new(RejectReason::Closed, "the client is closing and accepts no more sends"));
@@ -306,7 +338,6 @@ impl Inner {
             ));
         }
         let local_id = LocalMessageId(self.next_local_id.fetch_add(1, Ordering::Relaxed));
-        let request = checked.request;
         let (events_sender, events) = unbounded_channel();
         let sink = Arc::new(EventSink::new(local_id, events_sender));
         sink.emit(SendEvent::Attached(AttachedMessage {
@@ -317,15 +348,6 @@ impl Inner {
             file_name: checked.file_name,
             file_size: checked.file_size,
         }));
-        let uid = hex::encode(rand::random::<[u8; 16]>());
-        let upload = checked.upload.map(|upload| UploadRequest { uid: uid.clone(), ..upload });
-        let media_url = match &request.message {
-            zimbot_model::OutgoingMessage::Media(media) => media.file_download_url.clone(),
-            zimbot_model::OutgoingMessage::Text { .. } => None,
-        };
-        let outbound = upload
-            .is_none()
-            .then(|| outbound_message(&sender.user_id, &request, media_url.as_deref().unwrap_or_default(), &uid));
         let handle = SendHandle {
             local_id,
             events,
@@ -348,6 +370,7 @@ impl Inner {
             outbound,
             media_url,
             attempts: 0,
+            room_created: false,
             task: None,
         };
         state.jobs.insert(local_id, job);
@@ -355,6 +378,34 @@ impl Inner {
         drop(state);
         self.wake_dispatcher.notify_one();
         Ok(handle)
+    }
+
+    /// Waits until `action`'s window lets a call start, and records the start.
+    async fn wait_for_window(&self, action: Action) {
+        loop {
+            let now = Instant::now();
+            let at = {
+                let mut state = self.lock();
+                let at = state.windows.next_start(action, now);
+                if at <= now {
+                    state.windows.record_start(action, now);
+                    return;
+                }
+                at
+            };
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// The earliest instant after `now` at which a closed send window opens, if one is closed and a send is
+    /// waiting. Constant time whatever the queue's length: a window may open for an action no waiting send uses,
+    /// which costs one spurious look at the queue, where scanning every job would cost that on every wake.
+    fn next_window_opening(&self, now: Instant) -> Option<Instant> {
+        let state = self.lock();
+        if state.sends.is_empty() {
+            return None;
+        }
+        state.windows.next_send_opening(now)
     }
 
     async fn wait_idle(&self) {
@@ -416,9 +467,20 @@ impl Inner {
                 if let Some(job) = state.jobs.get_mut(&local_id) {
                     sink.upload_complete(total);
                     Counters::add(&self.counters.uploaded_bytes, total);
-                    job.outbound = Some(outbound_message(&job.from, &job.request, &url, &job.uid));
+                    let message = outbound_message(&job.from, &job.request, &url, &job.uid);
                     job.media_url = Some(url);
                     job.task = None;
+                    match check_wire_limits(&message, self.config.max_message_bytes) {
+                        Ok(()) => job.outbound = Some(message),
+                        Err(problem) => {
+                            let lane = (job.request.conversation_type, job.request.to_conversation_id.clone());
+                            let bot = job.bot.clone();
+                            state.sends.remove(&bot, &lane, |queued| *queued == local_id);
+                            tracing::warn!(%local_id, %bot, "not sent: {problem}");
+                            let error = ZimError::new(ZimCode::WIRE_LIMIT, problem);
+                            self.finish_job(&mut state, local_id, |job| job.failure(local_id, error, 0));
+                        }
+                    }
                 }
             }
             Err(error) => {
@@ -436,16 +498,19 @@ impl Inner {
         self.wake_dispatcher.notify_one();
     }
 
-    /// Takes the next ready send and starts it; the caller has checked that the limiter allows a start `now`.
-    /// Returns whether one started.
+    /// Takes the next ready send whose action's window is open at `now` and starts it. Returns whether one started.
     fn start_next_send(self: &Arc<Self>, now: Instant) -> bool {
         let mut state = self.lock();
         let state = &mut *state;
         loop {
-            let jobs = &state.jobs;
+            let (jobs, windows) = (&state.jobs, &state.windows);
             // A job missing from the map was cancelled: take it to drop it.
-            let Some(taken) = state.sends.pop(|local_id| jobs.get(local_id).is_none_or(|job| job.outbound.is_some()))
-            else {
+            let ready = |local_id: &LocalMessageId| {
+                jobs.get(local_id).is_none_or(|job| {
+                    job.outbound.is_some() && windows.allows(send_action(job.request.conversation_type), now)
+                })
+            };
+            let Some(taken) = state.sends.pop(ready) else {
                 return false;
             };
             let Some(job) = state.jobs.get_mut(&taken.item) else {
@@ -456,7 +521,7 @@ impl Inner {
                 state.sends.finish(&taken.key, &taken.lane);
                 continue;
             };
-            state.limiter.record_start(now);
+            state.windows.record_start(send_action(message.conversation_type), now);
             job.attempts += 1;
             let attempt = job.attempts;
             let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt));
@@ -490,13 +555,36 @@ impl Inner {
                     })
                 });
             }
+            Err(error) if error.code == ZimCode::ROOM_NOT_FOUND && self.claim_room_creation(local_id, &message) => {
+                // Rooms vanish once empty for their destroy delay; make it again and send again, once.
+                let created = self.create_room(&message).await;
+                let mut state = self.lock();
+                match created {
+                    Ok(()) if state.jobs.contains_key(&local_id) => {
+                        tracing::info!(%local_id, room = %message.to, "created the room, sending again");
+                        state.sends.requeue(taken);
+                    }
+                    Ok(()) => state.sends.finish(&taken.key, &taken.lane),
+                    Err(create_error) => {
+                        tracing::warn!(%local_id, room = %message.to, "send failed: {error}; {create_error}");
+                        state.sends.finish(&taken.key, &taken.lane);
+                        let error = ZimError::new(
+                            error.code,
+                            format!("{}; creating the room failed too: {}", error.message, create_error.message),
+                        );
+                        self.finish_job(&mut state, local_id, |job| job.failure(local_id, error, attempt));
+                    }
+                }
+            }
             Err(error) if error.is_retryable() && self.retry.allows_another(attempt) => {
                 Counters::add(&self.counters.retried, 1);
                 tracing::warn!(%local_id, bot = %taken.key, attempt, "send failed, retrying: {error}");
                 if error.code.is_rate_limit() {
-                    // The limiter holds every send for the pause, this one included; no backoff of its own.
+                    // The window holds every send of this action for the pause, this one included; no backoff of
+                    // its own.
                     let pause = Duration::from_millis(self.config.rate_limit_pause_ms);
-                    self.lock().limiter.pause_for(Instant::now(), pause);
+                    let action = send_action(message.conversation_type);
+                    self.lock().windows.pause(action, error.code, Instant::now(), pause);
                 } else {
                     tokio::time::sleep(self.retry.delay(attempt)).await;
                 }
@@ -515,6 +603,41 @@ impl Inner {
             }
         }
         self.wake_dispatcher.notify_one();
+    }
+
+    /// Whether the room of this room send should be created now: only once per send.
+    fn claim_room_creation(&self, local_id: LocalMessageId, message: &OutboundMessage) -> bool {
+        if message.conversation_type != ConversationType::Room {
+            return false;
+        }
+        let mut state = self.lock();
+        match state.jobs.get_mut(&local_id) {
+            Some(job) if !job.room_created => {
+                job.room_created = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Creates the room `message` goes to, as its sender, in the `CreateRoom` window, retrying retryable errors.
+    async fn create_room(&self, message: &OutboundMessage) -> Result<(), ZimError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.wait_for_window(Action::CreateRoom).await;
+            match self.transport.create_room(&message.from, &message.to).await {
+                Err(error) if error.is_retryable() && self.retry.allows_another(attempt) => {
+                    if error.code.is_rate_limit() {
+                        let pause = Duration::from_millis(self.config.rate_limit_pause_ms);
+                        self.lock().windows.pause(Action::CreateRoom, error.code, Instant::now(), pause);
+                    } else {
+                        tokio::time::sleep(self.retry.delay(attempt)).await;
+                    }
+                }
+                outcome => return outcome,
+            }
+        }
     }
 
     /// Ends a job with the terminal event `event` builds, if the job is still open.
@@ -539,46 +662,44 @@ impl Inner {
     }
 }
 
-/// The dispatcher: whenever the limiter allows a start, starts the next ready send. Holds the client only
+/// The dispatcher: starts every ready send whose window is open, then sleeps until a closed window of a ready send
+/// opens or something changes (a send became ready, a lane was freed, the client closed). Holds the client only
 /// weakly, so it ends when every `Client` is gone (or the client closed and has nothing left).
 async fn dispatch(client: Weak<Inner>, wake: Arc<Notify>) {
-    // Time spent waiting for the limiter since the last start, counted once a send does start.
+    // Time spent waiting for a window since the last start, counted once a send does start.
     let mut held = Duration::ZERO;
     loop {
         let Some(inner) = client.upgrade() else {
             return;
         };
-        let now = Instant::now();
-        let next_start = inner.lock().limiter.next_start(now);
-        if next_start > now {
-            drop(inner);
-            tokio::time::sleep_until(next_start).await;
-            held += next_start - now;
-            continue;
-        }
-        // Every send the limiter allows at this instant starts under this one `now`: their log entries are equal,
+        // Every send the windows allow at this instant starts under this one `now`: their log entries are equal,
         // so the next window opens for all of them at once, instead of a timer tick each (which would lose a
         // millisecond or so per send and add up to a few percent of the rate).
+        let now = Instant::now();
         let mut started = false;
         while inner.start_next_send(now) {
             started = true;
-            if inner.lock().limiter.next_start(now) > now {
-                break;
-            }
         }
         if started {
             Counters::add(&inner.counters.limiter_wait_micros, held.as_micros() as u64);
             held = Duration::ZERO;
-            continue;
         }
-        held = Duration::ZERO;
         {
             let state = inner.lock();
             if state.closed && state.jobs.is_empty() {
                 return;
             }
         }
+        let opening = inner.next_window_opening(now);
         drop(inner);
-        wake.notified().await;
+        match opening {
+            Some(at) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => held += at - now,
+                    () = wake.notified() => {}
+                }
+            }
+            None => wake.notified().await,
+        }
     }
 }

@@ -9,7 +9,8 @@ use zimbot_model::MediaLimits;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClientConfig {
-    /// Most sends that may START in any one window (the service allows 10 per second).
+    /// Overall cap: most message sends (of all three send actions together) that may START in any one window;
+    /// 10 per second is the client SDK's documented rate. 0 turns the cap off, leaving only `action_limits`.
     pub sends_per_window: u32,
     /// The window length.
     pub window_ms: u64,
@@ -26,13 +27,47 @@ pub struct ClientConfig {
     pub backoff_initial_ms: u64,
     /// Longest retry delay.
     pub backoff_max_ms: u64,
-    /// How long the limiter holds all sends after the service answers with a rate-limit code.
+    /// How long a window is held after the service answers with a throttling code for it.
     pub rate_limit_pause_ms: u64,
     /// Timeout of one Server API request.
     pub request_timeout_ms: u64,
+    /// The service's own per-action limits: calls that may START in any one window, per action.
+    pub action_limits: ActionLimits,
+    /// Largest `MessageBody.Message` (the text, or a media message's JSON description), in bytes: 2048 by
+    /// default, as the service documents; ZEGOCLOUD can raise an app's limit up to 32768.
+    pub max_message_bytes: usize,
     /// Largest file per media kind, in bytes.
     #[schemars(with = "MediaLimitsSchema")]
     pub media_limits: MediaLimits,
+}
+
+/// Calls per window for each Server API action, as the service documents them (per app). Each action is counted
+/// in its own exact window; raise one only when ZEGOCLOUD has raised it for the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActionLimits {
+    /// `SendPeerMessage`: 20 per second.
+    pub send_peer_message: u32,
+    /// `SendRoomMessage`: 10 per second.
+    pub send_room_message: u32,
+    /// `SendGroupMessage`: 10 per second.
+    pub send_group_message: u32,
+    /// `RobotRegister`: 20 per second (each call registers up to 20 bots).
+    pub robot_register: u32,
+    /// `CreateRoom` (made when a room send finds the room gone): 20 per second.
+    pub create_room: u32,
+}
+
+impl Default for ActionLimits {
+    fn default() -> Self {
+        Self {
+            send_peer_message: 20,
+            send_room_message: 10,
+            send_group_message: 10,
+            robot_register: 20,
+            create_room: 20,
+        }
+    }
 }
 
 /// Schema stand-in for [`MediaLimits`] (which lives in the serde-only model crate).
@@ -58,6 +93,8 @@ impl Default for ClientConfig {
             backoff_max_ms: 10_000,
             rate_limit_pause_ms: 1000,
             request_timeout_ms: 10_000,
+            action_limits: ActionLimits::default(),
+            max_message_bytes: 2048,
             media_limits: MediaLimits::default(),
         }
     }

@@ -2,6 +2,7 @@
 //! ZIM-API.md gives (an [`ApiMediaBody`] JSON-encoded into `MessageBody.Message`).
 
 use crate::transport::OutboundMessage;
+use crate::validate::MAX_URL_BYTES;
 use zimbot_model::wire::{ApiImageInfo, ApiMediaBody, MessageBody, OfflinePush};
 use zimbot_model::{MediaKind, MediaMessage, MessageType, OutgoingMessage, SendConfig, SendRequest, UserId};
 
@@ -21,6 +22,50 @@ pub fn outbound_message(from: &UserId, request: &SendRequest, media_url: &str, u
         body,
         config: request.config.clone(),
     }
+}
+
+/// The most `MessageBody.ExtendedData` the service takes, in bytes.
+pub const MAX_EXTENDED_DATA_BYTES: usize = 1024;
+
+/// Checks `message` against the service's documented limits before it is sent: `MessageBody.Message` at most
+/// `max_message_bytes` (2 KB unless ZEGOCLOUD raised it for the app), `ExtendedData` at most 1 KB, and every
+/// media URL at most 500 bytes.
+/// The error says which limit, by how much, and which setting raises it.
+pub fn check_wire_limits(message: &OutboundMessage, max_message_bytes: usize) -> Result<(), String> {
+    let length = message.body.message.len();
+    if length > max_message_bytes {
+        return Err(format!(
+            "the message body is {length} bytes; the service takes at most {max_message_bytes} \
+             (client.max_message_bytes: 2048 unless ZEGOCLOUD raised the app's limit, up to 32768)"
+        ));
+    }
+    let extended = message.body.extended_data.len();
+    if extended > MAX_EXTENDED_DATA_BYTES {
+        return Err(format!(
+            "the extended data is {extended} bytes; the service takes at most {MAX_EXTENDED_DATA_BYTES}"
+        ));
+    }
+    if message.message_type.media_kind().is_none() {
+        return Ok(());
+    }
+    let description: ApiMediaBody = serde_json::from_str(&message.body.message).unwrap_or_default();
+    let urls = [description.url.as_deref()]
+        .into_iter()
+        .chain(
+            [&description.origin, &description.large_image, &description.thumbnail]
+                .map(|image| image.as_ref().map(|image| image.url.as_str())),
+        )
+        .flatten();
+    for url in urls {
+        if url.len() > MAX_URL_BYTES {
+            return Err(format!(
+                "the media URL {url} is {} bytes; the service takes at most {MAX_URL_BYTES} (shorten the media \
+                 store's public URL)",
+                url.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn media_body(media: &MediaMessage, url: &str, uid: &str) -> MessageBody {

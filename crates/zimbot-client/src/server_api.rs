@@ -1,10 +1,17 @@
 //! The ZIM Server API transport: signed `POST {base}/?Action=...` requests with JSON bodies (ZIM-API.md).
 //!
 //! Each request gets a fresh 16-hex-char nonce and the current Unix time, signed with
-//! [`SignedQuery::sign`]. Answers are read as the service's envelope: `Code != 0` becomes that code's
-//! [`ZimError`]; a peer send whose `ErrorList` names the receiver fails with that entry's `SubCode`;
-//! `RobotRegister` ignores `SubCode 660700002` (the bot exists already). Transport trouble maps to zimbot's own
-//! codes, as the [`Transport`] contract says.
+//! [`SignedQuery::sign`]. Answers are read as the published schemas (`spec/zim-server-api/`) describe them:
+//! - `Code != 0` becomes that code's [`ZimError`], except for `RobotRegister`, where "every bot exists already"
+//!   (non-zero `Code`, each bot in `ErrorList` with `SubCode` 660700002) is a success: registration is idempotent.
+//! - A peer send whose `ErrorList` names the receiver fails with that entry's `SubCode`.
+//! - A send answered with `Code` 0 and a non-empty `AuditInfos` was refused by content moderation: it fails with
+//!   [`ZimCode::MODERATION_REFUSED`] and the service's reason, and is not retried.
+//! - `CreateRoom` answered 660300014 (the room exists already) is a success.
+//! - Ids come as numbers or strings (`MsgId` is a string for peers and a number for groups) and are kept as text;
+//!   `null` and missing optional fields read as absent.
+//!
+//! Transport trouble maps to zimbot's own codes, as the [`Transport`] contract says.
 
 use crate::http::{build_client, check_base_url, error_chain};
 use crate::transport::{OutboundMessage, SendReceipt, Transport, MAX_USERS_PER_REGISTER};
@@ -14,11 +21,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use zimbot_model::wire::{
-    Action, ApiEnvelope, MessageFields, RegisterResponse, RegisterUserInfo, RegisterUsersRequest,
-    SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest, SendPeerMessageResponse,
-    SendRoomMessageRequest, SignedQuery,
+    Action, ApiEnvelope, AuditInfo, CreateRoomRequest, MessageFields, RegisterResponse, RegisterUserInfo,
+    RegisterUsersRequest, SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest,
+    SendPeerMessageResponse, SendRoomMessageRequest, SendRoomMessageResponse, SignedQuery,
 };
-use zimbot_model::{ConversationType, ZimCode, ZimError};
+use zimbot_model::{ConversationId, ConversationType, UserId, ZimCode, ZimError};
 
 /// Where and as whom to call the Server API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +67,15 @@ impl ServerApiTransport {
 
     /// POSTs `body` as `action` and reads the envelope; `Ok` only for `Code == 0`.
     async fn call<B: Serialize + Sync, R: DeserializeOwned>(&self, action: Action, body: &B) -> Result<R, ZimError> {
+        self.exchange(action, body).await?.into_result().map_err(|error| describe(action, error))
+    }
+
+    /// POSTs `body` as `action` and reads the envelope, whatever its `Code`.
+    async fn exchange<B: Serialize + Sync, R: DeserializeOwned>(
+        &self,
+        action: Action,
+        body: &B,
+    ) -> Result<ApiEnvelope<R>, ZimError> {
         let base = &self.config.base_url;
         let response =
             self.client.post(base).query(&self.signed_query(action)).json(body).send().await.map_err(|error| {
@@ -97,8 +113,20 @@ impl ServerApiTransport {
                 ),
             )
         })?;
-        envelope.into_result().map_err(|error| describe(action, error))
+        Ok(envelope)
     }
+}
+
+/// A send answered with `Code` 0 whose `AuditInfos` say moderation refused it.
+fn moderation_refusal(action: Action, audit_infos: &[AuditInfo]) -> Result<(), ZimError> {
+    if audit_infos.is_empty() {
+        return Ok(());
+    }
+    let reasons: Vec<String> = audit_infos.iter().map(|info| format!("item {}: {}", info.index, info.reason)).collect();
+    Err(ZimError::new(
+        ZimCode::MODERATION_REFUSED,
+        format!("{} was refused by content moderation ({})", action.as_str(), reasons.join("; ")),
+    ))
 }
 
 /// Adds the action and, where known, what the code means.
@@ -120,7 +148,14 @@ impl Transport for ServerApiTransport {
             message_body: message.body.clone(),
             sub_msg_type: None,
             searched_content: None,
-            sender_unaware: message.config.sender_unaware.then_some(1),
+            // Per the schemas: peer sends default to "the sender's devices see it" (0), room sends to unaware (1),
+            // and group sends have no such field. Rooms always get it spelled out so that the setting means the
+            // same in both.
+            sender_unaware: match message.conversation_type {
+                ConversationType::Peer => message.config.sender_unaware.then_some(1),
+                ConversationType::Room => Some(u8::from(message.config.sender_unaware)),
+                ConversationType::Group => None,
+            },
         };
         let send_msg_options =
             message.config.disable_unread_message_count.then_some(SendMsgOptions { no_unread: true });
@@ -129,7 +164,11 @@ impl Transport for ServerApiTransport {
             ConversationType::Peer => {
                 let request =
                     SendPeerMessageRequest { to_user_id: vec![target.clone()], send_msg_options, message: fields };
-                let answer: SendPeerMessageResponse = self.call(Action::SendPeerMessage, &request).await?;
+                let envelope: ApiEnvelope<SendPeerMessageResponse> =
+                    self.exchange(Action::SendPeerMessage, &request).await?;
+                let (code, answer) = (envelope.code, &envelope.data);
+                // Code != 0 with an ErrorList: every receiver failed, each with its own SubCode; the receiver's
+                // SubCode says more than the envelope's code.
                 if let Some(refused) = answer.error_list.iter().find(|item| item.user_id == target) {
                     let code = ZimCode(refused.sub_code);
                     let meaning = code.describe().unwrap_or("refused");
@@ -138,7 +177,11 @@ impl Transport for ServerApiTransport {
                         format!("SendPeerMessage did not reach {target}: SubCode {code} ({meaning})"),
                     ));
                 }
-                let delivered = answer.succ_list.into_iter().find(|item| item.user_id == target);
+                if code != 0 {
+                    return Err(describe(Action::SendPeerMessage, ZimError::new(ZimCode(code), envelope.message)));
+                }
+                moderation_refusal(Action::SendPeerMessage, &answer.audit_infos)?;
+                let delivered = envelope.data.succ_list.into_iter().find(|item| item.user_id == target);
                 Ok(SendReceipt {
                     message_id: delivered.as_ref().map(|item| item.msg_id.clone()),
                     message_seq: delivered.map(|item| item.msg_seq),
@@ -146,18 +189,29 @@ impl Transport for ServerApiTransport {
             }
             ConversationType::Room => {
                 let request = SendRoomMessageRequest { room_id: target, message: fields };
-                let _: serde_json::Map<String, serde_json::Value> =
-                    self.call(Action::SendRoomMessage, &request).await?;
+                let answer: SendRoomMessageResponse = self.call(Action::SendRoomMessage, &request).await?;
+                moderation_refusal(Action::SendRoomMessage, &answer.audit_infos)?;
                 Ok(SendReceipt::default())
             }
             ConversationType::Group => {
                 let request = SendGroupMessageRequest { group_id: target, send_msg_options, message: fields };
                 let answer: SendGroupMessageResponse = self.call(Action::SendGroupMessage, &request).await?;
+                moderation_refusal(Action::SendGroupMessage, &answer.audit_infos)?;
                 Ok(SendReceipt {
                     message_id: (!answer.msg_id.is_empty()).then_some(answer.msg_id),
                     message_seq: (answer.msg_seq > 0).then_some(answer.msg_seq),
                 })
             }
+        }
+    }
+
+    async fn create_room(&self, from: &UserId, room: &ConversationId) -> Result<(), ZimError> {
+        let request = CreateRoomRequest { from_user_id: from.as_str().to_owned(), room_id: room.as_str().to_owned() };
+        let envelope: ApiEnvelope<serde_json::Map<String, serde_json::Value>> =
+            self.exchange(Action::CreateRoom, &request).await?;
+        match ZimCode(envelope.code) {
+            ZimCode::SUCCESS | ZimCode::ROOM_EXISTS => Ok(()),
+            code => Err(describe(Action::CreateRoom, ZimError::new(code, envelope.message))),
         }
     }
 
@@ -169,17 +223,17 @@ impl Transport for ServerApiTransport {
             ));
         }
         let request = RegisterUsersRequest { user_info: bots.to_vec() };
-        let answer: RegisterResponse = self.call(Action::RobotRegister, &request).await?;
-        match answer.error_list.iter().find(|item| ZimCode(item.sub_code) != ZimCode::ALREADY_REGISTERED) {
-            Some(refused) => {
-                let code = ZimCode(refused.sub_code);
-                let meaning = code.describe().unwrap_or("refused");
-                Err(ZimError::new(
+        let envelope: ApiEnvelope<RegisterResponse> = self.exchange(Action::RobotRegister, &request).await?;
+        envelope.data.outcome(ZimCode(envelope.code), bots).map_err(|refusal| {
+            let code = refusal.code;
+            let meaning = code.describe().map(|meaning| format!(" ({meaning})")).unwrap_or_default();
+            match refusal.user_id {
+                Some(user) => ZimError::new(
                     code,
-                    format!("RobotRegister did not register {}: SubCode {code} ({meaning})", refused.user_id),
-                ))
+                    format!("RobotRegister did not register {user}: SubCode {code}{meaning}: {}", envelope.message),
+                ),
+                None => describe(Action::RobotRegister, ZimError::new(code, envelope.message.clone())),
             }
-            None => Ok(()),
-        }
+        })
     }
 }

@@ -9,13 +9,16 @@
 //!   429) or `BAD_RESPONSE` (any other answer that is not a well-formed envelope); see [`zimbot_model::ZimCode`].
 //! - [`Transport::register_bots`] registers up to 20 bot users in one attempt; a user that exists already is a
 //!   success.
+//! - [`Transport::create_room`] creates a room in one attempt; a room that exists already is a success. The client
+//!   calls it when a room send is answered "room does not exist", then sends again. A transport that cannot
+//!   create rooms keeps the default, which fails.
 //! - Implementations must be cheap to share (`Arc<dyn Transport>`) and safe to call concurrently.
 //!
 //! [`crate::ServerApiTransport`] speaks the ZIM Server API; tests use in-memory transports.
 
 use async_trait::async_trait;
 use zimbot_model::wire::{MessageBody, RegisterUserInfo};
-use zimbot_model::{ConversationId, ConversationType, MessageType, SendConfig, UserId, ZimError};
+use zimbot_model::{ConversationId, ConversationType, MessageType, SendConfig, UserId, ZimCode, ZimError};
 
 /// The most users one `RobotRegister` request may carry.
 pub const MAX_USERS_PER_REGISTER: usize = 20;
@@ -47,4 +50,13 @@ pub trait Transport: Send + Sync + 'static {
 
     /// Registers up to [`MAX_USERS_PER_REGISTER`] bot users in one attempt; existing users count as registered.
     async fn register_bots(&self, bots: &[RegisterUserInfo]) -> Result<(), ZimError>;
+
+    /// Creates `room` as `from` in one attempt; a room that exists already counts as created.
+    async fn create_room(&self, from: &UserId, room: &ConversationId) -> Result<(), ZimError> {
+        let _ = from;
+        Err(ZimError::new(
+            ZimCode::ROOM_NOT_FOUND,
+            format!("room '{room}' does not exist and this transport cannot create rooms"),
+        ))
+    }
 }

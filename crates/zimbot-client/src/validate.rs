@@ -1,6 +1,7 @@
 //! The checks a send passes before it is accepted. A send that fails one is refused at once with a
 //! [`SendRejected`] saying what was wrong and where, and produces no event.
 
+use crate::media_probe::probe;
 use crate::store::UploadRequest;
 use std::io::ErrorKind;
 use zimbot_model::{MediaLimits, OutgoingMessage, RejectReason, SendRejected, SendRequest, UserId};
@@ -26,7 +27,7 @@ fn reject(reason: RejectReason, message: String) -> SendRejected {
 }
 
 /// Checks `request` from `sender`: ids, message, and for local files that the file exists, is a readable regular
-/// file and fits `limits`.
+/// file and fits `limits`; an image's pixel size and an audio or video file's duration are read from the file.
 pub(crate) fn check(limits: &MediaLimits, sender: &UserId, mut request: SendRequest) -> Result<Checked, SendRejected> {
     sender.validate().map_err(|error| reject(RejectReason::InvalidId, format!("sender: {error}")))?;
     request
@@ -94,6 +95,10 @@ pub(crate) fn check(limits: &MediaLimits, sender: &UserId, mut request: SendRequ
     }
     std::fs::File::open(&path)
         .map_err(|error| reject(RejectReason::FileUnreadable, format!("the file {shown} cannot be read: {error}")))?;
+    let probed = probe(kind, &path).map_err(|message| reject(RejectReason::InvalidMessage, message))?;
+    // The file's own size and duration win over what the plugin said: they are what receivers will see.
+    media.size = probed.size.or(media.size);
+    media.duration_secs = probed.duration_secs.or(media.duration_secs);
     media.file_size = Some(file_size);
     let upload = UploadRequest { uid: String::new(), file_name: file_name.clone(), path, size: file_size };
     Ok(Checked { request, upload: Some(upload), file_name, file_size })

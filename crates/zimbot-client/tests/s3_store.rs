@@ -16,7 +16,13 @@ use zimbot_model::{ConversationType, MediaMessage, Priority, SendConfig, SendEve
 /// A file of `size` bytes that differ from one position to the next, so a misplaced part shows.
 fn file_of(directory: &tempfile::TempDir, name: &str, size: usize) -> PathBuf {
     let path = directory.path().join(name);
-    let bytes: Vec<u8> = (0..size).map(|index| (index % 251) as u8).collect();
+    let mut bytes: Vec<u8> = (0..size).map(|index| (index % 251) as u8).collect();
+    // An image must have a pixel size the client can read: give .png files a PNG header.
+    if name.ends_with(".png") {
+        let header = support::images::png(4, 4);
+        let length = header.len().min(size);
+        bytes[..length].copy_from_slice(&header[..length]);
+    }
     std::fs::write(&path, bytes).unwrap();
     path
 }

@@ -78,9 +78,10 @@ async fn a_room_media_send_uploads_then_carries_the_media_body() {
     let client = client(&server);
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("cat photo.png");
-    std::fs::write(&path, vec![7u8; 300_000]).unwrap();
-    let mut image = MediaMessage::image(&path).with_extended_data("a caption");
-    image.size = Some(zimbot_model::ImageSize { width: 64, height: 48 });
+    let mut bytes = support::images::png(64, 48);
+    bytes.resize(300_000, 7);
+    std::fs::write(&path, bytes).unwrap();
+    let image = MediaMessage::image(&path).with_extended_data("a caption");
     let config = SendConfig {
         push: Some(PushConfig { title: "New photo".into(), content: "look".into(), payload: "p".into() }),
         sender_unaware: true,
@@ -113,7 +114,10 @@ async fn a_room_media_send_uploads_then_carries_the_media_body() {
     assert_eq!(call.body["MessageBody"]["OfflinePush"]["Enable"], 1);
     let description = call.media_description();
     assert_eq!(description["Origin"]["Url"], url.as_str());
-    assert_eq!(description["Origin"]["Width"], 64);
+    assert_eq!(
+        (description["Origin"]["Width"].as_u64(), description["Origin"]["Height"].as_u64()),
+        (Some(64), Some(48))
+    );
     assert_eq!(description["Size"], 300_000);
     assert_eq!(description["Uid"].as_str().unwrap(), uploads[0].uid);
 }
@@ -222,17 +226,17 @@ async fn retryable_failures_are_retried_until_success_with_one_terminal_event() 
 #[tokio::test]
 async fn a_permanent_code_fails_at_once_with_one_terminal_event() {
     let server = TestServer::start().await;
-    server.answer([Answer::Code(660300001)]);
+    server.answer([Answer::Code(660600001)]);
     let client = client(&server);
     let mut handle = client
-        .send(&sender("bot", Priority::Medium), SendRequest::text("hi", "nowhere", ConversationType::Room))
+        .send(&sender("bot", Priority::Medium), SendRequest::text("hi", "nowhere", ConversationType::Group))
         .unwrap();
     let events = all_events(&mut handle).await;
     assert_event_order(&events);
     match events.last().unwrap() {
         SendEvent::Failed(failure) => {
-            assert_eq!((failure.error.code, failure.attempts), (ZimCode::ROOM_NOT_FOUND, 1));
-            assert!(failure.error.message.contains("SendRoomMessage"), "{}", failure.error.message);
+            assert_eq!((failure.error.code, failure.attempts), (ZimCode::GROUP_NOT_FOUND, 1));
+            assert!(failure.error.message.contains("SendGroupMessage"), "{}", failure.error.message);
         }
         other => panic!("expected failed, got {other:?}"),
     }

@@ -95,6 +95,28 @@ async fn empty_and_over_long_ids_are_refused() {
 }
 
 #[tokio::test]
+async fn a_destination_with_a_character_the_send_actions_refuse_is_refused_at_send_time() {
+    let (client, transport) = client(ClientConfig::default());
+    for (conversation_type, id) in
+        [(ConversationType::Peer, "al*ce"), (ConversationType::Room, "lobby/2"), (ConversationType::Group, "t\u{e9}am")]
+    {
+        let (reason, message) = refused(&client, SendRequest::text("hi", id, conversation_type));
+        assert_eq!(reason, RejectReason::InvalidId, "{id}");
+        assert!(message.starts_with("destination: the conversation id"), "{message}");
+    }
+    assert!(transport.starts().is_empty());
+}
+
+#[tokio::test]
+async fn a_sender_with_a_character_the_send_actions_refuse_is_refused_at_send_time() {
+    let (client, _) = client(ClientConfig::default());
+    let bad_sender = zimbot_client::Sender { user_id: "@RBT#a,b".into(), ..sender("bot", Priority::Medium) };
+    let rejected = client.send(&bad_sender, SendRequest::text("hi", "lobby", ConversationType::Room)).unwrap_err();
+    assert_eq!(rejected.reason, RejectReason::InvalidId);
+    assert!(rejected.message.contains("','"), "{}", rejected.message);
+}
+
+#[tokio::test]
 async fn media_without_a_path_or_url_is_refused() {
     let (client, _) = client(ClientConfig::default());
     let mut message = MediaMessage::from_url(MediaKind::File, "", "x");

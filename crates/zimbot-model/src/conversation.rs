@@ -6,6 +6,12 @@ use std::fmt;
 /// The longest user, bot or conversation id the service accepts, in bytes.
 pub const MAX_ID_BYTES: usize = 32;
 
+/// The characters besides ASCII letters and digits that the send actions (`SendPeerMessage`, `SendRoomMessage`,
+/// `SendGroupMessage`: `FromUserId`, `ToUserId`, `RoomId`, `GroupId`) and `UserRegister` accept in ids, as their
+/// pages list them. Other actions list other sets (CreateRoom adds `,` and lacks `}|~`; CreateGroup lacks the space
+/// and `-`); zimbot does not call those.
+pub const SEND_ID_PUNCTUATION: &str = "!#$%&()+-:;<=.>?@[]^_ {}|~";
+
 /// The kind of conversation a message belongs to. On the wire: peer 0, room 1, group 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,9 +83,14 @@ pub enum IdError {
     Empty { what: &'static str },
     #[error("the {what} '{id}' is {len} bytes long; the service allows at most {MAX_ID_BYTES}")]
     TooLong { what: &'static str, id: String, len: usize },
+    #[error(
+        "the {what} '{id}' has {character:?} at byte {at}; the service takes only ASCII letters, digits and \
+         {SEND_ID_PUNCTUATION:?} in ids"
+    )]
+    Character { what: &'static str, id: String, character: char, at: usize },
 }
 
-/// Checks the service's id rules: non-empty and at most [`MAX_ID_BYTES`] bytes.
+/// Checks the service's length rules: non-empty and at most [`MAX_ID_BYTES`] bytes.
 fn check_id(what: &'static str, id: &str) -> Result<(), IdError> {
     if id.is_empty() {
         return Err(IdError::Empty { what });
@@ -90,8 +101,18 @@ fn check_id(what: &'static str, id: &str) -> Result<(), IdError> {
     Ok(())
 }
 
+/// Checks the length rules and the send actions' character set ([`SEND_ID_PUNCTUATION`]).
+fn check_zim_id(what: &'static str, id: &str) -> Result<(), IdError> {
+    check_id(what, id)?;
+    let refused = id.char_indices().find(|(_, c)| !c.is_ascii_alphanumeric() && !SEND_ID_PUNCTUATION.contains(*c));
+    match refused {
+        Some((at, character)) => Err(IdError::Character { what, id: id.to_owned(), character, at }),
+        None => Ok(()),
+    }
+}
+
 macro_rules! string_id {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $check:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -108,9 +129,10 @@ macro_rules! string_id {
                 &self.0
             }
 
-            /// Checks the service's id rules (non-empty, at most 32 bytes).
+            /// Checks the id rules: non-empty, at most 32 bytes, and for ids the service sees, only the characters
+            /// its send actions accept.
             pub fn validate(&self) -> Result<(), IdError> {
-                check_id($what, &self.0)
+                $check($what, &self.0)
             }
         }
 
@@ -143,17 +165,20 @@ macro_rules! string_id {
 string_id!(
     /// A ZIM user id. Bot users start with `@RBT#`.
     UserId,
-    "user id"
+    "user id",
+    check_zim_id
 );
 string_id!(
     /// The id of a room, a group, or (for peer chats) the other user.
     ConversationId,
-    "conversation id"
+    "conversation id",
+    check_zim_id
 );
 string_id!(
     /// The id a bot has in bots.yaml (not its ZIM user id).
     BotId,
-    "bot id"
+    "bot id",
+    check_id
 );
 
 impl UserId {
@@ -184,6 +209,28 @@ mod tests {
         let err = UserId::new("a".repeat(33)).validate().unwrap_err();
         assert!(err.to_string().contains("33 bytes"), "{err}");
         assert_eq!(ConversationId::new("").validate(), Err(IdError::Empty { what: "conversation id" }));
+    }
+
+    #[test]
+    fn ids_with_every_documented_character_are_accepted() {
+        assert!(UserId::from("@RBT#a-b_c.d").validate().is_ok());
+        assert!(ConversationId::from("Room 1 (test) {x}|~^[]").validate().is_ok());
+        assert!(ConversationId::from("!#$%&()+-:;<=.>?@").validate().is_ok());
+    }
+
+    #[test]
+    fn an_id_with_a_character_the_service_refuses_is_named_with_its_place() {
+        let error = ConversationId::from("lobby/1").validate().unwrap_err();
+        assert_eq!(error, IdError::Character { what: "conversation id", id: "lobby/1".into(), character: '/', at: 5 });
+        assert!(error.to_string().contains("'/'"), "{error}");
+        for id in ["caf\u{e9}", "a,b", "a*b", "a\"b", "a'b", "tab\there"] {
+            assert!(UserId::from(id).validate().is_err(), "{id}");
+        }
+    }
+
+    #[test]
+    fn bot_ids_in_bots_yaml_are_not_held_to_the_services_characters() {
+        assert!(BotId::from("media/poster").validate().is_ok());
     }
 
     #[test]

@@ -20,6 +20,8 @@ impl ZimCode {
     pub const SIGNATURE_INVALID: Self = Self(100_000_005);
     pub const USER_NOT_FOUND: Self = Self(660_200_001);
     pub const ROOM_NOT_FOUND: Self = Self(660_300_001);
+    /// CreateRoom: the room exists already (not a failure for zimbot).
+    pub const ROOM_EXISTS: Self = Self(660_300_014);
     /// App-level frequency limit.
     pub const APP_FREQUENCY_LIMIT: Self = Self(660_300_005);
     /// Room- or group-level frequency limit.
@@ -27,6 +29,12 @@ impl ZimCode {
     pub const MESSAGE_TOO_LARGE: Self = Self(660_400_001);
     pub const SENDER_NOT_REGISTERED: Self = Self(660_500_002);
     pub const GROUP_NOT_FOUND: Self = Self(660_600_001);
+    /// CreateGroup called too often.
+    pub const GROUP_CREATE_FREQUENCY_LIMIT: Self = Self(660_600_010);
+    /// RobotRegister / UserRegister called more than 20 times a second.
+    pub const REGISTER_FREQUENCY_LIMIT: Self = Self(660_700_001);
+    /// A general business error on the service's side ("please retry").
+    pub const GENERAL_BUSINESS_ERROR: Self = Self(660_000_001);
     /// RobotRegister: the bot user exists already (not a failure for zimbot).
     pub const ALREADY_REGISTERED: Self = Self(660_700_002);
     pub const USER_NOT_FOUND_2: Self = Self(660_700_012);
@@ -48,15 +56,27 @@ impl ZimCode {
     pub const CANCELLED: Self = Self(-6);
     /// zimbot: the media store refused the file as too large.
     pub const UPLOAD_TOO_LARGE: Self = Self(-7);
+    /// zimbot: the service answered `Code` 0 but its content moderation refused the message (`AuditInfos`).
+    pub const MODERATION_REFUSED: Self = Self(-8);
+    /// zimbot: the message breaks a documented limit of the service (size, URL length) and was not sent.
+    pub const WIRE_LIMIT: Self = Self(-9);
 
     /// Whether this code asks to slow down (the limiter pauses before retrying).
     pub fn is_rate_limit(self) -> bool {
-        matches!(self, Self::QPS_EXCEEDED | Self::APP_FREQUENCY_LIMIT | Self::CONVERSATION_FREQUENCY_LIMIT)
+        matches!(
+            self,
+            Self::QPS_EXCEEDED
+                | Self::APP_FREQUENCY_LIMIT
+                | Self::CONVERSATION_FREQUENCY_LIMIT
+                | Self::GROUP_CREATE_FREQUENCY_LIMIT
+                | Self::REGISTER_FREQUENCY_LIMIT
+        )
     }
 
     /// Whether a later attempt may succeed: rate limits and transport trouble. Everything else is permanent.
     pub fn is_retryable(self) -> bool {
-        self.is_rate_limit() || matches!(self, Self::NETWORK | Self::HTTP_STATUS | Self::UPLOAD_FAILED)
+        self.is_rate_limit()
+            || matches!(self, Self::NETWORK | Self::HTTP_STATUS | Self::UPLOAD_FAILED | Self::GENERAL_BUSINESS_ERROR)
     }
 
     /// A short description of what the code means, when it is one zimbot knows.
@@ -69,11 +89,15 @@ impl ZimCode {
             Self::SIGNATURE_INVALID => "signature invalid (check app id and server secret)",
             Self::USER_NOT_FOUND | Self::USER_NOT_FOUND_2 | Self::USER_NOT_FOUND_3 => "user does not exist",
             Self::ROOM_NOT_FOUND => "room does not exist",
+            Self::ROOM_EXISTS => "room exists already",
             Self::APP_FREQUENCY_LIMIT => "app-level frequency limit",
             Self::CONVERSATION_FREQUENCY_LIMIT => "room or group frequency limit",
             Self::MESSAGE_TOO_LARGE => "message too large",
             Self::SENDER_NOT_REGISTERED => "sender not registered",
             Self::GROUP_NOT_FOUND => "group does not exist",
+            Self::GROUP_CREATE_FREQUENCY_LIMIT => "group creation frequency limit",
+            Self::REGISTER_FREQUENCY_LIMIT => "registration frequency limit (20/s)",
+            Self::GENERAL_BUSINESS_ERROR => "general business error on the service (retried)",
             Self::ALREADY_REGISTERED => "user already registered",
             Self::INVALID_PARAMETER => "invalid parameter",
             Self::NETWORK => "network error",
@@ -83,6 +107,8 @@ impl ZimCode {
             Self::FILE_READ => "file could not be read",
             Self::CANCELLED => "cancelled",
             Self::UPLOAD_TOO_LARGE => "media store refused the file as too large",
+            Self::MODERATION_REFUSED => "refused by content moderation",
+            Self::WIRE_LIMIT => "over a documented limit of the service (not sent)",
             _ => return None,
         })
     }
@@ -119,7 +145,7 @@ mod tests {
 
     #[test]
     fn rate_limit_codes_are_retryable() {
-        for code in [7, 660_300_005, 660_300_006] {
+        for code in [7, 660_300_005, 660_300_006, 660_600_010, 660_700_001] {
             assert!(ZimCode(code).is_rate_limit());
             assert!(ZimCode(code).is_retryable());
         }

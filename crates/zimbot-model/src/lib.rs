@@ -19,7 +19,7 @@ mod message;
 mod send;
 pub mod wire;
 
-pub use conversation::{BotId, ConversationId, ConversationType, IdError, UserId, MAX_ID_BYTES};
+pub use conversation::{BotId, ConversationId, ConversationType, IdError, UserId, MAX_ID_BYTES, SEND_ID_PUNCTUATION};
 pub use error::{ZimCode, ZimError};
 pub use media::{ImageSize, MediaKind, MediaLimits, MediaMessage};
 pub use message::{MessageContent, MessageType, ReceivedMedia, ReceivedMessage};

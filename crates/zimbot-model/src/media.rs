@@ -37,12 +37,14 @@ impl MediaKind {
         }
     }
 
-    /// The kind a file extension suggests (`jpg` → image, `mp3` → audio, ...), or `File`.
+    /// The kind a file extension suggests, following the formats the service documents for each kind: images
+    /// jpg/jpeg, png, bmp, tiff/tif, gif, webp, heic; audio mp3 and m4a only; video mp4 and mov only. Anything
+    /// else (wav, ogg, webm, ...) is sent as a `File`, which every client can download but none plays inline.
     pub fn from_extension(extension: &str) -> Self {
         match extension.to_ascii_lowercase().as_str() {
             "jpg" | "jpeg" | "png" | "bmp" | "tiff" | "tif" | "gif" | "webp" | "heic" => Self::Image,
-            "mp3" | "m4a" | "wav" | "ogg" | "aac" => Self::Audio,
-            "mp4" | "mov" | "webm" | "m4v" => Self::Video,
+            "mp3" | "m4a" => Self::Audio,
+            "mp4" | "mov" => Self::Video,
             _ => Self::File,
         }
     }
@@ -222,6 +224,13 @@ mod tests {
         assert_eq!(MediaKind::from_extension("mp3"), MediaKind::Audio);
         assert_eq!(MediaKind::from_extension("mov"), MediaKind::Video);
         assert_eq!(MediaKind::from_extension("pdf"), MediaKind::File);
+    }
+
+    #[test]
+    fn undocumented_audio_and_video_formats_go_as_files() {
+        for extension in ["wav", "ogg", "aac", "webm", "m4v", "mkv"] {
+            assert_eq!(MediaKind::from_extension(extension), MediaKind::File, "{extension}");
+        }
     }
 
     #[test]

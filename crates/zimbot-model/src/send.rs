@@ -47,7 +47,8 @@ pub struct SendConfig {
     pub push: Option<PushConfig>,
     /// Do not raise the receivers' unread count (peer and group only).
     pub disable_unread_message_count: bool,
-    /// Do not show the message to its sender's other devices.
+    /// Do not show the message to its sender's other devices (peer and room; the service's group send has no
+    /// such setting).
     pub sender_unaware: bool,
 }
 

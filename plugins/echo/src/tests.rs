@@ -57,9 +57,9 @@ fn an_unknown_command_points_to_help() {
 fn file_sends_the_named_asset_with_the_kind_its_extension_suggests() {
     let data = tempfile::tempdir().unwrap();
     let mut bot = echo(&data);
-    bot.peer_message("alice", "!file chime.wav").unwrap();
+    bot.peer_message("alice", "!file announcement.png").unwrap();
     let media = bot.sends()[0].media().cloned().unwrap();
-    assert_eq!((media.kind, media.display_file_name()), (MediaKind::Audio, "chime.wav".to_owned()));
+    assert_eq!((media.kind, media.display_file_name()), (MediaKind::Image, "announcement.png".to_owned()));
     assert!(media.file_local_path.unwrap().is_file());
 }
 

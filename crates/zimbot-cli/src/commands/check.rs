@@ -1,6 +1,7 @@
 //! `zimbot check`: validates a bots.yaml, loads every plugin, and shows what each bot listens to and when its
-//! schedules fire next. Exits 1 with every problem listed when anything is wrong. With `--online`, also proves the
-//! S3 media store: one small object written, read back through its public link without credentials, deleted.
+//! schedules fire next. Exits 1 with every problem listed when anything is wrong. With `--online`, also asks the
+//! ZIM service (see `check_online`) and proves the S3 media store: one small object written, read back through its
+//! public link without credentials, deleted.
 
 use std::process::ExitCode;
 use zimbot_runtime::config::{Backend, Config};
@@ -27,8 +28,14 @@ pub async fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitC
     for (bot, plugin) in config.bots.iter().zip(&plugins) {
         print_bot(bot, plugin.as_ref());
     }
-    let online_problem = if online { check_media_store_online(&config).await } else { None };
-    if problems.is_empty() && online_problem.is_none() {
+    let mut online_problems = Vec::new();
+    if online {
+        if !super::check_online::check_online(&config).await {
+            online_problems.push(format!("{}: the ZIM service refused the configuration (see above)", path.display()));
+        }
+        online_problems.extend(check_media_store_online(&config).await);
+    }
+    if problems.is_empty() && online_problems.is_empty() {
         println!("\nok: {} bot(s), no problems", config.bots.len());
         return Ok(ExitCode::SUCCESS);
     }
@@ -36,10 +43,10 @@ pub async fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitC
     for problem in &problems {
         eprintln!("{problem}");
     }
-    if let Some(problem) = &online_problem {
+    for problem in &online_problems {
         eprintln!("{problem}");
     }
-    let count = problems.len() + usize::from(online_problem.is_some());
+    let count = problems.len() + online_problems.len();
     eprintln!("{count} problem(s) in {}", path.display());
     Ok(ExitCode::FAILURE)
 }

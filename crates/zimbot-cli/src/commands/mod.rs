@@ -1,6 +1,7 @@
 //! One module per subcommand, and the shared piece that builds the send client from a bots.yaml.
 
 pub mod check;
+pub mod check_online;
 pub mod client;
 pub mod hub;
 pub mod new_plugin;

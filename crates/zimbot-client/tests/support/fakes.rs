@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use zimbot_client::{MediaStore, OutboundMessage, ProgressCallback, SendReceipt, Transport, UploadRequest};
 use zimbot_model::wire::RegisterUserInfo;
-use zimbot_model::{ZimCode, ZimError};
+use zimbot_model::{ConversationType, ZimCode, ZimError};
 
 /// One send attempt the transport saw.
 #[derive(Debug, Clone)]
@@ -17,6 +17,7 @@ pub struct Start {
     pub at: Instant,
     pub from: String,
     pub to: String,
+    pub conversation_type: ConversationType,
     /// The text, or for media the `MessageBody.Message` JSON.
     pub body: String,
 }
@@ -26,6 +27,9 @@ pub struct Start {
 pub struct FakeTransport {
     starts: Mutex<Vec<Start>>,
     script: Mutex<VecDeque<ZimError>>,
+    /// When each `register_bots` call came, and how many bots it carried.
+    registers: Mutex<Vec<(Instant, usize)>>,
+    register_script: Mutex<VecDeque<ZimError>>,
     pub latency: Duration,
 }
 
@@ -37,6 +41,15 @@ impl FakeTransport {
     /// Makes the next attempts fail with these codes, in order.
     pub fn fail_next(&self, codes: impl IntoIterator<Item = ZimCode>) {
         self.script.lock().unwrap().extend(codes.into_iter().map(|code| ZimError::new(code, "scripted")));
+    }
+
+    /// Makes the next registration calls fail with these codes, in order.
+    pub fn fail_next_registers(&self, codes: impl IntoIterator<Item = ZimCode>) {
+        self.register_script.lock().unwrap().extend(codes.into_iter().map(|code| ZimError::new(code, "scripted")));
+    }
+
+    pub fn registers(&self) -> Vec<(Instant, usize)> {
+        self.registers.lock().unwrap().clone()
     }
 
     pub fn starts(&self) -> Vec<Start> {
@@ -55,6 +68,7 @@ impl Transport for FakeTransport {
             at: Instant::now(),
             from: message.from.to_string(),
             to: message.to.to_string(),
+            conversation_type: message.conversation_type,
             body: message.body.message.clone(),
         });
         if message.body.message.contains("hang") {
@@ -69,8 +83,12 @@ impl Transport for FakeTransport {
         Ok(SendReceipt { message_id: Some("m".into()), message_seq: Some(1) })
     }
 
-    async fn register_bots(&self, _bots: &[RegisterUserInfo]) -> Result<(), ZimError> {
-        Ok(())
+    async fn register_bots(&self, bots: &[RegisterUserInfo]) -> Result<(), ZimError> {
+        self.registers.lock().unwrap().push((Instant::now(), bots.len()));
+        match self.register_script.lock().unwrap().pop_front() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
     }
 }
 
@@ -119,6 +137,9 @@ impl MediaStore for GatedStore {
 /// A file of `size` bytes in `directory` (sparse: no disk used).
 pub fn sparse_file(directory: &tempfile::TempDir, name: &str, size: u64) -> std::path::PathBuf {
     let path = directory.path().join(name);
-    std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+    // A PNG header first, so that the file also passes as an image (the client reads an image's pixel size).
+    let header = super::images::png(1, 1);
+    std::fs::write(&path, &header[..header.len().min(size as usize)]).unwrap();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(size).unwrap();
     path
 }

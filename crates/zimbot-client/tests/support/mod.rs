@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses a part
 
 pub mod fakes;
+pub mod images;
 pub mod s3_server;
 pub mod server;
 

@@ -37,7 +37,10 @@ pub(super) async fn send(state: &SharedState, send: ValidSend, request_id: &str)
         SendTarget::Group(group) => {
             let stored =
                 state.deliver(message(&send, ConversationType::Group, group)).await.map_err(storage_failure)?;
-            Ok(success(request_id, SendGroupMessageResponse { msg_id: stored.id, msg_seq: stored.seq }))
+            Ok(success(
+                request_id,
+                SendGroupMessageResponse { msg_id: stored.id, msg_seq: stored.seq, ..Default::default() },
+            ))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The callbacks the service POSTs to the webhook (`send_msg`, `bot_msg`), and how one becomes a
 //! [`ReceivedMessage`].
 
+use super::number_or_string::{id, integer, or_default, unsigned};
 use super::ApiMediaBody;
 use crate::{
     ConversationId, ConversationType, MediaKind, MessageContent, MessageType, ReceivedMedia, ReceivedMessage, UserId,
@@ -50,54 +51,56 @@ impl<'de> Deserialize<'de> for CallbackEvent {
 /// One receiver of a peer message, as listed in `user_list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallbackUser {
-    #[serde(rename = "UserId")]
+    #[serde(rename = "UserId", default, deserialize_with = "or_default")]
     pub user_id: String,
-    #[serde(rename = "MsgId", default)]
+    #[serde(rename = "MsgId", default, deserialize_with = "id")]
     pub msg_id: String,
-    #[serde(rename = "MsgSeq", default)]
+    #[serde(rename = "MsgSeq", default, deserialize_with = "unsigned")]
     pub msg_seq: u64,
 }
 
 /// A message callback (`send_msg` / `bot_msg`). Numbers the service sometimes sends as strings are read
-/// either way.
+/// either way, and optional fields sent as `null` read as absent: a callback refused as malformed would be retried
+/// by ZIM and then dropped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Callback {
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde(deserialize_with = "id")]
     pub appid: String,
     pub event: CallbackEvent,
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde(deserialize_with = "id")]
     pub nonce: String,
     pub signature: String,
-    #[serde(deserialize_with = "number_or_string")]
+    #[serde(deserialize_with = "integer")]
     pub timestamp: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub from_user_id: String,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub conv_type: i64,
     /// The room or group id; for peer messages, the receiving user's id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub conv_id: String,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub msg_type: i64,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub sub_msg_type: i64,
     /// 1 when the message was sent through the Server API.
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub source: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub msg_body: String,
-    #[serde(default, deserialize_with = "string_or_number")]
+    #[serde(default, deserialize_with = "id")]
     pub msg_id: String,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub msg_seq: i64,
     /// Milliseconds since the Unix epoch.
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub msg_time: i64,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "integer")]
     pub send_result: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub payload: String,
-    #[serde(default)]
+    /// The receivers of a peer message (and each one's message id); filled for messages sent by the server.
+    #[serde(default, deserialize_with = "or_default")]
     pub user_list: Vec<CallbackUser>,
 }
 
@@ -123,9 +126,29 @@ pub struct CallbackMediaBody {
 }
 
 impl Callback {
-    /// Whether this callback is one zimbot routes to bots.
+    /// Whether this callback is one zimbot routes to bots: a message event ([`Self::not_for_bots`] says which
+    /// message events are not).
     pub fn is_message(&self) -> bool {
-        matches!(self.event, CallbackEvent::SendMsg | CallbackEvent::BotMsg)
+        matches!(self.event, CallbackEvent::SendMsg | CallbackEvent::BotMsg) && self.not_for_bots().is_none()
+    }
+
+    /// Why a message callback must not reach any bot, if it must not:
+    /// - `source` 1: the message was sent through the Server API, by this deployment's own bots or another server
+    ///   (answering it could loop);
+    /// - a peer message with an empty `conv_id` and a filled `user_list`: the shape of a server-sent peer message;
+    /// - `send_result` other than 0: the message was not delivered, so nobody saw it.
+    pub fn not_for_bots(&self) -> Option<String> {
+        if self.source == 1 {
+            return Some("sent through the Server API (source 1)".to_owned());
+        }
+        let peer = self.conv_type == i64::from(ConversationType::Peer.code());
+        if peer && self.conv_id.is_empty() && !self.user_list.is_empty() {
+            return Some("a peer message sent by the server (empty conv_id, user_list filled)".to_owned());
+        }
+        if self.send_result != 0 {
+            return Some(format!("not delivered (send_result {})", self.send_result));
+        }
+        None
     }
 
     /// The message this callback reports. Fails, saying which field, when the callback does not describe one.
@@ -186,27 +209,6 @@ fn parse_media(message_type: MessageType, body: &str) -> Option<ReceivedMedia> {
         file_size: api.size.unwrap_or(0),
         duration_secs: api.media_duration,
     })
-}
-
-fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::String(text) => Ok(text),
-        serde_json::Value::Number(number) => Ok(number.to_string()),
-        other => Err(serde::de::Error::custom(format!("expected a string or a number, found {other}"))),
-    }
-}
-
-fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::Number(number) => {
-            number.as_i64().ok_or_else(|| serde::de::Error::custom(format!("{number} is not a whole number")))
-        }
-        serde_json::Value::String(text) => {
-            text.parse().map_err(|_| serde::de::Error::custom(format!("'{text}' is not a whole number")))
-        }
-        serde_json::Value::Null => Ok(0),
-        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
-    }
 }
 
 #[cfg(test)]
@@ -272,6 +274,65 @@ mod tests {
         .to_received_message()
         .unwrap_err();
         assert!(error.contains("conv_type 9"), "{error}");
+    }
+
+    fn message(extra: serde_json::Value) -> Callback {
+        let mut json = serde_json::json!({
+            "appid": "1", "event": "send_msg", "nonce": "n", "signature": "s", "timestamp": 1,
+            "from_user_id": "alice", "conv_type": 1, "conv_id": "lobby", "msg_type": 1, "msg_body": "hi", "msg_id": "1"
+        });
+        if let (Some(json), Some(extra)) = (json.as_object_mut(), extra.as_object()) {
+            json.extend(extra.clone());
+        }
+        callback(json)
+    }
+
+    #[test]
+    fn a_message_sent_through_the_server_api_is_not_for_bots() {
+        let sent = message(serde_json::json!({"source": 1}));
+        assert!(!sent.is_message());
+        assert!(sent.not_for_bots().unwrap().contains("source 1"));
+    }
+
+    #[test]
+    fn a_server_sent_peer_message_with_an_empty_conv_id_is_not_for_bots() {
+        let sent = message(serde_json::json!({
+            "conv_type": 0, "conv_id": "", "user_list": [{"UserId": "bob", "MsgId": 123456789012u64, "MsgSeq": "3"}]
+        }));
+        assert!(!sent.is_message());
+        assert_eq!(sent.user_list[0].msg_id, "123456789012");
+        assert_eq!(sent.user_list[0].msg_seq, 3);
+    }
+
+    #[test]
+    fn an_undelivered_message_is_not_for_bots() {
+        let failed = message(serde_json::json!({"send_result": "5"}));
+        assert!(!failed.is_message());
+        assert!(failed.not_for_bots().unwrap().contains("send_result 5"));
+    }
+
+    #[test]
+    fn a_delivered_client_message_is_for_bots() {
+        assert!(message(serde_json::json!({"source": 0, "send_result": 0})).is_message());
+    }
+
+    #[test]
+    fn null_optional_fields_are_read_as_absent() {
+        let parsed = message(serde_json::json!({
+            "sub_msg_type": null, "source": null, "payload": null, "user_list": null, "msg_seq": null, "send_result": null
+        }));
+        assert!(parsed.is_message());
+        assert_eq!(parsed.to_received_message().unwrap().seq, 0);
+    }
+
+    #[test]
+    fn a_room_event_callback_with_its_times_as_strings_in_milliseconds_is_read_and_not_routed() {
+        let event = callback(serde_json::json!({
+            "appid": 1, "event": "room_enter", "nonce": "n", "signature": "s", "timestamp": "1700000000",
+            "room_id": "lobby", "user_id": "alice", "enter_time": "1700000000123"
+        }));
+        assert_eq!(event.timestamp, 1_700_000_000);
+        assert!(!event.is_message());
     }
 
     #[test]

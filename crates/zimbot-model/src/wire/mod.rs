@@ -7,14 +7,16 @@
 
 mod callback;
 mod media_body;
+mod number_or_string;
 mod server_api;
 mod signature;
 
 pub use callback::{Callback, CallbackEvent, CallbackMediaBody, CallbackUser};
 pub use media_body::{ApiImageInfo, ApiMediaBody, MessageBody, OfflinePush};
 pub use server_api::{
-    Action, ApiEnvelope, MessageFields, PeerErrorItem, PeerSuccessItem, RegisterErrorItem, RegisterResponse,
-    RegisterUserInfo, RegisterUsersRequest, SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions,
-    SendPeerMessageRequest, SendPeerMessageResponse, SendRoomMessageRequest, SignedQuery, SIGNATURE_VERSION,
+    Action, ApiEnvelope, AuditInfo, CreateRoomRequest, MessageFields, PeerErrorItem, PeerSuccessItem,
+    RegisterErrorItem, RegisterRefusal, RegisterResponse, RegisterUserInfo, RegisterUsersRequest,
+    SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest, SendPeerMessageResponse,
+    SendRoomMessageRequest, SendRoomMessageResponse, SignedQuery, SIGNATURE_VERSION,
 };
 pub use signature::{callback_signature, server_api_signature};

@@ -1,5 +1,6 @@
 //! Server API requests and responses: the signed query string, the send and register bodies, the envelope.
 
+use super::number_or_string::{id, integer, or_default, unsigned};
 use super::MessageBody;
 use crate::{ZimCode, ZimError};
 use serde::{Deserialize, Serialize};
@@ -15,11 +16,19 @@ pub enum Action {
     SendGroupMessage,
     RobotRegister,
     UserRegister,
+    /// Creates a room; a room must exist before it takes messages, and is destroyed some time after it empties.
+    CreateRoom,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] =
-        [Self::SendPeerMessage, Self::SendRoomMessage, Self::SendGroupMessage, Self::RobotRegister, Self::UserRegister];
+    pub const ALL: [Action; 6] = [
+        Self::SendPeerMessage,
+        Self::SendRoomMessage,
+        Self::SendGroupMessage,
+        Self::RobotRegister,
+        Self::UserRegister,
+        Self::CreateRoom,
+    ];
 
     /// The name in `?Action=`.
     pub fn as_str(self) -> &'static str {
@@ -29,6 +38,7 @@ impl Action {
             Self::SendGroupMessage => "SendGroupMessage",
             Self::RobotRegister => "RobotRegister",
             Self::UserRegister => "UserRegister",
+            Self::CreateRoom => "CreateRoom",
         }
     }
 
@@ -42,7 +52,7 @@ impl Action {
         match self {
             Self::SendPeerMessage | Self::RobotRegister => 20,
             Self::SendRoomMessage | Self::SendGroupMessage => 10,
-            Self::UserRegister => 20,
+            Self::UserRegister | Self::CreateRoom => 20,
         }
     }
 }
@@ -142,13 +152,16 @@ pub struct SendGroupMessageRequest {
 }
 
 /// The envelope every response has; `data` holds the action's own fields.
+///
+/// `Code` is read whether it comes as a number or a string of digits; a missing `Message` or `RequestId` (or one
+/// sent as `null`) reads as empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiEnvelope<T> {
-    #[serde(rename = "Code")]
+    #[serde(rename = "Code", deserialize_with = "integer")]
     pub code: i64,
-    #[serde(rename = "Message", default)]
+    #[serde(rename = "Message", default, deserialize_with = "or_default")]
     pub message: String,
-    #[serde(rename = "RequestId", default)]
+    #[serde(rename = "RequestId", default, deserialize_with = "id")]
     pub request_id: String,
     #[serde(flatten)]
     pub data: T,
@@ -177,42 +190,74 @@ impl ApiEnvelope<serde_json::Map<String, serde_json::Value>> {
     }
 }
 
-/// One receiver a peer send reached.
+/// A message the service's content moderation refused although `Code` is 0 (`AuditInfos` of a send answer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditInfo {
+    /// The refused item of a combined message; 0 for every other message.
+    #[serde(rename = "Index", default, deserialize_with = "integer")]
+    pub index: i64,
+    #[serde(rename = "Reason", default, deserialize_with = "or_default")]
+    pub reason: String,
+}
+
+/// One receiver a peer send reached. `MsgId` is documented as a string; a number is read too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerSuccessItem {
-    #[serde(rename = "UserId")]
+    #[serde(rename = "UserId", default, deserialize_with = "or_default")]
     pub user_id: String,
-    #[serde(rename = "MsgId")]
+    #[serde(rename = "MsgId", default, deserialize_with = "id")]
     pub msg_id: String,
-    #[serde(rename = "MsgSeq", default)]
+    /// Empty (0) for signaling messages.
+    #[serde(rename = "MsgSeq", default, deserialize_with = "unsigned")]
     pub msg_seq: u64,
 }
 
 /// One receiver a peer send did not reach.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerErrorItem {
-    #[serde(rename = "UserId")]
+    #[serde(rename = "UserId", default, deserialize_with = "or_default")]
     pub user_id: String,
-    #[serde(rename = "SubCode")]
+    #[serde(rename = "SubCode", default, deserialize_with = "integer")]
     pub sub_code: i64,
 }
 
 /// `SendPeerMessage` answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendPeerMessageResponse {
-    #[serde(rename = "SuccList", default)]
+    #[serde(rename = "SuccList", default, deserialize_with = "or_default")]
     pub succ_list: Vec<PeerSuccessItem>,
-    #[serde(rename = "ErrorList", default)]
+    #[serde(rename = "ErrorList", default, deserialize_with = "or_default")]
     pub error_list: Vec<PeerErrorItem>,
+    #[serde(rename = "AuditInfos", default, deserialize_with = "or_default", skip_serializing_if = "Vec::is_empty")]
+    pub audit_infos: Vec<AuditInfo>,
 }
 
-/// `SendGroupMessage` answer.
+/// `SendRoomMessage` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendRoomMessageResponse {
+    #[serde(rename = "AuditInfos", default, deserialize_with = "or_default", skip_serializing_if = "Vec::is_empty")]
+    pub audit_infos: Vec<AuditInfo>,
+}
+
+/// `SendGroupMessage` answer. `MsgId` is documented as a number (and read as a string too): it is kept as its
+/// decimal digits, never through a float.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendGroupMessageResponse {
-    #[serde(rename = "MsgId", default)]
+    #[serde(rename = "MsgId", default, deserialize_with = "id")]
     pub msg_id: String,
-    #[serde(rename = "MsgSeq", default)]
+    #[serde(rename = "MsgSeq", default, deserialize_with = "unsigned")]
     pub msg_seq: u64,
+    #[serde(rename = "AuditInfos", default, deserialize_with = "or_default", skip_serializing_if = "Vec::is_empty")]
+    pub audit_infos: Vec<AuditInfo>,
+}
+
+/// `CreateRoom` body: the operator (who does not join the room by creating it) and the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRoomRequest {
+    #[serde(rename = "FromUserId")]
+    pub from_user_id: String,
+    #[serde(rename = "RoomId")]
+    pub room_id: String,
 }
 
 /// A user to register (`RobotRegister`, `UserRegister`).
@@ -236,17 +281,53 @@ pub struct RegisterUsersRequest {
 /// A user that could not be registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterErrorItem {
-    #[serde(rename = "UserId")]
+    #[serde(rename = "UserId", default, deserialize_with = "or_default")]
     pub user_id: String,
-    #[serde(rename = "SubCode")]
+    #[serde(rename = "SubCode", default, deserialize_with = "integer")]
     pub sub_code: i64,
 }
 
 /// `RobotRegister` / `UserRegister` answer.
+///
+/// The service answers `Code` 0 when at least one user was registered, and the failing users' code when every
+/// user failed; either way `ErrorList` names the users that were not registered. So "every user exists already"
+/// comes as `Code` 660700002 with each user listed under that `SubCode` (see [`RegisterResponse::outcome`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterResponse {
-    #[serde(rename = "ErrorList", default)]
+    #[serde(rename = "ErrorList", default, deserialize_with = "or_default")]
     pub error_list: Vec<RegisterErrorItem>,
+}
+
+impl RegisterResponse {
+    /// What a register call achieved for `requested`, given the envelope's `code`: `Ok` when every requested user
+    /// now exists (registered now, or listed as already existing), else the first user that is missing, with its
+    /// code. A non-zero `code` without an `ErrorList` is a failure of the whole request (parameters, frequency
+    /// limit, server error) and is returned as that code.
+    pub fn outcome(&self, code: ZimCode, requested: &[RegisterUserInfo]) -> Result<(), RegisterRefusal> {
+        let refused = self.error_list.iter().find(|item| ZimCode(item.sub_code) != ZimCode::ALREADY_REGISTERED);
+        if let Some(item) = refused {
+            return Err(RegisterRefusal { user_id: Some(item.user_id.clone()), code: ZimCode(item.sub_code) });
+        }
+        if code == ZimCode::SUCCESS {
+            return Ok(());
+        }
+        // Code != 0: every user failed. Only "already exists" for each of them is a success.
+        let all_exist = !self.error_list.is_empty()
+            && requested.iter().all(|user| self.error_list.iter().any(|item| item.user_id == user.user_id));
+        if all_exist {
+            Ok(())
+        } else {
+            Err(RegisterRefusal { user_id: None, code })
+        }
+    }
+}
+
+/// Why a register call did not leave every requested user registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterRefusal {
+    /// The user the service named, when it named one.
+    pub user_id: Option<String>,
+    pub code: ZimCode,
 }
 
 #[cfg(test)]
@@ -269,6 +350,51 @@ mod tests {
         let error = envelope.into_result().unwrap_err();
         assert_eq!(error.code, ZimCode::ROOM_NOT_FOUND);
         assert_eq!(error.message, "room not exist");
+    }
+
+    #[test]
+    fn a_group_answer_with_a_numeric_msg_id_is_read() {
+        let json = r#"{"Code":0,"Message":"success","RequestId":"r","MsgSeq":1,"MsgId":6654861479614}"#;
+        let answer = serde_json::from_str::<ApiEnvelope<SendGroupMessageResponse>>(json).unwrap().data;
+        assert_eq!((answer.msg_id.as_str(), answer.msg_seq), ("6654861479614", 1));
+    }
+
+    fn bots(ids: &[&str]) -> Vec<RegisterUserInfo> {
+        ids.iter()
+            .map(|id| RegisterUserInfo { user_id: (*id).into(), user_name: String::new(), user_avatar: String::new() })
+            .collect()
+    }
+
+    fn register_answer(json: &str) -> (ZimCode, RegisterResponse) {
+        let envelope: ApiEnvelope<RegisterResponse> = serde_json::from_str(json).unwrap();
+        (ZimCode(envelope.code), envelope.data)
+    }
+
+    #[test]
+    fn registering_bots_that_all_exist_is_a_success() {
+        let (code, answer) = register_answer(
+            r#"{"Code":660700002,"Message":"bot exists","RequestId":"r","ErrorList":[
+                {"UserId":"@RBT#a","SubCode":660700002,"SubMessage":"Bot already exists"},
+                {"UserId":"@RBT#b","SubCode":660700002,"SubMessage":"Bot already exists"}]}"#,
+        );
+        assert_eq!(answer.outcome(code, &bots(&["@RBT#a", "@RBT#b"])), Ok(()));
+    }
+
+    #[test]
+    fn a_failed_register_without_an_error_list_is_the_envelope_code() {
+        let (code, answer) = register_answer(r#"{"Code":660700001,"Message":"too frequent","RequestId":"r"}"#);
+        let refusal = answer.outcome(code, &bots(&["@RBT#a"])).unwrap_err();
+        assert_eq!(refusal, RegisterRefusal { user_id: None, code: ZimCode(660_700_001) });
+    }
+
+    #[test]
+    fn a_partly_failed_register_names_the_user_that_failed() {
+        let (code, answer) = register_answer(
+            r#"{"Code":0,"Message":"success","RequestId":"r","ErrorList":[
+                {"UserId":"@RBT#a","SubCode":660700002},{"UserId":"@RBT#b","SubCode":660700006}]}"#,
+        );
+        let refusal = answer.outcome(code, &bots(&["@RBT#a", "@RBT#b", "@RBT#c"])).unwrap_err();
+        assert_eq!(refusal, RegisterRefusal { user_id: Some("@RBT#b".into()), code: ZimCode(660_700_006) });
     }
 
     #[test]

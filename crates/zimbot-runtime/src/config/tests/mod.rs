@@ -3,6 +3,7 @@
 mod defaults;
 mod expansion;
 mod full_example;
+mod ids;
 mod media_store;
 mod problems;
 mod schema;

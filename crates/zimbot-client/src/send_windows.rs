@@ -1,0 +1,179 @@
+//! The service's limits as windows: one exact [`WindowLimiter`] per Server API action (the service counts each
+//! action on its own), and optionally one overall cap across the send actions (the client SDK's 10 messages a
+//! second, which the shipped bots.yaml keeps on).
+//!
+//! Contract:
+//! - A send of action A may start at `now` only when both A's window and the overall cap allow it; a start is
+//!   recorded in both. So no window of A ever holds more than A's limit, and no window holds more sends of all
+//!   actions together than the cap.
+//! - Registration and room creation count in their own window only (the overall cap is about messages).
+//! - A throttling answer pauses the window it belongs to: an app-level one (660300005) pauses every window, the
+//!   others (7, 660300006, 660600010, 660700001) the action's own. Pauses only ever extend.
+
+use crate::limiter::WindowLimiter;
+use crate::ClientConfig;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::time::Instant;
+use zimbot_model::wire::Action;
+use zimbot_model::{ConversationType, ZimCode};
+
+/// The action a send to `conversation_type` is made with.
+pub(crate) fn send_action(conversation_type: ConversationType) -> Action {
+    match conversation_type {
+        ConversationType::Peer => Action::SendPeerMessage,
+        ConversationType::Room => Action::SendRoomMessage,
+        ConversationType::Group => Action::SendGroupMessage,
+    }
+}
+
+/// Every window the client counts in.
+#[derive(Debug)]
+pub(crate) struct SendWindows {
+    overall: Option<WindowLimiter>,
+    per_action: HashMap<Action, WindowLimiter>,
+}
+
+impl SendWindows {
+    /// The windows `config` asks for, each counted over the service's window plus the safety margin.
+    pub(crate) fn new(config: &ClientConfig) -> Self {
+        let window = config.counted_window();
+        let overall = (config.sends_per_window > 0).then(|| WindowLimiter::new(config.sends_per_window, window));
+        let limits = &config.action_limits;
+        let per_action = [
+            (Action::SendPeerMessage, limits.send_peer_message),
+            (Action::SendRoomMessage, limits.send_room_message),
+            (Action::SendGroupMessage, limits.send_group_message),
+            (Action::RobotRegister, limits.robot_register),
+            (Action::CreateRoom, limits.create_room),
+        ]
+        .into_iter()
+        .map(|(action, limit)| (action, WindowLimiter::new(limit, window)))
+        .collect();
+        Self { overall, per_action }
+    }
+
+    fn counts_overall(action: Action) -> bool {
+        matches!(action, Action::SendPeerMessage | Action::SendRoomMessage | Action::SendGroupMessage)
+    }
+
+    /// The earliest instant at or after `now` when a call of `action` may start.
+    pub(crate) fn next_start(&self, action: Action, now: Instant) -> Instant {
+        let mut earliest = self.per_action.get(&action).map_or(now, |window| window.next_start(now));
+        if let (true, Some(overall)) = (Self::counts_overall(action), &self.overall) {
+            earliest = earliest.max(overall.next_start(now));
+        }
+        earliest
+    }
+
+    /// The earliest instant after `now` at which the window of a send action that is closed now opens.
+    pub(crate) fn next_send_opening(&self, now: Instant) -> Option<Instant> {
+        [Action::SendPeerMessage, Action::SendRoomMessage, Action::SendGroupMessage]
+            .into_iter()
+            .map(|action| self.next_start(action, now))
+            .filter(|at| *at > now)
+            .min()
+    }
+
+    /// Whether a call of `action` may start at `now`.
+    pub(crate) fn allows(&self, action: Action, now: Instant) -> bool {
+        self.next_start(action, now) <= now
+    }
+
+    /// Records a start of `action` at `now` in every window it counts in.
+    pub(crate) fn record_start(&mut self, action: Action, now: Instant) {
+        if let Some(window) = self.per_action.get_mut(&action) {
+            window.record_start(now);
+        }
+        if let (true, Some(overall)) = (Self::counts_overall(action), self.overall.as_mut()) {
+            overall.record_start(now);
+        }
+    }
+
+    /// Holds the windows a throttling `code` answered to `action` belongs to, for `pause` from `now`.
+    pub(crate) fn pause(&mut self, action: Action, code: ZimCode, now: Instant, pause: Duration) {
+        if code == ZimCode::APP_FREQUENCY_LIMIT {
+            self.per_action.values_mut().for_each(|window| window.pause_for(now, pause));
+            if let Some(overall) = self.overall.as_mut() {
+                overall.pause_for(now, pause);
+            }
+        } else if let Some(window) = self.per_action.get_mut(&action) {
+            window.pause_for(now, pause);
+        }
+    }
+
+    /// Starts recorded although a window was full (an internal check; stays 0).
+    pub(crate) fn violations(&self) -> u64 {
+        self.per_action.values().chain(&self.overall).map(WindowLimiter::violations).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ActionLimits;
+
+    fn windows(sends_per_window: u32) -> SendWindows {
+        SendWindows::new(&ClientConfig {
+            sends_per_window,
+            safety_margin_ms: 0,
+            action_limits: ActionLimits::default(),
+            ..ClientConfig::default()
+        })
+    }
+
+    fn fill(windows: &mut SendWindows, action: Action, count: usize, now: Instant) {
+        for _ in 0..count {
+            assert!(windows.allows(action, now));
+            windows.record_start(action, now);
+        }
+    }
+
+    #[test]
+    fn peer_sends_fill_their_own_window_of_twenty() {
+        let mut windows = windows(0);
+        let now = Instant::now();
+        fill(&mut windows, Action::SendPeerMessage, 20, now);
+        assert_eq!(windows.next_start(Action::SendPeerMessage, now), now + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_full_room_window_does_not_hold_group_sends() {
+        let mut windows = windows(0);
+        let now = Instant::now();
+        fill(&mut windows, Action::SendRoomMessage, 10, now);
+        assert!(!windows.allows(Action::SendRoomMessage, now));
+        assert!(windows.allows(Action::SendGroupMessage, now));
+    }
+
+    #[test]
+    fn the_overall_cap_holds_every_send_action_together() {
+        let mut windows = windows(10);
+        let now = Instant::now();
+        fill(&mut windows, Action::SendPeerMessage, 6, now);
+        fill(&mut windows, Action::SendGroupMessage, 4, now);
+        for action in [Action::SendPeerMessage, Action::SendRoomMessage, Action::SendGroupMessage] {
+            assert!(!windows.allows(action, now), "{action:?}");
+        }
+        assert!(windows.allows(Action::RobotRegister, now), "registration is outside the message cap");
+    }
+
+    #[test]
+    fn a_conversation_throttling_code_pauses_only_its_action() {
+        let mut windows = windows(0);
+        let now = Instant::now();
+        windows.pause(Action::SendRoomMessage, ZimCode::CONVERSATION_FREQUENCY_LIMIT, now, Duration::from_secs(2));
+        assert_eq!(windows.next_start(Action::SendRoomMessage, now), now + Duration::from_secs(2));
+        assert!(windows.allows(Action::SendPeerMessage, now));
+    }
+
+    #[test]
+    fn the_app_level_throttling_code_pauses_every_window() {
+        let mut windows = windows(10);
+        let now = Instant::now();
+        windows.pause(Action::SendRoomMessage, ZimCode::APP_FREQUENCY_LIMIT, now, Duration::from_secs(2));
+        for action in [Action::SendPeerMessage, Action::SendGroupMessage, Action::RobotRegister] {
+            assert_eq!(windows.next_start(action, now), now + Duration::from_secs(2), "{action:?}");
+        }
+    }
+}
