@@ -58,10 +58,12 @@ async fn callback_with(
     extra: serde_json::Value,
 ) {
     let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let nonce = "483920";
+    // A nonce of its own per callback: the webhook refuses a signature seen again with another body.
+    static NEXT_NONCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(483_920);
+    let nonce = NEXT_NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string();
     let body = json!({
         "appid": APP_ID.to_string(), "event": event, "nonce": nonce,
-        "signature": callback_signature(CALLBACK_SECRET, &timestamp.to_string(), nonce),
+        "signature": callback_signature(CALLBACK_SECRET, &timestamp.to_string(), &nonce),
         "timestamp": timestamp, "from_user_id": "alice", "conv_type": conv_type, "conv_id": conv_id,
         "msg_type": 1, "sub_msg_type": 0, "source": 0, "msg_body": text, "msg_id": msg_id, "msg_seq": 1,
         "msg_time": timestamp * 1000, "send_result": 0, "payload": "", "user_list": []
