@@ -52,14 +52,15 @@ async fn wait_for_report(report: &Path, what: &str, done: impl Fn(&[(u64, Result
     assert!(waited.is_ok(), "never happened: {what}; report: {:?}", outcomes(report));
 }
 
-async fn ticks_in_history(hub: &str) -> usize {
+/// The tick numbers of the kept context's messages that reached the room.
+async fn ticks_in_history(hub: &str) -> Vec<u64> {
     let history = get_json(&format!("{hub}/client/v1/messages?conv_type=room&conv_id=lobby&limit=100000")).await;
     history["messages"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|message| message["text"].as_str().is_some_and(|text| text.starts_with("tick ")))
-        .count()
+        .filter_map(|message| message["text"].as_str()?.strip_prefix("tick ")?.parse().ok())
+        .collect()
 }
 
 #[tokio::test]
@@ -93,7 +94,6 @@ async fn a_stopped_bots_kept_context_is_refused_while_the_process_and_other_bots
         seen.last().is_some_and(|(tick, _)| *tick >= refused_from + 10)
     })
     .await;
-    let ticks_after_stop = ticks_in_history(&hub).await;
 
     let seen = outcomes(&report);
     let first_refused = seen.iter().position(|(_, outcome)| outcome.is_err()).expect("a refusal");
@@ -104,7 +104,7 @@ async fn a_stopped_bots_kept_context_is_refused_while_the_process_and_other_bots
         "once refused, every send through the kept context is refused as BotGone: {:?}",
         &seen[first_refused..]
     );
-    let accepted = seen.iter().filter(|(_, outcome)| outcome.is_ok()).count();
+    let accepted: Vec<u64> = seen.iter().filter(|(_, outcome)| outcome.is_ok()).map(|(tick, _)| *tick).collect();
 
     // The process is up and the other bot answers.
     let mut events = Events::subscribe(&hub, "conv_type=peer&conv_id=@RBT%23echo&user=alice").await;
@@ -112,9 +112,14 @@ async fn a_stopped_bots_kept_context_is_refused_while_the_process_and_other_bots
     let reply = events.next_from("@RBT#echo").await;
     assert!(reply["text"].as_str().unwrap_or_default().contains("still there?"), "{reply}");
 
-    // Nothing the kept context tried after the stop reached the hub.
-    assert_eq!(ticks_in_history(&hub).await, ticks_after_stop);
-    assert!(ticks_after_stop <= accepted, "{ticks_after_stop} ticks in the room, {accepted} accepted");
+    // Nothing the kept context tried after the stop reached the hub: every tick in the room is one that was
+    // accepted before it (sends accepted earlier may still be arriving, at the service's rate).
+    let delivered = ticks_in_history(&hub).await;
+    assert!(!delivered.is_empty(), "the sends accepted while the bot ran reached the room");
+    assert!(
+        delivered.iter().all(|tick| accepted.contains(tick)),
+        "ticks in the room {delivered:?}, accepted {accepted:?}"
+    );
     let metrics = get_text(&metrics_url).await;
     assert!(metric(&metrics, "zimbot_stale_context_calls_total{call=\"submit\"}") >= 10.0, "{metrics}");
     assert!(zimbot.stop().await.success());
