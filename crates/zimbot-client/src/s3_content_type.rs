@@ -1,29 +1,16 @@
 //! The `Content-Type` an object is stored with, from its file name, so browsers and CDNs serve images, audio and
-//! video as such. Types that can run script when opened from the bucket's origin (HTML, SVG, XML) are stored as
-//! plain bytes instead: a public bucket must never serve a page.
+//! video as such. Types that can run script when opened from the bucket's origin (HTML, SVG, XML, PDF) are stored
+//! as plain bytes instead: a public bucket must never serve a page.
 
-/// The MIME type for `file_name`; anything not known to be inert is `application/octet-stream`.
+use zimbot_model::content_type;
+
+/// The MIME type for `file_name` when it is inert; anything else is `application/octet-stream`.
 pub(crate) fn for_file_name(file_name: &str) -> &'static str {
-    let extension = file_name.rsplit_once('.').map(|(_, extension)| extension.to_ascii_lowercase());
-    match extension.as_deref() {
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("png") => "image/png",
-        Some("gif") => "image/gif",
-        Some("webp") => "image/webp",
-        Some("bmp") => "image/bmp",
-        Some("tif" | "tiff") => "image/tiff",
-        Some("heic") => "image/heic",
-        Some("mp3") => "audio/mpeg",
-        Some("m4a") => "audio/mp4",
-        Some("wav") => "audio/wav",
-        Some("ogg") => "audio/ogg",
-        Some("aac") => "audio/aac",
-        Some("mp4" | "m4v") => "video/mp4",
-        Some("mov") => "video/quicktime",
-        Some("webm") => "video/webm",
-        Some("pdf") => "application/pdf",
-        Some("txt") => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
+    let mime = content_type::for_file_name(file_name);
+    if content_type::is_inert(mime) {
+        mime
+    } else {
+        "application/octet-stream"
     }
 }
 
@@ -40,7 +27,7 @@ mod tests {
 
     #[test]
     fn types_that_could_run_script_are_stored_as_bytes() {
-        for name in ["page.html", "page.htm", "image.svg", "feed.xml", "app.js"] {
+        for name in ["page.html", "page.htm", "image.svg", "feed.xml", "app.js", "doc.pdf"] {
             assert_eq!(for_file_name(name), "application/octet-stream", "{name}");
         }
     }

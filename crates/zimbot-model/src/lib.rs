@@ -11,7 +11,9 @@
 //!   and what comes back from it.
 //! - [`ZimError`], [`ZimCode`]: the service's error codes and which of them are worth retrying.
 //! - [`SendRejected`]: why a send was refused before it was accepted.
+//! - [`content_type`]: the MIME type of a media file's name, and whether it is inert.
 
+pub mod content_type;
 mod conversation;
 mod error;
 mod media;

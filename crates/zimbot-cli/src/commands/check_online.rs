@@ -4,8 +4,7 @@
 //!
 //! With the embedded hub there is no service to ask: the check says so and passes.
 
-use super::client::build_client;
-use zimbot_model::wire::RegisterUserInfo;
+use super::client::{bot_users, build_client};
 use zimbot_model::{ZimCode, ZimError};
 use zimbot_runtime::config::{Backend, Config};
 
@@ -24,15 +23,7 @@ pub async fn check_online(config: &Config) -> bool {
             return false;
         }
     };
-    let bots: Vec<RegisterUserInfo> = config
-        .bots
-        .iter()
-        .map(|bot| RegisterUserInfo {
-            user_id: bot.user_id.to_string(),
-            user_name: bot.name.clone(),
-            user_avatar: String::new(),
-        })
-        .collect();
+    let bots = bot_users(config);
     let count = bots.len();
     let outcome = client.register_bots(bots).await;
     for line in findings(count, outcome.as_ref().err()) {

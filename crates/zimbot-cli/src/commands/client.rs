@@ -52,6 +52,19 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
 
 /// Starts serving a local media store's files on its listener, when `zim.media_store.kind` is `local`; the task
 /// ends with the process.
+/// The bot users of `config` as `RobotRegister` takes them (registered at every start and by `check --online`).
+pub fn bot_users(config: &Config) -> Vec<zimbot_model::wire::RegisterUserInfo> {
+    config
+        .bots
+        .iter()
+        .map(|bot| zimbot_model::wire::RegisterUserInfo {
+            user_id: bot.user_id.to_string(),
+            user_name: bot.name.clone(),
+            user_avatar: String::new(),
+        })
+        .collect()
+}
+
 pub async fn start_media_listener(config: &Config) -> anyhow::Result<()> {
     let Some(MediaStoreSettings::Local(store)) = &config.zim.media_store else {
         return Ok(());

@@ -2,13 +2,12 @@
 //! Ctrl-C / SIGTERM (listened for from the first line, so one that comes during start is never lost); then an
 //! orderly stop (see `zimbot_runtime::runtime`).
 
-use super::client::{build_client, client_metrics, start_media_listener};
+use super::client::{bot_users, build_client, client_metrics, start_media_listener};
 use super::stop_signal::StopSignal;
 use anyhow::Context as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use zimbot_hub::{Hub, HubConfig};
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_runtime::clock::{Clock, SystemClock};
 use zimbot_runtime::config::{Backend, Config};
 use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
@@ -30,15 +29,7 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     };
     let client = build_client(&config)?;
     start_media_listener(&config).await?;
-    let bots = config
-        .bots
-        .iter()
-        .map(|bot| RegisterUserInfo {
-            user_id: bot.user_id.to_string(),
-            user_name: bot.name.clone(),
-            user_avatar: String::new(),
-        })
-        .collect();
+    let bots = bot_users(&config);
     client
         .register_bots(bots)
         .await
