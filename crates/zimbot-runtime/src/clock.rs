@@ -104,6 +104,14 @@ impl ManualClock {
         let _ = receiver.wait_for(|sleepers| *sleepers >= count).await;
     }
 
+    /// Resolves once at most `count` sleeps are waiting: the sleeps that were cancelled (their futures dropped,
+    /// which may happen after the cancelling call returned) are gone.
+    pub async fn wait_for_sleepers_at_most(&self, count: usize) {
+        let mut receiver = self.sleeper_count.subscribe();
+        // The sender lives as long as `self`, so this cannot fail while we borrow it.
+        let _ = receiver.wait_for(|sleepers| *sleepers <= count).await;
+    }
+
     fn lock(&self) -> MutexGuard<'_, ManualState> {
         // A panic elsewhere while holding the lock leaves the state consistent (every update is one step).
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -191,6 +199,19 @@ mod tests {
         assert_eq!(clock.now(), start() + TimeDelta::seconds(90));
         clock.set(start() - TimeDelta::hours(1));
         assert_eq!(clock.now(), start() - TimeDelta::hours(1));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_sleep_no_longer_counts_as_a_sleeper() {
+        let clock = Arc::new(ManualClock::new(start()));
+        let sleeping = tokio::spawn({
+            let clock = clock.clone();
+            async move { clock.sleep(Duration::from_secs(3600)).await }
+        });
+        clock.wait_for_sleepers(1).await;
+        sleeping.abort();
+        clock.wait_for_sleepers_at_most(0).await;
+        assert_eq!(clock.sleepers(), 0);
     }
 
     #[tokio::test]

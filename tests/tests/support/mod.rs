@@ -213,6 +213,20 @@ pub async fn get_json(url: &str) -> serde_json::Value {
     http().get(url).send().await.expect("answers").json().await.expect("JSON")
 }
 
+/// GETs the JSON document at `url` until `done` holds for it (the hub's counters have no event to await) and
+/// fails the test, showing the last document, when it does not within [`PATIENCE`].
+pub async fn json_until(url: &str, what: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let document = get_json(url).await;
+        if done(&document) {
+            return document;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{url} never showed {what}: {document}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// GETs a text document.
 pub async fn get_text(url: &str) -> String {
     http().get(url).send().await.expect("answers").text().await.expect("text")
