@@ -26,9 +26,10 @@ use crate::store::{MediaStore, ProgressCallback, UploadRequest};
 use crate::transport::{OutboundMessage, Transport, MAX_USERS_PER_REGISTER};
 use crate::validate::check;
 use crate::ClientConfig;
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tokio::sync::Notify;
@@ -226,14 +227,14 @@ impl Client {
     /// `deadline`, then ends every send still open with `Failed(CANCELLED)`. Every accepted send has had exactly
     /// one terminal event when this returns.
     pub async fn close(&self, deadline: Duration) {
-        self.inner.lock().closed = true;
+        self.inner.state.lock().closed = true;
         self.inner.wake_dispatcher.notify_one();
         let drained = tokio::time::timeout(deadline, self.inner.wait_idle()).await.is_ok();
         if drained {
             return;
         }
         let cancelled: Vec<(LocalMessageId, Job)> = {
-            let mut state = self.inner.lock();
+            let mut state = self.inner.state.lock();
             state.sends = FairQueue::default();
             state.uploads = FairQueue::default();
             state.active_per_bot.clear();
@@ -259,7 +260,7 @@ impl Client {
     /// The counters, for `/metrics`.
     pub fn stats(&self) -> ClientStats {
         let counters = &self.inner.counters;
-        let state = self.inner.lock();
+        let state = self.inner.state.lock();
         ClientStats {
             sent: Counters::read(&counters.sent),
             failed: Counters::read(&counters.failed),
@@ -282,15 +283,9 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // No code holding this lock can leave the state inconsistent by panicking halfway through a step that
-        // matters more than the sends it tracks; keep serving rather than poisoning every later call.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     fn accept(self: &Arc<Self>, sender: &Sender, request: SendRequest) -> Result<SendHandle, SendRejected> {
         let checked = check(&self.config.media_limits, &sender.user_id, request)?;
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         if state.closed {
             return Err(SendRejected::new(RejectReason::Closed, "the client is closing and accepts no more sends"));
         }
@@ -362,7 +357,7 @@ impl Inner {
             let notified = self.idle.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.lock().jobs.is_empty() {
+            if self.state.lock().jobs.is_empty() {
                 return;
             }
             notified.await;
@@ -409,7 +404,7 @@ impl Inner {
                 Err(error) => break Err(error),
             }
         };
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         state.uploads_running -= 1;
         match outcome {
             Ok(url) => {
@@ -439,7 +434,7 @@ impl Inner {
     /// Takes the next ready send and starts it; the caller has checked that the limiter allows a start `now`.
     /// Returns whether one started.
     fn start_next_send(self: &Arc<Self>, now: Instant) -> bool {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         let state = &mut *state;
         loop {
             let jobs = &state.jobs;
@@ -476,7 +471,7 @@ impl Inner {
         let outcome = self.transport.send_message(&message).await;
         match outcome {
             Ok(receipt) => {
-                let mut state = self.lock();
+                let mut state = self.state.lock();
                 state.sends.finish(&taken.key, &taken.lane);
                 self.finish_job(&mut state, local_id, |job| {
                     SendEvent::Sent(MessageSentResult {
@@ -496,11 +491,11 @@ impl Inner {
                 if error.code.is_rate_limit() {
                     // The limiter holds every send for the pause, this one included; no backoff of its own.
                     let pause = Duration::from_millis(self.config.rate_limit_pause_ms);
-                    self.lock().limiter.pause_for(Instant::now(), pause);
+                    self.state.lock().limiter.pause_for(Instant::now(), pause);
                 } else {
                     tokio::time::sleep(self.retry.delay(attempt)).await;
                 }
-                let mut state = self.lock();
+                let mut state = self.state.lock();
                 if state.jobs.contains_key(&local_id) {
                     state.sends.requeue(taken);
                 } else {
@@ -509,7 +504,7 @@ impl Inner {
             }
             Err(error) => {
                 tracing::warn!(%local_id, bot = %taken.key, attempt, "send failed: {error}");
-                let mut state = self.lock();
+                let mut state = self.state.lock();
                 state.sends.finish(&taken.key, &taken.lane);
                 self.finish_job(&mut state, local_id, |job| job.failure(local_id, error, attempt));
             }
@@ -549,7 +544,7 @@ async fn dispatch(client: Weak<Inner>, wake: Arc<Notify>) {
             return;
         };
         let now = Instant::now();
-        let next_start = inner.lock().limiter.next_start(now);
+        let next_start = inner.state.lock().limiter.next_start(now);
         if next_start > now {
             drop(inner);
             tokio::time::sleep_until(next_start).await;
@@ -562,7 +557,7 @@ async fn dispatch(client: Weak<Inner>, wake: Arc<Notify>) {
         let mut started = false;
         while inner.start_next_send(now) {
             started = true;
-            if inner.lock().limiter.next_start(now) > now {
+            if inner.state.lock().limiter.next_start(now) > now {
                 break;
             }
         }
@@ -573,7 +568,7 @@ async fn dispatch(client: Weak<Inner>, wake: Arc<Notify>) {
         }
         held = Duration::ZERO;
         {
-            let state = inner.lock();
+            let state = inner.state.lock();
             if state.closed && state.jobs.is_empty() {
                 return;
             }

@@ -1,8 +1,8 @@
 //! Wall-clock time behind a trait, so the scheduler (and anything else that waits for a time of day) can be
 //! tested on virtual time: [`SystemClock`] in production, [`ManualClock`] in tests.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -78,7 +78,7 @@ impl ManualClock {
 
     /// Moves the clock forward by `duration` and wakes the sleepers whose deadline has now passed.
     pub fn advance(&self, duration: Duration) {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         state.now = add(state.now, duration);
         let now = state.now;
         self.wake(&mut state, |sleeper| sleeper.deadline <= now);
@@ -86,14 +86,14 @@ impl ManualClock {
 
     /// Sets the clock to `time`, forward or backward, and wakes every sleeper so it re-reads the clock.
     pub fn set(&self, time: DateTime<Utc>) {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         state.now = time;
         self.wake(&mut state, |_| true);
     }
 
     /// How many sleeps are waiting right now.
     pub fn sleepers(&self) -> usize {
-        self.lock().sleepers.len()
+        self.state.lock().sleepers.len()
     }
 
     /// Resolves once at least `count` sleeps are waiting: the code under test has done all it can at the
@@ -112,11 +112,6 @@ impl ManualClock {
         let _ = receiver.wait_for(|sleepers| *sleepers <= count).await;
     }
 
-    fn lock(&self) -> MutexGuard<'_, ManualState> {
-        // A panic elsewhere while holding the lock leaves the state consistent (every update is one step).
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn wake(&self, state: &mut ManualState, due: impl Fn(&Sleeper) -> bool) {
         let woken: Vec<u64> = state.sleepers.iter().filter(|(_, sleeper)| due(sleeper)).map(|(id, _)| *id).collect();
         for id in woken {
@@ -129,7 +124,7 @@ impl ManualClock {
     }
 
     fn forget(&self, id: u64) {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         if state.sleepers.remove(&id).is_some() {
             self.sleeper_count.send_replace(state.sleepers.len());
         }
@@ -139,12 +134,12 @@ impl ManualClock {
 #[async_trait]
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        self.lock().now
+        self.state.lock().now
     }
 
     async fn sleep(&self, duration: Duration) {
         let (id, woken) = {
-            let mut state = self.lock();
+            let mut state = self.state.lock();
             let deadline = add(state.now, duration);
             if deadline <= state.now {
                 return;
