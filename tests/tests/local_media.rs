@@ -10,11 +10,9 @@ async fn a_bots_media_is_served_by_zimbot_itself_under_an_unguessable_link() {
     let setup = Setup::new();
     let media_port = free_port();
     let yaml = format!(
-        "zim:\n  backend: hub\n  hub:\n    listen: 127.0.0.1:{}\n    data_dir: {}\n  media_store:\n    kind: local\n    listen: 127.0.0.1:{media_port}\n    data_dir: {}\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n  - id: echo\n    user_id: \"@RBT#echo\"\n    plugin: echo\n    listen: {{ peers: [\"*\"] }}\n    config: {{ assets: assets }}\n",
-        setup.hub_port,
+        "zim:\n  backend: hub\n  hub:\n    listen: 127.0.0.1:0\n    data_dir: {}\n  media_store:\n    kind: local\n    listen: 127.0.0.1:{media_port}\n    data_dir: {}\nwebhook:\n  listen: 127.0.0.1:0\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n  - id: echo\n    user_id: \"@RBT#echo\"\n    plugin: echo\n    listen: {{ peers: [\"*\"] }}\n    config: {{ assets: assets }}\n",
         setup.dir.path().join("hub").display(),
         setup.dir.path().join("media").display(),
-        setup.webhook_port,
         target_dir().display(),
     );
     let config = setup.dir.path().join("bots.yaml");
