@@ -215,7 +215,7 @@ impl Setup {
 }
 
 /// The port of the `HOST:PORT` right after `marker` in `line`.
-fn port_after(line: &str, marker: &str) -> Option<u16> {
+pub fn port_after(line: &str, marker: &str) -> Option<u16> {
     let rest = &line[line.find(marker)? + marker.len()..];
     let address = rest.split(|c: char| c.is_whitespace() || c == ';' || c == '/').next()?;
     address.parse::<std::net::SocketAddr>().ok().map(|address| address.port())

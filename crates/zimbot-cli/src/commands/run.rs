@@ -42,8 +42,8 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         }
         Backend::Service => None,
     };
+    let media_addr = start_media_listener(&mut config).await?;
     let client = build_client(&config)?;
-    start_media_listener(&config).await?;
     let bots = config
         .bots
         .iter()
@@ -85,10 +85,11 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let started = runtime.bots().len();
     let failed = runtime.failed_bots().len();
     println!(
-        "zimbot running: {started} bot(s) started{}; webhook {}{}",
+        "zimbot running: {started} bot(s) started{}; webhook {}{}{}",
         if failed > 0 { format!(", {failed} failed (see the log)") } else { String::new() },
         webhook_addr,
         hub.as_ref().map(|hub| format!("; hub and chat page at {}/", hub.base_url())).unwrap_or_default(),
+        media_addr.map(|addr| format!("; media at {addr}")).unwrap_or_default(),
     );
 
     if config.uses_development_secrets() {
@@ -116,7 +117,7 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
 
 /// The URL the configuration derives from a listen address when none is set (a wildcard address is reached
 /// through loopback); compared before and after binding, so only derived URLs follow a port 0 to the bound port.
-fn derived_url(listen: std::net::SocketAddr, path: &str) -> String {
+pub(super) fn derived_url(listen: std::net::SocketAddr, path: &str) -> String {
     let reachable = if listen.ip().is_unspecified() {
         std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), listen.port())
     } else {
