@@ -82,10 +82,10 @@ fn new_plugin_scaffolds_a_crate_and_refuses_to_overwrite_it() {
 #[tokio::test]
 async fn send_uploads_a_file_with_progress_and_it_lands_in_the_room() {
     let setup = Setup::new();
+    let _hub = setup.hub().await;
     let config = setup.write_service_config(
         "  - id: sender\n    user_id: \"@RBT#sender\"\n    plugin: echo\n    config: { assets: assets }\n",
     );
-    let _hub = setup.hub().await;
     let hub = setup.hub_url();
     let config = config.display().to_string();
     let output = tokio::task::spawn_blocking(move || {

@@ -8,18 +8,17 @@ use support::*;
 #[tokio::test]
 async fn a_bots_media_is_served_by_zimbot_itself_under_an_unguessable_link() {
     let setup = Setup::new();
-    let media_port = free_port();
     let yaml = format!(
-        "zim:\n  backend: hub\n  hub:\n    listen: 127.0.0.1:{}\n    data_dir: {}\n  media_store:\n    kind: local\n    listen: 127.0.0.1:{media_port}\n    data_dir: {}\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n  - id: echo\n    user_id: \"@RBT#echo\"\n    plugin: echo\n    listen: {{ peers: [\"*\"] }}\n    config: {{ assets: assets }}\n",
-        setup.hub_port,
+        "zim:\n  backend: hub\n  hub:\n    listen: 127.0.0.1:0\n    data_dir: {}\n  media_store:\n    kind: local\n    listen: 127.0.0.1:0\n    data_dir: {}\nwebhook:\n  listen: 127.0.0.1:0\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n  - id: echo\n    user_id: \"@RBT#echo\"\n    plugin: echo\n    listen: {{ peers: [\"*\"] }}\n    config: {{ assets: assets }}\n",
         setup.dir.path().join("hub").display(),
         setup.dir.path().join("media").display(),
-        setup.webhook_port,
         target_dir().display(),
     );
     let config = setup.dir.path().join("bots.yaml");
     std::fs::write(&config, yaml).unwrap();
     let zimbot = setup.run(&config).await;
+    let ready = zimbot.output.last().cloned().unwrap_or_default();
+    let media_port = port_after(&ready, "; media at ").unwrap_or_else(|| panic!("no media address in '{ready}'"));
     let hub = setup.hub_url();
     let mut events = Events::subscribe(&hub, "conv_type=peer&conv_id=@RBT%23echo&user=alice").await;
     post_text(&hub, "alice", "peer", "@RBT#echo", "!file chime.wav").await;

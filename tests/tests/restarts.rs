@@ -59,14 +59,10 @@ async fn a_callback_missed_while_the_runtime_was_down_reaches_the_bot_exactly_on
     // The hub delivers a conversation's callbacks in order, so once the callback of the reply itself is
     // delivered, both callbacks of the question (send_msg and bot_msg) were too; the bot has still seen the question once.
     let stats_url = format!("{hub}/stats");
-    let mut stats = get_json(&stats_url).await;
-    for _ in 0..1200 {
-        if stats["callbacks_delivered"].as_u64().unwrap_or(0) >= 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        stats = get_json(&stats_url).await;
-    }
+    let stats = json_until(&stats_url, "the three callbacks delivered", |stats| {
+        stats["callbacks_delivered"].as_u64().unwrap_or(0) >= 3
+    })
+    .await;
     let metrics = get_text(&format!("{}/metrics", setup.webhook_url())).await;
     assert!(stats["callbacks_retried"].as_u64().unwrap_or(0) >= 1, "the first attempt failed: {stats}");
     assert_eq!(metric(&metrics, "zimbot_messages_delivered_total{bot=\"echo\"}"), 1.0, "{metrics}\n{stats}");

@@ -32,8 +32,7 @@ const BOTS: &str = r#"  - id: announcer
 fn write_config(setup: &Setup, double: &ServiceDouble) -> PathBuf {
     let base = double.base_url();
     let yaml = format!(
-        "zim:\n  backend: service\n  app_id: {APP_ID}\n  server_secret: {SERVER_SECRET}\n  callback_secret: {CALLBACK_SECRET}\n  api_base: {base}/\n  media_store:\n    put_url: \"{base}/media/{{uid}}/{{file_name}}\"\n    public_url: \"{base}/media/{{uid}}/{{file_name}}\"\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nstate_dir: {}\nshutdown_grace_secs: 5\nbots:\n{BOTS}",
-        setup.webhook_port,
+        "zim:\n  backend: service\n  app_id: {APP_ID}\n  server_secret: {SERVER_SECRET}\n  callback_secret: {CALLBACK_SECRET}\n  api_base: {base}/\n  media_store:\n    put_url: \"{base}/media/{{uid}}/{{file_name}}\"\n    public_url: \"{base}/media/{{uid}}/{{file_name}}\"\nwebhook:\n  listen: 127.0.0.1:0\nplugin_dirs: [{}]\nstate_dir: {}\nshutdown_grace_secs: 5\nbots:\n{BOTS}",
         target_dir().display(),
         setup.dir.path().join("state").display(),
     );

@@ -8,9 +8,10 @@
 //! it.
 
 use crate::HostContext;
+use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Live contexts by key. Usable as a `static` (see [`ContextRegistry::new`]).
 pub struct ContextRegistry<T> {
@@ -28,38 +29,28 @@ impl<T> ContextRegistry<T> {
     /// Registers `entry` under a fresh key and returns the context value that names it.
     pub fn register(&self, entry: Arc<T>) -> *const HostContext {
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
-        self.write().insert(key, entry);
+        self.live.write().insert(key, entry);
         std::ptr::without_provenance(key)
     }
 
     /// The entry `context` names, if it is still live. Any value is safe to pass: it is only compared.
     pub fn get(&self, context: *const HostContext) -> Option<Arc<T>> {
-        self.read().get(&context.addr()).cloned()
+        self.live.read().get(&context.addr()).cloned()
     }
 
     /// Ends `context`: later lookups find nothing. Returns the entry it named, if it was live.
     pub fn revoke(&self, context: *const HostContext) -> Option<Arc<T>> {
-        self.write().remove(&context.addr())
+        self.live.write().remove(&context.addr())
     }
 
     /// How many contexts are live.
     pub fn len(&self) -> usize {
-        self.read().len()
+        self.live.read().len()
     }
 
     /// Whether no context is live.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    // A panic while holding the lock cannot leave the map half-updated (each change is one call), so a poisoned
-    // lock is still safe to use.
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<usize, Arc<T>>> {
-        self.live.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<usize, Arc<T>>> {
-        self.live.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -4,8 +4,9 @@
 //! Message texts carry the times the scenario needs: `sent=NANOS rcv=NANOS` (see [`message_text`]), both on the
 //! base of [`crate::clock`]. The webhook's receive layer overwrites the `rcv=` digits in place.
 
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 /// The marker of the receive time in a message text, followed by 20 digits.
 pub const RECEIVED_MARKER: &[u8] = b"rcv=";
@@ -38,11 +39,11 @@ pub struct Recorder {
 pub static RECORDER: LazyLock<Recorder> = LazyLock::new(Recorder::default);
 
 fn take<T>(values: &Mutex<Vec<T>>) -> Vec<T> {
-    std::mem::take(&mut *values.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    std::mem::take(&mut *values.lock())
 }
 
 fn push<T>(values: &Mutex<Vec<T>>, value: T) {
-    values.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(value);
+    values.lock().push(value);
 }
 
 fn time_after(text: &str, marker: &str) -> Option<u64> {

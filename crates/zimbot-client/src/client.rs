@@ -31,9 +31,10 @@ use crate::store::{MediaStore, ProgressCallback, UploadRequest};
 use crate::transport::{OutboundMessage, Transport, MAX_USERS_PER_REGISTER};
 use crate::validate::check;
 use crate::ClientConfig;
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tokio::sync::Notify;
@@ -223,7 +224,7 @@ impl Client {
                         tracing::warn!(attempt, "registering bots failed, retrying: {error}");
                         if error.code.is_rate_limit() {
                             let pause = Duration::from_millis(self.inner.config.rate_limit_pause_ms);
-                            self.inner.lock().windows.pause(Action::RobotRegister, error.code, Instant::now(), pause);
+                            self.inner.state.lock().windows.pause(Action::RobotRegister, error.code, Instant::now(), pause);
                         } else {
                             tokio::time::sleep(self.inner.retry.delay(attempt)).await;
                         }
@@ -239,14 +240,14 @@ impl Client {
     /// `deadline`, then ends every send still open with `Failed(CANCELLED)`. Every accepted send has had exactly
     /// one terminal event when this returns.
     pub async fn close(&self, deadline: Duration) {
-        self.inner.lock().closed = true;
+        self.inner.state.lock().closed = true;
         self.inner.wake_dispatcher.notify_one();
         let drained = tokio::time::timeout(deadline, self.inner.wait_idle()).await.is_ok();
         if drained {
             return;
         }
         let cancelled: Vec<(LocalMessageId, Job)> = {
-            let mut state = self.inner.lock();
+            let mut state = self.inner.state.lock();
             state.sends = FairQueue::default();
             state.uploads = FairQueue::default();
             state.active_per_bot.clear();
@@ -272,7 +273,7 @@ impl Client {
     /// The counters, for `/metrics`.
     pub fn stats(&self) -> ClientStats {
         let counters = &self.inner.counters;
-        let state = self.inner.lock();
+        let state = self.inner.state.lock();
         ClientStats {
             sent: Counters::read(&counters.sent),
             failed: Counters::read(&counters.failed),
@@ -295,12 +296,6 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // No code holding this lock can leave the state inconsistent by panicking halfway through a step that
-        // matters more than the sends it tracks; keep serving rather than poisoning every later call.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     fn accept(self: &Arc<Self>, sender: &Sender, request: SendRequest) -> Result<SendHandle, SendRejected> {
         let checked = check(&self.config.media_limits, &sender.user_id, request)?;
         let request = checked.request;
@@ -322,7 +317,7 @@ impl Inner {
                 Some(message)
             }
         };
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         if state.closed {
             return Err(SendRejected::new(RejectReason::Closed, "the client is closing and accepts no more sends"));
         }
@@ -385,7 +380,7 @@ impl Inner {
         loop {
             let now = Instant::now();
             let at = {
-                let mut state = self.lock();
+                let mut state = self.state.lock();
                 let at = state.windows.next_start(action, now);
                 if at <= now {
                     state.windows.record_start(action, now);
@@ -401,7 +396,7 @@ impl Inner {
     /// waiting. Constant time whatever the queue's length: a window may open for an action no waiting send uses,
     /// which costs one spurious look at the queue, where scanning every job would cost that on every wake.
     fn next_window_opening(&self, now: Instant) -> Option<Instant> {
-        let state = self.lock();
+        let state = self.state.lock();
         if state.sends.is_empty() {
             return None;
         }
@@ -413,7 +408,7 @@ impl Inner {
             let notified = self.idle.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.lock().jobs.is_empty() {
+            if self.state.lock().jobs.is_empty() {
                 return;
             }
             notified.await;
@@ -460,7 +455,7 @@ impl Inner {
                 Err(error) => break Err(error),
             }
         };
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         state.uploads_running -= 1;
         match outcome {
             Ok(url) => {
@@ -500,7 +495,7 @@ impl Inner {
 
     /// Takes the next ready send whose action's window is open at `now` and starts it. Returns whether one started.
     fn start_next_send(self: &Arc<Self>, now: Instant) -> bool {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         let state = &mut *state;
         loop {
             let (jobs, windows) = (&state.jobs, &state.windows);
@@ -541,7 +536,7 @@ impl Inner {
         let outcome = self.transport.send_message(&message).await;
         match outcome {
             Ok(receipt) => {
-                let mut state = self.lock();
+                let mut state = self.state.lock();
                 state.sends.finish(&taken.key, &taken.lane);
                 self.finish_job(&mut state, local_id, |job| {
                     SendEvent::Sent(MessageSentResult {
@@ -558,7 +553,7 @@ impl Inner {
             Err(error) if error.code == ZimCode::ROOM_NOT_FOUND && self.claim_room_creation(local_id, &message) => {
                 // Rooms vanish once empty for their destroy delay; make it again and send again, once.
                 let created = self.create_room(&message).await;
-                let mut state = self.lock();
+                let mut state = self.state.lock();
                 match created {
                     Ok(()) if state.jobs.contains_key(&local_id) => {
                         tracing::info!(%local_id, room = %message.to, "created the room, sending again");
@@ -584,11 +579,11 @@ impl Inner {
                     // its own.
                     let pause = Duration::from_millis(self.config.rate_limit_pause_ms);
                     let action = send_action(message.conversation_type);
-                    self.lock().windows.pause(action, error.code, Instant::now(), pause);
+                    self.state.lock().windows.pause(action, error.code, Instant::now(), pause);
                 } else {
                     tokio::time::sleep(self.retry.delay(attempt)).await;
                 }
-                let mut state = self.lock();
+                let mut state = self.state.lock();
                 if state.jobs.contains_key(&local_id) {
                     state.sends.requeue(taken);
                 } else {
@@ -597,7 +592,7 @@ impl Inner {
             }
             Err(error) => {
                 tracing::warn!(%local_id, bot = %taken.key, attempt, "send failed: {error}");
-                let mut state = self.lock();
+                let mut state = self.state.lock();
                 state.sends.finish(&taken.key, &taken.lane);
                 self.finish_job(&mut state, local_id, |job| job.failure(local_id, error, attempt));
             }
@@ -610,7 +605,7 @@ impl Inner {
         if message.conversation_type != ConversationType::Room {
             return false;
         }
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         match state.jobs.get_mut(&local_id) {
             Some(job) if !job.room_created => {
                 job.room_created = true;
@@ -630,7 +625,7 @@ impl Inner {
                 Err(error) if error.is_retryable() && self.retry.allows_another(attempt) => {
                     if error.code.is_rate_limit() {
                         let pause = Duration::from_millis(self.config.rate_limit_pause_ms);
-                        self.lock().windows.pause(Action::CreateRoom, error.code, Instant::now(), pause);
+                        self.state.lock().windows.pause(Action::CreateRoom, error.code, Instant::now(), pause);
                     } else {
                         tokio::time::sleep(self.retry.delay(attempt)).await;
                     }
@@ -685,7 +680,7 @@ async fn dispatch(client: Weak<Inner>, wake: Arc<Notify>) {
             held = Duration::ZERO;
         }
         {
-            let state = inner.lock();
+            let state = inner.state.lock();
             if state.closed && state.jobs.is_empty() {
                 return;
             }

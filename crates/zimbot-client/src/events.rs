@@ -11,7 +11,7 @@
 //!   [`EventSink::upload_complete`] sends it, after the store acknowledged the upload.
 //! - A receiver that was dropped is fine: the send goes on and its events are discarded.
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
@@ -42,14 +42,9 @@ impl EventSink {
         Self { local_id, state: Mutex::new(SinkState { sender: Some(sender), last_current: None, last_sent_at: None }) }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, SinkState> {
-        // A panic while holding this lock cannot leave the state half-updated in a way that matters: recover it.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// Sends a non-terminal event as is (used for attached).
     pub fn emit(&self, event: SendEvent) {
-        let state = self.lock();
+        let state = self.state.lock();
         if let Some(sender) = &state.sender {
             let _ = sender.send(event);
         }
@@ -61,7 +56,7 @@ impl EventSink {
             return;
         }
         let now = Instant::now();
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         let last = state.last_current;
         if last.is_some_and(|last| current <= last) {
             return;
@@ -81,7 +76,7 @@ impl EventSink {
 
     /// Reports that the store acknowledged all `total` bytes: sends `current == total`.
     pub fn upload_complete(&self, total: u64) {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         if state.last_current.is_some_and(|last| last >= total) && total > 0 {
             return;
         }
@@ -95,7 +90,7 @@ impl EventSink {
     /// Sends the terminal event if none was sent yet; returns whether this call sent it.
     pub fn finish(&self, event: SendEvent) -> bool {
         debug_assert!(event.is_terminal());
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         match state.sender.take() {
             Some(sender) => {
                 let _ = sender.send(event);
@@ -107,7 +102,7 @@ impl EventSink {
 
     /// Whether the terminal event was sent.
     pub fn is_finished(&self) -> bool {
-        self.lock().sender.is_none()
+        self.state.lock().sender.is_none()
     }
 }
 

@@ -17,8 +17,9 @@ use crate::s3_store::S3Store;
 use crate::store::{ProgressCallback, UploadRequest};
 use crate::upload::FileSlice;
 use futures::stream::{self, StreamExt as _, TryStreamExt as _};
+use parking_lot::Mutex;
 use serde::Serialize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use zimbot_model::{ZimCode, ZimError};
 
@@ -52,7 +53,7 @@ impl PartProgress {
     fn callback(self: &Arc<Self>, index: usize) -> ProgressCallback {
         let this = Arc::clone(self);
         Arc::new(move |taken| {
-            let mut state = this.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut state = this.state.lock();
             let (furthest, total) = &mut *state;
             if taken > furthest[index] {
                 *total += taken - furthest[index];

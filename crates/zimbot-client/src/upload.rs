@@ -11,12 +11,13 @@ use crate::http::error_chain;
 use crate::store::{ProgressCallback, UploadRequest};
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use parking_lot::Mutex;
 use std::future::Future as _;
 use std::io;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use zimbot_model::{ZimCode, ZimError};
 
@@ -53,9 +54,7 @@ struct FileBody {
 impl FileBody {
     fn fail(&mut self, error: io::Error) -> io::Error {
         let copy = io::Error::new(error.kind(), error.to_string());
-        if let Ok(mut slot) = self.read_error.lock() {
-            *slot = Some(error);
-        }
+        *self.read_error.lock() = Some(error);
         copy
     }
 
@@ -189,7 +188,7 @@ pub(crate) async fn send_file(
     };
     let builder = builder.header(reqwest::header::CONTENT_LENGTH, slice.len).body(reqwest::Body::wrap(body));
     builder.send().await.map_err(|error| {
-        let read_error = read_error.lock().ok().and_then(|mut slot| slot.take());
+        let read_error = read_error.lock().take();
         match read_error {
             Some(read_error) => {
                 ZimError::new(ZimCode::FILE_READ, format!("could not read {path} while uploading: {read_error}"))

@@ -17,8 +17,9 @@
 use crate::conversation::ConversationKey;
 use crate::message::HubMessage;
 use crate::stats::Counters;
+use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -83,7 +84,7 @@ impl CallbackDispatcher {
         if message.conv_type == ConversationType::Peer && UserId::from(message.conv_id.as_str()).is_bot() {
             callbacks.push(unsigned_callback(self.inner.settings.app_id, CallbackEvent::BotMsg, message));
         }
-        let mut queues = self.inner.lock_queues();
+        let mut queues = self.inner.queues.lock();
         match queues.get_mut(&key) {
             Some(queue) => {
                 for callback in callbacks {
@@ -117,15 +118,11 @@ impl CallbackDispatcher {
 }
 
 impl Inner {
-    fn lock_queues(&self) -> std::sync::MutexGuard<'_, HashMap<ConversationKey, VecDeque<Callback>>> {
-        self.queues.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// Delivers the queue of `key` front to back, then retires (a later enqueue starts a new worker).
     async fn drain(&self, key: ConversationKey) {
         loop {
             let next = {
-                let mut queues = self.lock_queues();
+                let mut queues = self.queues.lock();
                 match queues.get(&key).and_then(|queue| queue.front().cloned()) {
                     Some(callback) => callback,
                     None => {
@@ -137,7 +134,7 @@ impl Inner {
             if !self.deliver_with_retries(next).await {
                 return;
             }
-            if let Some(queue) = self.lock_queues().get_mut(&key) {
+            if let Some(queue) = self.queues.lock().get_mut(&key) {
                 queue.pop_front();
             }
         }

@@ -3,8 +3,9 @@
 //! another).
 
 use crate::conversation::ConversationKey;
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use tokio::sync::OwnedMutexGuard;
 
 /// Conversations with more entries than this trigger a sweep of the unused ones.
@@ -20,7 +21,7 @@ impl DeliveryOrder {
     /// Waits for `key`'s turn; the turn lasts as long as the guard.
     pub(crate) async fn turn(&self, key: &ConversationKey) -> OwnedMutexGuard<()> {
         let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut locks = self.locks.lock();
             if locks.len() > SWEEP_AT {
                 locks.retain(|_, lock| lock.strong_count() > 0);
             }

@@ -6,8 +6,9 @@
 //! through as soon as the window has room again.
 
 use crate::clock::Clock;
+use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zimbot_model::wire::Action;
 
@@ -38,7 +39,7 @@ impl QpsLimiter {
             return true;
         };
         let now = self.clock.now();
-        let mut arrivals = self.arrivals.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut arrivals = self.arrivals.lock();
         let log = arrivals.entry(action).or_default();
         while log.front().is_some_and(|&arrived| now.saturating_duration_since(arrived) >= WINDOW) {
             log.pop_front();

@@ -1,9 +1,9 @@
 //! Counters of what the hub did since it started, served at `GET /stats`.
 
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use zimbot_model::wire::Action;
 
 /// A snapshot of the hub's counters.
@@ -68,7 +68,7 @@ impl Counters {
     }
 
     pub(crate) fn qps_violation(&self, action: Action) {
-        let mut violations = self.qps_violations.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut violations = self.qps_violations.lock();
         *violations.entry(action.as_str().to_owned()).or_default() += 1;
     }
 
@@ -81,7 +81,7 @@ impl Counters {
             callbacks_failed: self.callbacks_failed.load(Ordering::Relaxed),
             callbacks_retried: self.callbacks_retried.load(Ordering::Relaxed),
             callbacks_dropped: self.callbacks_dropped.load(Ordering::Relaxed),
-            qps_violations: self.qps_violations.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone(),
+            qps_violations: self.qps_violations.lock().clone(),
         }
     }
 }

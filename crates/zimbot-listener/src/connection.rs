@@ -1,7 +1,7 @@
 //! One connection's phase (waiting for a request, reading a head, handling requests) and the watchdog that
 //! closes it when it waits too long in a phase.
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -40,7 +40,7 @@ impl Tracker {
     }
 
     fn update(&self, change: impl FnOnce(&mut Phase)) {
-        let mut phase = self.phase.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut phase = self.phase.lock();
         let before = *phase;
         change(&mut phase);
         if *phase != before {
@@ -49,7 +49,7 @@ impl Tracker {
     }
 
     fn phase(&self) -> Phase {
-        *self.phase.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self.phase.lock()
     }
 
     /// Bytes arrived: while idle, they start a request head.

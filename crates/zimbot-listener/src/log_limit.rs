@@ -1,7 +1,7 @@
 //! A warning that is logged at most once per interval, so an attack cannot fill the disk with log lines.
 
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -23,7 +23,7 @@ impl RateLimitedLog {
     /// a line was written less than `every` ago.
     pub fn log(&self, log: impl FnOnce(u64)) {
         let now = Instant::now();
-        let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut last = self.last.lock();
         if last.is_some_and(|at| now.duration_since(at) < self.every) {
             self.suppressed.fetch_add(1, Ordering::Relaxed);
             return;

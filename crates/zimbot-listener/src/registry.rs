@@ -1,8 +1,9 @@
 //! The open connections of one listener, so the oldest waiting one can be closed at the connection cap.
 
 use crate::connection::Tracker;
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The open connections by id.
 #[derive(Debug, Default)]
@@ -11,25 +12,21 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Tracker>>> {
-        self.connections.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.connections.lock().len()
     }
 
     pub(crate) fn insert(&self, id: u64, tracker: Arc<Tracker>) {
-        self.lock().insert(id, tracker);
+        self.connections.lock().insert(id, tracker);
     }
 
     pub(crate) fn remove(&self, id: u64) {
-        self.lock().remove(&id);
+        self.connections.lock().remove(&id);
     }
 
     /// Closes the connection that has waited longest for a request head; false when every one is busy.
     pub(crate) fn evict_oldest_waiting(&self) -> bool {
-        let connections = self.lock();
+        let connections = self.connections.lock();
         let mut waiting: Vec<_> =
             connections.values().filter_map(|tracker| tracker.waiting_since().map(|since| (since, tracker))).collect();
         waiting.sort_by_key(|(since, _)| *since);

@@ -1,8 +1,8 @@
 //! Wall-clock time behind a trait, so the scheduler (and anything else that waits for a time of day) can be
 //! tested on virtual time: [`SystemClock`] in production, [`ManualClock`] in tests.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -78,7 +78,7 @@ impl ManualClock {
 
     /// Moves the clock forward by `duration` and wakes the sleepers whose deadline has now passed.
     pub fn advance(&self, duration: Duration) {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         state.now = add(state.now, duration);
         let now = state.now;
         self.wake(&mut state, |sleeper| sleeper.deadline <= now);
@@ -86,14 +86,14 @@ impl ManualClock {
 
     /// Sets the clock to `time`, forward or backward, and wakes every sleeper so it re-reads the clock.
     pub fn set(&self, time: DateTime<Utc>) {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         state.now = time;
         self.wake(&mut state, |_| true);
     }
 
     /// How many sleeps are waiting right now.
     pub fn sleepers(&self) -> usize {
-        self.lock().sleepers.len()
+        self.state.lock().sleepers.len()
     }
 
     /// Resolves once at least `count` sleeps are waiting: the code under test has done all it can at the
@@ -104,9 +104,12 @@ impl ManualClock {
         let _ = receiver.wait_for(|sleepers| *sleepers >= count).await;
     }
 
-    fn lock(&self) -> MutexGuard<'_, ManualState> {
-        // A panic elsewhere while holding the lock leaves the state consistent (every update is one step).
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Resolves once at most `count` sleeps are waiting: the sleeps that were cancelled (their futures dropped,
+    /// which may happen after the cancelling call returned) are gone.
+    pub async fn wait_for_sleepers_at_most(&self, count: usize) {
+        let mut receiver = self.sleeper_count.subscribe();
+        // The sender lives as long as `self`, so this cannot fail while we borrow it.
+        let _ = receiver.wait_for(|sleepers| *sleepers <= count).await;
     }
 
     fn wake(&self, state: &mut ManualState, due: impl Fn(&Sleeper) -> bool) {
@@ -121,7 +124,7 @@ impl ManualClock {
     }
 
     fn forget(&self, id: u64) {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         if state.sleepers.remove(&id).is_some() {
             self.sleeper_count.send_replace(state.sleepers.len());
         }
@@ -131,12 +134,12 @@ impl ManualClock {
 #[async_trait]
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        self.lock().now
+        self.state.lock().now
     }
 
     async fn sleep(&self, duration: Duration) {
         let (id, woken) = {
-            let mut state = self.lock();
+            let mut state = self.state.lock();
             let deadline = add(state.now, duration);
             if deadline <= state.now {
                 return;
@@ -191,6 +194,19 @@ mod tests {
         assert_eq!(clock.now(), start() + TimeDelta::seconds(90));
         clock.set(start() - TimeDelta::hours(1));
         assert_eq!(clock.now(), start() - TimeDelta::hours(1));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_sleep_no_longer_counts_as_a_sleeper() {
+        let clock = Arc::new(ManualClock::new(start()));
+        let sleeping = tokio::spawn({
+            let clock = clock.clone();
+            async move { clock.sleep(Duration::from_secs(3600)).await }
+        });
+        clock.wait_for_sleepers(1).await;
+        sleeping.abort();
+        clock.wait_for_sleepers_at_most(0).await;
+        assert_eq!(clock.sleepers(), 0);
     }
 
     #[tokio::test]

@@ -4,8 +4,9 @@
 //! [`LoopbackOutbound`], which accepts every valid send and reports it sent at once, recording it.
 
 use async_trait::async_trait;
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use zimbot_model::{
@@ -48,7 +49,7 @@ impl LoopbackOutbound {
 
     /// Every send accepted so far, in order.
     pub fn sent(&self) -> Vec<(Sender, SendRequest)> {
-        self.sent.lock().map(|sent| sent.clone()).unwrap_or_default()
+        self.sent.lock().clone()
     }
 
     /// Resolves once at least `count` sends were accepted in all.
@@ -95,9 +96,7 @@ impl Outbound for LoopbackOutbound {
         // The receiver is returned below, so these sends cannot fail.
         let _ = tx.send(SendEvent::Attached(attached));
         let _ = tx.send(SendEvent::Sent(sent));
-        if let Ok(mut log) = self.sent.lock() {
-            log.push((sender.clone(), request));
-        }
+        self.sent.lock().push((sender.clone(), request));
         self.accepted.send_modify(|accepted| *accepted += 1);
         Ok(OutboundSend { local_id, events })
     }

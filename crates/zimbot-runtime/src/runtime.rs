@@ -14,8 +14,9 @@ use crate::config::{BotConfig, Config};
 use crate::dispatch::{BotRunner, Inbound, Router};
 use crate::plugin_host::{HostServices, PluginCatalog};
 use crate::schedule::{Job, Scheduler, Tick};
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -116,7 +117,7 @@ impl Runtime {
             });
             tokio::join!(run, forward);
         });
-        *self.scheduler.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((task, stop_tx));
+        *self.scheduler.lock() = Some((task, stop_tx));
     }
 
     fn deliver_tick(&self, tick: Tick) {
@@ -180,7 +181,7 @@ impl Runtime {
     /// Stops everything in order within `grace` (see the module docs).
     pub async fn shutdown(&self, grace: Duration) {
         let deadline = tokio::time::Instant::now() + grace;
-        let scheduler = self.scheduler.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let scheduler = self.scheduler.lock().take();
         if let Some((task, stop)) = scheduler {
             let _ = stop.send(());
             let _ = tokio::time::timeout_at(deadline, task).await;

@@ -361,9 +361,20 @@ async fn a_hook_that_blocks_does_not_stall_other_bots() {
         1,
         "only on_start has ended; the block hook still waits"
     );
-    // The blocked hook is cancelled when the shutdown deadline passes.
     runtime.shutdown(Duration::from_millis(200)).await;
-    assert_eq!(sends.loopback.sent().len(), 1, "the blocked hook never got to reply");
+}
+
+#[tokio::test]
+async fn a_blocked_hook_is_cancelled_when_the_shutdown_grace_ends() {
+    // On a manual clock the hook's hour-long sleep is a sleeper the test can see: it is gone only when the
+    // hook's future was dropped, and it would never end by itself.
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap()));
+    let (runtime, _) = start_with_clock(&bot("stuck", "fixture_behaving", "{ rooms: [stuck] }", "{}"), clock.clone());
+    runtime.deliver(text(ConversationType::Room, "stuck", "alice", "block"));
+    clock.wait_for_sleepers(1).await;
+    runtime.shutdown(Duration::from_millis(200)).await;
+    let cancelled = tokio::time::timeout(PATIENCE, clock.wait_for_sleepers_at_most(0)).await;
+    assert!(cancelled.is_ok(), "the blocked hook is still sleeping after the shutdown");
 }
 
 #[tokio::test]

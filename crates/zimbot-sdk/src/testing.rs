@@ -62,9 +62,10 @@ use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt as _;
 use futures::FutureExt as _;
 use host::{FakeHost, SendState, START_MS};
+use parking_lot::Mutex;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use zimbot_abi::{
     BotInfo, BytesRef, CronTick, Event, HookReply, HostContext, LogLevel, PluginDescriptor, PluginInstance, SendOutcome,
@@ -391,7 +392,7 @@ impl<P: PluginFactory> TestBot<P> {
                     Ok(HookReply::Unknown) | Err(_) => Err(HookError::Failed("unreadable hook reply".to_owned())),
                 },
             };
-            let mut slot = report.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut slot = report.lock();
             match (&*slot, ended) {
                 (HookSlot::Detached, Err(error)) => {
                     let message = format!("[test harness] {hook}, which had been pending, ended: {error}");
@@ -405,7 +406,7 @@ impl<P: PluginFactory> TestBot<P> {
             return Err(HookError::Failed(format!("the harness could not run the hook: {error}")));
         }
         self.run_until_idle();
-        let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slot = slot.lock();
         match std::mem::replace(&mut *slot, HookSlot::Detached) {
             HookSlot::Ended(ended) => ended,
             HookSlot::Running | HookSlot::Detached => Err(HookError::Pending),

@@ -1,5 +1,5 @@
-//! Running zimbot for real in tests: the `zimbot` binary as a child process on free loopback ports with a temp
-//! data dir, the example plugins from the build's target folder, and small clients for the hub's client API,
+//! Running zimbot for real in tests: the `zimbot` binary as a child process on a temp data dir, listening on
+//! ports it picks itself (port 0) and reports in its ready line, the example plugins from the build's target folder, and small clients for the hub's client API,
 //! its event stream, its stats and the runtime's metrics.
 
 #![allow(dead_code)]
@@ -7,6 +7,7 @@
 use futures::StreamExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
@@ -46,7 +47,9 @@ pub fn fixture_library(name: &str) -> PathBuf {
     fixture_plugins_dir().join(libraries::library_file(name))
 }
 
-/// A free loopback port (bound then released; the child binds it right after).
+/// A free loopback port (bound then released; the child binds it right after, and another process could take it
+/// in between). Only for a port that must be known before its server starts: a separately run hub's callback URL
+/// names the webhook of a `zimbot run` that starts after it.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -110,33 +113,44 @@ impl Zimbot {
     }
 }
 
-/// A temp folder with a bots.yaml whose hub and webhook listen on free ports.
+/// A temp folder with a bots.yaml. The hub and the webhook of `zimbot run` with the embedded hub, and a separately
+/// run hub, listen on port 0 and the ports they got are read from their ready lines; a webhook a separate hub calls
+/// back is on [`free_port`].
 pub struct Setup {
     pub dir: tempfile::TempDir,
-    pub hub_port: u16,
-    pub webhook_port: u16,
+    hub_port: AtomicU16,
+    webhook_port: AtomicU16,
+    /// The webhook port written into service configs (known before the separate hub starts).
+    pub service_webhook_port: u16,
 }
 
 impl Setup {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("a temp dir"), hub_port: free_port(), webhook_port: free_port() }
+        let service_webhook_port = free_port();
+        Self {
+            dir: tempfile::tempdir().expect("a temp dir"),
+            hub_port: AtomicU16::new(0),
+            webhook_port: AtomicU16::new(service_webhook_port),
+            service_webhook_port,
+        }
     }
 
+    /// The hub's URL, once a started hub reported its port.
     pub fn hub_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.hub_port)
+        let port = self.hub_port.load(Ordering::Relaxed);
+        assert_ne!(port, 0, "no hub has reported its port yet");
+        format!("http://127.0.0.1:{port}")
     }
 
     pub fn webhook_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.webhook_port)
+        format!("http://127.0.0.1:{}", self.webhook_port.load(Ordering::Relaxed))
     }
 
     /// Writes bots.yaml with the embedded hub and `bots` (YAML list items, indented by two spaces).
     pub fn write_hub_config(&self, bots: &str) -> PathBuf {
         let yaml = format!(
-            "zim:\n  backend: hub\n  hub:\n    listen: 127.0.0.1:{}\n    data_dir: {}\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
-            self.hub_port,
+            "zim:\n  backend: hub\n  hub:\n    listen: 127.0.0.1:0\n    data_dir: {}\nwebhook:\n  listen: 127.0.0.1:0\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
             self.dir.path().join("hub").display(),
-            self.webhook_port,
             target_dir().display(),
         );
         self.write("bots.yaml", &yaml)
@@ -147,7 +161,7 @@ impl Setup {
         let hub = self.hub_url();
         let yaml = format!(
             "zim:\n  backend: service\n  app_id: 1234567\n  server_secret: 0123456789abcdef0123456789abcdef\n  callback_secret: zimbot-dev-callback-secret\n  api_base: {hub}/\n  media_store:\n    put_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    public_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    auth_header: \"Authorization: Bearer {UPLOAD_KEY}\"\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
-            self.webhook_port,
+            self.service_webhook_port,
             target_dir().display(),
         );
         self.write("bots.yaml", &yaml)
@@ -159,17 +173,26 @@ impl Setup {
         path
     }
 
-    /// `zimbot run` on the written bots.yaml.
+    /// `zimbot run` on the written bots.yaml; the ports its webhook and embedded hub got are read from its ready
+    /// line (`zimbot running: …; webhook ADDR; hub and chat page at URL/`).
     pub async fn run(&self, config: &Path) -> Zimbot {
-        Zimbot::start(&["run", &config.display().to_string()], "zimbot running").await
+        let zimbot = Zimbot::start(&["run", &config.display().to_string()], "zimbot running").await;
+        let ready = zimbot.output.last().cloned().unwrap_or_default();
+        let webhook = port_after(&ready, "; webhook ").unwrap_or_else(|| panic!("no webhook address in '{ready}'"));
+        self.webhook_port.store(webhook, Ordering::Relaxed);
+        if let Some(hub) = port_after(&ready, "hub and chat page at http://") {
+            self.hub_port.store(hub, Ordering::Relaxed);
+        }
+        zimbot
     }
 
-    /// `zimbot hub` on this setup's port and data dir, calling back the webhook port.
+    /// `zimbot hub` on this setup's data dir, calling back the service webhook port: the first on a port of its
+    /// choosing (read from its ready line), a restart on the port of the one before (URLs it handed out name it).
     pub async fn hub(&self) -> Zimbot {
-        let listen = format!("127.0.0.1:{}", self.hub_port);
+        let listen = format!("127.0.0.1:{}", self.hub_port.load(Ordering::Relaxed));
         let data_dir = self.dir.path().join("hub").display().to_string();
-        let callback = format!("{}/zim/callback", self.webhook_url());
-        Zimbot::start(
+        let callback = format!("http://127.0.0.1:{}/zim/callback", self.service_webhook_port);
+        let hub = Zimbot::start(
             &[
                 "hub",
                 "--listen",
@@ -183,8 +206,19 @@ impl Setup {
             ],
             "zimbot hub listening",
         )
-        .await
+        .await;
+        let ready = hub.output.last().cloned().unwrap_or_default();
+        let port = port_after(&ready, "listening on ").unwrap_or_else(|| panic!("no hub address in '{ready}'"));
+        self.hub_port.store(port, Ordering::Relaxed);
+        hub
     }
+}
+
+/// The port of the `HOST:PORT` right after `marker` in `line`.
+pub fn port_after(line: &str, marker: &str) -> Option<u16> {
+    let rest = &line[line.find(marker)? + marker.len()..];
+    let address = rest.split(|c: char| c.is_whitespace() || c == ';' || c == '/').next()?;
+    address.parse::<std::net::SocketAddr>().ok().map(|address| address.port())
 }
 
 /// The upload key the separately run hub accepts, as an operator gives one to a generic HTTP PUT store.
@@ -211,6 +245,20 @@ pub async fn post_text(hub: &str, from: &str, conv_type: &str, conv_id: &str, te
 /// GETs a JSON document.
 pub async fn get_json(url: &str) -> serde_json::Value {
     http().get(url).send().await.expect("answers").json().await.expect("JSON")
+}
+
+/// GETs the JSON document at `url` until `done` holds for it (the hub's counters have no event to await) and
+/// fails the test, showing the last document, when it does not within [`PATIENCE`].
+pub async fn json_until(url: &str, what: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let document = get_json(url).await;
+        if done(&document) {
+            return document;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{url} never showed {what}: {document}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// GETs a text document.

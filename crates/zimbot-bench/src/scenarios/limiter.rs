@@ -17,8 +17,9 @@ use crate::report::{Figure, Goal, Outcome};
 use crate::stats::{jain, median, percentile};
 use anyhow::Context as _;
 use async_trait::async_trait;
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zimbot_client::{ClientConfig, OutboundMessage, SendReceipt, Sender, ServerApiTransport, Transport};
 use zimbot_model::wire::RegisterUserInfo;
@@ -42,10 +43,10 @@ struct Stamping {
 impl Transport for Stamping {
     async fn send_message(&self, message: &OutboundMessage) -> Result<SendReceipt, ZimError> {
         let at = Instant::now();
-        self.starts.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((message.from.to_string(), at));
+        self.starts.lock().push((message.from.to_string(), at));
         let result = self.inner.send_message(message).await;
         if let Err(error) = &result {
-            self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(error.clone());
+            self.errors.lock().push(error.clone());
         }
         result
     }
@@ -168,7 +169,7 @@ async fn flood(duration: Duration, safety_margin_ms: u64, image: &std::path::Pat
     tokio::time::sleep_until((begin + duration).into()).await;
     // Let the light bot's last send start before the flood is stopped.
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let starts = transport.starts.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+    let starts = transport.starts.lock().clone();
     client.close(Duration::ZERO).await;
     drop(handles);
 
@@ -231,7 +232,7 @@ async fn flood(duration: Duration, safety_margin_ms: u64, image: &std::path::Pat
     let mut wire_times_ms: Vec<i64> = starts.iter().map(|(_, at)| (*at - first).as_millis() as i64).collect();
     let wire_busiest_second = busiest_second(&mut wire_times_ms);
     let hub_violations = hub.hub.stats().qps_violations.values().sum();
-    let client_errors = transport.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len();
+    let client_errors = transport.errors.lock().len();
     hub.hub.shutdown().await;
     Ok(Run {
         share_of_limit,

@@ -50,8 +50,6 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
     Ok(Client::new(config.client.clone(), Arc::new(transport), store))
 }
 
-/// Starts serving a local media store's files on its listener, when `zim.media_store.kind` is `local`; the task
-/// ends with the process.
 /// The bot users of `config` as `RobotRegister` takes them (registered at every start and by `check --online`).
 pub fn bot_users(config: &Config) -> Vec<zimbot_model::wire::RegisterUserInfo> {
     config
@@ -65,23 +63,31 @@ pub fn bot_users(config: &Config) -> Vec<zimbot_model::wire::RegisterUserInfo> {
         .collect()
 }
 
-pub async fn start_media_listener(config: &Config) -> anyhow::Result<()> {
-    let Some(MediaStoreSettings::Local(store)) = &config.zim.media_store else {
-        return Ok(());
+/// Starts serving a local media store's files on its listener, when `zim.media_store.kind` is `local`, and returns
+/// the bound address; the task ends with the process. With a listen port of 0, a `public_url` derived from the
+/// listen address follows it to the bound port (so call this before building the client).
+pub async fn start_media_listener(config: &mut Config) -> anyhow::Result<Option<std::net::SocketAddr>> {
+    let source = config.source.display().to_string();
+    let Some(MediaStoreSettings::Local(store)) = &mut config.zim.media_store else {
+        return Ok(None);
     };
     let listener = tokio::net::TcpListener::bind(store.listen)
         .await
-        .with_context(|| format!("{}: zim.media_store: cannot listen on {}", config.source.display(), store.listen))?;
+        .with_context(|| format!("{source}: zim.media_store: cannot listen on {}", store.listen))?;
+    let bound = listener.local_addr().with_context(|| format!("{source}: zim.media_store: the bound address"))?;
+    if store.public_url == super::run::derived_url(store.listen, "") {
+        store.public_url = super::run::derived_url(bound, "");
+    }
     let folder = LocalMediaStore::new(&store.data_dir, &store.public_url)
-        .with_context(|| format!("{}: zim.media_store", config.source.display()))?
+        .with_context(|| format!("{source}: zim.media_store"))?
         .served_folder();
-    tracing::info!(listen = %store.listen, public_url = store.public_url, "serving local media");
+    tracing::info!(listen = %bound, public_url = store.public_url, "serving local media");
     tokio::spawn(async move {
         if let Err(error) = zimbot_runtime::media_server::serve(listener, &folder, std::future::pending()).await {
             tracing::error!(%error, "the local media listener stopped");
         }
     });
-    Ok(())
+    Ok(Some(bound))
 }
 
 /// Aborts the multipart uploads a crashed zimbot left open, in the background: sends need not wait for it.

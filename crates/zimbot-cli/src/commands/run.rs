@@ -19,16 +19,30 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     // First: a stop request during start is kept and honoured once start is done.
     let stop = StopSignal::install();
     let catalog = PluginCatalog::new();
-    let config = match super::load_config(path, &catalog) {
+    let mut config = match super::load_config(path, &catalog) {
         Ok(config) => config,
         Err(code) => return Ok(code),
     };
+    // Bound first, so the embedded hub is told the port actually bound when `webhook.listen` asks for any (:0).
+    let listener = tokio::net::TcpListener::bind(config.webhook.listen)
+        .await
+        .with_context(|| format!("webhook: cannot listen on {} (is another zimbot running?)", config.webhook.listen))?;
+    let webhook_addr = listener.local_addr().context("webhook: the bound address")?;
+    if config.webhook.public_url == derived_url(config.webhook.listen, "/zim/callback") {
+        config.webhook.public_url = derived_url(webhook_addr, "/zim/callback");
+    }
     let hub = match config.zim.backend {
-        Backend::Hub => Some(start_hub(&config).await?),
+        Backend::Hub => {
+            let hub = start_hub(&config).await?;
+            if config.zim.api_base == derived_url(config.zim.hub.listen, "/") {
+                config.zim.api_base = format!("{}/", hub.base_url());
+            }
+            Some(hub)
+        }
         Backend::Service => None,
     };
+    let media_addr = start_media_listener(&mut config).await?;
     let client = build_client(&config)?;
-    start_media_listener(&config).await?;
     let bots = bot_users(&config);
     client
         .register_bots(bots)
@@ -46,9 +60,6 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
             .await
             .context("starting the bots")?
     };
-    let listener = tokio::net::TcpListener::bind(config.webhook.listen)
-        .await
-        .with_context(|| format!("webhook: cannot listen on {} (is another zimbot running?)", config.webhook.listen))?;
     let metrics_client = client.clone();
     let state = WebhookState::new(
         Arc::clone(&runtime),
@@ -65,10 +76,11 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let started = runtime.bots().len();
     let failed = runtime.failed_bots().len();
     println!(
-        "zimbot running: {started} bot(s) started{}; webhook {}{}",
+        "zimbot running: {started} bot(s) started{}; webhook {}{}{}",
         if failed > 0 { format!(", {failed} failed (see the log)") } else { String::new() },
-        config.webhook.listen,
+        webhook_addr,
         hub.as_ref().map(|hub| format!("; hub and chat page at {}/", hub.base_url())).unwrap_or_default(),
+        media_addr.map(|addr| format!("; media at {addr}")).unwrap_or_default(),
     );
 
     if config.uses_development_secrets() {
@@ -92,6 +104,17 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         hub.shutdown().await;
     }
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// The URL the configuration derives from a listen address when none is set (a wildcard address is reached
+/// through loopback); compared before and after binding, so only derived URLs follow a port 0 to the bound port.
+pub(super) fn derived_url(listen: std::net::SocketAddr, path: &str) -> String {
+    let reachable = if listen.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), listen.port())
+    } else {
+        listen
+    };
+    format!("http://{reachable}{path}")
 }
 
 async fn start_hub(config: &Config) -> anyhow::Result<Hub> {

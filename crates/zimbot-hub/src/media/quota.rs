@@ -5,8 +5,9 @@
 //! the file is stored and is released otherwise, so concurrent uploads cannot together pass a quota.
 
 use super::MediaError;
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The quotas and the bytes used and reserved.
 #[derive(Debug)]
@@ -31,7 +32,7 @@ impl Quota {
 
     /// Reserves `size` bytes for `uploader`, or says which quota it would pass.
     pub(crate) fn reserve(self: &Arc<Self>, uploader: &str, size: u64) -> Result<Reservation, MediaError> {
-        let mut used = self.used.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut used = self.used.lock();
         let mine = used.by_uploader.get(uploader).copied().unwrap_or(0);
         if mine.saturating_add(size) > self.per_uploader {
             return Err(MediaError::QuotaExceeded {
@@ -57,7 +58,7 @@ impl Quota {
     }
 
     fn release(&self, uploader: &str, size: u64) {
-        let mut used = self.used.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut used = self.used.lock();
         if let Some(mine) = used.by_uploader.get_mut(uploader) {
             *mine = mine.saturating_sub(size);
         }

@@ -11,8 +11,8 @@
 
 use super::MediaError;
 use axum::http::{header, HeaderMap};
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -49,7 +49,7 @@ impl UploadTokens {
     /// A fresh token for `uploader`, limited to `folder` when given.
     pub(crate) fn issue(&self, uploader: &str, folder: Option<String>) -> Result<String, MediaError> {
         let now = Instant::now();
-        let mut grants = self.grants.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut grants = self.grants.lock();
         grants.retain(|_, grant| grant.expires > now);
         if grants.len() >= MAX_OUTSTANDING {
             return Err(MediaError::TooManyTokens { max: MAX_OUTSTANDING });
@@ -70,7 +70,7 @@ impl UploadTokens {
         if self.keys.iter().any(|key| constant_time_eq(key.as_bytes(), token.as_bytes())) {
             return Ok(KEY_UPLOADER.to_owned());
         }
-        let mut grants = self.grants.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut grants = self.grants.lock();
         let grant = grants.remove(token).filter(|grant| grant.expires > Instant::now()).ok_or(MediaError::BadToken)?;
         match &grant.folder {
             Some(folder) if folder != uid => Err(MediaError::WrongFolder { folder: folder.clone() }),

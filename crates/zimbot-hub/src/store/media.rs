@@ -27,7 +27,7 @@ impl Store {
 
     /// Bytes stored per uploader.
     pub(crate) fn media_usage_blocking(&self) -> Result<HashMap<String, u64>, rusqlite::Error> {
-        let connection = self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let connection = self.connection.lock();
         let mut statement = connection.prepare("SELECT uploader, SUM(size) FROM media GROUP BY uploader")?;
         let rows = statement
             .query_map([], |row| Ok((row.get::<_, String>(0)?, u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0))))?;

@@ -13,9 +13,10 @@ mod users;
 pub(crate) use messages::{HistoryWindow, NewMessage};
 pub(crate) use users::RegisterOutcome;
 
+use parking_lot::Mutex;
 use rusqlite::Connection;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -48,9 +49,9 @@ impl Store {
     {
         let connection = Arc::clone(&self.connection);
         let result = tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock cannot leave SQLite half-written (transactions roll back), so a
-            // poisoned lock is still safe to use.
-            let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // A panic while holding the lock cannot leave SQLite half-written (transactions roll back), so the
+            // next caller may use the connection (the lock does not poison).
+            let mut connection = connection.lock();
             work(&mut connection)
         })
         .await?;

@@ -18,8 +18,9 @@ use crate::config::BotConfig;
 use crate::metrics::BotStats;
 use crate::outbound::Sender;
 use crate::plugin_host::{BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle};
+use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -96,10 +97,6 @@ pub struct BotRunner {
     dropped_log: zimbot_listener::RateLimitedLog,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl BotRunner {
     /// Creates the plugin instance and starts both lanes; `on_start` is the first hook to run.
     pub fn start(config: Arc<BotConfig>, plugin: PluginInfo, services: HostServices) -> Result<Arc<Self>, StartError> {
@@ -151,8 +148,8 @@ impl BotRunner {
         });
         let inbound = runtime.spawn(Arc::clone(&runner).run_inbound_lane().instrument(span.clone()));
         let notification = runtime.spawn(Arc::clone(&runner).run_notification_lane().instrument(span));
-        *lock(&runner.inbound_lane) = Some(inbound);
-        *lock(&runner.notification_lane) = Some(notification);
+        *runner.inbound_lane.lock() = Some(inbound);
+        *runner.notification_lane.lock() = Some(notification);
         Ok(runner)
     }
 
@@ -181,7 +178,7 @@ impl BotRunner {
     /// How many tasks the current instance spawned that the host still holds (running, or ended since its last
     /// spawn).
     pub fn plugin_tasks(&self) -> usize {
-        lock(&self.instance).as_ref().map_or(0, |current| current.context.tasks_held())
+        self.instance.lock().as_ref().map_or(0, |current| current.context.tasks_held())
     }
 
     /// Whether the bot was stopped (after repeated panics, or by shutdown).
@@ -258,7 +255,7 @@ impl BotRunner {
 
     /// Runs one hook on the current instance, with the timeout, counting and panic recovery.
     async fn run_hook(self: &Arc<Self>, event: Event) {
-        let Some(instance) = lock(&self.instance).as_ref().map(|current| Arc::clone(&current.instance)) else {
+        let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
             return;
         };
         let hook = event.hook_name();
@@ -310,7 +307,7 @@ impl BotRunner {
     /// Reads the current instance's state and has it written when it changed. A plugin that cannot give its
     /// state (its `snapshot` panicked, or the result is not JSON) leaves the last good state in place.
     fn keep_state(&self) {
-        let Some(instance) = lock(&self.instance).as_ref().map(|current| Arc::clone(&current.instance)) else {
+        let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
             return;
         };
         BotStats::add(&self.stats.snapshots_taken);
@@ -322,7 +319,7 @@ impl BotRunner {
             );
             return;
         };
-        let mut kept = lock(&self.snapshot);
+        let mut kept = self.snapshot.lock();
         if *kept != snapshot {
             self.persist.save(snapshot.clone());
             *kept = snapshot;
@@ -333,7 +330,7 @@ impl BotRunner {
     async fn recover_from_panic(&self, panicked: &Arc<PluginInstanceHandle>) {
         let now = Instant::now();
         let recent = {
-            let mut panics = lock(&self.panics);
+            let mut panics = self.panics.lock();
             panics.push_back(now);
             while panics.front().is_some_and(|at| now.duration_since(*at) > PANIC_WINDOW) {
                 panics.pop_front();
@@ -356,7 +353,7 @@ impl BotRunner {
         }
         let context = self.host.context();
         let (plugin, api, info) = (self.plugin.clone(), context.api(), self.info.clone());
-        let snapshot = lock(&self.snapshot).clone();
+        let snapshot = self.snapshot.lock().clone();
         // `create` is plugin code: it runs on the blocking pool, and under no lock the lanes need.
         let created =
             tokio::task::spawn_blocking(move || PluginInstanceHandle::create(&plugin, api, &info, Some(&snapshot)))
@@ -365,7 +362,7 @@ impl BotRunner {
         match created {
             Ok(instance) => {
                 let replaced = {
-                    let mut current = lock(&self.instance);
+                    let mut current = self.instance.lock();
                     if current.is_none() {
                         // The bot stopped while the instance was being built; it is not used.
                         return;
@@ -386,7 +383,7 @@ impl BotRunner {
     }
 
     fn is_current(&self, instance: &Arc<PluginInstanceHandle>) -> bool {
-        lock(&self.instance).as_ref().is_some_and(|current| Arc::ptr_eq(&current.instance, instance))
+        self.instance.lock().as_ref().is_some_and(|current| Arc::ptr_eq(&current.instance, instance))
     }
 
     /// Stops taking messages and retires the instance's context; running hooks finish on the instance they have
@@ -394,7 +391,7 @@ impl BotRunner {
     fn halt(&self) {
         self.stopped.send_replace(true);
         self.mailbox.close();
-        let retired = lock(&self.instance).take();
+        let retired = self.instance.lock().take();
         if let Some(retired) = retired {
             retired.context.retire_now();
         }
@@ -403,7 +400,7 @@ impl BotRunner {
     /// Shutdown step 1: stop taking messages and let the inbound lane drain until `deadline`.
     pub async fn drain_inbound(&self, deadline: Instant) {
         self.mailbox.close();
-        let lane = lock(&self.inbound_lane).take();
+        let lane = self.inbound_lane.lock().take();
         if let Some(mut lane) = lane {
             if tokio::time::timeout_at(deadline, &mut lane).await.is_err() {
                 let _entered = self.span.enter();
@@ -416,7 +413,7 @@ impl BotRunner {
     /// Shutdown step 2 (after the outbound was closed, so every send has ended): deliver the remaining send
     /// events, then `on_stop`, then end the plugin's tasks and destroy the instance.
     pub async fn finish(self: &Arc<Self>, deadline: Instant) {
-        let lane = lock(&self.notification_lane).take();
+        let lane = self.notification_lane.lock().take();
         if let Some(mut lane) = lane {
             self.notifications.close();
             if tokio::time::timeout_at(deadline, &mut lane).await.is_err() {
@@ -430,7 +427,7 @@ impl BotRunner {
             self.keep_state();
         }
         self.stopped.send_replace(true);
-        let retired = lock(&self.instance).take();
+        let retired = self.instance.lock().take();
         if let Some(retired) = retired {
             retired.context.retire().await;
         }

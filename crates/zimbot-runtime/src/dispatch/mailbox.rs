@@ -4,8 +4,8 @@
 //! told which (so it is counted and logged, never lost silently). Dropping the oldest keeps a bot that fell behind
 //! answering what people say now rather than what they said minutes ago.
 
+use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use tokio::sync::Notify;
 
 /// What happened to a pushed item.
@@ -42,7 +42,7 @@ impl<T> Mailbox<T> {
 
     pub fn push(&self, item: T) -> Pushed<T> {
         let outcome = {
-            let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut state = self.state.lock();
             if state.closed {
                 return Pushed::Closed(item);
             }
@@ -59,7 +59,7 @@ impl<T> Mailbox<T> {
         loop {
             let notified = self.ready.notified();
             {
-                let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut state = self.state.lock();
                 if let Some(item) = state.items.pop_front() {
                     return Some(item);
                 }
@@ -73,14 +73,14 @@ impl<T> Mailbox<T> {
 
     /// Refuses further items; items already queued are still popped.
     pub fn close(&self) {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).closed = true;
+        self.state.lock().closed = true;
         self.ready.notify_waiters();
         self.ready.notify_one();
     }
 
     /// Items waiting.
     pub fn len(&self) -> usize {
-        self.state.lock().map(|state| state.items.len()).unwrap_or(0)
+        self.state.lock().items.len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -6,9 +6,9 @@
 //! events per send in flight (attached, one progress, the terminal event), however fast an upload reports and
 //! however slow the hook; the sends in flight are bounded by the client's queue limits.
 
+use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 use zimbot_model::SendEvent;
 
@@ -40,15 +40,11 @@ impl NotificationQueue {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// Queues `event` (see the module docs for the policy). Events pushed after `close` are still queued: a
     /// send's terminal event is never dropped, and the lane drains the queue before it ends.
     pub fn push(&self, event: SendEvent) -> Queued {
         let queued = {
-            let mut state = self.lock();
+            let mut state = self.state.lock();
             let waiting =
                 match &event {
                     SendEvent::Progress(progress) => state.events.iter_mut().rev().find(
@@ -77,7 +73,7 @@ impl NotificationQueue {
         loop {
             let notified = self.ready.notified();
             {
-                let mut state = self.lock();
+                let mut state = self.state.lock();
                 if let Some(event) = state.events.pop_front() {
                     return Some(event);
                 }
@@ -91,7 +87,7 @@ impl NotificationQueue {
 
     /// Lets `pop` end once the queue is empty.
     pub fn close(&self) {
-        self.lock().closed = true;
+        self.state.lock().closed = true;
         self.ready.notify_waiters();
         self.ready.notify_one();
     }
@@ -103,7 +99,7 @@ impl NotificationQueue {
 
     /// Events waiting.
     pub fn len(&self) -> usize {
-        self.lock().events.len()
+        self.state.lock().events.len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -3,7 +3,7 @@
 //! last change is never left out. Upload progress never causes one (it changes no state worth a rebuild), and
 //! shutdown reads the state once more after `on_stop`.
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -36,7 +36,7 @@ struct PaceState {
 impl SnapshotPace {
     /// Decides, after a hook at `now`, when the state is read next.
     pub(super) fn after_hook(&self, now: Instant) -> Read {
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self.state.lock();
         if state.scheduled {
             return Read::Scheduled;
         }
@@ -54,7 +54,7 @@ impl SnapshotPace {
 
     /// Records that the scheduled read happened at `now`.
     pub(super) fn scheduled_read_done(&self, now: Instant) {
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self.state.lock();
         state.scheduled = false;
         state.last_read = Some(now);
     }

@@ -16,9 +16,10 @@
 use super::host_api::BotHost;
 use crate::clock::Clock;
 use async_ffi::{FfiFuture, FutureExt as _};
+use parking_lot::Mutex;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use zimbot_abi::{Action, ActionReply, BytesRef, ContextRegistry, HostApi, HostContext, LogLevel, OwnedBuffer};
@@ -77,7 +78,7 @@ impl InstanceContext {
     /// How many spawned tasks the host holds for this instance: the running ones, plus any that ended since the
     /// instance last spawned (finished tasks are reaped at each spawn).
     pub fn tasks_held(&self) -> usize {
-        lock(&self.entry.tasks).as_ref().map_or(0, JoinSet::len)
+        self.entry.tasks.lock().as_ref().map_or(0, JoinSet::len)
     }
 
     /// Retires the context at once: later calls through it fail cleanly, sleeps in progress end, and its tasks
@@ -96,7 +97,7 @@ impl InstanceContext {
     fn take_tasks(&self) -> Option<JoinSet<()>> {
         CONTEXTS.revoke(self.context);
         self.entry.retired.send_replace(true);
-        let mut tasks = lock(&self.entry.tasks).take();
+        let mut tasks = self.entry.tasks.lock().take();
         if let Some(tasks) = &mut tasks {
             tasks.abort_all();
         }
@@ -158,10 +159,6 @@ impl StaleCalls {
         }
         text
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A task on the host's runtime that a plugin's future waits for; dropping the future aborts the task.
@@ -287,7 +284,7 @@ unsafe extern "C" fn host_spawn(context: *const HostContext, task: FfiFuture<()>
             count_stale(SPAWN);
             return;
         };
-        let mut tasks = lock(&entry.tasks);
+        let mut tasks = entry.tasks.lock();
         let Some(tasks) = tasks.as_mut() else {
             count_stale(SPAWN);
             return;

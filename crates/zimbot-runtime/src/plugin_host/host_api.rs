@@ -10,8 +10,9 @@ use crate::clock::Clock;
 use crate::dispatch::NotificationQueue;
 use crate::outbound::{Outbound, OutboundSend, Sender};
 use crate::state::StateStore;
+use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use zimbot_abi::{Action, ActionReply, SendOutcome};
 use zimbot_model::{
@@ -76,7 +77,7 @@ impl BotHost {
         match action {
             Action::Send { request } => match self.send(*request).await {
                 Ok(send) => {
-                    lock(&self.results).track(send.local_id);
+                    self.results.lock().track(send.local_id);
                     let host = Arc::clone(&self);
                     self.services.runtime.spawn(host.forward(send.local_id, send.events));
                     ActionReply::Accepted { local_id: send.local_id }
@@ -84,7 +85,7 @@ impl BotHost {
                 Err(rejected) => ActionReply::Rejected { rejected },
             },
             Action::AwaitResult { local_id } => {
-                let waiter = match lock(&self.results).wait(local_id) {
+                let waiter = match self.results.lock().wait(local_id) {
                     Wait::Done(outcome) => return ActionReply::Finished { outcome },
                     Wait::Unknown => {
                         return ActionReply::Error { message: format!("{local_id} is not a send of this bot") }
@@ -129,7 +130,7 @@ impl BotHost {
             };
             self.notifications.push(event);
             if let Some(outcome) = outcome {
-                lock(&self.results).finish(local_id, outcome);
+                self.results.lock().finish(local_id, outcome);
                 return;
             }
         }
@@ -143,12 +144,8 @@ impl BotHost {
             attempts: 0,
         };
         self.notifications.push(SendEvent::Failed(failure.clone()));
-        lock(&self.results).finish(local_id, SendOutcome::Failed { failure });
+        self.results.lock().finish(local_id, SendOutcome::Failed { failure });
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Results of a bot's sends: who waits for which, and what ended.

@@ -4,9 +4,10 @@
 //! the library's code. A library loaded twice (two bots, one file) is loaded once.
 
 use super::catalog::LoadError;
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use zimbot_abi::{PluginDescriptor, PluginEntry, ENTRY_SYMBOL, ENTRY_SYMBOL_NAME};
 
 /// Descriptors of the libraries loaded so far, by canonical path.
@@ -18,7 +19,7 @@ fn loaded() -> &'static Mutex<HashMap<PathBuf, &'static PluginDescriptor>> {
 /// Loads the library at `path`, finds its entry point and checks its header.
 pub(super) fn load_library(path: &Path) -> Result<&'static PluginDescriptor, LoadError> {
     let canonical = path.canonicalize().map_err(|error| LoadError::new(path, format!("cannot open it: {error}")))?;
-    let mut loaded = loaded().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut loaded = loaded().lock();
     if let Some(descriptor) = loaded.get(&canonical) {
         return Ok(descriptor);
     }

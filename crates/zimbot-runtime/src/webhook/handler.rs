@@ -9,9 +9,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use parking_lot::{Mutex, MutexGuard};
 use sha1::{Digest, Sha1};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use zimbot_listener::RateLimitedLog;
 use zimbot_model::wire::Callback;
@@ -219,8 +220,8 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
 }
 
 impl WebhookState {
-    fn dedupe(&self) -> std::sync::MutexGuard<'_, Dedupe> {
-        self.dedupe.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn dedupe(&self) -> MutexGuard<'_, Dedupe> {
+        self.dedupe.lock()
     }
 
     /// Until when (unix seconds) a callback stamped `timestamp` must be remembered: past the last second it could

@@ -1,8 +1,11 @@
 //! A webhook on 127.0.0.1:0 in front of a runtime, and signed callbacks to send it.
+//!
+//! Its clock stands still at [`now`] unless a test brings its own, so a callback's age is exactly what the test
+//! wrote (a real clock could tick between signing and checking and move a boundary case across the window).
 
 use std::sync::Arc;
 use zimbot_model::wire::callback_signature;
-use zimbot_runtime::clock::{Clock, SystemClock};
+use zimbot_runtime::clock::{Clock, ManualClock};
 use zimbot_runtime::config::Config;
 use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::webhook::{self, WebhookState};
@@ -24,7 +27,8 @@ impl Webhook {
 
     /// A webhook with the `webhook:` section `section` (YAML flow mapping).
     pub async fn start_with(runtime: Arc<Runtime>, section: &str) -> Self {
-        Self::start_yaml(runtime, &format!("webhook: {section}\nbots: []\n"), Arc::new(SystemClock)).await
+        let clock = Arc::new(ManualClock::new(chrono::DateTime::from_timestamp(NOW, 0).expect("a valid time")));
+        Self::start_yaml(runtime, &format!("webhook: {section}\nbots: []\n"), clock).await
     }
 
     /// A webhook whose secrets come from the `zim:` section of `yaml` (the callback secret and the previous one).
@@ -70,9 +74,13 @@ impl Webhook {
     }
 }
 
+/// The Unix time a webhook started by [`Webhook::start`] reads: callbacks signed at it are fresh.
 pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+    NOW
 }
+
+/// The Unix time at which the clock of [`Webhook::start`] stands still.
+const NOW: i64 = 1_767_225_600;
 
 /// A room text callback as the service sends it, signed with `secret` at `timestamp`.
 pub fn room_callback(msg_id: &str, text: &str, secret: &str, timestamp: i64) -> String {

@@ -11,8 +11,9 @@
 use super::{LogLine, TestSend};
 use async_ffi::{FfiFuture, FutureExt as _};
 use futures::channel::oneshot;
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use zimbot_abi::{
     Action, ActionReply, BytesRef, ContextRegistry, HostApi, HostContext, LogLevel, OwnedBuffer, SendOutcome,
 };
@@ -56,7 +57,7 @@ impl FakeHost {
 
     pub(super) fn book(&self) -> MutexGuard<'_, Book> {
         // A panicking plugin cannot leave the book half-updated: every update is one step under the lock.
-        self.book.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.book.lock()
     }
 
     /// The vtable for a plugin instance; its context is live until [`FakeHost::retire`] is called with it.
