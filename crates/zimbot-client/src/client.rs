@@ -224,7 +224,12 @@ impl Client {
                         tracing::warn!(attempt, "registering bots failed, retrying: {error}");
                         if error.code.is_rate_limit() {
                             let pause = Duration::from_millis(self.inner.config.rate_limit_pause_ms);
-                            self.inner.state.lock().windows.pause(Action::RobotRegister, error.code, Instant::now(), pause);
+                            self.inner.state.lock().windows.pause(
+                                Action::RobotRegister,
+                                error.code,
+                                Instant::now(),
+                                pause,
+                            );
                         } else {
                             tokio::time::sleep(self.inner.retry.delay(attempt)).await;
                         }
