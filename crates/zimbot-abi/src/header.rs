@@ -13,6 +13,33 @@ pub const ABI_MAJOR: u16 = 1;
 /// Grows when something is added compatibly (a new event, a new host function at the end of the vtable).
 pub const ABI_MINOR: u16 = 0;
 
+/// The struct sizes one minor version of ABI 1 was built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinorLayout {
+    pub minor: u16,
+    pub descriptor_size: u32,
+    pub host_api_size: u32,
+}
+
+/// Every minor version this host loads, oldest first; the last row is this build's own.
+///
+/// The minor-version rule: a minor version may only append fields to [`PluginDescriptor`] and [`HostApi`]. When
+/// it does, it bumps [`ABI_MINOR`] and adds a row here, so a plugin built against an older minor is still known by
+/// its own sizes: the host reads only the descriptor fields that minor has, and hands its `create` the host
+/// functions of that minor (the older prefix of [`HostApi`], as its own frozen type, since `create` takes it by
+/// value). A plugin built against a newer minor than the host's is refused: the host cannot know what it expects.
+/// Sizes that match no row mean the plugin was built against a modified SDK, and it is refused too.
+pub const LAYOUTS: &[MinorLayout] = &[MinorLayout {
+    minor: 0,
+    descriptor_size: std::mem::size_of::<PluginDescriptor>() as u32,
+    host_api_size: std::mem::size_of::<HostApi>() as u32,
+}];
+
+/// The layout row of `minor`, when this host knows it.
+pub fn layout_of(minor: u16) -> Option<MinorLayout> {
+    LAYOUTS.iter().copied().find(|layout| layout.minor == minor)
+}
+
 /// What a plugin was built with. Every field is plain data so it can be read before trusting anything else.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,12 +78,7 @@ impl AbiHeader {
 
     /// Checks a plugin's header against this host, in the order that gives the most useful message first.
     pub fn check_compatible(&self) -> Result<(), HeaderMismatch> {
-        self.check_against(&Self::current())
-    }
-
-    /// [`Self::check_compatible`] against the header of a given host: while the host is at minor 0, an older
-    /// minor can only be tested against a pretended newer host.
-    fn check_against(&self, host: &Self) -> Result<(), HeaderMismatch> {
+        let host = Self::current();
         if self.magic != MAGIC {
             return Err(HeaderMismatch::Magic { found: self.magic });
         }
@@ -66,13 +88,16 @@ impl AbiHeader {
         if self.abi_minor > host.abi_minor {
             return Err(HeaderMismatch::NewerMinor { found: self.abi_minor, supported: host.abi_minor });
         }
+        // An older minor is checked against that minor's own sizes, not this build's.
+        let expected = layout_of(self.abi_minor).ok_or(HeaderMismatch::UnknownMinor { found: self.abi_minor })?;
         if self.header_size != host.header_size
-            || self.descriptor_size != host.descriptor_size
-            || self.host_api_size != host.host_api_size
+            || self.descriptor_size != expected.descriptor_size
+            || self.host_api_size != expected.host_api_size
         {
             return Err(HeaderMismatch::Layout {
+                minor: self.abi_minor,
                 found: (self.header_size, self.descriptor_size, self.host_api_size),
-                needed: (host.header_size, host.descriptor_size, host.host_api_size),
+                needed: (host.header_size, expected.descriptor_size, expected.host_api_size),
             });
         }
         if self.async_ffi_abi != host.async_ffi_abi {
@@ -88,11 +113,30 @@ impl AbiHeader {
 /// Why a plugin's header does not fit this host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderMismatch {
-    Magic { found: [u8; 8] },
-    Major { found: u16, needed: u16 },
-    NewerMinor { found: u16, supported: u16 },
-    Layout { found: (u32, u32, u32), needed: (u32, u32, u32) },
-    AsyncFfi { found: u32, needed: u32 },
+    Magic {
+        found: [u8; 8],
+    },
+    Major {
+        found: u16,
+        needed: u16,
+    },
+    NewerMinor {
+        found: u16,
+        supported: u16,
+    },
+    /// An older minor this host has no layout row for (a gap in [`LAYOUTS`]).
+    UnknownMinor {
+        found: u16,
+    },
+    Layout {
+        minor: u16,
+        found: (u32, u32, u32),
+        needed: (u32, u32, u32),
+    },
+    AsyncFfi {
+        found: u32,
+        needed: u32,
+    },
     PanicAbort,
 }
 
@@ -117,10 +161,15 @@ impl std::fmt::Display for HeaderMismatch {
             Self::NewerMinor { found, supported } => {
                 write!(f, "it needs plugin ABI 1.{found} but this runtime supports up to 1.{supported}; upgrade zimbot")
             }
-            Self::Layout { found, needed } => write!(
+            Self::UnknownMinor { found } => write!(
                 f,
-                "its ABI struct sizes (header, descriptor, host api) are {found:?} but this runtime's are {needed:?}; \
-                 rebuild the plugin against the same zimbot-sdk"
+                "it was built for plugin ABI 1.{found}, which this runtime has no layout for; \
+                 rebuild the plugin against zimbot-sdk 1.{ABI_MINOR}"
+            ),
+            Self::Layout { minor, found, needed } => write!(
+                f,
+                "its ABI struct sizes (header, descriptor, host api) are {found:?} but plugin ABI 1.{minor} has \
+                 {needed:?}; it was built against a modified zimbot-sdk: rebuild it against a released one"
             ),
             Self::AsyncFfi { found, needed } => {
                 write!(f, "it was built with async-ffi ABI {found} but this runtime uses {needed}; rebuild the plugin")
@@ -153,16 +202,44 @@ mod tests {
     }
 
     #[test]
-    fn a_newer_minor_is_refused() {
+    fn a_newer_minor_is_refused_telling_to_upgrade_zimbot() {
         let newer = AbiHeader { abi_minor: ABI_MINOR + 1, ..AbiHeader::current() };
-        assert!(matches!(newer.check_compatible(), Err(HeaderMismatch::NewerMinor { .. })));
+        let message = newer.check_compatible().unwrap_err().to_string();
+        assert!(message.contains("upgrade zimbot"), "{message}");
     }
 
     #[test]
-    fn an_older_minor_is_accepted() {
-        let host = AbiHeader { abi_minor: 3, ..AbiHeader::current() };
-        let older = AbiHeader { abi_minor: 2, ..AbiHeader::current() };
-        assert_eq!(older.check_against(&host), Ok(()));
+    fn every_known_minor_is_accepted_with_its_own_sizes() {
+        for layout in LAYOUTS {
+            let header = AbiHeader {
+                abi_minor: layout.minor,
+                descriptor_size: layout.descriptor_size,
+                host_api_size: layout.host_api_size,
+                ..AbiHeader::current()
+            };
+            assert_eq!(header.check_compatible(), Ok(()), "minor {}", layout.minor);
+        }
+    }
+
+    #[test]
+    fn the_last_layout_row_is_this_builds_own() {
+        let own = AbiHeader::current();
+        let last = LAYOUTS.last().copied();
+        assert_eq!(
+            last,
+            Some(MinorLayout {
+                minor: ABI_MINOR,
+                descriptor_size: own.descriptor_size,
+                host_api_size: own.host_api_size
+            })
+        );
+    }
+
+    #[test]
+    fn an_older_minor_with_another_minors_sizes_is_refused_naming_its_minor() {
+        let header = AbiHeader { descriptor_size: AbiHeader::current().descriptor_size + 8, ..AbiHeader::current() };
+        let message = header.check_compatible().unwrap_err().to_string();
+        assert!(message.contains("plugin ABI 1.0 has"), "{message}");
     }
 
     #[test]

@@ -14,6 +14,11 @@
 //!   `unknown` fallback, so a minor version can add variants without breaking older peers.
 //! - Buffers are freed by the side that allocated them: an [`OwnedBuffer`] carries its allocator's free function.
 //!
+//! Versions: [`ABI_MAJOR`] changes on any incompatible change (and the entry symbol's name with it);
+//! [`ABI_MINOR`] grows when fields are appended to [`PluginDescriptor`] or [`HostApi`]. A host loads plugins of
+//! its own and every older minor (each is checked against its own sizes in [`LAYOUTS`]) and refuses a newer minor
+//! with a message saying to upgrade zimbot.
+//!
 //! Built-in plugins go through exactly the same descriptor, so there is one code path to test.
 
 mod buffer;
@@ -26,7 +31,10 @@ mod messages;
 pub use buffer::{BytesRef, OwnedBuffer, StrRef};
 pub use context_registry::ContextRegistry;
 pub use descriptor::{CreateResult, PluginDescriptor, PluginEntry, PluginInstance};
-pub use header::{AbiHeader, HeaderMismatch, ABI_MAJOR, ABI_MINOR, ENTRY_SYMBOL, ENTRY_SYMBOL_NAME, MAGIC};
+pub use header::{
+    layout_of, AbiHeader, HeaderMismatch, MinorLayout, ABI_MAJOR, ABI_MINOR, ENTRY_SYMBOL, ENTRY_SYMBOL_NAME, LAYOUTS,
+    MAGIC,
+};
 pub use host_api::{HostApi, HostContext, LogLevel};
 pub use messages::{Action, ActionReply, BotInfo, CronTick, Event, HookReply, SendOutcome};
 

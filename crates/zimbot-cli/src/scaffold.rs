@@ -1,24 +1,62 @@
 //! `zimbot new-plugin NAME`: writes a new plugin crate to start from — a Cargo.toml that builds a cdylib, a
 //! `src/lib.rs` with one `impl Plugin`, `export_plugin!`, and tests on the SDK's harness, and a README.
 //!
-//! The crate is its own workspace (an empty `[workspace]` table), so it builds wherever it is put; inside the
-//! zimbot repository, delete that table and list the crate in the root `members` instead.
+//! Inside a zimbot source tree (a folder above `dir` holds the workspace and `crates/zimbot-sdk`), the crate joins
+//! that workspace: it is added to the root `members` and depends on the SDK by a relative path, so it builds with
+//! `cargo build --release -p NAME` against the same SDK as everything else. Anywhere else it is a workspace of its
+//! own depending on the released SDK, built with `cargo build --release` in its folder.
 
 use anyhow::{bail, Context as _};
 use std::path::{Path, PathBuf};
 
 /// Writes the crate `NAME` into `dir/NAME` and returns that folder. Refuses a name cargo would not accept as a
 /// package name, and a folder that exists already (nothing is overwritten).
-pub fn scaffold(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
+pub fn scaffold(name: &str, dir: &Path) -> anyhow::Result<Scaffolded> {
     check_name(name)?;
     let root = dir.join(name);
     if root.exists() {
         bail!("{} exists already; choose another name or remove it first", root.display());
     }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let root = dir.join(name);
+    let workspace = find_zimbot_workspace(&dir);
+    let scaffolded = match &workspace {
+        Some(workspace) => Scaffolded {
+            build: format!("cargo build --release -p {name}"),
+            build_in: workspace.clone(),
+            library_dir: workspace.join("target/release"),
+            root: root.clone(),
+        },
+        None => Scaffolded {
+            build: "cargo build --release".to_owned(),
+            build_in: root.clone(),
+            library_dir: root.join("target/release"),
+            root: root.clone(),
+        },
+    };
+    let (sdk, sdk_testing, own_workspace) = match &workspace {
+        Some(workspace) => {
+            let sdk = relative_sdk_path(workspace, &root);
+            (format!("{{ path = {sdk:?} }}"), format!("{{ path = {sdk:?}, features = [\"testing\"] }}"), "")
+        }
+        None => {
+            let version = env!("CARGO_PKG_VERSION");
+            (
+                format!("\"{version}\""),
+                format!("{{ version = \"{version}\", features = [\"testing\"] }}"),
+                "\n# A workspace of its own, so it builds where it is.\n[workspace]\n",
+            )
+        }
+    };
+    // The workspace's manifest is changed first: when that fails, nothing has been written.
+    if let Some(workspace) = &workspace {
+        add_member(workspace, &root)?;
+    }
     let files = [
-        ("Cargo.toml", cargo_toml(name)),
+        ("Cargo.toml", cargo_toml(name, &sdk, &sdk_testing, own_workspace)),
         ("src/lib.rs", lib_rs(name)),
-        ("README.md", readme(name)),
+        ("README.md", readme(name, &scaffolded)),
         (".gitignore", "/target\n".to_owned()),
     ];
     for (file, text) in files {
@@ -28,7 +66,48 @@ pub fn scaffold(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
         }
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(root)
+    Ok(scaffolded)
+}
+
+/// Where a new plugin crate went and the one way to build it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scaffolded {
+    /// The crate's folder.
+    pub root: PathBuf,
+    /// The build command, run in `build_in`.
+    pub build: String,
+    pub build_in: PathBuf,
+    /// The folder the built library lands in (for `plugin_dirs`).
+    pub library_dir: PathBuf,
+}
+
+/// The zimbot workspace `dir` is inside: the nearest folder at or above it with a `[workspace]` manifest and
+/// `crates/zimbot-sdk`.
+fn find_zimbot_workspace(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|folder| {
+            folder.join("crates/zimbot-sdk/Cargo.toml").is_file()
+                && std::fs::read_to_string(folder.join("Cargo.toml")).is_ok_and(|text| text.contains("[workspace]"))
+        })
+        .map(Path::to_path_buf)
+}
+
+/// The SDK's path as seen from the crate at `root` inside `workspace`, with `/` separators (as Cargo.toml wants).
+fn relative_sdk_path(workspace: &Path, root: &Path) -> String {
+    let depth = root.strip_prefix(workspace).map(|inside| inside.components().count()).unwrap_or(0);
+    "../".repeat(depth) + "crates/zimbot-sdk"
+}
+
+/// Lists the crate at `root` in the workspace's `members`.
+fn add_member(workspace: &Path, root: &Path) -> anyhow::Result<()> {
+    let manifest = workspace.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+    let member = root.strip_prefix(workspace).unwrap_or(root).to_string_lossy().replace('\\', "/");
+    let Some(start) = text.find("\nmembers = [").map(|at| at + "\nmembers = [".len()) else {
+        bail!("{} has no `members = [` list to add {member} to; add it by hand", manifest.display());
+    };
+    let updated = format!("{}\n    {member:?},{}", &text[..start], &text[start..]);
+    std::fs::write(&manifest, updated).with_context(|| format!("cannot write {}", manifest.display()))
 }
 
 fn check_name(name: &str) -> anyhow::Result<()> {
@@ -54,19 +133,7 @@ fn type_name(name: &str) -> String {
         .collect()
 }
 
-/// How the new crate finds zimbot-sdk: this source tree's copy when it is there (a development checkout), else
-/// the released crate.
-fn sdk_dependency(features: &str) -> String {
-    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../zimbot-sdk");
-    match sdk.canonicalize() {
-        Ok(path) if path.join("Cargo.toml").is_file() => {
-            format!("{{ path = {:?}{features} }}", path.display().to_string())
-        }
-        _ => format!("{{ version = \"{}\"{features} }}", env!("CARGO_PKG_VERSION")),
-    }
-}
-
-fn cargo_toml(name: &str) -> String {
+fn cargo_toml(name: &str, sdk: &str, sdk_testing: &str, own_workspace: &str) -> String {
     format!(
         r#"[package]
 name = "{name}"
@@ -85,14 +152,7 @@ serde = {{ version = "1", features = ["derive"] }}
 
 [dev-dependencies]
 zimbot-sdk = {sdk_testing}
-serde_json = "1"
-
-# A workspace of its own, so it builds where it is. Inside the zimbot repository, delete this table and add
-# the crate to the root Cargo.toml's `members`.
-[workspace]
-"#,
-        sdk = sdk_dependency(""),
-        sdk_testing = sdk_dependency(", features = [\"testing\"]"),
+{own_workspace}"#
     )
 }
 
@@ -122,8 +182,17 @@ pub struct {plugin} {{
     config: Config,
 }}
 
+/// Every hook is here; the ones this plugin does not need do nothing (delete them to keep the defaults).
 #[async_trait]
 impl Plugin for {plugin} {{
+    async fn on_start(&self, _ctx: &BotContext) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_peer_message(&self, _ctx: &BotContext, _message: ReceivedMessage) -> HookResult {{
+        Ok(())
+    }}
+
     async fn on_room_message(&self, ctx: &BotContext, message: ReceivedMessage) -> HookResult {{
         if message.text().map(str::trim) == Some("!ping") {{
             ctx.reply_text(&message, &self.config.answer).await?;
@@ -131,10 +200,40 @@ impl Plugin for {plugin} {{
         Ok(())
     }}
 
+    async fn on_group_message(&self, _ctx: &BotContext, _message: ReceivedMessage) -> HookResult {{
+        Ok(())
+    }}
+
+    /// Runs for each of the bot's `schedules:` in bots.yaml.
+    async fn on_cron(&self, _ctx: &BotContext, _tick: CronTick) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_message_attached(&self, _ctx: &BotContext, _message: AttachedMessage) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_media_uploading_progress(&self, _ctx: &BotContext, _progress: UploadProgress) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_message_sent(&self, _ctx: &BotContext, _result: MessageSentResult) -> HookResult {{
+        Ok(())
+    }}
+
     async fn on_message_send_failed(&self, ctx: &BotContext, failure: SendFailure) -> HookResult {{
         let (id, to) = (failure.local_id, &failure.conversation_id);
         ctx.warn(format!("{{id}}: reply to {{to}} failed: {{}}", failure.error));
         Ok(())
+    }}
+
+    async fn on_stop(&self, _ctx: &BotContext) -> HookResult {{
+        Ok(())
+    }}
+
+    /// The state to rebuild the plugin from after a panic or a restart (`PluginInit::snapshot` reads it back).
+    fn snapshot(&self) -> Option<serde_json::Value> {{
+        None
     }}
 }}
 
@@ -177,20 +276,21 @@ mod tests {{
     )
 }
 
-fn readme(name: &str) -> String {
+fn readme(name: &str, scaffolded: &Scaffolded) -> String {
     let library = name.replace('-', "_");
+    let (build, library_dir) = (&scaffolded.build, relative_to(&scaffolded.library_dir, &scaffolded.root));
     format!(
         r#"# {name}
 
 A zimbot plugin. It answers `!ping` in its rooms with `config.answer`.
 
 - Test: `cargo test` (on the SDK's harness: no runtime, virtual time).
-- Build: `cargo build --release`, which writes `target/release/lib{library}.so` (`.dylib` on macOS,
-  `{library}.dll` on Windows).
+- Build: `{build}`, which writes `{library_dir}/lib{library}.so` (`.dylib` on macOS,
+  `{library}.dll` on Windows); the folder is relative to this one.
 - Run: add the library's folder to `plugin_dirs` in bots.yaml, and a bot:
 
 ```yaml
-plugin_dirs: [path/to/{name}/target/release]
+plugin_dirs: [{library_dir}]  # relative to bots.yaml's folder: adjust
 bots:
   - id: {name}
     user_id: "@RBT#{name}"
@@ -200,6 +300,16 @@ bots:
 ```
 "#
     )
+}
+
+/// `path` as seen from `from`, when `path` is inside `from` or one of its ancestors; else `path` itself.
+fn relative_to(path: &Path, from: &Path) -> String {
+    for (up, ancestor) in from.ancestors().enumerate() {
+        if let Ok(inside) = path.strip_prefix(ancestor) {
+            return "../".repeat(up) + &inside.to_string_lossy();
+        }
+    }
+    path.display().to_string()
 }
 
 #[cfg(test)]
@@ -217,8 +327,8 @@ mod tests {
     #[test]
     fn scaffolding_writes_a_cdylib_crate_with_a_plugin_and_its_tests() {
         let folder = empty_folder("writes");
-        let root = scaffold("room-greeter", &folder).unwrap();
-        assert_eq!(root, folder.join("room-greeter"));
+        let root = scaffold("room-greeter", &folder).unwrap().root;
+        assert_eq!(root, folder.canonicalize().unwrap().join("room-greeter"));
         let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
         assert!(manifest.contains("name = \"room-greeter\""), "{manifest}");
         assert!(manifest.contains("crate-type = [\"cdylib\", \"rlib\"]"), "{manifest}");
@@ -231,12 +341,76 @@ mod tests {
         std::fs::remove_dir_all(folder).unwrap();
     }
 
+    /// A folder laid out like a zimbot checkout: a workspace manifest and crates/zimbot-sdk.
+    fn fake_workspace(test: &str) -> PathBuf {
+        let folder = empty_folder(test);
+        std::fs::write(folder.join("Cargo.toml"), "[workspace]\nmembers = [\n    \"crates/zimbot-sdk\",\n]\n").unwrap();
+        std::fs::create_dir_all(folder.join("crates/zimbot-sdk")).unwrap();
+        std::fs::write(folder.join("crates/zimbot-sdk/Cargo.toml"), "").unwrap();
+        folder
+    }
+
     #[test]
-    fn the_sdk_is_found_in_this_source_tree() {
-        let folder = empty_folder("sdk");
-        let manifest = std::fs::read_to_string(scaffold("finder", &folder).unwrap().join("Cargo.toml")).unwrap();
-        let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../zimbot-sdk").canonicalize().unwrap();
-        assert!(manifest.contains(&format!("path = {:?}", sdk.display().to_string())), "{manifest}");
+    fn inside_a_zimbot_workspace_the_crate_becomes_a_member() {
+        let folder = fake_workspace("member");
+        scaffold("finder", &folder.join("plugins")).unwrap();
+        let workspace = std::fs::read_to_string(folder.join("Cargo.toml")).unwrap();
+        assert!(workspace.contains("\"plugins/finder\","), "{workspace}");
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn inside_a_zimbot_workspace_the_sdk_is_a_relative_path_and_there_is_no_own_workspace() {
+        let folder = fake_workspace("relative");
+        let root = scaffold("finder", &folder.join("plugins")).unwrap().root;
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        assert!(manifest.contains("zimbot-sdk = { path = \"../../crates/zimbot-sdk\" }"), "{manifest}");
+        assert!(!manifest.contains("[workspace]"), "{manifest}");
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn inside_a_zimbot_workspace_the_readme_gives_the_workspace_build_command() {
+        let folder = fake_workspace("build");
+        let made = scaffold("finder", &folder.join("plugins")).unwrap();
+        assert_eq!(made.build, "cargo build --release -p finder");
+        assert_eq!(made.library_dir, folder.canonicalize().unwrap().join("target/release"));
+        let readme = std::fs::read_to_string(made.root.join("README.md")).unwrap();
+        assert!(
+            readme.contains("`cargo build --release -p finder`, which writes `../../target/release/libfinder.so`"),
+            "{readme}"
+        );
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn outside_a_zimbot_workspace_the_crate_is_its_own_workspace_on_the_released_sdk() {
+        let folder = empty_folder("alone");
+        let made = scaffold("finder", &folder).unwrap();
+        let manifest = std::fs::read_to_string(made.root.join("Cargo.toml")).unwrap();
+        assert!(manifest.contains(&format!("zimbot-sdk = \"{}\"", env!("CARGO_PKG_VERSION"))), "{manifest}");
+        assert!(manifest.contains("[workspace]"), "{manifest}");
+        assert_eq!((made.build.as_str(), made.build_in.clone()), ("cargo build --release", made.root.clone()));
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn every_hook_is_stubbed() {
+        let folder = empty_folder("hooks");
+        let library = std::fs::read_to_string(scaffold("stubs", &folder).unwrap().root.join("src/lib.rs")).unwrap();
+        let sdk_hooks = include_str!("../../zimbot-sdk/src/plugin.rs");
+        let hooks: Vec<&str> = sdk_hooks
+            .lines()
+            .filter_map(|line| {
+                line.trim().strip_prefix("async fn ").or_else(|| line.trim().strip_prefix("fn snapshot"))
+            })
+            .map(|rest| rest.split('(').next().unwrap_or(rest))
+            .collect();
+        assert!(hooks.len() >= 10, "{hooks:?}");
+        for hook in hooks {
+            let stub = if hook.is_empty() { "fn snapshot(".to_owned() } else { format!("async fn {hook}(") };
+            assert!(library.contains(&stub), "{stub} is not stubbed");
+        }
         std::fs::remove_dir_all(folder).unwrap();
     }
 

@@ -22,6 +22,24 @@ pub(crate) struct Checked {
     pub file_size: u64,
 }
 
+/// Says where a missing file was looked for: a relative path is read from the process's working directory (not
+/// bots.yaml's folder), so the message names that directory and the absolute path it made.
+fn not_found_message(path: &std::path::Path) -> String {
+    if path.is_absolute() {
+        return format!("the file {} does not exist", path.display());
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => format!(
+            "the file {} does not exist (a relative path is read from the working directory {}, so it was looked \
+             for at {})",
+            path.display(),
+            cwd.display(),
+            cwd.join(path).display()
+        ),
+        Err(error) => format!("the file {} does not exist (the working directory is unknown: {error})", path.display()),
+    }
+}
+
 fn reject(reason: RejectReason, message: String) -> SendRejected {
     SendRejected::new(reason, message)
 }
@@ -83,7 +101,7 @@ pub(crate) fn check(limits: &MediaLimits, sender: &UserId, mut request: SendRequ
     };
     let shown = path.display();
     let metadata = std::fs::metadata(&path).map_err(|error| match error.kind() {
-        ErrorKind::NotFound => reject(RejectReason::FileNotFound, format!("the file {shown} does not exist")),
+        ErrorKind::NotFound => reject(RejectReason::FileNotFound, not_found_message(&path)),
         _ => reject(RejectReason::FileUnreadable, format!("the file {shown} cannot be examined: {error}")),
     })?;
     if !metadata.is_file() {
@@ -102,4 +120,18 @@ pub(crate) fn check(limits: &MediaLimits, sender: &UserId, mut request: SendRequ
     media.file_size = Some(file_size);
     let upload = UploadRequest { uid: String::new(), file_name: file_name.clone(), path, size: file_size };
     Ok(Checked { request, upload: Some(upload), file_name, file_size })
+}
+
+#[cfg(test)]
+mod not_found_tests {
+    use super::not_found_message;
+    use std::path::Path;
+
+    #[test]
+    fn a_missing_relative_file_names_the_working_directory_and_the_absolute_path() {
+        let cwd = std::env::current_dir().unwrap();
+        let message = not_found_message(Path::new("assets/missing.png"));
+        assert!(message.contains(&format!("working directory {}", cwd.display())), "{message}");
+        assert!(message.contains(&cwd.join("assets/missing.png").display().to_string()), "{message}");
+    }
 }

@@ -27,6 +27,11 @@
 //! (with `crate-type = ["cdylib"]` in the plugin's Cargo.toml). The same type can be compiled into a host as a
 //! built-in through [`builtin`]; both go through the same C ABI (`zimbot-abi`).
 //!
+//! Versions: every plugin records the plugin ABI it was built for (`zimbot_abi::ABI_MAJOR`.`ABI_MINOR`, today 1.0).
+//! A zimbot host loads plugins built for its own or any older minor, and refuses, with a message saying to upgrade
+//! zimbot, one built for a newer minor. Semver policy: an SDK release that appends to the ABI bumps `ABI_MINOR`
+//! and the SDK's minor version together; one that breaks the ABI bumps `ABI_MAJOR` and the SDK's major version.
+//!
 //! What this crate is not: a runtime. It has no tokio runtime and must not start one; sleeping, spawning, sending
 //! and logging go through the host (see [`BotContext`]). Plugins may use `tokio::sync` and `futures`.
 
@@ -46,6 +51,8 @@ pub use zimbot_abi as abi;
 pub use zimbot_model as model;
 
 pub use async_trait::async_trait;
+/// The JSON crate the SDK is built with: `snapshot()` returns its `Value`, so plugins need no dependency of their own.
+pub use serde_json;
 pub use zimbot_abi::{BotInfo, CronTick};
 
 /// The version of zimbot-sdk a plugin is built with; the host shows it in `zimbot check`.
@@ -57,9 +64,11 @@ pub mod prelude {
         async_trait, export_plugin, BotContext, CronTick, HookResult, Plugin, PluginError, PluginFactory, PluginInit,
         SendHandle,
     };
+    pub use serde_json::{self, json};
     pub use zimbot_model::{
-        AttachedMessage, ConversationId, ConversationType, MediaKind, MediaMessage, MessageContent, MessageSentResult,
-        Priority, ReceivedMessage, RejectReason, SendConfig, SendFailure, SendRejected, UploadProgress, UserId,
+        AttachedMessage, ConversationId, ConversationType, LocalMessageId, MediaKind, MediaMessage, MessageContent,
+        MessageSentResult, Priority, ReceivedMessage, RejectReason, SendConfig, SendFailure, SendRejected,
+        UploadProgress, UserId, ZimCode, ZimError,
     };
 }
 

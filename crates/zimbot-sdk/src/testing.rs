@@ -71,7 +71,7 @@ use zimbot_abi::{
     BotInfo, BytesRef, CronTick, Event, HookReply, HostContext, LogLevel, PluginDescriptor, PluginInstance, SendOutcome,
 };
 use zimbot_model::{
-    AttachedMessage, ConversationType, LocalMessageId, MessageContent, MessageSentResult, OutgoingMessage,
+    AttachedMessage, ConversationType, LocalMessageId, MediaKind, MessageContent, MessageSentResult, OutgoingMessage,
     ReceivedMessage, SendFailure, SendRejected, UploadProgress, UserId, ZimError,
 };
 
@@ -217,6 +217,16 @@ impl<P: PluginFactory> TestBot<P> {
     /// The sends made so far, in order.
     pub fn sends(&self) -> Vec<TestSend> {
         self.host.book().sends.clone()
+    }
+
+    /// The text sends made so far, in order.
+    pub fn text_sends(&self) -> Vec<TestSend> {
+        self.host.book().sends.iter().filter(|send| send.text().is_some()).cloned().collect()
+    }
+
+    /// The media sends of `kind` made so far, in order (a hook's text replies left out).
+    pub fn media_sends(&self, kind: MediaKind) -> Vec<TestSend> {
+        self.host.book().sends.iter().filter(|send| send.kind() == Some(kind)).cloned().collect()
     }
 
     /// The sends made since the last `take_sends` (all of them the first time).

@@ -97,24 +97,48 @@ fn print_bot(bot: &zimbot_runtime::config::BotConfig, plugin: Option<&PluginInfo
     let listen = bot.listen.describe();
     println!("  listens   {}", if listen.is_empty() { "to nothing (schedules only)".to_owned() } else { listen });
     println!(
-        "  lanes     max_concurrency {}, mailbox {}, priority {:?}, hook timeout {} s",
+        "  lanes     max_concurrency {}, mailbox {}, priority {}, hook timeout {} s",
         bot.max_concurrency,
         bot.mailbox,
-        bot.priority,
+        yaml_spelling(&bot.priority),
         bot.hook_timeout.as_secs()
     );
     let now = chrono::Utc::now();
     for schedule in &bot.schedules {
         println!(
-            "  schedule  '{}' \"{}\" in {}, misfire {:?} after {} s; next:",
+            "  schedule  '{}' \"{}\" in {}, misfire {} after {} s; next:",
             schedule.id,
             schedule.spec.expression(),
             schedule.timezone,
-            schedule.misfire,
+            yaml_spelling(&schedule.misfire),
             schedule.misfire_grace.as_secs()
         );
         for at in schedule.spec.upcoming(now, schedule.timezone, 3) {
             println!("            {}", at.with_timezone(&schedule.timezone).format("%a %Y-%m-%d %H:%M:%S %Z"));
         }
+    }
+}
+
+/// A config value as bots.yaml spells it (`fire_once`, `medium`), not as Rust's `Debug` names it.
+fn yaml_spelling<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        Ok(other) => other.to_string(),
+        Err(error) => format!("<unprintable: {error}>"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misfire_policies_are_shown_as_bots_yaml_spells_them() {
+        assert_eq!(yaml_spelling(&zimbot_runtime::schedule::Misfire::FireOnce), "fire_once");
+    }
+
+    #[test]
+    fn priorities_are_shown_as_bots_yaml_spells_them() {
+        assert_eq!(yaml_spelling(&zimbot_model::Priority::Medium), "medium");
     }
 }

@@ -2,8 +2,8 @@
 
 use zimbot_abi::LogLevel;
 use zimbot_model::{
-    ConversationId, ConversationType, LocalMessageId, MediaMessage, MessageContent, OutgoingMessage, ReceivedMessage,
-    SendRequest, UserId,
+    ConversationId, ConversationType, LocalMessageId, MediaKind, MediaMessage, MessageContent, OutgoingMessage,
+    ReceivedMessage, SendRequest, UserId,
 };
 
 /// A send the plugin made and the harness accepted.
@@ -29,6 +29,11 @@ impl TestSend {
             OutgoingMessage::Media(media) => Some(media),
             OutgoingMessage::Text { .. } => None,
         }
+    }
+
+    /// The media kind, for a media send (`None` for text).
+    pub fn kind(&self) -> Option<MediaKind> {
+        self.media().map(|media| media.kind)
     }
 
     /// Where it goes: the conversation id and type.

@@ -29,6 +29,9 @@ impl Plugin for Scripted {
             "send" => {
                 ctx.reply_text(&message, "one").await?;
             }
+            "send image" => {
+                ctx.reply_media(&message, MediaMessage::image("poster.png"), SendConfig::default()).await?;
+            }
             "send and wait" => {
                 let result = ctx.reply_text(&message, "two").await?.result().await;
                 ctx.info(format!("result ok={}", result.is_ok()));
@@ -100,6 +103,17 @@ fn sends_are_recorded_in_order_with_local_ids() {
     assert_eq!(sends.iter().map(|send| send.local_id.0).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(sends[1].to(), ("hall", ConversationType::Room));
     assert_eq!(sends[1].text(), Some("one"));
+}
+
+#[test]
+fn media_sends_are_filtered_by_kind_and_text_sends_apart() {
+    let mut bot = bot();
+    bot.room_message("lobby", "alice", "send").unwrap();
+    bot.room_message("lobby", "alice", "send image").unwrap();
+    let images = bot.media_sends(MediaKind::Image);
+    assert_eq!(images.iter().map(|send| send.local_id.0).collect::<Vec<_>>(), [2]);
+    assert!(bot.media_sends(MediaKind::Video).is_empty());
+    assert_eq!(bot.text_sends().iter().map(|send| send.local_id.0).collect::<Vec<_>>(), [1]);
 }
 
 #[test]
