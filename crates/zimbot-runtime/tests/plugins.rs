@@ -306,7 +306,7 @@ async fn a_header_whose_struct_sizes_do_not_match_is_refused() {
     let message = refusal(&fixture_path("fixture_bad_sizes"), "{}").await;
     assert_mentions(
         &message,
-        &[&fixture_path("fixture_bad_sizes"), "struct sizes", "but this runtime's are", "rebuild the plugin"],
+        &[&fixture_path("fixture_bad_sizes"), "struct sizes", "but plugin ABI 1.0 has", "rebuild it against"],
     );
 }
 
