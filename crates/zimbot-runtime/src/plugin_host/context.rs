@@ -226,7 +226,8 @@ unsafe extern "C" fn host_log(context: *const HostContext, level: LogLevel, mess
             return;
         };
         // SAFETY: the plugin passes a slice live for this call.
-        let message = String::from_utf8_lossy(unsafe { message.as_slice() });
+        let text = String::from_utf8_lossy(unsafe { message.as_slice() });
+        let message = without_control_characters(&text);
         let _entered = entry.host.span.enter();
         match level {
             LogLevel::ERROR => tracing::error!(target: "zimbot::plugin", "{message}"),
@@ -236,6 +237,22 @@ unsafe extern "C" fn host_log(context: *const HostContext, level: LogLevel, mess
             _ => tracing::trace!(target: "zimbot::plugin", "{message}"),
         }
     }));
+}
+
+/// `message` with every control character (newline, carriage return, escape, …) written as its escape, so a
+/// plugin logging text a person wrote can never start a forged log line or move the terminal's cursor.
+fn without_control_characters(message: &str) -> std::borrow::Cow<'_, str> {
+    if !message.chars().any(char::is_control) {
+        return message.into();
+    }
+    message
+        .chars()
+        .map(|character| match character.is_control() {
+            true => character.escape_default().to_string(),
+            false => character.to_string(),
+        })
+        .collect::<String>()
+        .into()
 }
 
 unsafe extern "C" fn host_sleep(context: *const HostContext, millis: u64) -> FfiFuture<()> {
