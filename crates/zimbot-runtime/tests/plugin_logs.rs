@@ -3,33 +3,17 @@
 //! subscriber, and tracing caches which log sites are enabled across the threads of one process.
 
 mod keeper;
+mod log_capture;
 
 use keeper::{bot_yaml, keeper, start, PATIENCE};
-use std::sync::Arc;
+use log_capture::Captured;
 use zimbot_model::{ConversationType, MessageContent, ReceivedMessage, UserId};
 use zimbot_runtime::outbound::LoopbackOutbound;
-
-/// A writer the test's log lines go to.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 // Current-thread runtime: the log call below runs on this thread, under the thread's log subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn newlines_and_escapes_a_plugin_logs_never_forge_log_lines() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
     let (key, shared, mut reports) = keeper();
     let runtime = start(&bot_yaml("keeper", &key, ""), LoopbackOutbound::new());
     reports.until("start").await;
@@ -48,7 +32,7 @@ async fn newlines_and_escapes_a_plugin_logs_never_forge_log_lines() {
     context.warn("someone said: hi\n2026-11-30T00:00:00Z  INFO zimbot: forged\u{1b}[2K\r");
     runtime.shutdown(PATIENCE).await;
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let line = log.lines().find(|line| line.contains("someone said")).unwrap_or_else(|| panic!("no line:\n{log}"));
     assert!(line.contains(r"hi\n2026-11-30T00:00:00Z"), "the newline is written as its escape: {line}");
     assert!(!log.lines().any(|line| line.starts_with("2026-11-30T00:00:00Z")), "a forged line:\n{log}");

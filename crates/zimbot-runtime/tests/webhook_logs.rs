@@ -2,8 +2,10 @@
 //! line of their own, and a flood of refusals writes one line. A test binary of its own, because it installs a
 //! log subscriber, and tracing caches which log sites are enabled across the threads of one process.
 
+mod log_capture;
 mod support;
 
+use log_capture::Captured;
 use std::sync::Arc;
 use std::time::Duration;
 use support::webhook::{lobby_bot, Webhook, SECRET};
@@ -13,27 +15,10 @@ use zimbot_runtime::clock::ManualClock;
 
 const T0: i64 = 1_800_000_000;
 
-/// A writer the test's log lines go to.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 // Current-thread runtime: the webhook's tasks run on this thread, under the thread's log subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn newlines_in_a_refused_callback_never_forge_log_lines_and_a_flood_logs_once() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
     let (key, mut reports) = Reports::new();
     let (runtime, _) = start(&lobby_bot(&key));
     reports.until("start").await;
@@ -51,7 +36,7 @@ async fn newlines_in_a_refused_callback_never_forge_log_lines_and_a_flood_logs_o
     }
     hook.stop().await;
     runtime.shutdown(Duration::from_secs(5)).await;
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let refused: Vec<_> = log.lines().filter(|line| line.contains("callback refused")).collect();
     assert_eq!(refused.len(), 1, "one line for the flood:\n{log}");
     assert!(!log.lines().any(|line| line.starts_with("2026-11-30T00:00:00Z")), "a forged line:\n{log}");
