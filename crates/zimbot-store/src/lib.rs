@@ -1,0 +1,23 @@
+//! zimbot's storage seam: everything zimbot acknowledges and must not lose.
+//!
+//! What it is: the traits the runtime and the client write through — the outbox of accepted sends, the inbox
+//! journal of acknowledged callbacks, cron bookkeeping, per-bot key-value data, plugin snapshots, callback dedupe
+//! and the dead-letter list — and [`SqliteStore`], the embedded engine (one file under the state dir, WAL,
+//! versioned migrations) that implements them for one process.
+//!
+//! What it is not: a cache or a general database. Every operation is made so that a clustered engine can
+//! implement it later without a redesign: it names the [`Owner`] of the bot it touches and carries that owner's
+//! [`Fence`] (a fencing token that grows each time a bot changes hands, so a stale owner's writes are refused),
+//! and work is taken by explicit claims (claim, complete, release) rather than assumed to belong to the only process.
+//!
+//! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`].
+
+mod durability;
+mod error;
+mod lease;
+mod sqlite;
+
+pub use durability::Durability;
+pub use error::StoreError;
+pub use lease::{Fence, Lease, Leases, Owner};
+pub use sqlite::SqliteStore;

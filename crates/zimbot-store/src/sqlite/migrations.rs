@@ -1,0 +1,42 @@
+//! The schema, as a list of numbered steps. A database records how many it has applied (`user_version`); opening
+//! applies the rest in one transaction each. Steps are only ever appended: a released step never changes.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// Every step, in order. Step N (1-based) brings the schema to version N.
+const STEPS: &[&str] = &[
+    // 1: bot ownership and fencing.
+    "CREATE TABLE leases (
+        bot   TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        fence INTEGER NOT NULL
+    );",
+];
+
+/// Applies the steps the database has not seen yet.
+pub(super) fn apply(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    let unavailable = |source| StoreError::Unavailable { path: path.to_path_buf(), source };
+    let known = STEPS.len() as i64;
+    let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(unavailable)?;
+    if found > known {
+        return Err(StoreError::NewerSchema { path: path.to_path_buf(), found, known });
+    }
+    for (index, step) in STEPS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let apply_step = || -> rusqlite::Result<()> {
+            connection.execute_batch("BEGIN IMMEDIATE")?;
+            connection.execute_batch(step)?;
+            connection.pragma_update(None, "user_version", version)?;
+            connection.execute_batch("COMMIT")
+        };
+        if let Err(source) = apply_step() {
+            let _ = connection.execute_batch("ROLLBACK");
+            return Err(unavailable(source));
+        }
+    }
+    Ok(())
+}

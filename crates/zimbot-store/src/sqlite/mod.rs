@@ -1,0 +1,66 @@
+//! The embedded engine: one SQLite file, WAL, versioned migrations.
+//!
+//! One connection behind a lock serves every operation: SQLite allows one writer at a time anyway, and each
+//! operation is one short transaction. Callers on async tasks run operations on blocking threads.
+
+mod leases;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use rusqlite::Connection;
+
+use crate::{Durability, StoreError};
+
+/// The embedded store: everything zimbot must not lose, in one file.
+pub struct SqliteStore {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+    durability: Durability,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        let unavailable = |source| StoreError::Unavailable { path: path.to_path_buf(), source };
+        let connection = Connection::open(path).map_err(unavailable)?;
+        connection.busy_timeout(Duration::from_secs(5)).map_err(unavailable)?;
+        connection.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
+        connection.pragma_update(None, "synchronous", durability.synchronous()).map_err(unavailable)?;
+        connection.pragma_update(None, "foreign_keys", "ON").map_err(unavailable)?;
+        migrations::apply(&connection, path)?;
+        Ok(Self { path: path.to_path_buf(), connection: Mutex::new(connection), durability })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The level commits are made at.
+    pub fn durability(&self) -> Durability {
+        self.durability
+    }
+
+    /// Runs `work` in one transaction on the store's connection, committing when it returns `Ok`.
+    pub(crate) fn transaction<T>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.connection.lock();
+        let transaction = connection.transaction().map_err(|source| self.unavailable(source))?;
+        let value = work(&transaction)?;
+        transaction.commit().map_err(|source| self.unavailable(source))?;
+        Ok(value)
+    }
+
+    /// Wraps a SQLite error as this store being unavailable.
+    pub(crate) fn unavailable(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Unavailable { path: self.path.clone(), source }
+    }
+}
+
+#[cfg(test)]
+mod tests;
