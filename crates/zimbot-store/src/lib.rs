@@ -10,14 +10,16 @@
 //! [`Fence`] (a fencing token that grows each time a bot changes hands, so a stale owner's writes are refused),
 //! and work is taken by explicit claims (claim, complete, release) rather than assumed to belong to the only process.
 //!
-//! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`].
+//! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`], [`Outbox`].
 
 mod durability;
 mod error;
 mod lease;
+mod outbox;
 mod sqlite;
 
 pub use durability::Durability;
 pub use error::StoreError;
 pub use lease::{Fence, Lease, Leases, Owner};
+pub use outbox::{Claim, Listing, NewSend, Outbox, Outcome, SendId, SendState, StoredSend};
 pub use sqlite::SqliteStore;

@@ -15,6 +15,22 @@ const STEPS: &[&str] = &[
         owner TEXT NOT NULL,
         fence INTEGER NOT NULL
     );",
+    // 2: the outbox of accepted sends. Ids are never reused (AUTOINCREMENT): they are the sends' local ids.
+    "CREATE TABLE outbox (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        bot          TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        accepted_ms  INTEGER NOT NULL,
+        deadline_ms  INTEGER,
+        state        TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'sent', 'failed')),
+        attempts     INTEGER NOT NULL,
+        outcome      TEXT,
+        finished_ms  INTEGER,
+        fence        INTEGER NOT NULL
+    );
+    CREATE INDEX outbox_open ON outbox (bot, conversation, id) WHERE state IN ('queued', 'claimed');
+    CREATE INDEX outbox_finished ON outbox (state, finished_ms) WHERE finished_ms IS NOT NULL;",
 ];
 
 /// Applies the steps the database has not seen yet.

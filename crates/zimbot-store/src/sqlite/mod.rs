@@ -5,6 +5,7 @@
 
 mod leases;
 mod migrations;
+mod outbox;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -64,3 +65,6 @@ impl SqliteStore {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod outbox_tests;
