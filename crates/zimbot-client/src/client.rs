@@ -20,16 +20,28 @@
 //! - A room send answered "room does not exist" (660300001) creates the room as its sender (`CreateRoom`; rooms
 //!   are destroyed some time after they empty) and is sent again, once per send; if creating fails, the send fails
 //!   with both reasons.
+//! - A send with a deadline (`SendRequest::deadline_ms`) still unsent when it passes fails with
+//!   `ZimCode::DEADLINE_PASSED` instead of going out late.
+//!
+//! A durable client ([`Client::durable`]) keeps every accepted send in the outbox of a [`SendJournal`] (see
+//! `send_journal`): the store allocates the local id before `Attached`, the claim is recorded before the request
+//! goes on the wire, the outcome before the terminal event. It resumes, before taking new sends, every send a
+//! previous process left unfinished (see `client/resume.rs`), and `close` leaves sends still open at its deadline
+//! in the outbox for the next start: their event streams end without a terminal event.
+
+mod resume;
+mod retention;
 
 use crate::events::EventSink;
 use crate::message_body::{check_wire_limits, outbound_message};
 use crate::queue::{FairQueue, Taken};
 use crate::retry::RetryPolicy;
+use crate::send_journal::{now_ms, FileStamp, SendJournal, StoredRequest};
 use crate::send_windows::{send_action, SendWindows};
 use crate::stats::{ClientStats, Counters};
 use crate::store::{MediaStore, ProgressCallback, UploadRequest};
 use crate::transport::{OutboundMessage, Transport, MAX_USERS_PER_REGISTER};
-use crate::validate::check;
+use crate::validate::{check, Checked};
 use crate::ClientConfig;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -45,6 +57,7 @@ use zimbot_model::{
     AttachedMessage, BotId, ConversationId, ConversationType, LocalMessageId, MessageSentResult, Priority,
     RejectReason, SendEvent, SendFailure, SendRejected, SendRequest, UserId, ZimCode, ZimError,
 };
+use zimbot_store::{Claim, SendId};
 
 /// Who sends: the bot (its queue), its ZIM user id (`FromUserId`) and its priority class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +125,12 @@ struct Inner {
     /// Wakes `close` when the last accepted send ended.
     idle: Notify,
     counters: Counters,
+    /// The durable outbox, for a durable client.
+    journal: Option<Arc<SendJournal>>,
+    /// Serializes storing and queueing accepted sends, so the queue's order per conversation is the store's.
+    accepting: Mutex<()>,
+    /// Resumed sends whose handles the bots have not taken yet, per bot.
+    resumed: Mutex<HashMap<BotId, Vec<SendHandle>>>,
 }
 
 struct State {
@@ -144,6 +163,54 @@ struct Job {
     task: Option<AbortHandle>,
 }
 
+/// A checked send ready to be queued.
+struct Prepared {
+    request: SendRequest,
+    upload: Option<UploadRequest>,
+    outbound: Option<OutboundMessage>,
+    media_url: Option<String>,
+    uid: String,
+    file_name: String,
+    file_size: u64,
+}
+
+impl Prepared {
+    fn attached(&self, local_id: LocalMessageId) -> AttachedMessage {
+        AttachedMessage {
+            local_id,
+            conversation_id: self.request.to_conversation_id.clone(),
+            conversation_type: self.request.conversation_type,
+            media_kind: self.request.message.media_kind(),
+            file_name: self.file_name.clone(),
+            file_size: self.file_size,
+        }
+    }
+
+    /// The send's handle and sink, `Attached` already in its events.
+    fn handle(&self, local_id: LocalMessageId) -> (SendHandle, Arc<EventSink>) {
+        let (events_sender, events) = unbounded_channel();
+        let sink = Arc::new(EventSink::new(local_id, events_sender));
+        sink.emit(SendEvent::Attached(self.attached(local_id)));
+        let handle = SendHandle {
+            local_id,
+            events,
+            conversation_id: self.request.to_conversation_id.clone(),
+            conversation_type: self.request.conversation_type,
+        };
+        (handle, sink)
+    }
+
+    fn failure(&self, local_id: LocalMessageId, error: ZimError, attempts: u32) -> SendEvent {
+        SendEvent::Failed(SendFailure {
+            local_id,
+            conversation_id: self.request.to_conversation_id.clone(),
+            conversation_type: self.request.conversation_type,
+            error,
+            attempts,
+        })
+    }
+}
+
 impl Job {
     fn failure(&self, local_id: LocalMessageId, error: ZimError, attempts: u32) -> SendEvent {
         SendEvent::Failed(SendFailure {
@@ -163,6 +230,44 @@ impl Client {
     /// # Panics
     /// When called outside a tokio runtime (like `tokio::spawn`).
     pub fn new(config: ClientConfig, transport: Arc<dyn Transport>, store: Arc<dyn MediaStore>) -> Client {
+        Self::build(config, transport, store, None)
+    }
+
+    /// A client that keeps every accepted send in `journal`'s outbox until it has a final outcome, after
+    /// resuming the sends a previous process left unfinished (their handles wait in [`Client::take_resumed`]).
+    /// Delivered and failed sends are removed after `sent_retention_ms` / `failed_retention_ms`.
+    ///
+    /// # Panics
+    /// When called outside a tokio runtime (like `tokio::spawn`).
+    pub fn durable(
+        config: ClientConfig,
+        transport: Arc<dyn Transport>,
+        store: Arc<dyn MediaStore>,
+        journal: Arc<SendJournal>,
+    ) -> Result<Client, zimbot_store::StoreError> {
+        let client = Self::build(config, transport, store, Some(Arc::clone(&journal)));
+        client.inner.resume()?;
+        retention::spawn(&client.inner.runtime, journal, &client.inner.config);
+        Ok(client)
+    }
+
+    /// Whether accepted sends are kept in an outbox (see [`Client::durable`]).
+    pub fn is_durable(&self) -> bool {
+        self.inner.journal.is_some()
+    }
+
+    /// The handles of `bot`'s sends resumed from the outbox at start (each begins with `Attached` again), taken
+    /// once; the bot's hooks should receive their events.
+    pub fn take_resumed(&self, bot: &BotId) -> Vec<SendHandle> {
+        self.inner.resumed.lock().remove(bot).unwrap_or_default()
+    }
+
+    fn build(
+        config: ClientConfig,
+        transport: Arc<dyn Transport>,
+        store: Arc<dyn MediaStore>,
+        journal: Option<Arc<SendJournal>>,
+    ) -> Client {
         let runtime = tokio::runtime::Handle::current();
         let retry = RetryPolicy::new(
             config.max_attempts,
@@ -190,6 +295,9 @@ impl Client {
             wake_dispatcher: Arc::clone(&wake_dispatcher),
             idle: Notify::new(),
             counters: Counters::default(),
+            journal,
+            accepting: Mutex::new(()),
+            resumed: Mutex::new(HashMap::new()),
         });
         runtime.spawn(dispatch(Arc::downgrade(&inner), wake_dispatcher));
         Client { inner }
@@ -258,6 +366,18 @@ impl Client {
             state.active_per_bot.clear();
             state.jobs.drain().collect()
         };
+        if self.inner.journal.is_some() {
+            // Durable: they stay in the outbox and are resumed at the next start; their streams end here.
+            tracing::warn!(count = cancelled.len(), "client closed with sends still open; they stay in the outbox");
+            for (_, job) in cancelled {
+                if let Some(task) = &job.task {
+                    task.abort();
+                }
+            }
+            self.inner.idle.notify_waiters();
+            self.inner.wake_dispatcher.notify_one();
+            return;
+        }
         tracing::warn!(count = cancelled.len(), "client closed with sends still open; cancelling them");
         for (local_id, job) in cancelled {
             if let Some(task) = &job.task {
@@ -303,81 +423,145 @@ impl Drop for Inner {
 impl Inner {
     fn accept(self: &Arc<Self>, sender: &Sender, request: SendRequest) -> Result<SendHandle, SendRejected> {
         let checked = check(&self.config.media_limits, &sender.user_id, request)?;
-        let request = checked.request;
         let uid = hex::encode(rand::random::<[u8; 16]>());
+        let prepared = self.prepare(&sender.user_id, checked, uid)?;
+        // Held until the send is queued: sends are queued in the order the store numbered them.
+        let _accepting = self.accepting.lock();
+        {
+            let state = self.state.lock();
+            if state.closed {
+                return Err(SendRejected::new(RejectReason::Closed, "the client is closing and accepts no more sends"));
+            }
+            let active = state.active_per_bot.get(&sender.bot).copied().unwrap_or(0);
+            if active >= self.config.queue_capacity {
+                return Err(SendRejected::new(
+                    RejectReason::QueueFull,
+                    format!(
+                        "bot '{}' has {active} sends open, its queue capacity (client.queue_capacity); wait for some \
+                         to finish or raise the capacity",
+                        sender.bot
+                    ),
+                ));
+            }
+        }
+        let local_id = match &self.journal {
+            Some(journal) => self.store_accepted(journal, sender, &prepared)?,
+            None => LocalMessageId(self.next_local_id.fetch_add(1, Ordering::Relaxed)),
+        };
+        let mut state = self.state.lock();
+        if state.closed {
+            // Closed while the send was being stored: it is not accepted, so it must not go out at the next start.
+            if let Some(journal) = &self.journal {
+                let refused = prepared.failure(local_id, ZimError::new(ZimCode::CANCELLED, "refused: closing"), 0);
+                if let Err(error) = journal.complete(&sender.bot, SendId(local_id.0), &refused) {
+                    tracing::warn!(%local_id, "could not mark a refused send in the outbox: {error}");
+                }
+            }
+            return Err(SendRejected::new(RejectReason::Closed, "the client is closing and accepts no more sends"));
+        }
+        let (handle, sink) = prepared.handle(local_id);
+        self.queue_job(&mut state, sender, local_id, prepared, sink, 0);
+        drop(state);
+        self.wake_dispatcher.notify_one();
+        Ok(handle)
+    }
+
+    /// Stores an accepted send in the outbox, which gives it its id.
+    fn store_accepted(
+        &self,
+        journal: &SendJournal,
+        sender: &Sender,
+        prepared: &Prepared,
+    ) -> Result<LocalMessageId, SendRejected> {
+        let file = match &prepared.upload {
+            Some(upload) => Some(FileStamp::of(&upload.path).map_err(|error| {
+                SendRejected::new(
+                    RejectReason::FileUnreadable,
+                    format!("the file {} could not be examined: {error}", upload.path.display()),
+                )
+            })?),
+            None => None,
+        };
+        let stored = StoredRequest {
+            user_id: sender.user_id.clone(),
+            priority: sender.priority,
+            request: prepared.request.clone(),
+            uid: prepared.uid.clone(),
+            attached: prepared.attached(LocalMessageId(0)),
+            file,
+        };
+        match journal.enqueue(&sender.bot, &stored) {
+            Ok(id) => Ok(LocalMessageId(id.0)),
+            Err(error) => {
+                tracing::error!(bot = %sender.bot, "send refused, the outbox is unavailable: {error}");
+                Err(SendRejected::new(
+                    RejectReason::StorageUnavailable,
+                    format!("the send could not be stored before it was accepted: {error}"),
+                ))
+            }
+        }
+    }
+
+    /// What a checked send needs on its way: its upload, or the wire message at once for text and URL media
+    /// (checked against the service's size limits now; uploaded media once its URL is known, in `run_upload`).
+    fn prepare(&self, from: &UserId, checked: Checked, uid: String) -> Result<Prepared, SendRejected> {
+        let request = checked.request;
         let upload = checked.upload.map(|upload| UploadRequest { uid: uid.clone(), ..upload });
         let media_url = match &request.message {
             zimbot_model::OutgoingMessage::Media(media) => media.file_download_url.clone(),
             zimbot_model::OutgoingMessage::Text { .. } => None,
         };
-        // Text and stored media are checked against the service's size limits now; uploaded media once its URL is
-        // known (see `run_upload`).
         let outbound = match upload {
             Some(_) => None,
             None => {
-                let message =
-                    outbound_message(&sender.user_id, &request, media_url.as_deref().unwrap_or_default(), &uid);
+                let message = outbound_message(from, &request, media_url.as_deref().unwrap_or_default(), &uid);
                 check_wire_limits(&message, self.config.max_message_bytes)
                     .map_err(|problem| SendRejected::new(RejectReason::TooLarge, problem))?;
                 Some(message)
             }
         };
-        let mut state = self.state.lock();
-        if state.closed {
-            return Err(SendRejected::new(RejectReason::Closed, "the client is closing and accepts no more sends"));
-        }
-        let active = state.active_per_bot.get(&sender.bot).copied().unwrap_or(0);
-        if active >= self.config.queue_capacity {
-            return Err(SendRejected::new(
-                RejectReason::QueueFull,
-                format!(
-                    "bot '{}' has {active} sends open, its queue capacity (client.queue_capacity); wait for some to \
-                     finish or raise the capacity",
-                    sender.bot
-                ),
-            ));
-        }
-        let local_id = LocalMessageId(self.next_local_id.fetch_add(1, Ordering::Relaxed));
-        let (events_sender, events) = unbounded_channel();
-        let sink = Arc::new(EventSink::new(local_id, events_sender));
-        sink.emit(SendEvent::Attached(AttachedMessage {
-            local_id,
-            conversation_id: request.to_conversation_id.clone(),
-            conversation_type: request.conversation_type,
-            media_kind: request.message.media_kind(),
+        Ok(Prepared {
+            request,
+            upload,
+            outbound,
+            media_url,
+            uid,
             file_name: checked.file_name,
             file_size: checked.file_size,
-        }));
-        let handle = SendHandle {
-            local_id,
-            events,
-            conversation_id: request.to_conversation_id.clone(),
-            conversation_type: request.conversation_type,
-        };
-        let lane = (request.conversation_type, request.to_conversation_id.clone());
+        })
+    }
+
+    /// Queues an accepted (or resumed) send as a job and starts uploads that may start.
+    fn queue_job(
+        self: &Arc<Self>,
+        state: &mut State,
+        sender: &Sender,
+        local_id: LocalMessageId,
+        prepared: Prepared,
+        sink: Arc<EventSink>,
+        attempts: u32,
+    ) {
+        let lane = (prepared.request.conversation_type, prepared.request.to_conversation_id.clone());
         state.sends.push(sender.bot.clone(), sender.priority, lane, local_id);
-        if upload.is_some() {
+        if prepared.upload.is_some() {
             state.uploads.push(sender.bot.clone(), sender.priority, (), local_id);
         }
         *state.active_per_bot.entry(sender.bot.clone()).or_default() += 1;
         let job = Job {
             bot: sender.bot.clone(),
             from: sender.user_id.clone(),
-            request,
-            uid,
+            request: prepared.request,
+            uid: prepared.uid,
             sink,
-            upload,
-            outbound,
-            media_url,
-            attempts: 0,
+            upload: prepared.upload,
+            outbound: prepared.outbound,
+            media_url: prepared.media_url,
+            attempts,
             room_created: false,
             task: None,
         };
         state.jobs.insert(local_id, job);
-        self.start_uploads(&mut state);
-        drop(state);
-        self.wake_dispatcher.notify_one();
-        Ok(handle)
+        self.start_uploads(state);
     }
 
     /// Waits until `action`'s window lets a call start, and records the start.
@@ -521,6 +705,28 @@ impl Inner {
                 state.sends.finish(&taken.key, &taken.lane);
                 continue;
             };
+            if let Some(deadline) = job.request.deadline_ms.filter(|deadline| *deadline < now_ms() as u64) {
+                state.sends.finish(&taken.key, &taken.lane);
+                let error = ZimError::new(
+                    ZimCode::DEADLINE_PASSED,
+                    format!("the send's deadline ({deadline} ms since the epoch) passed before it could go out"),
+                );
+                let attempts = job.attempts;
+                tracing::warn!(local_id = %taken.item, bot = %taken.key, "not sent: {}", error.message);
+                let local_id = taken.item;
+                self.finish_job(state, local_id, |job| job.failure(local_id, error, attempts));
+                continue;
+            }
+            if let Some(journal) = &self.journal {
+                // Recorded before the request goes out, so a crash from here on leaves an unknown outcome.
+                match journal.claim(&taken.key, SendId(taken.item.0)) {
+                    Ok(Claim::Claimed { .. }) => {}
+                    Ok(Claim::NotNext) => {
+                        tracing::warn!(local_id = %taken.item, "the outbox does not have this send next in its conversation; sending it anyway")
+                    }
+                    Err(error) => tracing::warn!(local_id = %taken.item, "could not record the claim: {error}"),
+                }
+            }
             state.windows.record_start(send_action(message.conversation_type), now);
             job.attempts += 1;
             let attempt = job.attempts;
@@ -562,6 +768,7 @@ impl Inner {
                 match created {
                     Ok(()) if state.jobs.contains_key(&local_id) => {
                         tracing::info!(%local_id, room = %message.to, "created the room, sending again");
+                        self.release(&taken.key, local_id);
                         state.sends.requeue(taken);
                     }
                     Ok(()) => state.sends.finish(&taken.key, &taken.lane),
@@ -590,6 +797,7 @@ impl Inner {
                 }
                 let mut state = self.state.lock();
                 if state.jobs.contains_key(&local_id) {
+                    self.release(&taken.key, local_id);
                     state.sends.requeue(taken);
                 } else {
                     state.sends.finish(&taken.key, &taken.lane);
@@ -640,7 +848,17 @@ impl Inner {
         }
     }
 
-    /// Ends a job with the terminal event `event` builds, if the job is still open.
+    /// Records in the outbox that `local_id`'s attempt was answered and it will be sent again.
+    fn release(&self, bot: &BotId, local_id: LocalMessageId) {
+        if let Some(journal) = &self.journal {
+            if let Err(error) = journal.release(bot, SendId(local_id.0)) {
+                tracing::warn!(%local_id, "could not record the answered attempt in the outbox: {error}");
+            }
+        }
+    }
+
+    /// Ends a job with the terminal event `event` builds, if the job is still open; a durable client records the
+    /// outcome before the event goes out, so an outcome the plugin heard is never sent again.
     fn finish_job(&self, state: &mut State, local_id: LocalMessageId, event: impl FnOnce(&Job) -> SendEvent) {
         let Some(job) = state.jobs.remove(&local_id) else {
             return;
@@ -652,6 +870,11 @@ impl Inner {
             }
         }
         let event = event(&job);
+        if let Some(journal) = &self.journal {
+            if let Err(error) = journal.complete(&job.bot, SendId(local_id.0), &event) {
+                tracing::warn!(%local_id, "could not record the outcome in the outbox: {error}");
+            }
+        }
         let counter = if matches!(event, SendEvent::Sent(_)) { &self.counters.sent } else { &self.counters.failed };
         if job.sink.finish(event) {
             Counters::add(counter, 1);

@@ -39,6 +39,25 @@ pub struct ClientConfig {
     /// Largest file per media kind, in bytes.
     #[schemars(with = "MediaLimitsSchema")]
     pub media_limits: MediaLimits,
+    /// What a resumed send whose request was on the wire when zimbot stopped (killed, or cut off at the end of
+    /// the shutdown grace) becomes: `resend` (the default: sent again, so delivered at least once; the receiver
+    /// may see it twice) or `fail` (reported failed with code -12, never sent twice).
+    pub unknown_outcome: UnknownOutcome,
+    /// How long a delivered send stays in the outbox (listed by `zimbot outbox list --all`) before it is removed.
+    pub sent_retention_ms: u64,
+    /// How long a failed send stays in the outbox's dead list (for `zimbot outbox retry`) before it is removed.
+    pub failed_retention_ms: u64,
+}
+
+/// What a send with an unknown outcome (on the wire at a crash) becomes when zimbot starts again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownOutcome {
+    /// Sent again: at least once.
+    #[default]
+    Resend,
+    /// Reported failed (`ZimCode::UNKNOWN_OUTCOME`): at most once.
+    Fail,
 }
 
 /// Calls per window for each Server API action, as the service documents them (per app). Each action is counted
@@ -96,6 +115,9 @@ impl Default for ClientConfig {
             action_limits: ActionLimits::default(),
             max_message_bytes: 2048,
             media_limits: MediaLimits::default(),
+            unknown_outcome: UnknownOutcome::Resend,
+            sent_retention_ms: 60 * 60 * 1000,
+            failed_retention_ms: 7 * 24 * 60 * 60 * 1000,
         }
     }
 }

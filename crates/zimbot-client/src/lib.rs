@@ -39,6 +39,7 @@ mod s3_multipart;
 mod s3_probe;
 mod s3_signer;
 mod s3_store;
+mod send_journal;
 mod send_windows;
 mod server_api;
 mod stats;
@@ -48,7 +49,7 @@ mod upload;
 mod validate;
 
 pub use client::{Client, SendHandle, Sender};
-pub use config::{ActionLimits, ClientConfig};
+pub use config::{ActionLimits, ClientConfig, UnknownOutcome};
 pub use error::ClientError;
 pub use events::{EventSink, PROGRESS_INTERVAL};
 pub use http_put_store::HttpPutStore;
@@ -64,6 +65,7 @@ pub use s3_config::{
 pub use s3_multipart::PART_ATTEMPTS;
 pub use s3_probe::ProbeReport;
 pub use s3_store::{LeftoverUploads, S3Store};
+pub use send_journal::SendJournal;
 pub use server_api::{ServerApiConfig, ServerApiTransport};
 pub use stats::ClientStats;
 pub use store::{MediaStore, ProgressCallback, UploadRequest};

@@ -60,6 +60,16 @@ impl ZimCode {
     pub const MODERATION_REFUSED: Self = Self(-8);
     /// zimbot: the message breaks a documented limit of the service (size, URL length) and was not sent.
     pub const WIRE_LIMIT: Self = Self(-9);
+    /// zimbot: the send's deadline passed before it could go out, so it was not sent late.
+    pub const DEADLINE_PASSED: Self = Self(-10);
+    /// zimbot: the send's local file changed or vanished while zimbot was stopped; the file sent would not have
+    /// been the one accepted.
+    pub const FILE_CHANGED: Self = Self(-11);
+    /// zimbot: the send's request was on the wire when zimbot stopped and `client.unknown_outcome` is `fail`: it
+    /// may or may not have been delivered.
+    pub const UNKNOWN_OUTCOME: Self = Self(-12);
+    /// zimbot: the outbox could not be read or written (disk full, read-only directory).
+    pub const STORAGE_UNAVAILABLE: Self = Self(-13);
 
     /// Whether this code asks to slow down (the limiter pauses before retrying).
     pub fn is_rate_limit(self) -> bool {
@@ -109,6 +119,10 @@ impl ZimCode {
             Self::UPLOAD_TOO_LARGE => "media store refused the file as too large",
             Self::MODERATION_REFUSED => "refused by content moderation",
             Self::WIRE_LIMIT => "over a documented limit of the service (not sent)",
+            Self::DEADLINE_PASSED => "deadline passed before it could go out (not sent)",
+            Self::FILE_CHANGED => "the file changed or vanished while zimbot was stopped (not sent)",
+            Self::UNKNOWN_OUTCOME => "on the wire when zimbot stopped; may or may not have been delivered",
+            Self::STORAGE_UNAVAILABLE => "the outbox could not be read or written",
             _ => return None,
         })
     }

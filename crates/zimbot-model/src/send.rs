@@ -86,6 +86,11 @@ pub struct SendRequest {
     pub conversation_type: ConversationType,
     #[serde(default)]
     pub config: SendConfig,
+    /// When the send stops being worth making, in milliseconds since the Unix epoch: a send still unsent then
+    /// fails with [`ZimCode::DEADLINE_PASSED`](crate::ZimCode::DEADLINE_PASSED) instead of going out late (after
+    /// a long outage, say). `None`: no deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
 }
 
 impl SendRequest {
@@ -101,6 +106,7 @@ impl SendRequest {
             to_conversation_id: to_conversation_id.into(),
             conversation_type,
             config,
+            deadline_ms: None,
         }
     }
 
@@ -115,7 +121,13 @@ impl SendRequest {
             to_conversation_id: to_conversation_id.into(),
             conversation_type,
             config: SendConfig::default(),
+            deadline_ms: None,
         }
+    }
+
+    /// The same send with a deadline (milliseconds since the Unix epoch); see [`SendRequest::deadline_ms`].
+    pub fn with_deadline_ms(self, deadline_ms: u64) -> Self {
+        Self { deadline_ms: Some(deadline_ms), ..self }
     }
 }
 
@@ -250,6 +262,8 @@ pub enum RejectReason {
     /// The context the send came through belongs to a plugin instance that is gone: its bot stopped, was
     /// removed, or the instance was rebuilt after a panic. Nothing sent through that context is accepted again.
     BotGone,
+    /// The send could not be stored before it was accepted (disk full, read-only directory): nothing was queued.
+    StorageUnavailable,
     /// A reason this version does not know.
     #[serde(other)]
     Other,
