@@ -41,6 +41,8 @@ enum Command {
     Hub(commands::hub::HubArgs),
     /// Send one media file as a bot, with a progress bar, and print the result.
     Send(commands::send::SendArgs),
+    /// The durable outbox: list pending and failed sends, queue failed ones again, or purge them.
+    Outbox(commands::outbox::OutboxArgs),
     /// Create a new plugin crate with every hook stubbed, a README and a test.
     NewPlugin {
         /// The plugin's name (a crate name: letters, digits, `-`, `_`).
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
             Command::Check { config, online } => commands::check::check(&config, online).await,
             Command::Hub(args) => commands::hub::hub(args).await,
             Command::Send(args) => commands::send::send(args).await,
+            Command::Outbox(args) => commands::outbox::outbox(args),
             Command::NewPlugin { name, dir } => commands::new_plugin::new_plugin(&name, &dir),
             Command::Schema => commands::schema::schema(),
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use zimbot_model::{
-    AttachedMessage, LocalMessageId, MessageSentResult, OutgoingMessage, RejectReason, SendEvent, SendRejected,
+    AttachedMessage, BotId, LocalMessageId, MessageSentResult, OutgoingMessage, RejectReason, SendEvent, SendRejected,
     SendRequest,
 };
 
@@ -26,11 +26,24 @@ pub struct OutboundSend {
 ///
 /// Contract: `send` either refuses at once (and produces no events) or accepts and returns a stream that yields
 /// `Attached`, then progress, then exactly one of `Sent` / `Failed`. `close` stops intake and ends every accepted
-/// send (finishing or failing it) before it returns or the deadline passes.
+/// send (finishing or failing it) before it returns or the deadline passes — except that an outbound that
+/// [`keeps_unfinished`](Outbound::keeps_unfinished) sends leaves those still open at the deadline for the next
+/// start: their streams end without a terminal event, and [`resumed`](Outbound::resumed) gives them back then.
 #[async_trait]
 pub trait Outbound: Send + Sync + 'static {
     fn send(&self, sender: &Sender, request: SendRequest) -> Result<OutboundSend, SendRejected>;
     async fn close(&self, deadline: Duration);
+
+    /// Whether sends left open are kept (in a durable outbox) for the next start rather than failed.
+    fn keeps_unfinished(&self) -> bool {
+        false
+    }
+
+    /// `bot`'s sends that a previous process left unfinished and this one resumed, taken once (each stream begins
+    /// with `Attached` again). The bot's host forwards their events to its hooks.
+    fn resumed(&self, _bot: &BotId) -> Vec<OutboundSend> {
+        Vec::new()
+    }
 }
 
 /// An in-process outbound that reports every send sent at once, and remembers what was sent.
@@ -116,5 +129,16 @@ impl Outbound for zimbot_client::Client {
 
     async fn close(&self, deadline: Duration) {
         zimbot_client::Client::close(self, deadline).await
+    }
+
+    fn keeps_unfinished(&self) -> bool {
+        self.is_durable()
+    }
+
+    fn resumed(&self, bot: &BotId) -> Vec<OutboundSend> {
+        self.take_resumed(bot)
+            .into_iter()
+            .map(|handle| OutboundSend { local_id: handle.local_id, events: handle.events })
+            .collect()
     }
 }

@@ -4,12 +4,28 @@ use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_client::{
-    Client, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, S3Store, ServerApiConfig, ServerApiTransport,
+    Client, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, S3Store, SendJournal, ServerApiConfig,
+    ServerApiTransport, Transport,
 };
 use zimbot_runtime::config::{Backend, Config, MediaStoreSettings};
 
 /// The client for `config`: the Server API at `zim.api_base`, uploads to the hub's store or the configured one.
+/// Accepted sends live in memory only (for one-off commands); `zimbot run` uses [`build_durable_client`].
 pub fn build_client(config: &Config) -> anyhow::Result<Client> {
+    let (transport, store) = transport_and_store(config)?;
+    Ok(Client::new(config.client.clone(), transport, store))
+}
+
+/// The client `zimbot run` sends through: every accepted send kept in `journal`'s outbox until it has a final
+/// outcome, and the sends a previous run left unfinished resumed first.
+pub fn build_durable_client(config: &Config, journal: Arc<SendJournal>) -> anyhow::Result<Client> {
+    let (transport, store) = transport_and_store(config)?;
+    Client::durable(config.client.clone(), transport, store, journal)
+        .context("resuming the sends left in the outbox by the previous run")
+}
+
+/// The Server API transport and the media store `config` names.
+fn transport_and_store(config: &Config) -> anyhow::Result<(Arc<dyn Transport>, Arc<dyn MediaStore>)> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let zim = &config.zim;
     let transport = ServerApiTransport::new(ServerApiConfig {
@@ -47,7 +63,7 @@ pub fn build_client(config: &Config) -> anyhow::Result<Client> {
             config.source.display()
         ),
     };
-    Ok(Client::new(config.client.clone(), Arc::new(transport), store))
+    Ok((Arc::new(transport), store))
 }
 
 /// The bot users of `config` as `RobotRegister` takes them (registered at every start and by `check --online`).

@@ -5,6 +5,8 @@ pub mod check_online;
 pub mod client;
 pub mod hub;
 pub mod new_plugin;
+pub mod outbox;
+pub mod outbox_store;
 pub mod run;
 pub mod schema;
 pub mod send;

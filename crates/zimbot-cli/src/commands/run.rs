@@ -2,7 +2,8 @@
 //! Ctrl-C / SIGTERM (listened for from the first line, so one that comes during start is never lost); then an
 //! orderly stop (see `zimbot_runtime::runtime`).
 
-use super::client::{bot_users, build_client, client_metrics, start_media_listener};
+use super::client::{bot_users, build_durable_client, client_metrics, start_media_listener};
+use super::outbox_store::open_journal;
 use super::stop_signal::StopSignal;
 use anyhow::Context as _;
 use std::process::ExitCode;
@@ -42,7 +43,7 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         Backend::Service => None,
     };
     let media_addr = start_media_listener(&mut config).await?;
-    let client = build_client(&config)?;
+    let client = build_durable_client(&config, open_journal(&config)?)?;
     let bots = bot_users(&config);
     client
         .register_bots(bots)

@@ -150,6 +150,7 @@ impl BotRunner {
         let notification = runtime.spawn(Arc::clone(&runner).run_notification_lane().instrument(span));
         *runner.inbound_lane.lock() = Some(inbound);
         *runner.notification_lane.lock() = Some(notification);
+        runner.host.adopt_resumed();
         Ok(runner)
     }
 

@@ -73,6 +73,20 @@ impl BotHost {
         InstanceContext::register(Arc::clone(self))
     }
 
+    /// Starts forwarding the bot's sends that the outbound resumed from a previous process, so the plugin's hooks
+    /// receive their remaining events and `result()` answers for their (unchanged) local ids.
+    pub fn adopt_resumed(self: &Arc<Self>) {
+        let resumed = self.services.outbound.resumed(&self.sender.bot);
+        if !resumed.is_empty() {
+            tracing::info!(parent: &self.span, count = resumed.len(), "resuming sends left by the previous run");
+        }
+        for send in resumed {
+            self.results.lock().track(send.local_id);
+            let host = Arc::clone(self);
+            self.services.runtime.spawn(host.forward(send.local_id, send.events));
+        }
+    }
+
     pub(super) async fn submit(self: Arc<Self>, action: Action) -> ActionReply {
         match action {
             Action::Send { request } => match self.send(*request).await {
@@ -116,7 +130,8 @@ impl BotHost {
 
     /// Feeds one send's events into the notification queue (which coalesces progress, so this never waits for
     /// the plugin and the send's own channel stays drained), recording its result; a stream that ends without a
-    /// terminal event (it never should) ends the send as cancelled, so every send still ends exactly once.
+    /// terminal event ends the send as cancelled, so every send still ends exactly once — unless the outbound
+    /// keeps unfinished sends for the next start, where such a send is not over and its end comes then.
     async fn forward(self: Arc<Self>, local_id: LocalMessageId, mut events: mpsc::UnboundedReceiver<SendEvent>) {
         let mut conversation = None;
         while let Some(event) = events.recv().await {
@@ -133,6 +148,10 @@ impl BotHost {
                 self.results.lock().finish(local_id, outcome);
                 return;
             }
+        }
+        if self.services.outbound.keeps_unfinished() {
+            tracing::debug!(parent: &self.span, %local_id, "send left open at the stop; it resumes at the next start");
+            return;
         }
         let (conversation_id, conversation_type) =
             conversation.unwrap_or((zimbot_model::ConversationId::new(""), zimbot_model::ConversationType::Peer));
