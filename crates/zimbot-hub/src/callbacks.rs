@@ -5,7 +5,12 @@
 //! the Server API and client API answer at once whatever the receiver does. An attempt fails on a connection
 //! error, a timeout or a non-2xx answer; it is retried after each of the configured delays (the service's are
 //! 2, 4, 8, 16, 32 s) and then given up. Each attempt is signed afresh (new nonce and timestamp), so a late retry
-//! still passes the receiver's timestamp window. Callbacks still queued at shutdown are dropped.
+//! still passes the receiver's timestamp window.
+//!
+//! With a queue store ([`CallbackDispatcher::with_queue_store`]) every callback is written to the hub's database
+//! before its message's API call is answered and removed once delivered or given up, so callbacks still queued
+//! at shutdown (or a crash) are delivered after the next start ([`CallbackDispatcher::resume`]), in order per
+//! conversation, their retry schedule starting over. Without one, they are dropped.
 //!
 //! Bounded queues: while a receiver is down, a conversation's worker sits on its front callback for up to the
 //! whole retry schedule (62 s at the service's delays), and new messages keep queuing behind it. Each
@@ -17,6 +22,7 @@
 use crate::conversation::ConversationKey;
 use crate::message::HubMessage;
 use crate::stats::Counters;
+use crate::store::{PendingCallback, Store};
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -50,7 +56,9 @@ struct Inner {
     client: reqwest::Client,
     counters: Arc<Counters>,
     /// A key is present exactly while a worker is draining that conversation's queue.
-    queues: Mutex<HashMap<ConversationKey, VecDeque<Callback>>>,
+    queues: Mutex<HashMap<ConversationKey, VecDeque<Queued>>>,
+    /// Where queued callbacks are kept across restarts, if anywhere.
+    store: Option<Store>,
     shutdown: CancellationToken,
     workers: TaskTracker,
 }
@@ -69,14 +77,24 @@ impl CallbackDispatcher {
                 client,
                 counters,
                 queues: Mutex::new(HashMap::new()),
+                store: None,
                 shutdown,
                 workers: TaskTracker::new(),
             }),
         }
     }
 
-    /// Queues the callbacks `message` fires: `send_msg`, plus `bot_msg` for a peer message to a bot user.
-    pub(crate) fn enqueue(&self, key: ConversationKey, message: &HubMessage) {
+    /// The same dispatcher keeping its queue in `store` (call before the dispatcher is cloned).
+    pub(crate) fn with_queue_store(mut self, store: Store) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.store = Some(store);
+        }
+        self
+    }
+
+    /// Queues the callbacks `message` fires: `send_msg`, plus `bot_msg` for a peer message to a bot user; with a
+    /// queue store, they are stored before this returns.
+    pub(crate) async fn enqueue(&self, key: ConversationKey, message: &HubMessage) {
         if self.inner.settings.url.is_none() || self.inner.shutdown.is_cancelled() {
             return;
         }
@@ -84,6 +102,31 @@ impl CallbackDispatcher {
         if message.conv_type == ConversationType::Peer && UserId::from(message.conv_id.as_str()).is_bot() {
             callbacks.push(unsigned_callback(self.inner.settings.app_id, CallbackEvent::BotMsg, message));
         }
+        let ids = match &self.inner.store {
+            Some(store) => match store.save_callbacks(&key, callbacks.clone()).await {
+                Ok(ids) => ids.into_iter().map(Some).collect(),
+                Err(error) => {
+                    tracing::error!(msg_id = %message.id, "callbacks kept in memory only, not stored: {error}");
+                    vec![None; callbacks.len()]
+                }
+            },
+            None => vec![None; callbacks.len()],
+        };
+        let queued = ids.into_iter().zip(callbacks).map(|(id, callback)| Queued { id, callback }).collect();
+        self.push(key, queued);
+    }
+
+    /// Queues the callbacks a previous run of the hub left undelivered, before any new one.
+    pub(crate) fn resume(&self, pending: Vec<PendingCallback>) {
+        if !pending.is_empty() {
+            tracing::info!(count = pending.len(), "delivering the callbacks left queued by the previous run");
+        }
+        for entry in pending {
+            self.push(entry.key, vec![Queued { id: Some(entry.id), callback: entry.callback }]);
+        }
+    }
+
+    fn push(&self, key: ConversationKey, callbacks: Vec<Queued>) {
         let mut queues = self.inner.queues.lock();
         match queues.get_mut(&key) {
             Some(queue) => {
@@ -92,6 +135,8 @@ impl CallbackDispatcher {
                     if queue.len() > self.inner.settings.queue_limit {
                         if let Some(dropped) = queue.remove(1) {
                             self.inner.counters.callback_dropped();
+                            self.inner.forget_later(dropped.id);
+                            let dropped = dropped.callback;
                             tracing::warn!(
                                 msg_id = %dropped.msg_id, event = dropped.event.as_str(), limit = self.inner.settings.queue_limit,
                                 "callback queue of the conversation is full (is the receiver down?): dropped its oldest waiting callback"
@@ -117,22 +162,46 @@ impl CallbackDispatcher {
     }
 }
 
+/// One callback waiting in a conversation's queue, with its id in the queue store when it is stored.
+#[derive(Debug)]
+struct Queued {
+    id: Option<i64>,
+    callback: Callback,
+}
+
 impl Inner {
+    /// Removes a callback that will not be delivered any more from the queue store, in the background.
+    fn forget_later(&self, id: Option<i64>) {
+        if let (Some(store), Some(id)) = (self.store.clone(), id) {
+            self.workers.spawn(async move {
+                if let Err(error) = store.forget_callback(id).await {
+                    tracing::warn!(id, "a finished callback stays in the queue store: {error}");
+                }
+            });
+        }
+    }
+
     /// Delivers the queue of `key` front to back, then retires (a later enqueue starts a new worker).
     async fn drain(&self, key: ConversationKey) {
         loop {
             let next = {
                 let mut queues = self.queues.lock();
-                match queues.get(&key).and_then(|queue| queue.front().cloned()) {
-                    Some(callback) => callback,
+                match queues.get(&key).and_then(|queue| queue.front()) {
+                    Some(queued) => (queued.id, queued.callback.clone()),
                     None => {
                         queues.remove(&key);
                         return;
                     }
                 }
             };
-            if !self.deliver_with_retries(next).await {
+            let (id, callback) = next;
+            if !self.deliver_with_retries(callback).await {
                 return;
+            }
+            if let (Some(store), Some(id)) = (&self.store, id) {
+                if let Err(error) = store.forget_callback(id).await {
+                    tracing::warn!(id, "a delivered callback stays in the queue store: {error}");
+                }
             }
             if let Some(queue) = self.queues.lock().get_mut(&key) {
                 queue.pop_front();

@@ -15,7 +15,7 @@ impl HubState {
         let _order = self.delivery_order.turn(&key).await;
         let stored = self.store.insert_message(message).await?;
         self.counters.message();
-        self.callbacks.enqueue(key, &stored);
+        self.callbacks.enqueue(key, &stored).await;
         self.events.publish(stored.clone());
         Ok(stored)
     }

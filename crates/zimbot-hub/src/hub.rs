@@ -70,7 +70,10 @@ impl Hub {
             client,
             Arc::clone(&counters),
             shutdown.clone(),
-        );
+        )
+        .with_queue_store(store.clone());
+        let pending =
+            store.pending_callbacks_blocking().map_err(|source| HubError::Store { path: database.clone(), source })?;
         let state = Arc::new(HubState {
             app_id: config.app_id,
             server_secret: config.server_secret.clone(),
@@ -87,6 +90,7 @@ impl Hub {
             shutdown: shutdown.clone(),
             delivery_order: Default::default(),
         });
+        state.callbacks.resume(pending);
         let router = crate::routes::router(Arc::clone(&state));
         let serving = zimbot_listener::Listener::new("hub", config.limits.clone());
         let listener_stats = serving.stats();
@@ -120,7 +124,7 @@ impl Hub {
     }
 
     /// Stops accepting connections, ends the event streams, lets requests in flight finish and stops the callback
-    /// workers (callbacks still waiting for a retry are dropped).
+    /// workers (callbacks still waiting for a retry stay in the database and are delivered after the next start).
     pub async fn shutdown(mut self) {
         self.state.shutdown.cancel();
         if let Some(server) = self.server.take() {

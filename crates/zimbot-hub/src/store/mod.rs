@@ -4,12 +4,14 @@
 //! async workers. Seqs live in the `conversations` table and are bumped in the same transaction that inserts the
 //! message, so they survive a restart and never repeat.
 
+mod callback_queue;
 mod conversations;
 mod media;
 mod messages;
 mod schema;
 mod users;
 
+pub(crate) use callback_queue::PendingCallback;
 pub(crate) use messages::{HistoryWindow, NewMessage};
 pub(crate) use users::RegisterOutcome;
 
@@ -38,6 +40,7 @@ impl Store {
     pub(crate) fn open(path: &Path) -> Result<Self, rusqlite::Error> {
         let connection = Connection::open(path)?;
         schema::prepare(&connection)?;
+        callback_queue::prepare(&connection)?;
         Ok(Self { connection: Arc::new(Mutex::new(connection)) })
     }
 

@@ -1,6 +1,7 @@
 //! Specifications of the hub, run against a real hub on 127.0.0.1 with a real HTTP client and, for callbacks,
 //! a real receiver.
 
+mod callback_restart;
 mod callbacks;
 mod client_api;
 mod listener;
