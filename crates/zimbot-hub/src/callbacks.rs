@@ -93,9 +93,10 @@ impl CallbackDispatcher {
     }
 
     /// Queues the callbacks `message` fires: `send_msg`, plus `bot_msg` for a peer message to a bot user; with a
-    /// queue store, they are stored before this returns.
+    /// queue store, they are stored before this returns — during shutdown too (a message accepted while the hub
+    /// stops is answered, so its callbacks are owed: they go out after the next start).
     pub(crate) async fn enqueue(&self, key: ConversationKey, message: &HubMessage) {
-        if self.inner.settings.url.is_none() || self.inner.shutdown.is_cancelled() {
+        if self.inner.settings.url.is_none() || (self.inner.shutdown.is_cancelled() && self.inner.store.is_none()) {
             return;
         }
         let mut callbacks = vec![unsigned_callback(self.inner.settings.app_id, CallbackEvent::SendMsg, message)];
@@ -112,6 +113,9 @@ impl CallbackDispatcher {
             },
             None => vec![None; callbacks.len()],
         };
+        if self.inner.shutdown.is_cancelled() {
+            return;
+        }
         let queued = ids.into_iter().zip(callbacks).map(|(id, callback)| Queued { id, callback }).collect();
         self.push(key, queued);
     }
