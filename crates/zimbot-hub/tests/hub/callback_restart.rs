@@ -37,6 +37,8 @@ async fn a_delivered_callback_is_not_delivered_again_after_a_restart() {
     hub.register_bot("@RBT#announcer").await;
     hub.send_room_text("@RBT#announcer", "lobby", "before").await;
     assert_eq!(first.next_accepted().await.msg_body, "before");
+    // The receiver has it; the hub counts it delivered once it has read the answer.
+    hub.stats_until("the callback delivered", |stats| stats.callbacks_delivered >= 1).await;
     hub.hub.shutdown().await;
 
     let mut second = CallbackReceiver::start(0).await;
