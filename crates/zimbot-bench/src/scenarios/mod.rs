@@ -4,8 +4,9 @@ pub mod cron;
 pub mod idle;
 pub mod inbound;
 pub mod limiter;
+pub mod outbox;
 pub mod plugins;
 pub mod upload;
 
 /// The scenario names, in the order they run.
-pub const NAMES: [&str; 6] = ["limiter", "inbound", "upload", "cron", "plugins", "idle"];
+pub const NAMES: [&str; 7] = ["limiter", "inbound", "outbox", "upload", "cron", "plugins", "idle"];
