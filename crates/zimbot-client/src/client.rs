@@ -727,7 +727,10 @@ impl Inner {
                     Err(error) => tracing::warn!(local_id = %taken.item, "could not record the claim: {error}"),
                 }
             }
-            state.windows.record_start(send_action(message.conversation_type), now);
+            // Counted from after the claim's commit, so the time it took never eats into the safety margin (the
+            // request goes out right after this).
+            let started = if self.journal.is_some() { now.max(Instant::now()) } else { now };
+            state.windows.record_start(send_action(message.conversation_type), started);
             job.attempts += 1;
             let attempt = job.attempts;
             let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt));
