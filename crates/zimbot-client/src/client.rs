@@ -275,6 +275,11 @@ impl Client {
         self.inner.wake_dispatcher.notify_one();
     }
 
+    /// The safety margin the send windows count with now (fixed, or adapted to measured latencies).
+    pub fn safety_margin(&self) -> Duration {
+        self.inner.state.lock().windows.margin()
+    }
+
     /// The counters, for `/metrics`.
     pub fn stats(&self) -> ClientStats {
         let counters = &self.inner.counters;
@@ -524,7 +529,7 @@ impl Inner {
             state.windows.record_start(send_action(message.conversation_type), now);
             job.attempts += 1;
             let attempt = job.attempts;
-            let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt));
+            let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt, now));
             job.task = Some(task.abort_handle());
             return true;
         }
@@ -536,9 +541,12 @@ impl Inner {
         taken: Taken<BotId, Lane, LocalMessageId>,
         message: OutboundMessage,
         attempt: u32,
+        started: Instant,
     ) {
         let local_id = taken.item;
         let outcome = self.transport.send_message(&message).await;
+        // Measured from the limiter's stamp, so the margin covers the way from the stamp to the wire too.
+        self.state.lock().windows.record_latency(started.elapsed());
         match outcome {
             Ok(receipt) => {
                 let mut state = self.state.lock();

@@ -39,6 +39,7 @@ mod s3_multipart;
 mod s3_probe;
 mod s3_signer;
 mod s3_store;
+mod safety_margin;
 mod send_windows;
 mod server_api;
 mod stats;
@@ -64,6 +65,7 @@ pub use s3_config::{
 pub use s3_multipart::PART_ATTEMPTS;
 pub use s3_probe::ProbeReport;
 pub use s3_store::{LeftoverUploads, S3Store};
+pub use safety_margin::{MeasuredMargin, SafetyMargin};
 pub use server_api::{ServerApiConfig, ServerApiTransport};
 pub use stats::ClientStats;
 pub use store::{MediaStore, ProgressCallback, UploadRequest};

@@ -11,8 +11,9 @@
 //!   rate-limit code); pauses only ever extend.
 //! - Time is tokio's clock, so tests run it on virtual time (`start_paused`).
 //!
-//! The window passed in should be the *counted* window (the service's window plus a safety margin): starts spaced
-//! that way still look spaced by more than the service's window after network jitter smaller than the margin.
+//! Starts are counted over the service's window plus a safety margin ([`WindowLimiter::set_margin`], see
+//! `safety_margin`): starts spaced that way still look spaced by more than the service's window after network
+//! jitter smaller than the margin. The margin may change at any time; it applies to the starts already logged.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use tokio::time::Instant;
 pub struct WindowLimiter {
     limit: usize,
     window: Duration,
+    margin: Duration,
     /// Start times of the last `limit` starts, oldest first.
     starts: VecDeque<Instant>,
     paused_until: Option<Instant>,
@@ -31,10 +33,23 @@ pub struct WindowLimiter {
 }
 
 impl WindowLimiter {
-    /// A limiter allowing `limit` starts per `window`. A `limit` of 0 is treated as 1 so the client never stalls.
+    /// A limiter allowing `limit` starts per `window`, with no margin. A `limit` of 0 is treated as 1 so the client
+    /// never stalls.
     pub fn new(limit: u32, window: Duration) -> Self {
         let limit = (limit.max(1)) as usize;
-        Self { limit, window, starts: VecDeque::with_capacity(limit + 1), paused_until: None, violations: 0 }
+        Self {
+            limit,
+            window,
+            margin: Duration::ZERO,
+            starts: VecDeque::with_capacity(limit + 1),
+            paused_until: None,
+            violations: 0,
+        }
+    }
+
+    /// Counts starts over the window plus `margin` from now on.
+    pub fn set_margin(&mut self, margin: Duration) {
+        self.margin = margin;
     }
 
     /// The most starts per window.
@@ -42,9 +57,9 @@ impl WindowLimiter {
         self.limit
     }
 
-    /// The counted window.
+    /// The counted window: the service's window plus the margin.
     pub fn window(&self) -> Duration {
-        self.window
+        self.window + self.margin
     }
 
     /// The earliest instant at or after `now` when a start is allowed.
@@ -53,7 +68,7 @@ impl WindowLimiter {
         if self.starts.len() >= self.limit {
             // The start `limit` places back must leave the window before another may begin.
             let oldest = self.starts[self.starts.len() - self.limit];
-            earliest = earliest.max(oldest + self.window);
+            earliest = earliest.max(oldest + self.window());
         }
         if let Some(paused_until) = self.paused_until {
             earliest = earliest.max(paused_until);
@@ -178,6 +193,15 @@ mod tests {
         limiter.pause_for(now, Duration::from_millis(900));
         limiter.pause_for(now, Duration::from_millis(100));
         assert_eq!(limiter.next_start(now), now + Duration::from_millis(900));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_margin_lengthens_the_counted_window() {
+        let mut limiter = WindowLimiter::new(2, Duration::from_secs(1));
+        limiter.set_margin(Duration::from_millis(30));
+        limiter.acquire().await;
+        limiter.acquire().await;
+        assert_eq!(limiter.acquire().await, Duration::from_millis(1030));
     }
 
     #[test]

@@ -9,8 +9,11 @@
 //! - Registration and room creation count in their own window only (the overall cap is about messages).
 //! - A throttling answer pauses the window it belongs to: an app-level one (660300005) pauses every window, the
 //!   others (7, 660300006, 660600010, 660700001) the action's own. Pauses only ever extend.
+//! - Every window counts over the service's window plus one safety margin, shared by all (the sends take the same
+//!   path to the service); an adaptive margin follows the latencies [`SendWindows::record_latency`] is given.
 
 use crate::limiter::WindowLimiter;
+use crate::safety_margin::MeasuredMargin;
 use crate::ClientConfig;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -32,12 +35,13 @@ pub(crate) fn send_action(conversation_type: ConversationType) -> Action {
 pub(crate) struct SendWindows {
     overall: Option<WindowLimiter>,
     per_action: HashMap<Action, WindowLimiter>,
+    margin: MeasuredMargin,
 }
 
 impl SendWindows {
     /// The windows `config` asks for, each counted over the service's window plus the safety margin.
     pub(crate) fn new(config: &ClientConfig) -> Self {
-        let window = config.counted_window();
+        let window = config.window();
         let overall = (config.sends_per_window > 0).then(|| WindowLimiter::new(config.sends_per_window, window));
         let limits = &config.action_limits;
         let per_action = [
@@ -50,7 +54,26 @@ impl SendWindows {
         .into_iter()
         .map(|(action, limit)| (action, WindowLimiter::new(limit, window)))
         .collect();
-        Self { overall, per_action }
+        let mut windows = Self { overall, per_action, margin: MeasuredMargin::new(config.safety_margin()) };
+        windows.apply_margin();
+        windows
+    }
+
+    fn apply_margin(&mut self) {
+        let margin = self.margin.current();
+        self.per_action.values_mut().chain(self.overall.as_mut()).for_each(|window| window.set_margin(margin));
+    }
+
+    /// The safety margin every window counts with now.
+    pub(crate) fn margin(&self) -> Duration {
+        self.margin.current()
+    }
+
+    /// Adds the latency of one answer from the service, measured from the request's start stamp.
+    pub(crate) fn record_latency(&mut self, latency: Duration) {
+        if self.margin.record(latency) {
+            self.apply_margin();
+        }
     }
 
     fn counts_overall(action: Action) -> bool {
@@ -116,7 +139,7 @@ mod tests {
     fn windows(sends_per_window: u32) -> SendWindows {
         SendWindows::new(&ClientConfig {
             sends_per_window,
-            safety_margin_ms: 0,
+            safety_margin_ms: Some(0),
             action_limits: ActionLimits::default(),
             ..ClientConfig::default()
         })
@@ -156,6 +179,20 @@ mod tests {
             assert!(!windows.allows(action, now), "{action:?}");
         }
         assert!(windows.allows(Action::RobotRegister, now), "registration is outside the message cap");
+    }
+
+    #[test]
+    fn measured_latencies_set_the_margin_of_every_window() {
+        let mut windows = SendWindows::new(&ClientConfig::default());
+        let now = Instant::now();
+        for latency in [10, 90, 40, 50] {
+            windows.record_latency(Duration::from_millis(latency));
+        }
+        assert_eq!(windows.margin(), Duration::from_millis(100));
+        fill(&mut windows, Action::SendRoomMessage, 10, now);
+        assert_eq!(windows.next_start(Action::SendRoomMessage, now), now + Duration::from_millis(1100));
+        fill(&mut windows, Action::RobotRegister, 20, now);
+        assert_eq!(windows.next_start(Action::RobotRegister, now), now + Duration::from_millis(1100));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use zimbot_model::{ConversationType, Priority, SendRequest, ZimCode};
 
 /// Per-action windows only, counted over exactly one second.
 fn per_action_only() -> ClientConfig {
-    ClientConfig { sends_per_window: 0, safety_margin_ms: 0, ..ClientConfig::default() }
+    ClientConfig { sends_per_window: 0, safety_margin_ms: Some(0), ..ClientConfig::default() }
 }
 
 fn client(transport: &Arc<FakeTransport>, config: ClientConfig) -> Client {
@@ -93,7 +93,7 @@ async fn each_action_fills_its_own_window_at_the_same_time() {
 #[tokio::test(start_paused = true)]
 async fn the_overall_cap_holds_all_send_actions_together() {
     let transport = FakeTransport::new();
-    let config = ClientConfig { sends_per_window: 10, safety_margin_ms: 0, ..ClientConfig::default() };
+    let config = ClientConfig { sends_per_window: 10, safety_margin_ms: Some(0), ..ClientConfig::default() };
     let client = client(&transport, config);
     let peer = send_many(&client, "a", ConversationType::Peer, 20);
     let group = send_many(&client, "c", ConversationType::Group, 10);

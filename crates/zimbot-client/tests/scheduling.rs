@@ -51,12 +51,12 @@ async fn no_one_second_window_ever_sees_more_than_ten_starts() {
     assert_eq!(starts.len(), total);
     assert_eq!(busiest_window(&starts, Duration::from_secs(1)), 10);
     // Not only the service's window: the counted window with the safety margin holds at most ten too.
-    assert_eq!(busiest_window(&starts, client.config().counted_window()), 10);
+    assert_eq!(busiest_window(&starts, Duration::from_secs(1) + client.safety_margin()), 10);
     assert_eq!(client.stats().window_violations, 0);
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_burst_of_ten_starts_at_once_and_the_eleventh_waits_the_counted_window() {
+async fn a_burst_of_ten_starts_at_once_and_the_eleventh_waits_the_window_and_the_margin() {
     let (transport, store) = (FakeTransport::new(), GatedStore::new());
     let client = client(&transport, &store, ClientConfig::default());
     let begin = Instant::now();
@@ -70,7 +70,8 @@ async fn a_burst_of_ten_starts_at_once_and_the_eleventh_waits_the_counted_window
     }
     let starts = transport.starts();
     assert!(starts[..10].iter().all(|start| start.at == begin));
-    assert_eq!(starts[10].at - begin, client.config().counted_window());
+    // The ten answers came back at once (no latency spread), so the adaptive margin is its floor, 5 ms.
+    assert_eq!(starts[10].at - begin, Duration::from_millis(1005));
 }
 
 #[tokio::test(start_paused = true)]
@@ -260,8 +261,8 @@ async fn close_ends_every_open_send_with_exactly_one_terminal_event() {
         }
     }
     // Before the 2 s deadline: at 0 s "quick", both "hang"s and "queued 0".."queued 6" start (ten slots); at
-    // 1.02 s "queued 7".."queued 16". The hanging sends, the one behind "hang 1", the held upload and
-    // "queued 17".."queued 29" are cancelled.
+    // 1.005 s (the window and the adaptive margin's floor) "queued 7".."queued 16". The hanging sends, the one
+    // behind "hang 1", the held upload and "queued 17".."queued 29" are cancelled.
     assert_eq!((sent, cancelled), (18, 17));
     let stats = client.stats();
     assert_eq!((stats.sent + stats.failed) as usize, handles.len());
