@@ -6,7 +6,8 @@
 //!
 //! Every scenario starts the real components in this process (the hub, the client, the runtime with its
 //! webhook and scheduler) or, where memory is the figure, as a child process; everything talks over loopback.
-//! - `limiter`: 100 bots flooding media sends at 10/s through the client to the hub (default and 5 ms margin);
+//! - `limiter`: 100 bots flooding media sends at 10/s through the client to the hub (adaptive margin; loopback,
+//!   and through a proxy delaying each request on its way in by 0–50 ms);
 //! - `inbound`: signed callbacks flooded at the webhook, to 10 and to 1000 counting bots (and `wrk` if present);
 //! - `upload`: a 1 GiB sparse file through the client to the hub, against `curl -T`, and the client's peak RSS;
 //! - `cron`: 10 000 every-second schedules through the scheduler into a counting plugin: lateness and CPU;
@@ -22,6 +23,7 @@ mod child;
 mod clock;
 mod counting;
 mod fixtures;
+mod jitter_proxy;
 mod loadgen;
 mod machine;
 mod process;
