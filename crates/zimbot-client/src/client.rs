@@ -12,8 +12,9 @@
 //!   until the earlier one ended (sent or failed), even when its own upload finished first. Retries keep the place.
 //! - Uploads run before the send, outside the limiter, at most `max_concurrent_uploads` at once, picked fairly
 //!   across bots. Sends start under the send windows (one exact window per Server API action, plus the optional
-//!   overall cap; see `send_windows`) and are picked by the [`FairQueue`] (higher bot priority first, deficit round
-//!   robin among bots, new bots first) among the sends whose action's window is open.
+//!   overall cap; see `send_windows`; past half full, a message window opens one slot at a time) and are picked by
+//!   the [`FairQueue`] (higher bot priority first, whole rounds among bots, new bots first) among the sends whose
+//!   action's window is open.
 //! - Retryable errors (see [`zimbot_model::ZimCode::is_retryable`]) are retried up to `max_attempts` with
 //!   exponential backoff and jitter; a throttling code pauses its window for `rate_limit_pause_ms` instead.
 //! - [`Client::register_bots`] registers 20 bots per call, the calls counted in the `RobotRegister` window.

@@ -7,6 +7,8 @@
 //!   recorded in both. So no window of A ever holds more than A's limit, and no window holds more sends of all
 //!   actions together than the cap.
 //! - Registration and room creation count in their own window only (the overall cap is about messages).
+//! - The message windows (each send action's and the overall cap) are paced: past half the limit in a window, one
+//!   send a slot, so that a bot under its fair share never waits long for a free slot (see `limiter`).
 //! - A throttling answer pauses the window it belongs to: an app-level one (660300005) pauses every window, the
 //!   others (7, 660300006, 660600010, 660700001) the action's own. Pauses only ever extend.
 //! - Every window counts over the service's window plus one safety margin, shared by all (the sends take the same
@@ -42,7 +44,7 @@ impl SendWindows {
     /// The windows `config` asks for, each counted over the service's window plus the safety margin.
     pub(crate) fn new(config: &ClientConfig) -> Self {
         let window = config.window();
-        let overall = (config.sends_per_window > 0).then(|| WindowLimiter::new(config.sends_per_window, window));
+        let overall = (config.sends_per_window > 0).then(|| WindowLimiter::paced(config.sends_per_window, window));
         let limits = &config.action_limits;
         let per_action = [
             (Action::SendPeerMessage, limits.send_peer_message),
@@ -52,7 +54,13 @@ impl SendWindows {
             (Action::CreateRoom, limits.create_room),
         ]
         .into_iter()
-        .map(|(action, limit)| (action, WindowLimiter::new(limit, window)))
+        .map(|(action, limit)| {
+            let limiter = match Self::counts_overall(action) {
+                true => WindowLimiter::paced(limit, window),
+                false => WindowLimiter::new(limit, window),
+            };
+            (action, limiter)
+        })
         .collect();
         let mut windows = Self { overall, per_action, margin: MeasuredMargin::new(config.safety_margin()) };
         windows.apply_margin();
@@ -145,28 +153,43 @@ mod tests {
         })
     }
 
-    fn fill(windows: &mut SendWindows, action: Action, count: usize, now: Instant) {
+    /// Starts `count` calls of `action` each as soon as the windows allow, from `from`; returns the last start.
+    fn fill(windows: &mut SendWindows, action: Action, count: usize, from: Instant) -> Instant {
+        let mut at = from;
         for _ in 0..count {
-            assert!(windows.allows(action, now));
-            windows.record_start(action, now);
+            at = windows.next_start(action, at);
+            windows.record_start(action, at);
         }
+        at
     }
 
     #[test]
     fn peer_sends_fill_their_own_window_of_twenty() {
         let mut windows = windows(0);
         let now = Instant::now();
-        fill(&mut windows, Action::SendPeerMessage, 20, now);
-        assert_eq!(windows.next_start(Action::SendPeerMessage, now), now + Duration::from_secs(1));
+        let last = fill(&mut windows, Action::SendPeerMessage, 20, now);
+        // Ten at once, then one a slot (50 ms); the 21st when the first leaves the window.
+        assert_eq!(last, now + Duration::from_millis(500));
+        assert_eq!(windows.next_start(Action::SendPeerMessage, last), now + Duration::from_secs(1));
     }
 
     #[test]
     fn a_full_room_window_does_not_hold_group_sends() {
         let mut windows = windows(0);
         let now = Instant::now();
-        fill(&mut windows, Action::SendRoomMessage, 10, now);
-        assert!(!windows.allows(Action::SendRoomMessage, now));
-        assert!(windows.allows(Action::SendGroupMessage, now));
+        let last = fill(&mut windows, Action::SendRoomMessage, 10, now);
+        assert!(!windows.allows(Action::SendRoomMessage, last));
+        assert!(windows.allows(Action::SendGroupMessage, last));
+    }
+
+    #[test]
+    fn message_sends_are_paced_past_half_the_window_and_registrations_are_not() {
+        let mut windows = windows(0);
+        let now = Instant::now();
+        fill(&mut windows, Action::SendRoomMessage, 5, now);
+        assert_eq!(windows.next_start(Action::SendRoomMessage, now), now + Duration::from_millis(100));
+        fill(&mut windows, Action::RobotRegister, 20, now);
+        assert_eq!(windows.next_start(Action::RobotRegister, now), now + Duration::from_secs(1));
     }
 
     #[test]
@@ -174,11 +197,11 @@ mod tests {
         let mut windows = windows(10);
         let now = Instant::now();
         fill(&mut windows, Action::SendPeerMessage, 6, now);
-        fill(&mut windows, Action::SendGroupMessage, 4, now);
+        let last = fill(&mut windows, Action::SendGroupMessage, 4, now);
         for action in [Action::SendPeerMessage, Action::SendRoomMessage, Action::SendGroupMessage] {
-            assert!(!windows.allows(action, now), "{action:?}");
+            assert!(!windows.allows(action, last), "{action:?}");
         }
-        assert!(windows.allows(Action::RobotRegister, now), "registration is outside the message cap");
+        assert!(windows.allows(Action::RobotRegister, last), "registration is outside the message cap");
     }
 
     #[test]
@@ -189,8 +212,8 @@ mod tests {
             windows.record_latency(Duration::from_millis(latency));
         }
         assert_eq!(windows.margin(), Duration::from_millis(100));
-        fill(&mut windows, Action::SendRoomMessage, 10, now);
-        assert_eq!(windows.next_start(Action::SendRoomMessage, now), now + Duration::from_millis(1100));
+        let last = fill(&mut windows, Action::SendRoomMessage, 10, now);
+        assert_eq!(windows.next_start(Action::SendRoomMessage, last), now + Duration::from_millis(1100));
         fill(&mut windows, Action::RobotRegister, 20, now);
         assert_eq!(windows.next_start(Action::RobotRegister, now), now + Duration::from_millis(1100));
     }
