@@ -4,8 +4,12 @@ pub mod cron;
 pub mod idle;
 pub mod inbound;
 pub mod limiter;
+pub mod peers;
 pub mod plugins;
 pub mod upload;
 
 /// The scenario names, in the order they run.
 pub const NAMES: [&str; 6] = ["limiter", "inbound", "upload", "cron", "plugins", "idle"];
+
+/// The peers scenario, run only when asked for (`--peers` or `--only peers`): it installs Hubot and errbot.
+pub const PEERS: &str = "peers";
