@@ -68,10 +68,11 @@ fn errbot(directory: &Path) -> Command {
     command
 }
 
-/// Requests answered 200 per second by the server at `address`, and the requests that failed.
-async fn rate(address: SocketAddr, duration: Duration) -> anyhow::Result<(f64, u64)> {
+/// Requests answered 200 per second by the server at `address`, the requests that failed, and the connections
+/// the server closed.
+async fn rate(address: SocketAddr, duration: Duration) -> anyhow::Result<(f64, u64, u64)> {
     let load = crate::scenarios::inbound::flood_from_thread(address, 10, duration).await?;
-    Ok((load.ok as f64 / load.elapsed.as_secs_f64(), load.failed))
+    Ok((load.ok as f64 / load.elapsed.as_secs_f64(), load.failed, load.reconnected))
 }
 
 struct Run {
@@ -80,6 +81,7 @@ struct Run {
     errbot: f64,
     ceiling: f64,
     failed: [u64; 3],
+    reconnected: [u64; 3],
 }
 
 async fn one_run(peers: &peer_install::Peers, duration: Duration) -> anyhow::Result<Run> {
@@ -96,7 +98,14 @@ async fn one_run(peers: &peer_install::Peers, duration: Duration) -> anyhow::Res
         let process = PeerProcess::start(errbot(&peers.errbot), "errbot").await?;
         rate(process.address, duration).await?
     };
-    Ok(Run { zimbot, hubot: hubot.0, errbot: errbot.0, ceiling: ceiling.0, failed: [ceiling.1, hubot.1, errbot.1] })
+    Ok(Run {
+        zimbot,
+        hubot: hubot.0,
+        errbot: errbot.0,
+        ceiling: ceiling.0,
+        failed: [ceiling.1, hubot.1, errbot.1],
+        reconnected: [ceiling.2, hubot.2, errbot.2],
+    })
 }
 
 /// Installs the peers (when needed) and measures zimbot and each of them `runs` times.
@@ -126,10 +135,12 @@ pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
     ]);
     outcome.notes.push(format!(
         "the same load generator ({} keep-alive connections, {} s per server) and the same signed send_msg \
-         bodies for every server; requests not answered 200 per run (ceiling, Hubot, errbot): {}",
+         bodies for every server; requests not answered 200 per run (ceiling, Hubot, errbot): {}; connections \
+         the server closed and the generator opened again, per run (ceiling, Hubot, errbot): {}",
         crate::scenarios::inbound::CONNECTIONS,
         duration.as_secs(),
-        results.iter().map(|run| format!("{:?}", run.failed)).collect::<Vec<_>>().join(", ")
+        results.iter().map(|run| format!("{:?}", run.failed)).collect::<Vec<_>>().join(", "),
+        results.iter().map(|run| format!("{:?}", run.reconnected)).collect::<Vec<_>>().join(", ")
     ));
     outcome.notes.push(
         "Hubot runs the benchmark's adapter (no chat service) and a script whose express route hands each callback \
