@@ -13,41 +13,53 @@ use crate::bare_server::BareServer;
 use crate::peer_install::{self, ERRBOT_VERSION, HUBOT_VERSION};
 use crate::report::{Figure, Goal, Outcome};
 use anyhow::Context as _;
+use std::io::BufRead as _;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use tokio::io::AsyncBufReadExt as _;
-use tokio::process::{Child, Command};
 
 const SCENARIO: &str = "peers";
 
 /// A peer's process, killed when dropped, and the loopback port it listens on.
 struct PeerProcess {
-    _child: Child,
+    child: Child,
     address: SocketAddr,
 }
 
 impl PeerProcess {
     /// Starts `command` and waits (up to a minute) for its "listening on PORT" line on stdout.
     async fn start(mut command: Command, name: &str) -> anyhow::Result<Self> {
-        command.stdout(Stdio::piped()).stderr(Stdio::null()).stdin(Stdio::null()).kill_on_drop(true);
+        command.stdout(Stdio::piped()).stderr(Stdio::null()).stdin(Stdio::null());
         let mut child = command.spawn().with_context(|| format!("starting {name}"))?;
         let stdout = child.stdout.take().with_context(|| format!("{name}'s stdout"))?;
-        let mut lines = tokio::io::BufReader::new(stdout).lines();
-        let port = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(line) = lines.next_line().await? {
-                if let Some(port) = line.split("listening on ").nth(1) {
-                    return Ok(port.trim().parse::<u16>()?);
+        let (port_sender, port) = tokio::sync::oneshot::channel::<u16>();
+        // A thread reads its output to the end, so that it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut port_sender = Some(port_sender);
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                let port = line.split("listening on ").nth(1).and_then(|port| port.trim().parse().ok());
+                if let Some(port) = port {
+                    if let Some(sender) = port_sender.take() {
+                        let _ = sender.send(port);
+                    }
                 }
             }
-            anyhow::bail!("{name} ended without saying its port")
-        })
-        .await
-        .with_context(|| format!("{name} did not say its port within a minute"))??;
-        // Keep reading its output so that it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self { _child: child, address: SocketAddr::from(([127, 0, 0, 1], port)) })
+        });
+        let mut process = Self { child, address: SocketAddr::from(([127, 0, 0, 1], 0)) };
+        let port = tokio::time::timeout(Duration::from_secs(60), port)
+            .await
+            .with_context(|| format!("{name} did not say its port within a minute"))?
+            .with_context(|| format!("{name} ended without saying its port"))?;
+        process.address.set_port(port);
+        Ok(process)
+    }
+}
+
+impl Drop for PeerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
