@@ -126,7 +126,7 @@ fn main() -> anyhow::Result<()> {
 async fn run_scenario(name: &str, quick: bool, runs: usize) -> anyhow::Result<Outcome> {
     let seconds = |full: u64, short: u64| Duration::from_secs(if quick { short } else { full });
     match name {
-        "limiter" => scenarios::limiter::run(seconds(20, 10), runs).await,
+        "limiter" => scenarios::limiter::run(seconds(30, 10), runs).await,
         "inbound" => scenarios::inbound::run(seconds(5, 3), runs).await,
         "upload" => scenarios::upload::run(runs).await,
         "cron" => scenarios::cron::run(seconds(30, 10), runs).await,
