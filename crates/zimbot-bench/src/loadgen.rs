@@ -1,5 +1,6 @@
 //! The in-repo HTTP load generator: many keep-alive HTTP/1.1 connections (hyper's connection API), each sending
-//! one request after another as fast as the server answers, for a fixed time.
+//! one request after another as fast as the server answers, for a fixed time. A connection the server closes
+//! (some servers answer `Connection: close` every time) is opened again, and the reconnections are counted.
 
 use anyhow::Context as _;
 use bytes::Bytes;
@@ -21,6 +22,8 @@ pub struct LoadResult {
     pub ok: u64,
     /// Requests answered otherwise, or lost to a connection error.
     pub failed: u64,
+    /// Connections opened again after the server closed them.
+    pub reconnected: u64,
     pub elapsed: Duration,
 }
 
@@ -65,16 +68,32 @@ pub async fn post_flood(
     let next = Arc::new(AtomicU64::new(0));
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
+    let reconnected = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let mut sender = connect::<Full<Bytes>>(addr).await?;
-        let (next, ok, failed, body, path) =
-            (Arc::clone(&next), Arc::clone(&ok), Arc::clone(&failed), Arc::clone(&body), path.to_owned());
+        let (next, ok, failed, reconnected, body, path) = (
+            Arc::clone(&next),
+            Arc::clone(&ok),
+            Arc::clone(&failed),
+            Arc::clone(&reconnected),
+            Arc::clone(&body),
+            path.to_owned(),
+        );
         let host = addr.to_string();
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
+                if sender.ready().await.is_err() {
+                    // The server closed the connection after its last answer: open another.
+                    let Ok(again) = connect::<Full<Bytes>>(addr).await else {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    };
+                    sender = again;
+                    reconnected.fetch_add(1, Ordering::Relaxed);
+                }
                 let number = next.fetch_add(1, Ordering::Relaxed);
                 let request = Request::post(path.as_str())
                     .header(HOST, host.as_str())
@@ -93,7 +112,6 @@ pub async fn post_flood(
                     }
                     Err(_) => {
                         failed.fetch_add(1, Ordering::Relaxed);
-                        return;
                     }
                 }
             }
@@ -102,5 +120,10 @@ pub async fn post_flood(
     for task in tasks {
         task.await.context("a load generator connection task failed")?;
     }
-    Ok(LoadResult { ok: ok.load(Ordering::SeqCst), failed: failed.load(Ordering::SeqCst), elapsed: started.elapsed() })
+    Ok(LoadResult {
+        ok: ok.load(Ordering::SeqCst),
+        failed: failed.load(Ordering::SeqCst),
+        reconnected: reconnected.load(Ordering::SeqCst),
+        elapsed: started.elapsed(),
+    })
 }

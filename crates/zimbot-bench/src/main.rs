@@ -1,30 +1,36 @@
 //! `zimbot-bench`: the figures that show how fast zimbot is, from one reproducible command.
 //!
 //! ```sh
-//! cargo run --release -p zimbot-bench -- [--quick] [--only NAME] [--runs N] [--no-write]
+//! cargo run --release -p zimbot-bench -- [--quick] [--only NAME] [--runs N] [--no-write] [--peers]
 //! ```
 //!
 //! Every scenario starts the real components in this process (the hub, the client, the runtime with its
 //! webhook and scheduler) or, where memory is the figure, as a child process; everything talks over loopback.
-//! - `limiter`: 100 bots flooding media sends at 10/s through the client to the hub (default and 5 ms margin);
+//! - `limiter`: 100 bots flooding media sends at 10/s through the client to the hub (adaptive margin; loopback,
+//!   and through a proxy delaying each request on its way in by 0–50 ms);
 //! - `inbound`: signed callbacks flooded at the webhook, to 10 and to 1000 counting bots (and `wrk` if present);
 //! - `outbox`: the send path's latency in memory and with the durable outbox at each durability level;
 //! - `upload`: a 1 GiB sparse file through the client to the hub, against `curl -T`, and the client's peak RSS;
 //! - `cron`: 10 000 every-second schedules through the scheduler into a counting plugin: lateness and CPU;
 //! - `plugins`: dynamic against built-in dispatch (the runtime's `plugin_dispatch` bench) and start-up of 100 bots;
-//! - `idle`: resident memory of `zimbot run` with 100 idle bots.
+//! - `idle`: resident memory of `zimbot run` with 100 idle bots;
+//! - `peers` (only with `--peers` or `--only peers`): zimbot's webhook against Hubot and errbot (installed pinned
+//!   under `target/peers/` from npm and PyPI) and a bare hyper server (the machine's ceiling), driven alike.
 //!
 //! It prints a table and writes it into `BENCHMARKS.md` at the workspace root (between markers, keeping the
 //! text around them) with the machine, the command and the date. Each figure is the median of 3 runs (1 with
 //! `--quick`, which also shortens the timed scenarios).
 
 mod artifacts;
+mod bare_server;
 mod child;
 mod clock;
 mod counting;
 mod fixtures;
+mod jitter_proxy;
 mod loadgen;
 mod machine;
+mod peer_install;
 mod process;
 mod receive_stamp;
 mod recorder;
@@ -46,12 +52,15 @@ struct Args {
     /// Shorter timed scenarios and one run each: a quick look, not figures to publish.
     #[arg(long)]
     quick: bool,
-    /// Run only these scenarios (limiter, inbound, outbox, upload, cron, plugins, idle); may be repeated.
+    /// Run only these scenarios (limiter, inbound, outbox, upload, cron, plugins, idle, peers); may be repeated.
     #[arg(long, value_name = "NAME")]
     only: Vec<String>,
     /// Runs per figure (default 3, or 1 with --quick).
     #[arg(long)]
     runs: Option<usize>,
+    /// Also measure the peers (Hubot, errbot, a bare hyper server), installing Hubot and errbot under target/peers.
+    #[arg(long)]
+    peers: bool,
     /// Print the table only; leave BENCHMARKS.md as it is.
     #[arg(long)]
     no_write: bool,
@@ -72,23 +81,28 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     for name in &args.only {
         anyhow::ensure!(
-            scenarios::NAMES.contains(&name.as_str()),
-            "no scenario '{name}'; the scenarios are {}",
-            scenarios::NAMES.join(", ")
+            scenarios::NAMES.contains(&name.as_str()) || name == scenarios::PEERS,
+            "no scenario '{name}'; the scenarios are {}, {}",
+            scenarios::NAMES.join(", "),
+            scenarios::PEERS
         );
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runs = args.runs.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let mut outcomes = Vec::new();
-    for name in scenarios::NAMES {
-        if !args.only.is_empty() && !args.only.iter().any(|only| only == name) {
+    for name in scenarios::NAMES.iter().chain(&[scenarios::PEERS]) {
+        let chosen = match *name {
+            scenarios::PEERS => args.peers || args.only.iter().any(|only| only == name),
+            _ => args.only.is_empty() || args.only.iter().any(|only| only == name),
+        };
+        if !chosen {
             continue;
         }
         eprintln!("zimbot-bench: {name} ...");
         let outcome =
             runtime.block_on(run_scenario(name, args.quick, runs)).with_context(|| format!("scenario {name}"))?;
-        outcomes.push((name, outcome));
+        outcomes.push((*name, outcome));
     }
     let command = std::iter::once("cargo run --release -p zimbot-bench --".to_owned())
         .chain(arguments.iter().skip(1).cloned())
@@ -113,13 +127,14 @@ fn main() -> anyhow::Result<()> {
 async fn run_scenario(name: &str, quick: bool, runs: usize) -> anyhow::Result<Outcome> {
     let seconds = |full: u64, short: u64| Duration::from_secs(if quick { short } else { full });
     match name {
-        "limiter" => scenarios::limiter::run(seconds(20, 10), runs).await,
+        "limiter" => scenarios::limiter::run(seconds(30, 10), runs).await,
         "inbound" => scenarios::inbound::run(seconds(5, 3), runs).await,
         "outbox" => scenarios::outbox::run(if quick { 300 } else { 2000 }, runs).await,
         "upload" => scenarios::upload::run(runs).await,
         "cron" => scenarios::cron::run(seconds(30, 10), runs).await,
         "plugins" => scenarios::plugins::run(runs).await,
         "idle" => scenarios::idle::run(runs).await,
+        scenarios::PEERS => scenarios::peers::run(seconds(5, 3), runs).await,
         other => anyhow::bail!("no scenario '{other}'"),
     }
 }

@@ -32,7 +32,7 @@ fn main() {
         if std::env::var_os("ZIMBOT_BENCH_SKIP_UPLOAD").is_none() {
             upload_figures(runs).await;
         }
-        for margin_ms in [ClientConfig::default().safety_margin_ms, 5] {
+        for margin_ms in [ClientConfig::default().safety_margin_ms, Some(5)] {
             rate_figures(runs, margin_ms).await;
         }
     });
@@ -60,7 +60,7 @@ struct RateRun {
     longest_gap: Duration,
 }
 
-async fn rate_figures(runs: usize, margin_ms: u64) {
+async fn rate_figures(runs: usize, margin_ms: Option<u64>) {
     let results: Vec<RateRun> = {
         let mut results = Vec::new();
         for _ in 0..runs {
@@ -70,8 +70,9 @@ async fn rate_figures(runs: usize, margin_ms: u64) {
     };
     let config = ClientConfig { safety_margin_ms: margin_ms, ..ClientConfig::default() };
     println!(
-        "send rate, {FLOOD_BOTS} bots flooding {FLOOD_SECONDS} s, limit {}/s, safety margin {margin_ms} ms (median of {runs}):",
-        config.sends_per_window
+        "send rate, {FLOOD_BOTS} bots flooding {FLOOD_SECONDS} s, limit {}/s, safety margin {} (median of {runs}):",
+        config.sends_per_window,
+        margin_ms.map_or("adaptive".to_owned(), |margin| format!("{margin} ms"))
     );
     println!(
         "  sustained rate        {:.1} % of the limit   (runs: {})",
@@ -99,7 +100,7 @@ async fn rate_figures(runs: usize, margin_ms: u64) {
     );
 }
 
-async fn rate_run(margin_ms: u64) -> RateRun {
+async fn rate_run(margin_ms: Option<u64>) -> RateRun {
     let server = TestServer::start().await;
     let transport = ServerApiTransport::new(ServerApiConfig {
         base_url: server.base_url(),

@@ -12,8 +12,9 @@
 //!   until the earlier one ended (sent or failed), even when its own upload finished first. Retries keep the place.
 //! - Uploads run before the send, outside the limiter, at most `max_concurrent_uploads` at once, picked fairly
 //!   across bots. Sends start under the send windows (one exact window per Server API action, plus the optional
-//!   overall cap; see `send_windows`) and are picked by the [`FairQueue`] (higher bot priority first, deficit round
-//!   robin among bots, new bots first) among the sends whose action's window is open.
+//!   overall cap; see `send_windows`; past half full, a message window opens one slot at a time) and are picked by
+//!   the [`FairQueue`] (higher bot priority first, whole rounds among bots, new bots first) among the sends whose
+//!   action's window is open.
 //! - Retryable errors (see [`zimbot_model::ZimCode::is_retryable`]) are retried up to `max_attempts` with
 //!   exponential backoff and jitter; a throttling code pauses its window for `rate_limit_pause_ms` instead.
 //! - [`Client::register_bots`] registers 20 bots per call, the calls counted in the `RobotRegister` window.
@@ -395,6 +396,11 @@ impl Client {
         self.inner.wake_dispatcher.notify_one();
     }
 
+    /// The safety margin the send windows count with now (fixed, or adapted to measured latencies).
+    pub fn safety_margin(&self) -> Duration {
+        self.inner.state.lock().windows.margin()
+    }
+
     /// The counters, for `/metrics`.
     pub fn stats(&self) -> ClientStats {
         let counters = &self.inner.counters;
@@ -733,7 +739,7 @@ impl Inner {
             state.windows.record_start(send_action(message.conversation_type), started);
             job.attempts += 1;
             let attempt = job.attempts;
-            let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt));
+            let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt, now));
             job.task = Some(task.abort_handle());
             return true;
         }
@@ -745,9 +751,12 @@ impl Inner {
         taken: Taken<BotId, Lane, LocalMessageId>,
         message: OutboundMessage,
         attempt: u32,
+        started: Instant,
     ) {
         let local_id = taken.item;
         let outcome = self.transport.send_message(&message).await;
+        // Measured from the limiter's stamp, so the margin covers the way from the stamp to the wire too.
+        self.state.lock().windows.record_latency(started.elapsed());
         match outcome {
             Ok(receipt) => {
                 let mut state = self.state.lock();

@@ -1,5 +1,6 @@
 //! The client's settings, as the `client:` section of bots.yaml holds them.
 
+use crate::safety_margin::SafetyMargin;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -15,8 +16,13 @@ pub struct ClientConfig {
     /// The window length.
     pub window_ms: u64,
     /// Added to the window when counting, so that network jitter never makes the service see more than
-    /// `sends_per_window` arrivals in its own window.
-    pub safety_margin_ms: u64,
+    /// `sends_per_window` arrivals in its own window. Unset (the default), the margin adapts: it follows the
+    /// spread of measured request latencies (see `safety_margin_floor_ms`); set, it is fixed at this value.
+    pub safety_margin_ms: Option<u64>,
+    /// The adaptive margin's least value, however steady the latencies.
+    pub safety_margin_floor_ms: u64,
+    /// The adaptive margin's greatest value (and its value until a few answers were measured).
+    pub safety_margin_ceiling_ms: u64,
     /// Uploads running at once (uploads are outside the send limit).
     pub max_concurrent_uploads: usize,
     /// Accepted sends one bot may have waiting before further sends are refused with `queue_full`.
@@ -104,7 +110,9 @@ impl Default for ClientConfig {
         Self {
             sends_per_window: 10,
             window_ms: 1000,
-            safety_margin_ms: 20,
+            safety_margin_ms: None,
+            safety_margin_floor_ms: 5,
+            safety_margin_ceiling_ms: 250,
             max_concurrent_uploads: 4,
             queue_capacity: 1000,
             max_attempts: 5,
@@ -128,8 +136,14 @@ impl ClientConfig {
         Duration::from_millis(self.window_ms)
     }
 
-    /// The window the limiter counts in: the service's window plus the safety margin.
-    pub fn counted_window(&self) -> Duration {
-        Duration::from_millis(self.window_ms + self.safety_margin_ms)
+    /// The safety margin's setting: fixed when `safety_margin_ms` is set, adaptive otherwise.
+    pub fn safety_margin(&self) -> SafetyMargin {
+        match self.safety_margin_ms {
+            Some(margin) => SafetyMargin::Fixed(Duration::from_millis(margin)),
+            None => SafetyMargin::Adaptive {
+                floor: Duration::from_millis(self.safety_margin_floor_ms),
+                ceiling: Duration::from_millis(self.safety_margin_ceiling_ms),
+            },
+        }
     }
 }

@@ -9,10 +9,17 @@
 //!   decides the order).
 //! - [`WindowLimiter::pause_for`] holds every start until the pause is over (used when the service answers with a
 //!   rate-limit code); pauses only ever extend.
+//! - A *paced* limiter ([`WindowLimiter::paced`]) lets a burst after an idle spell start at once only up to half
+//!   the limit; while the counted window holds half the limit or more, starts are spaced one *slot*
+//!   (`counted window / limit`) apart, on a grid that timer lateness does not shift. A backlog then starts one send
+//!   a slot instead of `limit` sends at once per window: the same rate (each start is one window after the start
+//!   `limit` places back), but a slot opens every `window / limit`, so a send made at any moment (a bot under its
+//!   fair share, which the fair queue serves first) waits at most one slot, not one window.
 //! - Time is tokio's clock, so tests run it on virtual time (`start_paused`).
 //!
-//! The window passed in should be the *counted* window (the service's window plus a safety margin): starts spaced
-//! that way still look spaced by more than the service's window after network jitter smaller than the margin.
+//! Starts are counted over the service's window plus a safety margin ([`WindowLimiter::set_margin`], see
+//! `safety_margin`): starts spaced that way still look spaced by more than the service's window after network
+//! jitter smaller than the margin. The margin may change at any time; it applies to the starts already logged.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -23,6 +30,10 @@ use tokio::time::Instant;
 pub struct WindowLimiter {
     limit: usize,
     window: Duration,
+    margin: Duration,
+    paced: bool,
+    /// The next slot of the pacing grid.
+    next_slot: Option<Instant>,
     /// Start times of the last `limit` starts, oldest first.
     starts: VecDeque<Instant>,
     paused_until: Option<Instant>,
@@ -31,10 +42,42 @@ pub struct WindowLimiter {
 }
 
 impl WindowLimiter {
-    /// A limiter allowing `limit` starts per `window`. A `limit` of 0 is treated as 1 so the client never stalls.
+    /// A limiter allowing `limit` starts per `window`, with no margin. A `limit` of 0 is treated as 1 so the client
+    /// never stalls.
     pub fn new(limit: u32, window: Duration) -> Self {
         let limit = (limit.max(1)) as usize;
-        Self { limit, window, starts: VecDeque::with_capacity(limit + 1), paused_until: None, violations: 0 }
+        Self {
+            limit,
+            window,
+            margin: Duration::ZERO,
+            paced: false,
+            next_slot: None,
+            starts: VecDeque::with_capacity(limit + 1),
+            paused_until: None,
+            violations: 0,
+        }
+    }
+
+    /// Like [`Self::new`], paced: past half the limit in a window, one start a slot (see the module documentation).
+    pub fn paced(limit: u32, window: Duration) -> Self {
+        Self { paced: true, ..Self::new(limit, window) }
+    }
+
+    /// The pacing slot: the counted window divided by the limit.
+    pub fn slot(&self) -> Duration {
+        self.window() / self.limit as u32
+    }
+
+    /// The instant from which the window holds less than half the limit again (a burst may start), if it is
+    /// half full now.
+    fn half_empties(&self) -> Option<Instant> {
+        let half = (self.limit / 2).max(1);
+        (self.starts.len() >= half).then(|| self.starts[self.starts.len() - half] + self.window())
+    }
+
+    /// Counts starts over the window plus `margin` from now on.
+    pub fn set_margin(&mut self, margin: Duration) {
+        self.margin = margin;
     }
 
     /// The most starts per window.
@@ -42,9 +85,9 @@ impl WindowLimiter {
         self.limit
     }
 
-    /// The counted window.
+    /// The counted window: the service's window plus the margin.
     pub fn window(&self) -> Duration {
-        self.window
+        self.window + self.margin
     }
 
     /// The earliest instant at or after `now` when a start is allowed.
@@ -53,7 +96,11 @@ impl WindowLimiter {
         if self.starts.len() >= self.limit {
             // The start `limit` places back must leave the window before another may begin.
             let oldest = self.starts[self.starts.len() - self.limit];
-            earliest = earliest.max(oldest + self.window);
+            earliest = earliest.max(oldest + self.window());
+        }
+        if let (true, Some(next_slot), Some(half_empties)) = (self.paced, self.next_slot, self.half_empties()) {
+            // Paced until the next slot, or until enough starts left the window for a new burst.
+            earliest = earliest.max(next_slot.min(half_empties));
         }
         if let Some(paused_until) = self.paused_until {
             earliest = earliest.max(paused_until);
@@ -66,6 +113,15 @@ impl WindowLimiter {
     pub fn record_start(&mut self, now: Instant) {
         if self.next_start(now) > now {
             self.violations += 1;
+        }
+        if self.paced {
+            let slot = self.slot();
+            let on_grid = self.half_empties().is_some_and(|half_empties| half_empties > now);
+            self.next_slot = Some(match self.next_slot {
+                // A paced start a little late (a timer tick) keeps the grid, so lateness does not add up.
+                Some(next_slot) if on_grid && next_slot + slot / 4 >= now => next_slot + slot,
+                _ => now + slot,
+            });
         }
         self.starts.push_back(now);
         while self.starts.len() > self.limit {
@@ -178,6 +234,60 @@ mod tests {
         limiter.pause_for(now, Duration::from_millis(900));
         limiter.pause_for(now, Duration::from_millis(100));
         assert_eq!(limiter.next_start(now), now + Duration::from_millis(900));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_margin_lengthens_the_counted_window() {
+        let mut limiter = WindowLimiter::new(2, Duration::from_secs(1));
+        limiter.set_margin(Duration::from_millis(30));
+        limiter.acquire().await;
+        limiter.acquire().await;
+        assert_eq!(limiter.acquire().await, Duration::from_millis(1030));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paced_limiter_lets_half_the_limit_go_at_once_then_one_a_slot() {
+        let mut limiter = WindowLimiter::paced(10, Duration::from_secs(1));
+        let begin = Instant::now();
+        let mut offsets = Vec::new();
+        for _ in 0..8 {
+            limiter.acquire().await;
+            offsets.push((Instant::now() - begin).as_millis());
+        }
+        assert_eq!(offsets, vec![0, 0, 0, 0, 0, 100, 200, 300]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paced_backlog_starts_one_a_slot_at_the_full_rate() {
+        let mut limiter = WindowLimiter::paced(10, Duration::from_secs(1));
+        limiter.set_margin(Duration::from_millis(5));
+        let begin = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..100 {
+            limiter.acquire().await;
+            starts.push(Instant::now());
+        }
+        // After the first window, the starts follow a grid of one slot (100.5 ms): 10 per counted window. Timers
+        // fire on whole milliseconds, so a start may be up to 1 ms behind its slot, but the lateness never adds up.
+        for (index, start) in starts.iter().enumerate().skip(10) {
+            let slot = begin + Duration::from_millis(1005) + Duration::from_micros(100_500) * (index as u32 - 10);
+            assert!(*start >= slot && *start - slot < Duration::from_millis(1), "start {index}: {:?}", *start - slot);
+        }
+        assert_eq!(limiter.violations(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paced_limiter_bursts_again_after_an_idle_spell() {
+        let mut limiter = WindowLimiter::paced(10, Duration::from_secs(1));
+        for _ in 0..30 {
+            limiter.acquire().await;
+        }
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let begin = Instant::now();
+        for _ in 0..5 {
+            assert_eq!(limiter.acquire().await, Duration::ZERO);
+        }
+        assert_eq!(Instant::now(), begin);
     }
 
     #[test]

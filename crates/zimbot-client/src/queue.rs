@@ -1,4 +1,4 @@
-//! The fair queue: per-bot queues served by deficit round robin, higher priority first, in order per lane.
+//! The fair queue: per-bot queues served in whole rounds, higher priority first, in order per lane.
 //!
 //! Contract:
 //! - Items are pushed under a *key* (a bot), a *priority class* and a *lane* (a conversation). [`FairQueue::pop`]
@@ -8,19 +8,24 @@
 //!   an earlier one that is not ready or still in flight. Different lanes of one key do not wait for each other;
 //!   among them the earliest pushed ready item goes first.
 //! - **Priority.** A ready item of a higher class is always taken before any item of a lower class.
-//! - **Fairness within a class.** Keys are served by deficit round robin (each turn a key may take `quantum`
-//!   items, one item costing one unit), so `k` backlogged keys each get one item in every `k` takes. As in
-//!   FQ-CoDel, a key that becomes active goes to a *new* list served before the backlogged (*old*) ones for one
-//!   quantum: a bot sending a single message waits behind at most the items already taken, not behind every
-//!   flooding bot. Among new keys the one with the fewest waiting items goes first, so that when many bots become
-//!   active at once (a start-up flood) a single send is not kept behind all of them. A new key that empties moves
-//!   to the old list, and an old key leaves that list only when its turn finds it empty, so a bot cannot stay
-//!   "new" by trickling one send at a time.
-//! - Keys whose items are all unready pass their turn without banking credit.
+//! - **Whole rounds within a class.** Every backlogged key has a round number; items are taken from the lowest
+//!   round first, in the order the keys entered it, and a key moves to the next round once it has taken `quantum`
+//!   items. So no key takes a second turn in a round while another key of that round has a ready item: `k`
+//!   backlogged keys each get `quantum` items in every `k × quantum` takes, and the rounds stay whole however the
+//!   keys' readiness comes and goes. The frontier is the highest round served so far; a key served in a round below
+//!   it moves to the frontier itself (it catches up one turn that its unready items made it miss, never more: keys
+//!   whose items are all unready pass their turn without banking credit).
+//! - **Bots under their fair share go next.** As in FQ-CoDel, a key that becomes active goes to a *new* list served
+//!   before the rounds for its first turn: a bot sending a single message waits behind at most the items already
+//!   taken, not behind every flooding bot. Among new keys the one with the fewest waiting items goes first, so that
+//!   when many bots become active at once (a start-up flood) a single send is not kept behind all of them. After
+//!   its first turn a key joins the round after the one being served. A key leaves the rounds only when its turn
+//!   finds it empty, so a bot cannot stay "new" by trickling one send at a time. (The client paces sends once
+//!   a window is half full, so that the next slot such a bot gets is never far: see `limiter`.)
 //!
 //! The queue is plain data (no I/O, no clock); the client holds it under its lock.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use zimbot_model::Priority;
 
@@ -40,21 +45,57 @@ pub struct FairQueue<K, L, T> {
     quantum: i64,
     next_seq: u64,
     keys: HashMap<K, KeyQueue<L, T>>,
-    /// Rings of active keys, indexed by priority class (low, medium, high).
-    classes: [Rings<K>; 3],
+    /// Active keys, indexed by priority class (low, medium, high).
+    classes: [Class<K>; 3],
     len: usize,
 }
 
+/// The active keys of one priority class.
 #[derive(Debug)]
-struct Rings<K> {
+struct Class<K> {
     new: VecDeque<K>,
-    old: VecDeque<K>,
+    /// Keys that had their first turn, by round, each round in the order the keys entered it.
+    rounds: BTreeMap<u64, VecDeque<K>>,
+    /// The highest round an item was taken in.
+    frontier: u64,
 }
 
+impl<K: Eq> Class<K> {
+    fn empty() -> Self {
+        Self { new: VecDeque::new(), rounds: BTreeMap::new(), frontier: 0 }
+    }
+
+    /// The round being served: the lowest holding keys (keys left far behind by unready items aside), or the
+    /// frontier when none does.
+    fn current(&self) -> u64 {
+        self.rounds.keys().next().copied().unwrap_or(self.frontier).max(self.frontier.saturating_sub(1))
+    }
+
+    /// The round a key that became active in round `activated` joins after its first turn: the next one, or the
+    /// frontier's if it waited longer than that (one turn caught up, never more).
+    fn after_first_turn(&self, activated: u64) -> u64 {
+        (activated + 1).max(self.frontier)
+    }
+
+    fn enter(&mut self, round: u64, key: K) {
+        self.rounds.entry(round).or_default().push_back(key);
+    }
+
+    fn leave(&mut self, key: &K) {
+        self.new.retain(|other| other != key);
+        for keys in self.rounds.values_mut() {
+            keys.retain(|other| other != key);
+        }
+        self.rounds.retain(|_, keys| !keys.is_empty());
+    }
+}
+
+/// Where an active key is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ring {
-    New,
-    Old,
+enum Place {
+    /// On the new list since the given round was being served.
+    New(u64),
+    Round(u64),
 }
 
 #[derive(Debug)]
@@ -63,8 +104,9 @@ struct KeyQueue<L, T> {
     lanes: HashMap<L, VecDeque<(u64, T)>>,
     busy: HashSet<L>,
     len: usize,
+    /// Items it may still take in its current turn.
     deficit: i64,
-    ring: Option<Ring>,
+    place: Option<Place>,
 }
 
 fn class_of(priority: Priority) -> usize {
@@ -77,7 +119,7 @@ fn class_of(priority: Priority) -> usize {
 
 impl<L: Eq + Hash + Clone, T> KeyQueue<L, T> {
     fn new(class: usize) -> Self {
-        Self { class, lanes: HashMap::new(), busy: HashSet::new(), len: 0, deficit: 0, ring: None }
+        Self { class, lanes: HashMap::new(), busy: HashSet::new(), len: 0, deficit: 0, place: None }
     }
 
     /// Takes the earliest pushed ready head of a lane that is not busy, and marks that lane busy.
@@ -104,8 +146,16 @@ impl<L: Eq + Hash + Clone, T> KeyQueue<L, T> {
         Some((seq, lane, item))
     }
 
+    /// The round being served when the key became active (for a key on the new list).
+    fn activated(&self) -> u64 {
+        match self.place {
+            Some(Place::New(round)) => round,
+            _ => 0,
+        }
+    }
+
     fn is_idle(&self) -> bool {
-        self.len == 0 && self.busy.is_empty() && self.ring.is_none()
+        self.len == 0 && self.busy.is_empty() && self.place.is_none()
     }
 }
 
@@ -118,12 +168,11 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> Default for FairQueue<K, L, 
 impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
     /// An empty queue; each key may take `quantum` items per turn (at least 1).
     pub fn new(quantum: u32) -> Self {
-        let rings = || Rings { new: VecDeque::new(), old: VecDeque::new() };
         Self {
             quantum: i64::from(quantum.max(1)),
             next_seq: 0,
             keys: HashMap::new(),
-            classes: [rings(), rings(), rings()],
+            classes: [Class::empty(), Class::empty(), Class::empty()],
             len: 0,
         }
     }
@@ -162,13 +211,12 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
     fn insert(&mut self, key: K, class: usize, lane: L, seq: u64, item: T, at_front: bool) {
         let queue = self.keys.entry(key.clone()).or_insert_with(|| KeyQueue::new(class));
         if queue.class != class {
-            // The bot's priority changed: move it to the other class's old list.
-            if queue.ring.is_some() {
-                let rings = &mut self.classes[queue.class];
-                rings.new.retain(|other| other != &key);
-                rings.old.retain(|other| other != &key);
-                self.classes[class].old.push_back(key.clone());
-                queue.ring = Some(Ring::Old);
+            // The bot's priority changed: it joins the other class's round being served.
+            if queue.place.is_some() {
+                self.classes[queue.class].leave(&key);
+                let round = self.classes[class].current();
+                self.classes[class].enter(round, key.clone());
+                queue.place = Some(Place::Round(round));
             }
             queue.class = class;
         }
@@ -180,14 +228,16 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
         }
         queue.len += 1;
         self.len += 1;
-        if queue.ring.is_none() {
-            // A requeued retry is not a newly active bot: it joins the backlogged ones.
+        if queue.place.is_none() {
+            let rings = &mut self.classes[class];
+            // A requeued retry is not a newly active bot: it joins the round being served.
+            let round = rings.current();
             if at_front {
-                self.classes[class].old.push_back(key);
-                queue.ring = Some(Ring::Old);
+                rings.enter(round, key);
+                queue.place = Some(Place::Round(round));
             } else {
-                self.classes[class].new.push_back(key);
-                queue.ring = Some(Ring::New);
+                rings.new.push_back(key);
+                queue.place = Some(Place::New(round));
             }
             queue.deficit = self.quantum;
         }
@@ -215,14 +265,14 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
         }
         queue.len -= 1;
         self.len -= 1;
-        // An emptied key leaves its ring on its next turn.
+        // An emptied key leaves its round on its next turn.
         Some(item)
     }
 
-    /// Takes the next ready item: highest class first, new keys before old ones, old keys by deficit round robin.
+    /// Takes the next ready item: highest class first, new keys before the rounds, the lowest round first.
     pub fn pop(&mut self, mut ready: impl FnMut(&T) -> bool) -> Option<Taken<K, L, T>> {
         for class in (0..self.classes.len()).rev() {
-            if let Some(taken) = self.pop_new(class, &mut ready).or_else(|| self.pop_old(class, &mut ready)) {
+            if let Some(taken) = self.pop_new(class, &mut ready).or_else(|| self.pop_rounds(class, &mut ready)) {
                 self.len -= 1;
                 return Some(taken);
             }
@@ -234,7 +284,7 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
         let quantum = self.quantum;
         let rings = &mut self.classes[class];
         let keys = &mut self.keys;
-        // A new key that emptied joins the old list (and leaves it on its next turn there).
+        // A new key that emptied joins the rounds (and leaves them on its next turn there).
         let mut index = 0;
         while index < rings.new.len() {
             match keys.get_mut(&rings.new[index]) {
@@ -242,9 +292,10 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
                     rings.new.remove(index);
                 }
                 Some(queue) if queue.len == 0 => {
-                    queue.ring = Some(Ring::Old);
+                    let round = rings.after_first_turn(queue.activated());
+                    queue.place = Some(Place::Round(round));
                     if let Some(key) = rings.new.remove(index) {
-                        rings.old.push_back(key);
+                        rings.enter(round, key);
                     }
                 }
                 Some(_) => index += 1,
@@ -267,10 +318,11 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
             if let Some((seq, lane, item)) = queue.take_ready(ready) {
                 queue.deficit -= 1;
                 if queue.len == 0 || queue.deficit <= 0 {
+                    let round = rings.after_first_turn(queue.activated());
                     rings.new.remove(index);
-                    rings.old.push_back(key.clone());
-                    queue.ring = Some(Ring::Old);
-                    queue.deficit += quantum;
+                    rings.enter(round, key.clone());
+                    queue.place = Some(Place::Round(round));
+                    queue.deficit = quantum;
                 }
                 return Some(Taken { key, lane, item, seq });
             }
@@ -278,43 +330,55 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
         None
     }
 
-    fn pop_old(&mut self, class: usize, ready: &mut impl FnMut(&T) -> bool) -> Option<Taken<K, L, T>> {
+    fn pop_rounds(&mut self, class: usize, ready: &mut impl FnMut(&T) -> bool) -> Option<Taken<K, L, T>> {
         let quantum = self.quantum;
         let rings = &mut self.classes[class];
-        let mut visits = rings.old.len();
-        while visits > 0 {
-            visits -= 1;
-            let key = rings.old.front()?.clone();
-            let Some(queue) = self.keys.get_mut(&key) else {
-                rings.old.pop_front();
-                continue;
-            };
-            if queue.len == 0 {
-                rings.old.pop_front();
-                queue.ring = None;
-                queue.deficit = 0;
-                if queue.is_idle() {
-                    self.keys.remove(&key);
-                }
-                continue;
-            }
-            if queue.deficit > 0 {
-                if let Some((seq, lane, item)) = queue.take_ready(ready) {
-                    queue.deficit -= 1;
-                    // A key that just emptied stays on the old list until its next turn finds it still empty (as
-                    // FQ-CoDel does): a bot that sends again at once gets no "new" boost.
-                    if queue.len == 0 || queue.deficit <= 0 {
-                        rings.old.rotate_left(1);
-                        queue.deficit = (queue.deficit + quantum).min(quantum);
+        let rounds: Vec<u64> = rings.rounds.keys().copied().collect();
+        for round in rounds {
+            let mut index = 0;
+            while let Some(key) = rings.rounds.get(&round).and_then(|keys| keys.get(index)).cloned() {
+                let Some(queue) = self.keys.get_mut(&key) else {
+                    Self::drop_from_round(rings, round, index);
+                    continue;
+                };
+                if queue.len == 0 {
+                    // Its turn found it empty: it leaves the rounds (and is new when it sends again).
+                    Self::drop_from_round(rings, round, index);
+                    queue.place = None;
+                    queue.deficit = 0;
+                    if queue.is_idle() {
+                        self.keys.remove(&key);
                     }
-                    return Some(Taken { key, lane, item, seq });
+                    continue;
                 }
+                let Some((seq, lane, item)) = queue.take_ready(ready) else {
+                    // Nothing ready: it keeps its place in this round.
+                    index += 1;
+                    continue;
+                };
+                rings.frontier = rings.frontier.max(round);
+                queue.deficit -= 1;
+                if queue.deficit <= 0 || queue.len == 0 {
+                    // Served below the frontier, it catches up one turn in the frontier's round, never more.
+                    let next = (round + 1).max(rings.frontier);
+                    Self::drop_from_round(rings, round, index);
+                    rings.enter(next, key.clone());
+                    queue.place = Some(Place::Round(next));
+                    queue.deficit = quantum;
+                }
+                return Some(Taken { key, lane, item, seq });
             }
-            // Turn over: nothing ready, or the quantum is spent. Credit never exceeds one quantum.
-            rings.old.rotate_left(1);
-            queue.deficit = (queue.deficit + quantum).min(quantum);
         }
         None
+    }
+
+    fn drop_from_round(rings: &mut Class<K>, round: u64, index: usize) {
+        if let Some(keys) = rings.rounds.get_mut(&round) {
+            keys.remove(index);
+            if keys.is_empty() {
+                rings.rounds.remove(&round);
+            }
+        }
     }
 }
 
@@ -461,6 +525,74 @@ mod tests {
         }
         let keys: Vec<_> = take_all(&mut queue).into_iter().map(|(key, _)| key).collect();
         assert_eq!(keys, vec!["a", "a", "b", "b", "a", "a", "b", "b"]);
+    }
+
+    /// Takes `count` items, finishing each at once; returns the keys in take order.
+    fn take_keys(queue: &mut FairQueue<String, u32, u32>, count: usize, ready: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut keys = Vec::new();
+        for _ in 0..count {
+            let Some(taken) = queue.pop(|item| ready(&format!("flood-{}", item / 1000))) else {
+                break;
+            };
+            queue.finish(&taken.key, &taken.lane);
+            keys.push(taken.key);
+        }
+        keys
+    }
+
+    fn flood(bots: u32, items: u32) -> FairQueue<String, u32, u32> {
+        let mut queue = FairQueue::default();
+        for bot in 0..bots {
+            for item in 0..items {
+                queue.push(format!("flood-{bot}"), Priority::Medium, 0, bot * 1000 + item);
+            }
+        }
+        queue
+    }
+
+    fn assert_whole_rounds(keys: &[String], bots: usize) {
+        for (index, round) in keys.chunks(bots).enumerate() {
+            let distinct: HashSet<&String> = round.iter().collect();
+            assert_eq!(distinct.len(), round.len(), "round {index} holds a bot twice: {round:?}");
+        }
+    }
+
+    #[test]
+    fn backlogged_bots_are_served_in_whole_rounds() {
+        let mut queue = flood(100, 10);
+        let keys = take_keys(&mut queue, 1000, |_| true);
+        assert_eq!(keys.len(), 1000);
+        assert_whole_rounds(&keys, 100);
+    }
+
+    #[test]
+    fn a_bot_whose_item_was_not_ready_catches_up_its_turn_and_the_rounds_stay_whole() {
+        let mut queue = flood(100, 10);
+        // At start-up some uploads have not finished: bot 7's items are not ready for the first 150 takes.
+        let mut keys = take_keys(&mut queue, 150, |key| key != "flood-7");
+        assert!(!keys[..99].contains(&"flood-7".to_owned()));
+        keys.extend(take_keys(&mut queue, 850, |_| true));
+        assert_eq!(keys.len(), 1000);
+        // Bot 7 is served as soon as it is ready, and again in the round being served (the turn its unready item
+        // made it miss), before any bot takes a third turn: after 200 takes every bot has had two, and from there
+        // on the rounds are whole.
+        assert_eq!(keys.iter().position(|key| key == "flood-7"), Some(150));
+        let mut counts: HashMap<&String, usize> = HashMap::new();
+        keys[..200].iter().for_each(|key| *counts.entry(key).or_default() += 1);
+        assert!(counts.len() == 100 && counts.values().all(|count| *count == 2), "{counts:?}");
+        assert_whole_rounds(&keys[200..], 100);
+    }
+
+    #[test]
+    fn a_bot_unready_for_many_rounds_banks_no_more_than_one_turn() {
+        let mut queue = flood(10, 20);
+        let mut keys = take_keys(&mut queue, 50, |key| key != "flood-3");
+        keys.extend(take_keys(&mut queue, 16, |_| true));
+        // Five rounds and a half of nine, then flood-3: its first turn at once, one caught up in the round being
+        // served, and one in the next round like every bot.
+        assert_eq!(keys[50], "flood-3");
+        assert_eq!(keys[51..56].iter().filter(|key| *key == "flood-3").count(), 1, "{:?}", &keys[50..]);
+        assert_eq!(keys[56..66].iter().filter(|key| *key == "flood-3").count(), 1, "{:?}", &keys[50..]);
     }
 
     #[test]

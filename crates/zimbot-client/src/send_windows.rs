@@ -7,10 +7,15 @@
 //!   recorded in both. So no window of A ever holds more than A's limit, and no window holds more sends of all
 //!   actions together than the cap.
 //! - Registration and room creation count in their own window only (the overall cap is about messages).
+//! - The message windows (each send action's and the overall cap) are paced: past half the limit in a window, one
+//!   send a slot, so that a bot under its fair share never waits long for a free slot (see `limiter`).
 //! - A throttling answer pauses the window it belongs to: an app-level one (660300005) pauses every window, the
 //!   others (7, 660300006, 660600010, 660700001) the action's own. Pauses only ever extend.
+//! - Every window counts over the service's window plus one safety margin, shared by all (the sends take the same
+//!   path to the service); an adaptive margin follows the latencies [`SendWindows::record_latency`] is given.
 
 use crate::limiter::WindowLimiter;
+use crate::safety_margin::MeasuredMargin;
 use crate::ClientConfig;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -32,13 +37,14 @@ pub(crate) fn send_action(conversation_type: ConversationType) -> Action {
 pub(crate) struct SendWindows {
     overall: Option<WindowLimiter>,
     per_action: HashMap<Action, WindowLimiter>,
+    margin: MeasuredMargin,
 }
 
 impl SendWindows {
     /// The windows `config` asks for, each counted over the service's window plus the safety margin.
     pub(crate) fn new(config: &ClientConfig) -> Self {
-        let window = config.counted_window();
-        let overall = (config.sends_per_window > 0).then(|| WindowLimiter::new(config.sends_per_window, window));
+        let window = config.window();
+        let overall = (config.sends_per_window > 0).then(|| WindowLimiter::paced(config.sends_per_window, window));
         let limits = &config.action_limits;
         let per_action = [
             (Action::SendPeerMessage, limits.send_peer_message),
@@ -48,9 +54,34 @@ impl SendWindows {
             (Action::CreateRoom, limits.create_room),
         ]
         .into_iter()
-        .map(|(action, limit)| (action, WindowLimiter::new(limit, window)))
+        .map(|(action, limit)| {
+            let limiter = match Self::counts_overall(action) {
+                true => WindowLimiter::paced(limit, window),
+                false => WindowLimiter::new(limit, window),
+            };
+            (action, limiter)
+        })
         .collect();
-        Self { overall, per_action }
+        let mut windows = Self { overall, per_action, margin: MeasuredMargin::new(config.safety_margin()) };
+        windows.apply_margin();
+        windows
+    }
+
+    fn apply_margin(&mut self) {
+        let margin = self.margin.current();
+        self.per_action.values_mut().chain(self.overall.as_mut()).for_each(|window| window.set_margin(margin));
+    }
+
+    /// The safety margin every window counts with now.
+    pub(crate) fn margin(&self) -> Duration {
+        self.margin.current()
+    }
+
+    /// Adds the latency of one answer from the service, measured from the request's start stamp.
+    pub(crate) fn record_latency(&mut self, latency: Duration) {
+        if self.margin.record(latency) {
+            self.apply_margin();
+        }
     }
 
     fn counts_overall(action: Action) -> bool {
@@ -116,34 +147,49 @@ mod tests {
     fn windows(sends_per_window: u32) -> SendWindows {
         SendWindows::new(&ClientConfig {
             sends_per_window,
-            safety_margin_ms: 0,
+            safety_margin_ms: Some(0),
             action_limits: ActionLimits::default(),
             ..ClientConfig::default()
         })
     }
 
-    fn fill(windows: &mut SendWindows, action: Action, count: usize, now: Instant) {
+    /// Starts `count` calls of `action` each as soon as the windows allow, from `from`; returns the last start.
+    fn fill(windows: &mut SendWindows, action: Action, count: usize, from: Instant) -> Instant {
+        let mut at = from;
         for _ in 0..count {
-            assert!(windows.allows(action, now));
-            windows.record_start(action, now);
+            at = windows.next_start(action, at);
+            windows.record_start(action, at);
         }
+        at
     }
 
     #[test]
     fn peer_sends_fill_their_own_window_of_twenty() {
         let mut windows = windows(0);
         let now = Instant::now();
-        fill(&mut windows, Action::SendPeerMessage, 20, now);
-        assert_eq!(windows.next_start(Action::SendPeerMessage, now), now + Duration::from_secs(1));
+        let last = fill(&mut windows, Action::SendPeerMessage, 20, now);
+        // Ten at once, then one a slot (50 ms); the 21st when the first leaves the window.
+        assert_eq!(last, now + Duration::from_millis(500));
+        assert_eq!(windows.next_start(Action::SendPeerMessage, last), now + Duration::from_secs(1));
     }
 
     #[test]
     fn a_full_room_window_does_not_hold_group_sends() {
         let mut windows = windows(0);
         let now = Instant::now();
-        fill(&mut windows, Action::SendRoomMessage, 10, now);
-        assert!(!windows.allows(Action::SendRoomMessage, now));
-        assert!(windows.allows(Action::SendGroupMessage, now));
+        let last = fill(&mut windows, Action::SendRoomMessage, 10, now);
+        assert!(!windows.allows(Action::SendRoomMessage, last));
+        assert!(windows.allows(Action::SendGroupMessage, last));
+    }
+
+    #[test]
+    fn message_sends_are_paced_past_half_the_window_and_registrations_are_not() {
+        let mut windows = windows(0);
+        let now = Instant::now();
+        fill(&mut windows, Action::SendRoomMessage, 5, now);
+        assert_eq!(windows.next_start(Action::SendRoomMessage, now), now + Duration::from_millis(100));
+        fill(&mut windows, Action::RobotRegister, 20, now);
+        assert_eq!(windows.next_start(Action::RobotRegister, now), now + Duration::from_secs(1));
     }
 
     #[test]
@@ -151,11 +197,25 @@ mod tests {
         let mut windows = windows(10);
         let now = Instant::now();
         fill(&mut windows, Action::SendPeerMessage, 6, now);
-        fill(&mut windows, Action::SendGroupMessage, 4, now);
+        let last = fill(&mut windows, Action::SendGroupMessage, 4, now);
         for action in [Action::SendPeerMessage, Action::SendRoomMessage, Action::SendGroupMessage] {
-            assert!(!windows.allows(action, now), "{action:?}");
+            assert!(!windows.allows(action, last), "{action:?}");
         }
-        assert!(windows.allows(Action::RobotRegister, now), "registration is outside the message cap");
+        assert!(windows.allows(Action::RobotRegister, last), "registration is outside the message cap");
+    }
+
+    #[test]
+    fn measured_latencies_set_the_margin_of_every_window() {
+        let mut windows = SendWindows::new(&ClientConfig::default());
+        let now = Instant::now();
+        for latency in [10, 90, 40, 50] {
+            windows.record_latency(Duration::from_millis(latency));
+        }
+        assert_eq!(windows.margin(), Duration::from_millis(100));
+        let last = fill(&mut windows, Action::SendRoomMessage, 10, now);
+        assert_eq!(windows.next_start(Action::SendRoomMessage, last), now + Duration::from_millis(1100));
+        fill(&mut windows, Action::RobotRegister, 20, now);
+        assert_eq!(windows.next_start(Action::RobotRegister, now), now + Duration::from_millis(1100));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use zimbot_model::{ConversationType, Priority, SendRequest, ZimCode};
 
 /// Per-action windows only, counted over exactly one second.
 fn per_action_only() -> ClientConfig {
-    ClientConfig { sends_per_window: 0, safety_margin_ms: 0, ..ClientConfig::default() }
+    ClientConfig { sends_per_window: 0, safety_margin_ms: Some(0), ..ClientConfig::default() }
 }
 
 fn client(transport: &Arc<FakeTransport>, config: ClientConfig) -> Client {
@@ -57,7 +57,11 @@ async fn peer_sends_start_twenty_in_any_second() {
     send_many(&client, "bot", ConversationType::Peer, 45).await;
     let starts = transport.starts();
     assert_eq!(busiest_second(&starts, None), 20);
-    assert_eq!(starts[44].at - begin, Duration::from_secs(2), "bursts of 20, one second apart");
+    // Ten at once (half the limit), then one a slot of 50 ms: twenty by 500 ms; the 21st when the first leaves the
+    // window at 1 s, and from there one a slot (20 a second), so the 45th at 2.2 s.
+    assert_eq!(starts[19].at - begin, Duration::from_millis(500));
+    assert_eq!(starts[20].at - begin, Duration::from_secs(1));
+    assert_eq!(starts[44].at - begin, Duration::from_millis(2200));
 }
 
 #[tokio::test(start_paused = true)]
@@ -87,13 +91,16 @@ async fn each_action_fills_its_own_window_at_the_same_time() {
     tokio::join!(peer, room, group);
     let starts = transport.starts();
     assert_eq!(starts.len(), 40);
-    assert!(starts.iter().all(|start| start.at == begin), "40 sends, each action within its limit, start at once");
+    // Each action starts half its limit at once and the rest one slot apart, each in its own window: all 40 are
+    // within the first half second, none held by another action's window.
+    assert_eq!(starts.iter().filter(|start| start.at == begin).count(), 10 + 5 + 5);
+    assert!(starts.iter().all(|start| start.at - begin <= Duration::from_millis(500)), "{starts:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_overall_cap_holds_all_send_actions_together() {
     let transport = FakeTransport::new();
-    let config = ClientConfig { sends_per_window: 10, safety_margin_ms: 0, ..ClientConfig::default() };
+    let config = ClientConfig { sends_per_window: 10, safety_margin_ms: Some(0), ..ClientConfig::default() };
     let client = client(&transport, config);
     let peer = send_many(&client, "a", ConversationType::Peer, 20);
     let group = send_many(&client, "c", ConversationType::Group, 10);

@@ -51,12 +51,12 @@ async fn no_one_second_window_ever_sees_more_than_ten_starts() {
     assert_eq!(starts.len(), total);
     assert_eq!(busiest_window(&starts, Duration::from_secs(1)), 10);
     // Not only the service's window: the counted window with the safety margin holds at most ten too.
-    assert_eq!(busiest_window(&starts, client.config().counted_window()), 10);
+    assert_eq!(busiest_window(&starts, Duration::from_secs(1) + client.safety_margin()), 10);
     assert_eq!(client.stats().window_violations, 0);
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_burst_of_ten_starts_at_once_and_the_eleventh_waits_the_counted_window() {
+async fn half_the_limit_starts_at_once_the_rest_one_slot_apart_and_the_eleventh_waits_the_window_and_margin() {
     let (transport, store) = (FakeTransport::new(), GatedStore::new());
     let client = client(&transport, &store, ClientConfig::default());
     let begin = Instant::now();
@@ -69,8 +69,14 @@ async fn a_burst_of_ten_starts_at_once_and_the_eleventh_waits_the_counted_window
         handle.result().await.unwrap();
     }
     let starts = transport.starts();
-    assert!(starts[..10].iter().all(|start| start.at == begin));
-    assert_eq!(starts[10].at - begin, client.config().counted_window());
+    assert!(starts[..5].iter().all(|start| start.at == begin));
+    // Then one a slot (at least 100 ms apart), all within the first half of the window.
+    for pair in starts[4..10].windows(2) {
+        assert!(pair[1].at - pair[0].at >= Duration::from_millis(100), "{starts:?}");
+    }
+    assert!(starts[9].at - begin < Duration::from_millis(650), "{starts:?}");
+    // The answers came back at once (no latency spread), so the adaptive margin is its floor, 5 ms.
+    assert_eq!(starts[10].at - begin, Duration::from_millis(1005));
 }
 
 #[tokio::test(start_paused = true)]
@@ -259,11 +265,59 @@ async fn close_ends_every_open_send_with_exactly_one_terminal_event() {
             other => panic!("not terminal: {other:?}"),
         }
     }
-    // Before the 2 s deadline: at 0 s "quick", both "hang"s and "queued 0".."queued 6" start (ten slots); at
-    // 1.02 s "queued 7".."queued 16". The hanging sends, the one behind "hang 1", the held upload and
-    // "queued 17".."queued 29" are cancelled.
+    // Before the 2 s deadline: at 0 s "quick", both "hang"s and "queued 0" and "queued 1" start (half the limit),
+    // then one a slot of 100.5 ms (the window and the adaptive margin's floor, 5 ms, over ten) until the window is
+    // full at 0.5 s, and again from 1.005 s: twenty starts, so "queued 0".."queued 16". The hanging sends, the one
+    // behind "hang 1", the held upload and "queued 17".."queued 29" are cancelled.
     assert_eq!((sent, cancelled), (18, 17));
     let stats = client.stats();
     assert_eq!((stats.sent + stats.failed) as usize, handles.len());
     assert_eq!(stats.in_progress, 0);
+}
+
+/// 100 bots flood (5 texts each, 50 s at 10/s) while a light bot sends once every 1.3 s (a different bot each
+/// time, so each is under its fair share). Returns every start and the light sends' call times.
+async fn flood_with_light_sends() -> (Vec<Start>, Vec<(String, Instant)>) {
+    let (transport, store) = (FakeTransport::new(), GatedStore::new());
+    let client = client(&transport, &store, ClientConfig::default());
+    let mut handles = Vec::new();
+    for index in 0..5 {
+        for bot in 0..100 {
+            let bot_sender = sender(&format!("flood{bot}"), Priority::Medium);
+            handles.push(client.send(&bot_sender, text(&format!("flood{bot}-{index}"), "flood-room")).unwrap());
+        }
+    }
+    let mut calls = Vec::new();
+    for light in 0..30 {
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        let body = format!("light{light}");
+        calls.push((body.clone(), Instant::now()));
+        handles.push(client.send(&sender(&body, Priority::Medium), text(&body, "light-room")).unwrap());
+    }
+    for handle in handles {
+        handle.result().await.unwrap();
+    }
+    (transport.starts(), calls)
+}
+
+#[tokio::test(start_paused = true)]
+async fn under_a_flood_a_light_bot_waits_at_most_one_slot_not_a_window() {
+    let (starts, calls) = flood_with_light_sends().await;
+    for (body, called) in calls {
+        let started = starts.iter().find(|start| start.body == body).unwrap().at;
+        // One slot is the counted window over ten: 100.5 ms with the margin's floor; timers fire on whole ms.
+        assert!(started - called <= Duration::from_millis(102), "{body} waited {:?}", started - called);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn under_a_flood_every_round_of_a_hundred_flood_sends_holds_each_bot_once() {
+    let (starts, _) = flood_with_light_sends().await;
+    let flood: Vec<&str> =
+        starts.iter().filter(|start| start.body.starts_with("flood")).map(|start| start.from.as_str()).collect();
+    assert_eq!(flood.len(), 500);
+    for (index, round) in flood.chunks(100).enumerate() {
+        let distinct: std::collections::HashSet<&&str> = round.iter().collect();
+        assert_eq!(distinct.len(), 100, "round {index} holds a bot twice");
+    }
 }

@@ -25,7 +25,7 @@ use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::webhook::{self, WebhookState};
 
 const SCENARIO: &str = "inbound";
-const CONNECTIONS: usize = 64;
+pub(crate) const CONNECTIONS: usize = 64;
 const TIMESTAMP: i64 = 1_700_000_000;
 const NONCE: &str = "bench";
 
@@ -117,17 +117,8 @@ fn millis(nanos: &[u64], p: f64) -> f64 {
 async fn generator_run(bots: usize, duration: Duration) -> anyhow::Result<Run> {
     let webhook = start(bots).await?;
     RECORDER.reset(0);
-    let addr = webhook.addr;
-    let body = Arc::new(move |number: u64| callback_body(bots, number));
     // The generator gets a thread and a single-threaded tokio of its own, like an outside client would.
-    let load = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        runtime.block_on(post_flood(addr, "/zim/callback", CONNECTIONS, duration, body))
-    });
-    let load = tokio::task::spawn_blocking(move || load.join())
-        .await
-        .context("waiting for the load generator")?
-        .map_err(|_| anyhow::anyhow!("the load generator thread panicked"))??;
+    let load = flood_from_thread(webhook.addr, bots, duration).await?;
     let hooks = webhook.finish(load.ok).await;
     let (from_sent, from_received) = RECORDER.take_message_latencies();
     Ok(Run {
@@ -139,6 +130,28 @@ async fn generator_run(bots: usize, duration: Duration) -> anyhow::Result<Run> {
         failed: load.failed,
         lost: load.ok.saturating_sub(hooks),
     })
+}
+
+/// Floods `address` with the callbacks of `generator_run` (to `bots` rooms) from a thread of its own.
+pub(crate) async fn flood_from_thread(
+    address: SocketAddr,
+    bots: usize,
+    duration: Duration,
+) -> anyhow::Result<crate::loadgen::LoadResult> {
+    let body = Arc::new(move |number: u64| callback_body(bots, number));
+    let load = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(post_flood(address, "/zim/callback", CONNECTIONS, duration, body))
+    });
+    tokio::task::spawn_blocking(move || load.join())
+        .await
+        .context("waiting for the load generator")?
+        .map_err(|_| anyhow::anyhow!("the load generator thread panicked"))?
+}
+
+/// Callbacks accepted per second by the webhook with `bots` counting bots (the `peers` scenario's zimbot figure).
+pub(crate) async fn zimbot_rate(bots: usize, duration: Duration) -> anyhow::Result<f64> {
+    Ok(generator_run(bots, duration).await?.accepted_per_second)
 }
 
 async fn wrk_run(bots: usize, duration: Duration) -> anyhow::Result<(crate::wrk::WrkResult, f64)> {

@@ -5,8 +5,12 @@ pub mod idle;
 pub mod inbound;
 pub mod limiter;
 pub mod outbox;
+pub mod peers;
 pub mod plugins;
 pub mod upload;
 
 /// The scenario names, in the order they run.
 pub const NAMES: [&str; 7] = ["limiter", "inbound", "outbox", "upload", "cron", "plugins", "idle"];
+
+/// The peers scenario, run only when asked for (`--peers` or `--only peers`): it installs Hubot and errbot.
+pub const PEERS: &str = "peers";

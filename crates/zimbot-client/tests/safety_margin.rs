@@ -1,0 +1,118 @@
+//! The send windows' safety margin, seen from a service that counts arrivals, on virtual time: the adaptive
+//! default reaches 99 % of the limit when latencies are steady, and keeps every service window within the limit
+//! when each request takes a random 0–50 ms to arrive.
+
+mod support;
+
+use async_trait::async_trait;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::fakes::GatedStore;
+use support::sender;
+use tokio::time::Instant;
+use zimbot_client::{Client, ClientConfig, OutboundMessage, SendReceipt, Transport};
+use zimbot_model::wire::RegisterUserInfo;
+use zimbot_model::{ConversationType, Priority, SendRequest, ZimError};
+
+/// A service reached through a jittery path: each request arrives a random 0..=`jitter` after it was sent, and is
+/// answered on arrival. Arrival instants are what the service counts.
+struct JitteryService {
+    jitter_ms: u64,
+    rng: Mutex<StdRng>,
+    arrivals: Mutex<Vec<Instant>>,
+}
+
+impl JitteryService {
+    fn new(jitter_ms: u64) -> Arc<Self> {
+        Arc::new(Self { jitter_ms, rng: Mutex::new(StdRng::seed_from_u64(16)), arrivals: Mutex::default() })
+    }
+
+    fn arrivals(&self) -> Vec<Instant> {
+        let mut arrivals = self.arrivals.lock().unwrap().clone();
+        arrivals.sort();
+        arrivals
+    }
+}
+
+#[async_trait]
+impl Transport for JitteryService {
+    async fn send_message(&self, _message: &OutboundMessage) -> Result<SendReceipt, ZimError> {
+        let delay = Duration::from_millis(self.rng.lock().unwrap().random_range(0..=self.jitter_ms));
+        tokio::time::sleep(delay).await;
+        self.arrivals.lock().unwrap().push(Instant::now());
+        Ok(SendReceipt { message_id: Some("m".into()), message_seq: Some(1) })
+    }
+
+    async fn register_bots(&self, _bots: &[RegisterUserInfo]) -> Result<(), ZimError> {
+        Ok(())
+    }
+}
+
+/// The most of `sorted` instants inside any half-open window `[t, t + window)`.
+fn busiest_window(sorted: &[Instant], window: Duration) -> usize {
+    let mut from = 0;
+    let mut busiest = 0;
+    for to in 0..sorted.len() {
+        while sorted[to] - sorted[from] >= window {
+            from += 1;
+        }
+        busiest = busiest.max(to - from + 1);
+    }
+    busiest
+}
+
+/// Floods `count` room sends from ten bots through a client on `service` and waits for all of them.
+async fn flood(service: &Arc<JitteryService>, config: ClientConfig, count: usize) -> Client {
+    let client = Client::new(config, service.clone(), GatedStore::new());
+    let handles: Vec<_> = (0..count)
+        .map(|index| {
+            let bot = sender(&format!("bot{}", index % 10), Priority::Medium);
+            client.send(&bot, SendRequest::text(index.to_string(), format!("room{index}"), ConversationType::Room))
+        })
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for handle in handles {
+        handle.result().await.unwrap();
+    }
+    client
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_steady_latencies_the_adaptive_margin_is_its_floor_and_the_rate_99_percent_of_the_limit() {
+    let service = JitteryService::new(0);
+    let begin = Instant::now();
+    let client = flood(&service, ClientConfig::default(), 200).await;
+    assert_eq!(client.safety_margin(), Duration::from_millis(5));
+    // Ten in the first window, then one a slot of 100.5 ms (the counted window of 1005 ms over ten): the 200th at
+    // 1.005 s + 189 slots, 99.5 % of 10/s (timers fire on whole milliseconds, and the lateness does not add up).
+    let arrivals = service.arrivals();
+    let expected = begin + Duration::from_millis(1005) + Duration::from_micros(100_500) * 189;
+    let last = arrivals.last().copied().unwrap();
+    assert!(last >= expected && last - expected <= Duration::from_millis(1), "{:?}", last - begin);
+    assert_eq!(busiest_window(&arrivals, Duration::from_secs(1)), 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_arrivals_jittered_by_up_to_50_ms_no_service_window_holds_more_than_the_limit() {
+    let service = JitteryService::new(50);
+    let client = flood(&service, ClientConfig::default(), 600).await;
+    assert_eq!(busiest_window(&service.arrivals(), Duration::from_secs(1)), 10);
+    let margin = client.safety_margin();
+    assert!(margin >= Duration::from_millis(50) && margin <= Duration::from_millis(63), "margin {margin:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_margin_the_same_jitter_puts_more_than_the_limit_in_a_service_window() {
+    // The case the margin exists for: it shows the test above can fail.
+    let service = JitteryService::new(50);
+    flood(&service, ClientConfig { safety_margin_ms: Some(0), ..ClientConfig::default() }, 600).await;
+    assert!(busiest_window(&service.arrivals(), Duration::from_secs(1)) > 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fixed_margin_is_kept_whatever_the_latencies() {
+    let service = JitteryService::new(50);
+    let client = flood(&service, ClientConfig { safety_margin_ms: Some(20), ..ClientConfig::default() }, 40).await;
+    assert_eq!(client.safety_margin(), Duration::from_millis(20));
+}
