@@ -42,9 +42,11 @@ mod error;
 mod events;
 mod hub;
 mod media;
+mod membership;
 mod message;
 mod page;
 mod qps;
+mod rooms;
 mod routes;
 mod server_api;
 mod state;
@@ -58,4 +60,5 @@ pub use hub::Hub;
 /// How the media store reads a `Range` header; public so it can be fuzzed on its own (see `fuzz/`).
 pub use media::{parse_range, RangeRequest};
 pub use message::{ConversationSummary, HubMessage, HubUser, MessageMedia, MessageSource};
+pub use server_api::ServerAction;
 pub use stats::HubStats;

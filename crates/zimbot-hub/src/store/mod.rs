@@ -5,11 +5,13 @@
 //! message, so they survive a restart and never repeat.
 
 mod conversations;
+mod groups;
 mod media;
 mod messages;
 mod schema;
 mod users;
 
+pub(crate) use groups::{GroupStatus, LeaveOutcome, NewGroup};
 pub(crate) use messages::{HistoryWindow, NewMessage};
 pub(crate) use users::RegisterOutcome;
 

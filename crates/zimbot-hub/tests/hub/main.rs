@@ -10,5 +10,6 @@ mod page;
 mod page_security;
 mod qps;
 mod restart;
+mod rooms_groups;
 mod server_api;
 mod support;

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use zimbot_hub::ServerAction as Action;
 use zimbot_hub::{Hub, HubConfig, HubStats};
-use zimbot_model::wire::{Action, Callback, SignedQuery};
+use zimbot_model::wire::{Callback, SignedQuery};
 
 /// The longest any specification waits for something that should happen at once.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -68,7 +69,20 @@ pub fn http_client() -> reqwest::Client {
 /// A query for `action` signed now with the test secret.
 pub fn signed_query(action: Action) -> SignedQuery {
     let nonce = format!("{:016x}", rand::random::<u64>());
-    SignedQuery::sign(action, APP_ID, SERVER_SECRET, nonce, unix_now())
+    sign(action, APP_ID, SERVER_SECRET, nonce, unix_now())
+}
+
+/// A query for `action` signed with `secret` for `app_id` at `timestamp`.
+pub fn sign(action: Action, app_id: u32, secret: &str, nonce: String, timestamp: i64) -> SignedQuery {
+    let signature = zimbot_model::wire::server_api_signature(app_id, &nonce, secret, timestamp);
+    SignedQuery {
+        action: action.name().to_owned(),
+        app_id,
+        signature_nonce: nonce,
+        timestamp,
+        signature_version: "2.0".to_owned(),
+        signature,
+    }
 }
 
 pub fn unix_now() -> i64 {
@@ -101,6 +115,18 @@ impl TestHub {
 
     pub async fn register_user(&self, user: &str) {
         let answer = self.call(Action::UserRegister, json!({"UserInfo": [{"UserId": user}]})).await;
+        assert_eq!(answer["Code"], 0, "{answer}");
+    }
+
+    /// Creates room `room` through the Server API, as `from`.
+    pub async fn create_room(&self, from: &str, room: &str) {
+        let answer = self.call(Action::CreateRoom, json!({"FromUserId": from, "RoomId": room})).await;
+        assert_eq!(answer["Code"], 0, "{answer}");
+    }
+
+    /// Creates group `group` owned by `owner` through the Server API.
+    pub async fn create_group(&self, owner: &str, group: &str) {
+        let answer = self.call(Action::CreateGroup, json!({"GroupOwner": owner, "GroupId": group})).await;
         assert_eq!(answer["Code"], 0, "{answer}");
     }
 
