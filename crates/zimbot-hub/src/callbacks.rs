@@ -1,4 +1,7 @@
-//! Firing `send_msg` / `bot_msg` callbacks at the configured URL, in order per conversation, with retries.
+//! Firing callbacks at the configured URL, in order per conversation, with retries: `send_msg` / `bot_msg` for
+//! messages, and the membership and presence events (`room_create`, `room_destroy`, `room_enter`, `room_exit`,
+//! `group_create`, `group_destroy`, `group_join`, `group_exit`, `user_action`), which queue with the messages of
+//! their room or group so a receiver hears "entered" before what was said after.
 //!
 //! Every conversation has its own queue and at most one worker task draining it, so the callbacks of one
 //! conversation arrive in message order while a slow conversation never holds up another. Queuing never waits:
@@ -18,6 +21,7 @@ use crate::conversation::ConversationKey;
 use crate::message::HubMessage;
 use crate::stats::Counters;
 use parking_lot::Mutex;
+use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +42,39 @@ pub(crate) struct CallbackSettings {
     pub(crate) queue_limit: usize,
 }
 
+/// One callback waiting to be sent: its body without `nonce`, `timestamp` and `signature`, which each attempt
+/// sets afresh.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    event: String,
+    /// What logs name it by: the message id, or the room, group or user it is about.
+    about: String,
+    body: Map<String, Value>,
+    /// Room and group events carry their timestamp in milliseconds, the others in seconds.
+    millisecond_timestamp: bool,
+}
+
+impl Outgoing {
+    /// A membership or presence callback `event` with `fields` (its own fields; `appid` and `event` are added).
+    pub(crate) fn event(event: &str, about: &str, fields: Map<String, Value>, millisecond_timestamp: bool) -> Self {
+        Self { event: event.to_owned(), about: about.to_owned(), body: fields, millisecond_timestamp }
+    }
+
+    fn message(callback: &Callback) -> Self {
+        let body = match serde_json::to_value(callback) {
+            Ok(Value::Object(body)) => body,
+            // A struct of strings and numbers always serializes to an object.
+            _ => Map::new(),
+        };
+        Self {
+            event: callback.event.as_str().to_owned(),
+            about: callback.msg_id.clone(),
+            body,
+            millisecond_timestamp: false,
+        }
+    }
+}
+
 /// The per-conversation callback queues and their workers.
 #[derive(Debug, Clone)]
 pub(crate) struct CallbackDispatcher {
@@ -50,7 +87,7 @@ struct Inner {
     client: reqwest::Client,
     counters: Arc<Counters>,
     /// A key is present exactly while a worker is draining that conversation's queue.
-    queues: Mutex<HashMap<ConversationKey, VecDeque<Callback>>>,
+    queues: Mutex<HashMap<ConversationKey, VecDeque<Outgoing>>>,
     shutdown: CancellationToken,
     workers: TaskTracker,
 }
@@ -80,10 +117,26 @@ impl CallbackDispatcher {
         if self.inner.settings.url.is_none() || self.inner.shutdown.is_cancelled() {
             return;
         }
-        let mut callbacks = vec![unsigned_callback(self.inner.settings.app_id, CallbackEvent::SendMsg, message)];
+        let mut callbacks =
+            vec![Outgoing::message(&unsigned_callback(self.inner.settings.app_id, CallbackEvent::SendMsg, message))];
         if message.conv_type == ConversationType::Peer && UserId::from(message.conv_id.as_str()).is_bot() {
-            callbacks.push(unsigned_callback(self.inner.settings.app_id, CallbackEvent::BotMsg, message));
+            let bot_msg = unsigned_callback(self.inner.settings.app_id, CallbackEvent::BotMsg, message);
+            callbacks.push(Outgoing::message(&bot_msg));
         }
+        self.enqueue_all(key, callbacks);
+    }
+
+    /// Queues a membership or presence callback behind the callbacks of conversation `key`.
+    pub(crate) fn enqueue_event(&self, key: ConversationKey, mut callback: Outgoing) {
+        if self.inner.settings.url.is_none() || self.inner.shutdown.is_cancelled() {
+            return;
+        }
+        callback.body.insert("appid".to_owned(), Value::from(self.inner.settings.app_id.to_string()));
+        callback.body.insert("event".to_owned(), Value::from(callback.event.clone()));
+        self.enqueue_all(key, vec![callback]);
+    }
+
+    fn enqueue_all(&self, key: ConversationKey, callbacks: Vec<Outgoing>) {
         let mut queues = self.inner.queues.lock();
         match queues.get_mut(&key) {
             Some(queue) => {
@@ -93,7 +146,7 @@ impl CallbackDispatcher {
                         if let Some(dropped) = queue.remove(1) {
                             self.inner.counters.callback_dropped();
                             tracing::warn!(
-                                msg_id = %dropped.msg_id, event = dropped.event.as_str(), limit = self.inner.settings.queue_limit,
+                                about = %dropped.about, event = dropped.event, limit = self.inner.settings.queue_limit,
                                 "callback queue of the conversation is full (is the receiver down?): dropped its oldest waiting callback"
                             );
                         }
@@ -141,7 +194,7 @@ impl Inner {
     }
 
     /// Delivers one callback, retrying after each configured delay. `false` when shutdown interrupted it.
-    async fn deliver_with_retries(&self, mut callback: Callback) -> bool {
+    async fn deliver_with_retries(&self, mut callback: Outgoing) -> bool {
         let Some(url) = self.settings.url.as_deref() else {
             return true;
         };
@@ -150,7 +203,7 @@ impl Inner {
             sign(&mut callback, &self.settings.secret);
             let attempt = tokio::select! {
                 () = self.shutdown.cancelled() => return false,
-                result = self.client.post(url).timeout(self.settings.timeout).json(&callback).send() => result,
+                result = self.client.post(url).timeout(self.settings.timeout).json(&callback.body).send() => result,
             };
             let failure = match attempt {
                 Ok(response) if response.status().is_success() => {
@@ -163,12 +216,12 @@ impl Inner {
             let Some(delay) = retries.next() else {
                 self.counters.callback_failed();
                 tracing::warn!(
-                    url, event = callback.event.as_str(), msg_id = %callback.msg_id,
+                    url, event = callback.event, about = %callback.about,
                     "giving up on callback after its last retry: {failure}"
                 );
                 return true;
             };
-            tracing::debug!(url, msg_id = %callback.msg_id, ?delay, "callback attempt failed ({failure}); retrying");
+            tracing::debug!(url, about = %callback.about, ?delay, "callback attempt failed ({failure}); retrying");
             tokio::select! {
                 () = self.shutdown.cancelled() => return false,
                 () = tokio::time::sleep(*delay) => {}
@@ -209,8 +262,12 @@ fn unsigned_callback(app_id: u32, event: CallbackEvent, message: &HubMessage) ->
 }
 
 /// Gives `callback` a fresh nonce and timestamp and the signature over them.
-fn sign(callback: &mut Callback, secret: &str) {
-    callback.nonce = rand::random::<u64>().to_string();
-    callback.timestamp = crate::store::now_millis() / 1000;
-    callback.signature = callback_signature(secret, &callback.timestamp.to_string(), &callback.nonce);
+fn sign(callback: &mut Outgoing, secret: &str) {
+    let nonce = rand::random::<u64>().to_string();
+    let millis = crate::store::now_millis();
+    let timestamp = if callback.millisecond_timestamp { millis } else { millis / 1000 };
+    let signature = callback_signature(secret, &timestamp.to_string(), &nonce);
+    callback.body.insert("nonce".to_owned(), Value::from(nonce));
+    callback.body.insert("timestamp".to_owned(), Value::from(timestamp));
+    callback.body.insert("signature".to_owned(), Value::from(signature));
 }

@@ -1,10 +1,24 @@
-//! Rooms and groups changing: the hub's side of creating, entering, leaving, joining and disbanding, with the
-//! callbacks each change fires.
+//! Rooms, groups and people changing: the hub's side of creating, entering, leaving, joining, disbanding and
+//! coming online, with the callbacks each change fires, fields as ZEGOCLOUD's callback pages give them:
+//! - `room_create` (`room_id`, `operator_account`, `room_name`, `attributes`), `room_destroy` (`room_id`),
+//!   `room_enter` / `room_exit` (`room_id`, `operator_account`);
+//! - `group_create` (`group_id`, `operator_account`, `owner_account`, `group_name`, `attributes`, `user_ids`),
+//!   `group_join` (`group_id`, `operator_account`, `join_type` "Apply" or "Invited", `new_user_ids`),
+//!   `group_exit` (`group_id`, `operator_account`, `user_ids`), `group_destroy` (`group_id`, `operator_account`);
+//! - `user_action` (`user_id`, `user_name`, `os`, `action` 0 online / 1 logout / 2 offline, `session_id`,
+//!   `login_time`, `logout_time`, `relogin`).
+//!
+//! Room and group events carry `timestamp` in milliseconds, `user_action` in seconds, as documented. Each queues
+//! behind the messages of its room or group (a user's presence behind nothing else of theirs).
 
+use crate::callbacks::Outgoing;
+use crate::conversation::ConversationKey;
 use crate::rooms::{RoomChange, RoomExists, RoomView};
 use crate::state::{HubState, SharedState};
 use crate::store::{GroupStatus, LeaveOutcome, NewGroup, StoreError};
+use serde_json::{json, Map, Value};
 use std::time::Duration;
+use zimbot_model::ConversationType;
 
 /// What a person joining a group through the client API came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,29 +99,77 @@ impl HubState {
     pub(crate) async fn client_leave_group(&self, group_id: &str, user_id: &str) -> Result<LeaveOutcome, StoreError> {
         let outcome = self.store.leave_group(group_id, user_id).await?;
         if let LeaveOutcome::Left { disbanded } = outcome {
-            tracing::debug!(group_id, user_id, disbanded, "left a group");
+            let fields = object(json!({"group_id": group_id, "operator_account": user_id, "user_ids": [user_id]}));
+            self.fire_group("group_exit", group_id, fields);
+            if disbanded {
+                tracing::info!(group_id, "group disbanded: its last member left");
+                let fields = object(json!({"group_id": group_id, "operator_account": user_id}));
+                self.fire_group("group_destroy", group_id, fields);
+            }
         }
         Ok(outcome)
     }
 
     /// A group was created with `members` (the owner among them).
     pub(crate) fn group_created(&self, group_id: &str, name: &str, owner: &str, members: &[String]) {
-        tracing::debug!(group_id, name, owner, members = members.len(), "group created");
+        let fields = object(json!({"group_id": group_id, "operator_account": owner, "owner_account": owner,
+                                   "group_name": name, "attributes": [], "user_ids": members}));
+        self.fire_group("group_create", group_id, fields);
     }
 
-    /// `added` joined `group_id`, invited by `by`.
+    /// `added` joined `group_id`: by themselves when `by` is the only one added, else invited by `by`.
     pub(crate) fn group_joined(&self, group_id: &str, by: &str, added: &[String]) {
-        tracing::debug!(group_id, by, added = added.len(), "users joined a group");
+        if added.is_empty() {
+            return;
+        }
+        let join_type = if added.len() == 1 && added[0] == by { "Apply" } else { "Invited" };
+        let fields = object(json!({"group_id": group_id, "operator_account": by, "join_type": join_type,
+                                   "new_user_ids": added}));
+        self.fire_group("group_join", group_id, fields);
+    }
+
+    /// `user_id` came online (`action` 0), logged out (1) or went offline (2).
+    pub(crate) fn user_action(&self, user_id: &str, action: u8) {
+        let now = crate::store::now_millis() / 1000;
+        let (login_time, logout_time) = if action == 0 { (now, 0) } else { (0, now) };
+        let fields = object(json!({"user_id": user_id, "user_name": user_id, "os": "WEB", "action": action,
+                                   "session_id": "hub", "login_time": login_time, "logout_time": logout_time,
+                                   "relogin": "0"}));
+        let key = ConversationKey::peer(user_id, "");
+        self.callbacks.enqueue_event(key, Outgoing::event("user_action", user_id, fields, false));
+    }
+
+    fn fire_group(&self, event: &str, group_id: &str, fields: Map<String, Value>) {
+        let key = ConversationKey::shared(ConversationType::Group, group_id);
+        self.callbacks.enqueue_event(key, Outgoing::event(event, group_id, fields, true));
+    }
+
+    fn fire_room(&self, event: &str, room_id: &str, fields: Map<String, Value>) {
+        let key = ConversationKey::shared(ConversationType::Room, room_id);
+        self.callbacks.enqueue_event(key, Outgoing::event(event, room_id, fields, true));
     }
 
     /// Fires the callbacks of the rooms' changes so far.
     pub(crate) fn fire_room_changes(&self) {
         for change in self.rooms.take_changes() {
             match change {
-                RoomChange::Created { room_id, .. } => tracing::debug!(room_id, "room created"),
-                RoomChange::Destroyed { room_id } => tracing::debug!(room_id, "room destroyed"),
-                RoomChange::Entered { room_id, user_id, .. } => tracing::debug!(room_id, user_id, "room entered"),
-                RoomChange::Left { room_id, user_id, .. } => tracing::debug!(room_id, user_id, "room left"),
+                RoomChange::Created { room_id, name, by } => {
+                    let fields = object(json!({"room_id": room_id, "operator_account": by, "room_name": name,
+                                               "attributes": []}));
+                    self.fire_room("room_create", &room_id, fields);
+                }
+                RoomChange::Destroyed { room_id } => {
+                    tracing::info!(room_id, "room destroyed: it stayed empty for its destroy delay");
+                    self.fire_room("room_destroy", &room_id, object(json!({"room_id": room_id})));
+                }
+                RoomChange::Entered { room_id, user_id, .. } => {
+                    let fields = object(json!({"room_id": room_id, "operator_account": user_id}));
+                    self.fire_room("room_enter", &room_id, fields);
+                }
+                RoomChange::Left { room_id, user_id, .. } => {
+                    let fields = object(json!({"room_id": room_id, "operator_account": user_id}));
+                    self.fire_room("room_exit", &room_id, fields);
+                }
             }
         }
     }
@@ -127,4 +189,12 @@ pub(crate) fn spawn_room_sweeper(state: SharedState) {
             }
         }
     });
+}
+
+/// The fields of a `json!` object literal.
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(fields) => fields,
+        _ => Map::new(),
+    }
 }

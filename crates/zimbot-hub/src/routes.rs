@@ -20,6 +20,7 @@ pub(crate) fn router(state: SharedState) -> Router {
         .route("/client/v1/conversations", get(client_api::conversations))
         .route("/client/v1/users", get(client_api::users))
         .route("/client/v1/events", get(client_api::events))
+        .route("/client/v1/presence", post(client_api::presence))
         .route("/client/v1/rooms", get(client_api::rooms))
         .route("/client/v1/rooms/{room_id}/enter", post(client_api::enter_room))
         .route("/client/v1/rooms/{room_id}/leave", post(client_api::leave_room))

@@ -9,6 +9,8 @@
 //! - `POST /client/v1/groups/{group_id}/join` and `.../leave` with `{"user"}`: answer the group
 //!   (`{"group_id","members","disbanded"}`); joining creates a group whose id was never used (the person its
 //!   owner), a disbanded group answers 410; the last member leaving disbands it.
+//! - `POST /client/v1/presence` with `{"user","action"}` (`online`, `logout` or `offline`): fires `user_action`,
+//!   as a client app logging in, logging out or dropping its connection does; answers `{"user","action"}`.
 
 use super::ClientApiError;
 use crate::membership::ClientJoin;
@@ -114,4 +116,44 @@ pub(crate) async fn leave_group(
         return Err(ClientApiError::NotFound(format!("'{user}' is not a member of group '{group_id}'")));
     }
     Ok(Json(group_json(&state, &group_id).await?))
+}
+
+/// The body of a presence change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Presence {
+    user: String,
+    action: PresenceAction,
+}
+
+/// The `action` of `user_action`, by name.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PresenceAction {
+    Online,
+    Logout,
+    Offline,
+}
+
+pub(crate) async fn presence(
+    State(state): State<SharedState>,
+    body: Result<Json<Presence>, JsonRejection>,
+) -> Result<Json<Value>, ClientApiError> {
+    let Json(presence) = body.map_err(|rejection| {
+        ClientApiError::BadRequest(format!(
+            "the request is not understood ({}): send {{\"user\", \"action\": \"online\" | \"logout\" | \"offline\"}}",
+            rejection.body_text()
+        ))
+    })?;
+    let user = UserId::from(presence.user.as_str());
+    user.validate().map_err(|error| ClientApiError::BadRequest(format!("user: {error}")))?;
+    super::refuse_bot(&user)?;
+    state.store.ensure_user(&presence.user).await?;
+    let (code, name) = match presence.action {
+        PresenceAction::Online => (0, "online"),
+        PresenceAction::Logout => (1, "logout"),
+        PresenceAction::Offline => (2, "offline"),
+    };
+    state.user_action(&presence.user, code);
+    Ok(Json(json!({"user": presence.user, "action": name})))
 }

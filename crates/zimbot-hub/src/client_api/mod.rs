@@ -14,7 +14,8 @@
 //! - `GET /client/v1/events[?conv_type=&conv_id=[&user=]]`: server-sent events, one `message` event per new
 //!   message (data: the message JSON), optionally only of one conversation.
 //!
-//! - Rooms and groups: enter and leave rooms, join and leave groups, list rooms (see the `membership` module).
+//! - Rooms, groups and presence: enter and leave rooms, join and leave groups, list rooms, come online or go
+//!   offline (see the `membership` module).
 //! - `POST /client/v1/uploads` `{"from"}`: an upload token for one file (see the `uploads` module).
 //!
 //! `from` is never an `@RBT#` bot id (403): bots speak through the Server API. Media URLs must be http(s) (400).
@@ -31,7 +32,7 @@ mod uploads;
 
 pub(crate) use directory::{conversations, users};
 pub(crate) use history::history;
-pub(crate) use membership::{enter_room, join_group, leave_group, leave_room, rooms};
+pub(crate) use membership::{enter_room, join_group, leave_group, leave_room, presence, rooms};
 pub(crate) use post::post;
 pub(crate) use stream::events;
 pub(crate) use uploads::uploads;

@@ -82,9 +82,10 @@ async fn client_media_fires_the_client_form_of_msg_body() {
 async fn a_refused_callback_is_retried_until_the_receiver_answers_2xx() {
     let mut receiver = CallbackReceiver::start(2).await;
     let hub = start_hub(|config| config.callback_url = Some(receiver.url.clone())).await;
+    // A peer message: a room would fire room_create first.
     hub.register_bot("@RBT#announcer").await;
-    hub.create_room("@RBT#announcer", "lobby").await;
-    hub.send_room_text("@RBT#announcer", "lobby", "hi").await;
+    hub.register_user("alice").await;
+    hub.call(Action::SendPeerMessage, text_body("@RBT#announcer", "ToUserId", json!(["alice"]), "hi")).await;
 
     let attempts = [receiver.next_attempt().await, receiver.next_attempt().await, receiver.next_attempt().await];
     assert_eq!(attempts.each_ref().map(|attempt| attempt.accepted), [false, false, true]);
@@ -103,8 +104,8 @@ async fn a_callback_is_given_up_after_the_last_retry() {
     })
     .await;
     hub.register_bot("@RBT#announcer").await;
-    hub.create_room("@RBT#announcer", "lobby").await;
-    hub.send_room_text("@RBT#announcer", "lobby", "hi").await;
+    hub.register_user("alice").await;
+    hub.call(Action::SendPeerMessage, text_body("@RBT#announcer", "ToUserId", json!(["alice"]), "hi")).await;
 
     for _ in 0..3 {
         assert!(!receiver.next_attempt().await.accepted);
@@ -172,10 +173,10 @@ async fn a_conversations_queue_behind_a_hanging_receiver_is_bounded_by_dropping_
     for number in 1..=8 {
         assert_eq!(hub.send_room_text("@RBT#announcer", "lobby", &number.to_string()).await["Code"], 0);
     }
-    // One in delivery, three waiting: the other four were dropped, oldest first, each counted.
-    assert_eq!(hub.hub.stats().callbacks_dropped, 4);
+    // room_create in delivery, three messages waiting: the other five were dropped, oldest first, each counted.
+    assert_eq!(hub.hub.stats().callbacks_dropped, 5);
     hub.create_room("@RBT#announcer", "other-room").await;
     assert_eq!(hub.send_room_text("@RBT#announcer", "other-room", "x").await["Code"], 0);
-    assert_eq!(hub.hub.stats().callbacks_dropped, 4, "another conversation has its own queue");
+    assert_eq!(hub.hub.stats().callbacks_dropped, 5, "another conversation has its own queue");
     drop(silent);
 }

@@ -6,6 +6,7 @@ mod client_api;
 mod listener;
 mod media;
 mod media_attacks;
+mod membership_callbacks;
 mod page;
 mod page_security;
 mod qps;

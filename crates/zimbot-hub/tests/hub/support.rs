@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use zimbot_hub::ServerAction as Action;
 use zimbot_hub::{Hub, HubConfig, HubStats};
-use zimbot_model::wire::{Callback, SignedQuery};
+use zimbot_model::wire::{Callback, CallbackEvent, SignedQuery};
 
 /// The longest any specification waits for something that should happen at once.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -194,6 +194,8 @@ pub fn text_body(from: &str, target_field: &str, target: Value, text: &str) -> V
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub callback: Callback,
+    /// The body as sent, with the fields `Callback` does not read.
+    pub raw: Value,
     pub accepted: bool,
 }
 
@@ -232,11 +234,22 @@ impl CallbackReceiver {
             .expect("the receiver is running")
     }
 
-    /// The next attempt the receiver accepted, skipping refused ones.
+    /// The body of the next accepted callback of `event`, skipping the others.
+    pub async fn next_event(&mut self, event: &str) -> Value {
+        loop {
+            let attempt = self.next_attempt().await;
+            if attempt.accepted && attempt.raw["event"] == event {
+                return attempt.raw;
+            }
+        }
+    }
+
+    /// The next message callback (`send_msg`, `bot_msg`) the receiver accepted, skipping refused attempts and
+    /// membership events.
     pub async fn next_accepted(&mut self) -> Callback {
         loop {
             let attempt = self.next_attempt().await;
-            if attempt.accepted {
+            if attempt.accepted && matches!(attempt.callback.event, CallbackEvent::SendMsg | CallbackEvent::BotMsg) {
                 return attempt.callback;
             }
         }
@@ -249,10 +262,11 @@ impl Drop for CallbackReceiver {
     }
 }
 
-async fn receive(State(state): State<ReceiverState>, Json(callback): Json<Callback>) -> StatusCode {
+async fn receive(State(state): State<ReceiverState>, Json(raw): Json<Value>) -> StatusCode {
+    let callback: Callback = serde_json::from_value(raw.clone()).expect("a callback the model reads");
     let refuse =
         state.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1)).is_ok();
-    let _ = state.attempts.send(Attempt { callback, accepted: !refuse });
+    let _ = state.attempts.send(Attempt { callback, raw, accepted: !refuse });
     if refuse {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {

@@ -171,7 +171,7 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
         return answer(StatusCode::UNAUTHORIZED, error.to_string());
     }
     let now = state.clock.now().timestamp();
-    let until = state.remember_until(callback.timestamp, now);
+    let until = state.remember_until(callback.timestamp_secs(), now);
     let signature_key =
         format!("sig:{}:{}:{}", callback.timestamp, callback.nonce, callback.signature.to_ascii_lowercase());
     let digest: [u8; 20] = Sha1::digest(&body).into();
