@@ -130,6 +130,7 @@ async fn start_hub(config: &Config) -> anyhow::Result<Hub> {
         max_user_storage_bytes: settings.max_user_storage_mb.saturating_mul(1024 * 1024),
         max_total_storage_bytes: settings.max_total_storage_mb.saturating_mul(1024 * 1024),
         limits: settings.limits.clone(),
+        room_destroy_delay_cap: std::time::Duration::from_secs(settings.max_room_destroy_delay_secs),
         ..HubConfig::default()
     };
     Hub::start(hub_config)

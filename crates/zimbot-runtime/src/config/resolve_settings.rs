@@ -91,6 +91,7 @@ fn resolve_hub(raw: RawHub, folder: &Path) -> HubSettings {
         max_upload_mb: raw.max_upload_mb,
         max_user_storage_mb: raw.max_user_storage_mb,
         max_total_storage_mb: raw.max_total_storage_mb,
+        max_room_destroy_delay_secs: raw.max_room_destroy_delay_secs.min(10_800),
         limits: raw.limits,
     }
 }

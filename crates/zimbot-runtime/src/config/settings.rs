@@ -88,6 +88,8 @@ pub struct HubSettings {
     pub max_upload_mb: u64,
     pub max_user_storage_mb: u64,
     pub max_total_storage_mb: u64,
+    /// The longest an empty room is kept, in seconds (at most the service's 10 800).
+    pub max_room_destroy_delay_secs: u64,
     /// Timeouts and caps of the hub's listener.
     pub limits: zimbot_listener::ListenerLimits,
 }
