@@ -58,3 +58,20 @@ async fn a_person_entering_lobby_is_greeted_and_the_emptied_room_is_destroyed_th
     assert_eq!(lobby.map(|room| room["members"].clone()), Some(json!([])), "re-created, with nobody in it: {rooms}");
     assert!(zimbot.stop().await.success());
 }
+
+#[tokio::test]
+async fn the_declared_rooms_and_groups_exist_once_zimbot_runs() {
+    let declared = format!(
+        "{ANNOUNCER}rooms:\n  - {{ id: hall, name: Great Hall, destroy_delay_secs: 600 }}\ngroups:\n  - {{ id: staff, owner: \"@RBT#announcer\" }}\n"
+    );
+    let setup = Setup::new();
+    let zimbot = setup.run(&setup.write_hub_config(&declared)).await;
+    let hub = setup.hub_url();
+    let rooms = get_json(&format!("{hub}/client/v1/rooms")).await;
+    let hall = rooms["rooms"].as_array().unwrap().iter().find(|room| room["room_id"] == "hall").cloned();
+    assert_eq!(hall.map(|room| room["name"].clone()), Some(json!("Great Hall")), "{rooms}");
+    let joined = http().post(format!("{hub}/client/v1/groups/staff/join")).json(&json!({"user": "alice"})).send().await;
+    let staff: serde_json::Value = joined.unwrap().json().await.unwrap();
+    assert_eq!(staff["members"], json!(["@RBT#announcer", "alice"]), "created with its owner: {staff}");
+    assert!(zimbot.stop().await.success());
+}

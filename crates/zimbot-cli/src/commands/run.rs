@@ -48,6 +48,7 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         .register_bots(bots)
         .await
         .with_context(|| format!("registering the bot users with the service at {}", config.zim.api_base))?;
+    super::conversations::create_declared(&config).await?;
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let services = HostServices::new(Arc::new(client.clone()), Arc::clone(&clock))

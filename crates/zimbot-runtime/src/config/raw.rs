@@ -41,6 +41,12 @@ pub(super) struct RawFile {
     /// Seconds bots get to finish their work on shutdown.
     #[serde(default = "defaults::shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
+    /// The rooms the bots post to, created at start.
+    #[serde(default)]
+    pub rooms: Vec<super::conversations::RawRoom>,
+    /// The groups the bots post to, created at start.
+    #[serde(default)]
+    pub groups: Vec<super::conversations::RawGroup>,
     /// The bots. Each is read on its own (see `RawBot`) so one bad bot does not hide another's problems.
     // Read here only to check it is a list; each bot is then read from the tree on its own.
     #[schemars(with = "Vec<RawBot>")]

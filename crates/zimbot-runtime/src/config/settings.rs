@@ -19,6 +19,10 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// How long bots get to finish on shutdown.
     pub shutdown_grace: Duration,
+    /// The declared rooms (`rooms:`), created at start.
+    pub rooms: Vec<super::RoomConfig>,
+    /// The declared groups (`groups:`), created at start.
+    pub groups: Vec<super::GroupConfig>,
     pub bots: Vec<BotConfig>,
     /// The bots.yaml this came from.
     pub source: PathBuf,
