@@ -199,7 +199,11 @@ impl BotRunner {
 
     /// Puts a message or tick in the mailbox. Returns false when the bot no longer takes any.
     pub fn deliver(&self, item: Inbound) -> bool {
-        let is_tick = matches!(item, Inbound::Cron(_));
+        let counter = match item {
+            Inbound::Message(_) => &self.stats.delivered,
+            Inbound::Cron(_) => &self.stats.cron_ticks,
+            Inbound::Membership(_) => &self.stats.membership_events,
+        };
         match self.mailbox.push(item) {
             Pushed::Queued => {}
             Pushed::DroppedOldest(dropped) => {
@@ -221,7 +225,7 @@ impl BotRunner {
                 return false;
             }
         }
-        BotStats::add(if is_tick { &self.stats.cron_ticks } else { &self.stats.delivered });
+        BotStats::add(counter);
         true
     }
 
