@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 use zimbot_model::{
-    AttachedMessage, BotId, LocalMessageId, MessageSentResult, ReceivedMessage, SendFailure, SendRejected, SendRequest,
-    UploadProgress, UserId,
+    AttachedMessage, BotId, LocalMessageId, MembershipEvent, MessageSentResult, ReceivedMessage, SendFailure,
+    SendRejected, SendRequest, UploadProgress, UserId,
 };
 
 /// Who the plugin instance is, handed to `create`.
@@ -57,6 +57,12 @@ pub enum Event {
         failure: SendFailure,
     },
     Stop,
+    /// A membership or presence event (someone entered a room, a group was disbanded, a user came online, ...).
+    /// Added in ABI 1.x without a minor bump: a plugin built before it decodes it as [`Event::Unknown`] and answers
+    /// `unsupported`, which the host takes as "no such hook".
+    Membership {
+        event: MembershipEvent,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -77,6 +83,7 @@ impl Event {
             Self::Sent { .. } => "on_message_sent",
             Self::Failed { .. } => "on_message_send_failed",
             Self::Stop => "on_stop",
+            Self::Membership { event } => event.hook_name(),
             Self::Unknown => "unknown",
         }
     }

@@ -17,6 +17,7 @@
 
 mod client;
 mod config;
+mod conversation_setup;
 mod error;
 mod events;
 mod http;
@@ -51,6 +52,7 @@ mod validate;
 
 pub use client::{Client, SendHandle, Sender};
 pub use config::{ActionLimits, ClientConfig, UnknownOutcome};
+pub use conversation_setup::{disbanded_group_error, Created, GroupSpec, RoomSpec, MAX_USERS_PER_INVITE};
 pub use error::ClientError;
 pub use events::{EventSink, PROGRESS_INTERVAL};
 pub use http_put_store::HttpPutStore;

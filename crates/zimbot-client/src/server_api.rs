@@ -71,7 +71,7 @@ impl ServerApiTransport {
     }
 
     /// POSTs `body` as `action` and reads the envelope, whatever its `Code`.
-    async fn exchange<B: Serialize + Sync, R: DeserializeOwned>(
+    pub(crate) async fn exchange<B: Serialize + Sync, R: DeserializeOwned>(
         &self,
         action: Action,
         body: &B,

@@ -7,13 +7,13 @@
 //! own answers against the answer schemas.
 //!
 //! Main types:
-//! - [`Contract`], [`ActionContract`]: the request and answer JSON Schemas of each action.
+//! - [`Contract`], [`ActionContract`]: the request and answer JSON Schemas of each action (from `zimbot-contract`,
+//!   which the hub reads too).
 //! - [`ServiceDouble`], [`Reply`], [`Capture`], [`StoredFile`]: the double, its script, and what it saw.
 
-mod contract;
 mod reply;
 mod server;
 
-pub use contract::{ActionContract, Contract, ContractError};
 pub use reply::Reply;
 pub use server::{Capture, ServiceDouble, StoredFile};
+pub use zimbot_contract::{ActionContract, Contract, ContractError};

@@ -15,7 +15,6 @@
 //! - `CreateRoom`, `CreateGroup`, `InviteUsersIntoGroup`: the bare envelope; after
 //!   [`ServiceDouble::rooms_must_exist`], rooms are kept: sends to a room not created yet get 660300001.
 
-use crate::contract::Contract;
 use crate::reply::Reply;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -28,6 +27,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+use zimbot_contract::Contract;
 use zimbot_model::wire::SignedQuery;
 
 /// One Server API request as the double received it, with what it answered.

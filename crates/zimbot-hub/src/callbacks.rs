@@ -1,4 +1,7 @@
-//! Firing `send_msg` / `bot_msg` callbacks at the configured URL, in order per conversation, with retries.
+//! Firing callbacks at the configured URL, in order per conversation, with retries: `send_msg` / `bot_msg` for
+//! messages, and the membership and presence events (`room_create`, `room_destroy`, `room_enter`, `room_exit`,
+//! `group_create`, `group_destroy`, `group_join`, `group_exit`, `user_action`), which queue with the messages of
+//! their room or group so a receiver hears "entered" before what was said after.
 //!
 //! Every conversation has its own queue and at most one worker task draining it, so the callbacks of one
 //! conversation arrive in message order while a slow conversation never holds up another. Queuing never waits:
@@ -10,7 +13,8 @@
 //! With a queue store ([`CallbackDispatcher::with_queue_store`]) every callback is written to the hub's database
 //! before its message's API call is answered and removed once delivered or given up, so callbacks still queued
 //! at shutdown (or a crash) are delivered after the next start ([`CallbackDispatcher::resume`]), in order per
-//! conversation, their retry schedule starting over. Without one, they are dropped.
+//! conversation, their retry schedule starting over. Without one, they are dropped. Membership and presence
+//! callbacks wait in memory only.
 //!
 //! Bounded queues: while a receiver is down, a conversation's worker sits on its front callback for up to the
 //! whole retry schedule (62 s at the service's delays), and new messages keep queuing behind it. Each
@@ -24,6 +28,7 @@ use crate::message::HubMessage;
 use crate::stats::Counters;
 use crate::store::{PendingCallback, Store};
 use parking_lot::Mutex;
+use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +47,39 @@ pub(crate) struct CallbackSettings {
     pub(crate) timeout: Duration,
     /// Callbacks a conversation may have waiting behind the one being delivered.
     pub(crate) queue_limit: usize,
+}
+
+/// One callback waiting to be sent: its body without `nonce`, `timestamp` and `signature`, which each attempt
+/// sets afresh.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    event: String,
+    /// What logs name it by: the message id, or the room, group or user it is about.
+    about: String,
+    body: Map<String, Value>,
+    /// Room and group events carry their timestamp in milliseconds, the others in seconds.
+    millisecond_timestamp: bool,
+}
+
+impl Outgoing {
+    /// A membership or presence callback `event` with `fields` (its own fields; `appid` and `event` are added).
+    pub(crate) fn event(event: &str, about: &str, fields: Map<String, Value>, millisecond_timestamp: bool) -> Self {
+        Self { event: event.to_owned(), about: about.to_owned(), body: fields, millisecond_timestamp }
+    }
+
+    fn message(callback: &Callback) -> Self {
+        let body = match serde_json::to_value(callback) {
+            Ok(Value::Object(body)) => body,
+            // A struct of strings and numbers always serializes to an object.
+            _ => Map::new(),
+        };
+        Self {
+            event: callback.event.as_str().to_owned(),
+            about: callback.msg_id.clone(),
+            body,
+            millisecond_timestamp: false,
+        }
+    }
 }
 
 /// The per-conversation callback queues and their workers.
@@ -116,8 +154,8 @@ impl CallbackDispatcher {
         if self.inner.shutdown.is_cancelled() {
             return;
         }
-        let queued = ids.into_iter().zip(callbacks).map(|(id, callback)| Queued { id, callback }).collect();
-        self.push(key, queued);
+        let queued = ids.into_iter().zip(callbacks);
+        self.push(key, queued.map(|(id, callback)| Queued { id, callback: Outgoing::message(&callback) }).collect());
     }
 
     /// Queues the callbacks a previous run of the hub left undelivered, before any new one.
@@ -126,8 +164,19 @@ impl CallbackDispatcher {
             tracing::info!(count = pending.len(), "delivering the callbacks left queued by the previous run");
         }
         for entry in pending {
-            self.push(entry.key, vec![Queued { id: Some(entry.id), callback: entry.callback }]);
+            self.push(entry.key, vec![Queued { id: Some(entry.id), callback: Outgoing::message(&entry.callback) }]);
         }
+    }
+
+    /// Queues a membership or presence callback behind the callbacks of conversation `key`. These wait in memory
+    /// only: a restart of the hub loses the ones still waiting, while message callbacks are stored.
+    pub(crate) fn enqueue_event(&self, key: ConversationKey, mut callback: Outgoing) {
+        if self.inner.settings.url.is_none() || self.inner.shutdown.is_cancelled() {
+            return;
+        }
+        callback.body.insert("appid".to_owned(), Value::from(self.inner.settings.app_id.to_string()));
+        callback.body.insert("event".to_owned(), Value::from(callback.event.clone()));
+        self.push(key, vec![Queued { id: None, callback }]);
     }
 
     fn push(&self, key: ConversationKey, callbacks: Vec<Queued>) {
@@ -142,7 +191,7 @@ impl CallbackDispatcher {
                             self.inner.forget_later(dropped.id);
                             let dropped = dropped.callback;
                             tracing::warn!(
-                                msg_id = %dropped.msg_id, event = dropped.event.as_str(), limit = self.inner.settings.queue_limit,
+                                about = %dropped.about, event = dropped.event, limit = self.inner.settings.queue_limit,
                                 "callback queue of the conversation is full (is the receiver down?): dropped its oldest waiting callback"
                             );
                         }
@@ -170,7 +219,7 @@ impl CallbackDispatcher {
 #[derive(Debug)]
 struct Queued {
     id: Option<i64>,
-    callback: Callback,
+    callback: Outgoing,
 }
 
 impl Inner {
@@ -214,7 +263,7 @@ impl Inner {
     }
 
     /// Delivers one callback, retrying after each configured delay. `false` when shutdown interrupted it.
-    async fn deliver_with_retries(&self, mut callback: Callback) -> bool {
+    async fn deliver_with_retries(&self, mut callback: Outgoing) -> bool {
         let Some(url) = self.settings.url.as_deref() else {
             return true;
         };
@@ -223,7 +272,7 @@ impl Inner {
             sign(&mut callback, &self.settings.secret);
             let attempt = tokio::select! {
                 () = self.shutdown.cancelled() => return false,
-                result = self.client.post(url).timeout(self.settings.timeout).json(&callback).send() => result,
+                result = self.client.post(url).timeout(self.settings.timeout).json(&callback.body).send() => result,
             };
             let failure = match attempt {
                 Ok(response) if response.status().is_success() => {
@@ -236,12 +285,12 @@ impl Inner {
             let Some(delay) = retries.next() else {
                 self.counters.callback_failed();
                 tracing::warn!(
-                    url, event = callback.event.as_str(), msg_id = %callback.msg_id,
+                    url, event = callback.event, about = %callback.about,
                     "giving up on callback after its last retry: {failure}"
                 );
                 return true;
             };
-            tracing::debug!(url, msg_id = %callback.msg_id, ?delay, "callback attempt failed ({failure}); retrying");
+            tracing::debug!(url, about = %callback.about, ?delay, "callback attempt failed ({failure}); retrying");
             tokio::select! {
                 () = self.shutdown.cancelled() => return false,
                 () = tokio::time::sleep(*delay) => {}
@@ -282,8 +331,12 @@ fn unsigned_callback(app_id: u32, event: CallbackEvent, message: &HubMessage) ->
 }
 
 /// Gives `callback` a fresh nonce and timestamp and the signature over them.
-fn sign(callback: &mut Callback, secret: &str) {
-    callback.nonce = rand::random::<u64>().to_string();
-    callback.timestamp = crate::store::now_millis() / 1000;
-    callback.signature = callback_signature(secret, &callback.timestamp.to_string(), &callback.nonce);
+fn sign(callback: &mut Outgoing, secret: &str) {
+    let nonce = rand::random::<u64>().to_string();
+    let millis = crate::store::now_millis();
+    let timestamp = if callback.millisecond_timestamp { millis } else { millis / 1000 };
+    let signature = callback_signature(secret, &timestamp.to_string(), &nonce);
+    callback.body.insert("nonce".to_owned(), Value::from(nonce));
+    callback.body.insert("timestamp".to_owned(), Value::from(timestamp));
+    callback.body.insert("signature".to_owned(), Value::from(signature));
 }

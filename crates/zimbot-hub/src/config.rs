@@ -1,12 +1,12 @@
 //! The hub's settings: where it listens and stores, which app it pretends to be, where callbacks go.
 
 use crate::clock::{Clock, SystemClock};
+use crate::ServerAction;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use zimbot_model::wire::Action;
 
 /// Everything [`crate::Hub::start`] needs. Every field has a development default (see [`HubConfig::default`]).
 #[derive(Debug, Clone)]
@@ -41,17 +41,20 @@ pub struct HubConfig {
     /// waiting one is dropped and counted (see `callbacks`).
     pub callback_queue_limit: usize,
     /// Requests per one-second window for each action; an action missing here is not limited.
-    pub qps_limits: HashMap<Action, u32>,
+    pub qps_limits: HashMap<ServerAction, u32>,
+    /// The longest a room with no members is kept before it is destroyed: each room's `DestroyDelayTime` is
+    /// shortened to this. The service's limit (10 800 s) by default; tests set a few seconds.
+    pub room_destroy_delay_cap: Duration,
     /// Timeouts and caps of the hub's listener.
     pub limits: zimbot_listener::ListenerLimits,
-    /// The clock the QPS window is measured with (tests substitute a [`crate::ManualClock`]).
+    /// The clock the QPS windows and the rooms' destroy delays are measured with (tests substitute a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
 }
 
 impl HubConfig {
-    /// The service's documented limit of every action ([`Action::qps_limit`]).
-    pub fn default_qps_limits() -> HashMap<Action, u32> {
-        Action::ALL.into_iter().map(|action| (action, action.qps_limit())).collect()
+    /// The service's documented per-app limit of every action that has one ([`ServerAction::app_limit`]).
+    pub fn default_qps_limits() -> HashMap<ServerAction, u32> {
+        ServerAction::ALL.into_iter().filter_map(|action| Some((action, action.app_limit()?))).collect()
     }
 
     /// Callbacks waiting per conversation by default: at the service's schedule a retried callback holds its
@@ -85,6 +88,7 @@ impl Default for HubConfig {
             callback_timeout: Duration::from_secs(10),
             callback_queue_limit: Self::DEFAULT_CALLBACK_QUEUE_LIMIT,
             qps_limits: Self::default_qps_limits(),
+            room_destroy_delay_cap: Duration::from_secs(crate::rooms::MAX_DESTROY_DELAY_SECS),
             limits: zimbot_listener::ListenerLimits::default(),
             clock: Arc::new(SystemClock),
         }

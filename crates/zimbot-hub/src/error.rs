@@ -16,6 +16,8 @@ pub enum HubError {
     Store { path: PathBuf, source: rusqlite::Error },
     #[error("cannot build the HTTP client that fires callbacks: {0}")]
     HttpClient(#[from] reqwest::Error),
+    #[error("the hub's compiled-in Server API contract is unreadable: {0}")]
+    Contract(String),
     #[error("callback URL '{url}' is not an http(s) URL: set it like http://127.0.0.1:8080/zim/callback")]
     CallbackUrl { url: String },
 }

@@ -6,6 +6,7 @@ use crate::error::HubError;
 use crate::events::EventBus;
 use crate::media::{Quota, UploadTokens, PARTIAL_DIR};
 use crate::qps::QpsLimiter;
+use crate::rooms::Rooms;
 use crate::state::{HubState, SharedState};
 use crate::stats::{Counters, HubStats};
 use crate::store::Store;
@@ -33,6 +34,7 @@ impl Hub {
     /// Creates the data directory, opens the history, binds `config.listen` and starts serving.
     pub async fn start(config: HubConfig) -> Result<Hub, HubError> {
         install_crypto_provider();
+        crate::server_api::schema::check_contract().map_err(HubError::Contract)?;
         if let Some(url) = &config.callback_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(HubError::CallbackUrl { url: url.clone() });
@@ -80,6 +82,8 @@ impl Hub {
             store,
             counters,
             limiter: QpsLimiter::new(config.qps_limits.clone(), Arc::clone(&config.clock)),
+            group_invites: QpsLimiter::per_key(1, Arc::clone(&config.clock)),
+            rooms: Rooms::new(Arc::clone(&config.clock), config.room_destroy_delay_cap),
             events: EventBus::new(),
             callbacks,
             media_dir,
@@ -91,6 +95,7 @@ impl Hub {
             delivery_order: Default::default(),
         });
         state.callbacks.resume(pending);
+        crate::membership::spawn_room_sweeper(Arc::clone(&state));
         let router = crate::routes::router(Arc::clone(&state));
         let serving = zimbot_listener::Listener::new("hub", config.limits.clone());
         let listener_stats = serving.stats();

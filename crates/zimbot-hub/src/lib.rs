@@ -6,19 +6,24 @@
 //!
 //! What it serves (all on one listener):
 //! - **Server API** at `POST /?Action=...`: `SendPeerMessage`, `SendRoomMessage`, `SendGroupMessage`,
-//!   `RobotRegister`, `UserRegister`, with the service's signature, timestamp and app id checks, body
-//!   validation (660000002 naming the field) and per-action QPS over a sliding one-second window, counted once a
-//!   request is authenticated (code 7). Senders must be registered (660500002); peer receivers must exist (660200001 in
-//!   `ErrorList`). Leniency: rooms and groups are created on first use, where the service needs them created.
+//!   `RobotRegister`, `UserRegister`, `CreateRoom`, `CreateGroup`, `InviteUsersIntoGroup`, read by the hub's own
+//!   decoding and checked against the published request schemas (`zimbot-contract`), with the service's signature,
+//!   timestamp and app id checks and per-action QPS over a sliding one-second window, counted once a request is
+//!   authenticated (code 7). Answers are typed as published. Rooms exist once created and are destroyed after
+//!   their destroy delay once empty (see `rooms`); groups are created, invited into and disbanded as documented,
+//!   their ids never reused (see `server_api`).
 //! - **Callbacks**: every accepted message fires `send_msg` (and `bot_msg` for a peer message to an `@RBT#`
-//!   user) at [`HubConfig::callback_url`], signed with sha1, retried after each of
-//!   [`HubConfig::callback_retry_delays`], in message order per conversation, never blocking the APIs.
+//!   user), and rooms, groups and presence fire `room_create`, `room_destroy`, `room_enter`, `room_exit`,
+//!   `group_create`, `group_destroy`, `group_join`, `group_exit` and `user_action` (see `membership`), at
+//!   [`HubConfig::callback_url`], signed with sha1, retried after each of [`HubConfig::callback_retry_delays`], in
+//!   order per conversation, never blocking the APIs.
 //! - **Media store**: `PUT /media/{uid}/{file_name}` with an upload token (from `POST /client/v1/uploads`, or
 //!   `POST /media/tokens` signed like the Server API, or an operator's upload key) streams a file to disk under a
 //!   size cap (413) and the storage quotas (507), never over a stored file (409), and answers `{"url": ...}`; `GET`
 //!   serves it back with `Range` support, as an attachment unless its type cannot run script.
 //! - **Client API** under `/client/v1/` for people and tests: post as a user (never as a bot), history,
-//!   conversations, users, upload tokens and a server-sent event stream of new messages (see `client_api`).
+//!   conversations, users, upload tokens, a server-sent event stream of new messages, entering and leaving rooms,
+//!   joining and leaving groups, and presence (see `client_api`).
 //! - `GET /`, the chat page, with the files it loads (`/app.js`, `/style.css`, `/favicon.svg`), compiled in from
 //!   the crate's `static/` folder; `GET /healthz`; `GET /stats` ([`HubStats`]). Every answer carries
 //!   `X-Content-Type-Options: nosniff` and a Content-Security-Policy.
@@ -29,7 +34,9 @@
 //! History, users and per-conversation seqs live in SQLite and media files under [`HubConfig::data_dir`], so a
 //! restart on the same directory keeps them. Callbacks waiting for a retry are not kept across a restart.
 //!
-//! Main types: [`HubConfig`], [`Hub`], [`HubStats`], [`HubMessage`], [`HubError`].
+//! Groups live in the same SQLite file; rooms live in memory (a restart disconnects everyone, so every room goes).
+//!
+//! Main types: [`HubConfig`], [`Hub`], [`ServerAction`], [`HubStats`], [`HubMessage`], [`HubError`].
 
 mod callbacks;
 mod client_api;
@@ -42,9 +49,11 @@ mod error;
 mod events;
 mod hub;
 mod media;
+mod membership;
 mod message;
 mod page;
 mod qps;
+mod rooms;
 mod routes;
 mod server_api;
 mod state;
@@ -58,4 +67,5 @@ pub use hub::Hub;
 /// How the media store reads a `Range` header; public so it can be fuzzed on its own (see `fuzz/`).
 pub use media::{parse_range, RangeRequest};
 pub use message::{ConversationSummary, HubMessage, HubUser, MessageMedia, MessageSource};
+pub use server_api::ServerAction;
 pub use stats::HubStats;

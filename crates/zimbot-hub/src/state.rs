@@ -16,7 +16,11 @@ pub(crate) struct HubState {
     pub(crate) server_secret: String,
     pub(crate) store: Store,
     pub(crate) counters: Arc<Counters>,
-    pub(crate) limiter: QpsLimiter,
+    pub(crate) limiter: QpsLimiter<crate::ServerAction>,
+    /// InviteUsersIntoGroup's documented limit: one call a second per group.
+    pub(crate) group_invites: QpsLimiter<String>,
+    /// The rooms that exist now.
+    pub(crate) rooms: crate::rooms::Rooms,
     pub(crate) events: EventBus,
     pub(crate) callbacks: CallbackDispatcher,
     /// Where media files live: `{media_dir}/{uid}/{file_name}`.

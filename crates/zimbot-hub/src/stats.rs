@@ -1,10 +1,10 @@
 //! Counters of what the hub did since it started, served at `GET /stats`.
 
+use crate::ServerAction;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use zimbot_model::wire::Action;
 
 /// A snapshot of the hub's counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,9 +67,9 @@ impl Counters {
         self.callbacks_dropped.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn qps_violation(&self, action: Action) {
+    pub(crate) fn qps_violation(&self, action: ServerAction) {
         let mut violations = self.qps_violations.lock();
-        *violations.entry(action.as_str().to_owned()).or_default() += 1;
+        *violations.entry(action.name().to_owned()).or_default() += 1;
     }
 
     pub(crate) fn snapshot(&self) -> HubStats {

@@ -9,6 +9,8 @@
 //! - [`MediaMessage`], [`MediaKind`], [`MediaLimits`]: the image/file/audio/video a bot sends.
 //! - [`SendRequest`], [`SendConfig`], [`Priority`], [`SendEvent`], [`MessageSentResult`], [`UploadProgress`]: a send
 //!   and what comes back from it.
+//! - [`MembershipEvent`] ([`RoomMember`], [`GroupMembers`], [`ConversationLifecycle`], [`Presence`]): people
+//!   entering and leaving rooms and groups, rooms and groups coming and going, users coming online.
 //! - [`ZimError`], [`ZimCode`]: the service's error codes and which of them are worth retrying.
 //! - [`SendRejected`]: why a send was refused before it was accepted.
 //! - [`content_type`]: the MIME type of a media file's name, and whether it is inert.
@@ -17,6 +19,7 @@ pub mod content_type;
 mod conversation;
 mod error;
 mod media;
+mod membership;
 mod message;
 mod send;
 pub mod wire;
@@ -24,6 +27,7 @@ pub mod wire;
 pub use conversation::{BotId, ConversationId, ConversationType, IdError, UserId, MAX_ID_BYTES, SEND_ID_PUNCTUATION};
 pub use error::{ZimCode, ZimError};
 pub use media::{ImageSize, MediaKind, MediaLimits, MediaMessage};
+pub use membership::{ConversationLifecycle, GroupMembers, MembershipEvent, Presence, RoomMember};
 pub use message::{MessageContent, MessageType, ReceivedMedia, ReceivedMessage};
 pub use send::{
     AttachedMessage, LocalMessageId, MessageSentResult, OutgoingMessage, Priority, PushConfig, RejectReason,

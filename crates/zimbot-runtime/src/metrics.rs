@@ -16,6 +16,8 @@ pub struct BotStats {
     pub delivered: AtomicU64,
     pub mailbox_dropped: AtomicU64,
     pub cron_ticks: AtomicU64,
+    /// Membership and presence events delivered (entered a room, joined a group, came online, ...).
+    pub membership_events: AtomicU64,
     pub hooks_ok: AtomicU64,
     pub hook_errors: AtomicU64,
     pub hook_timeouts: AtomicU64,
@@ -62,6 +64,11 @@ pub fn render_prometheus<'a>(bots: impl Iterator<Item = (&'a str, &'a BotStats, 
             &s.mailbox_dropped
         }),
         ("zimbot_cron_ticks_total", "Cron ticks delivered.", |s| &s.cron_ticks),
+        (
+            "zimbot_membership_events_delivered_total",
+            "Membership and presence events delivered to the bot's mailbox.",
+            |s| &s.membership_events,
+        ),
         ("zimbot_hooks_ok_total", "Hooks that returned Ok.", |s| &s.hooks_ok),
         ("zimbot_hook_errors_total", "Hooks that returned an error.", |s| &s.hook_errors),
         ("zimbot_hook_timeouts_total", "Hooks that ran past hook_timeout.", |s| &s.hook_timeouts),

@@ -146,6 +146,18 @@ impl Runtime {
         delivered
     }
 
+    /// Routes a membership or presence event to every bot that listens to its room, group or user; returns the
+    /// bots it went to.
+    pub fn deliver_membership(&self, event: zimbot_model::MembershipEvent) -> Vec<BotId> {
+        let mut delivered = Vec::new();
+        for index in self.router.route_membership(&event) {
+            if self.bots[index].deliver(Inbound::Membership(event.clone())) {
+                delivered.push(self.bots[index].config().id.clone());
+            }
+        }
+        delivered
+    }
+
     /// Whether `user` is a bot user of this runtime.
     pub fn is_bot_user(&self, user: &zimbot_model::UserId) -> bool {
         self.router.is_bot_user(user)

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use zimbot_abi::{BotInfo, CronTick, Event};
 use zimbot_model::{
-    ConversationId, ConversationType, MessageContent, OutgoingMessage, ReceivedMessage, SendRequest, UserId,
+    ConversationId, ConversationType, MembershipEvent, MessageContent, OutgoingMessage, ReceivedMessage, RoomMember,
+    SendRequest, UserId,
 };
 use zimbot_runtime::clock::{Clock, ManualClock, SystemClock};
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
@@ -410,5 +411,21 @@ async fn a_plugin_built_with_the_sdk_before_checked_contexts_loads_works_and_its
     assert!(answer.starts_with("kept send refused (Other)") && answer.contains("is gone"), "{answer}");
     say("count");
     assert_eq!(said(&sends.wait_for(4).await[3]).1, "count 2", "rebuilt from the old SDK's snapshot");
+    runtime.shutdown(PATIENCE).await;
+}
+
+#[tokio::test]
+async fn a_plugin_built_before_membership_events_reads_them_as_unknown_and_keeps_working() {
+    let bots = bot("frozen", &fixture_path("fixture_sdk_0_1_frozen"), "{ rooms: [lobby] }", "{}");
+    let (runtime, sends) = start(&bots);
+    let entered = RoomMember { room_id: ConversationId::new("lobby"), user_id: UserId::new("alice"), at_ms: 1 };
+    let delivered = runtime.deliver_membership(MembershipEvent::RoomEntered(entered));
+    assert_eq!(delivered.len(), 1, "the event is routed to the bot listening to the room");
+    runtime.deliver(text(ConversationType::Room, "lobby", "alice", "count"));
+    assert_eq!(said(&sends.wait_for(1).await[0]).1, "count 1", "the event reached no hook and changed nothing");
+    let stats = runtime.bot(&"frozen".into()).unwrap().stats();
+    let failures =
+        [&stats.hook_errors, &stats.hook_panics, &stats.instance_rebuilds].map(|count| count.load(Ordering::Relaxed));
+    assert_eq!(failures, [0, 0, 0], "an unknown event is neither an error nor a panic");
     runtime.shutdown(PATIENCE).await;
 }

@@ -65,6 +65,42 @@ async fn unknown_events_are_acknowledged_and_ignored() {
 }
 
 #[tokio::test]
+async fn a_room_enter_callback_stamped_in_milliseconds_is_accepted_and_routed() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 1 << 20).await;
+    let timestamp = now() * 1000 + 123;
+    let body = serde_json::json!({
+        "appid": "1", "event": "room_enter", "nonce": "n1", "timestamp": timestamp,
+        "signature": callback_signature(SECRET, &timestamp.to_string(), "n1"),
+        "room_id": "lobby", "operator_account": "alice",
+    });
+    assert_eq!(hook.post(body.to_string()).await, 200);
+    let stats = hook.state.stats();
+    let counts = [&stats.accepted, &stats.ignored].map(|count| count.load(std::sync::atomic::Ordering::Relaxed));
+    assert_eq!(counts, [1, 0], "accepted as a membership event, not ignored");
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_room_enter_callback_without_its_room_is_refused_as_malformed() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 1 << 20).await;
+    let timestamp = now() * 1000;
+    let body = serde_json::json!({
+        "appid": "1", "event": "room_enter", "nonce": "n1", "timestamp": timestamp,
+        "signature": callback_signature(SECRET, &timestamp.to_string(), "n1"), "operator_account": "alice",
+    });
+    assert_eq!(hook.post(body.to_string()).await, 400);
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
 async fn while_stopping_message_callbacks_ask_for_a_retry_and_are_not_remembered() {
     let (key, mut reports) = Reports::new();
     let (runtime, _) = start(&lobby_bot(&key));

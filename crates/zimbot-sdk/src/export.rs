@@ -3,7 +3,7 @@
 //! Every exported function catches panics (`catch_unwind` around synchronous parts, a caught future around hooks),
 //! so a panic is reported to the host as a value and never unwinds across the boundary.
 
-use crate::{BotContext, Plugin, PluginFactory, PluginInit};
+use crate::{BotContext, HookResult, Plugin, PluginFactory, PluginInit};
 use async_ffi::{FfiFuture, FutureExt as _};
 use futures::FutureExt as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -11,7 +11,7 @@ use zimbot_abi::{
     AbiHeader, BotInfo, BytesRef, CreateResult, Event, HookReply, HostApi, OwnedBuffer, PluginDescriptor,
     PluginInstance, StrRef,
 };
-use zimbot_model::ConversationType;
+use zimbot_model::{ConversationType, MembershipEvent};
 
 /// The descriptor for plugin type `P`; `export_plugin!` puts it in a static.
 ///
@@ -132,11 +132,27 @@ async fn dispatch<P: Plugin>(plugin: &P, context: &BotContext, event: Event) -> 
         Event::Sent { result } => plugin.on_message_sent(context, result).await,
         Event::Failed { failure } => plugin.on_message_send_failed(context, failure).await,
         Event::Stop => plugin.on_stop(context).await,
+        Event::Membership { event } => dispatch_membership(plugin, context, event).await,
         Event::Unknown => return HookReply::Unsupported,
     };
     match result {
         Ok(()) => HookReply::Ok,
         Err(error) => HookReply::Error { message: error.to_string() },
+    }
+}
+
+async fn dispatch_membership<P: Plugin>(plugin: &P, context: &BotContext, event: MembershipEvent) -> HookResult {
+    match event {
+        MembershipEvent::RoomEntered(member) => plugin.on_room_member_entered(context, member).await,
+        MembershipEvent::RoomLeft(member) => plugin.on_room_member_left(context, member).await,
+        MembershipEvent::RoomCreated(room) => plugin.on_room_created(context, room).await,
+        MembershipEvent::RoomDestroyed(room) => plugin.on_room_destroyed(context, room).await,
+        MembershipEvent::GroupJoined(members) => plugin.on_group_members_joined(context, members).await,
+        MembershipEvent::GroupLeft(members) => plugin.on_group_members_left(context, members).await,
+        MembershipEvent::GroupCreated(group) => plugin.on_group_created(context, group).await,
+        MembershipEvent::GroupDestroyed(group) => plugin.on_group_destroyed(context, group).await,
+        MembershipEvent::UserOnline(presence) => plugin.on_user_online(context, presence).await,
+        MembershipEvent::UserOffline(presence) => plugin.on_user_offline(context, presence).await,
     }
 }
 

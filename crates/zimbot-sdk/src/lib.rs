@@ -66,9 +66,10 @@ pub mod prelude {
     };
     pub use serde_json::{self, json};
     pub use zimbot_model::{
-        AttachedMessage, ConversationId, ConversationType, LocalMessageId, MediaKind, MediaMessage, MessageContent,
-        MessageSentResult, Priority, ReceivedMessage, RejectReason, SendConfig, SendFailure, SendRejected,
-        UploadProgress, UserId, ZimCode, ZimError,
+        AttachedMessage, ConversationId, ConversationLifecycle, ConversationType, GroupMembers, LocalMessageId,
+        MediaKind, MediaMessage, MembershipEvent, MessageContent, MessageSentResult, Presence, Priority,
+        ReceivedMessage, RejectReason, RoomMember, SendConfig, SendFailure, SendRejected, UploadProgress, UserId,
+        ZimCode, ZimError,
     };
 }
 

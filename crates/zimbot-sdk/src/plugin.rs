@@ -4,7 +4,10 @@ use crate::BotContext;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use zimbot_abi::{BotInfo, CronTick};
-use zimbot_model::{AttachedMessage, MessageSentResult, ReceivedMessage, SendFailure, UploadProgress};
+use zimbot_model::{
+    AttachedMessage, ConversationLifecycle, GroupMembers, MessageSentResult, Presence, ReceivedMessage, RoomMember,
+    SendFailure, UploadProgress,
+};
 
 /// An error a hook or `create` returns; any error type converts into it with `?`.
 pub type PluginError = Box<dyn std::error::Error + Send + Sync>;
@@ -76,6 +79,57 @@ pub trait Plugin: Send + Sync + 'static {
 
     /// A send failed for good.
     async fn on_message_send_failed(&self, _ctx: &BotContext, _failure: SendFailure) -> HookResult {
+        Ok(())
+    }
+
+    /// Someone entered a room this bot listens to (`listen.rooms`).
+    async fn on_room_member_entered(&self, _ctx: &BotContext, _member: RoomMember) -> HookResult {
+        Ok(())
+    }
+
+    /// Someone left a room this bot listens to.
+    async fn on_room_member_left(&self, _ctx: &BotContext, _member: RoomMember) -> HookResult {
+        Ok(())
+    }
+
+    /// A room this bot listens to was created.
+    async fn on_room_created(&self, _ctx: &BotContext, _room: ConversationLifecycle) -> HookResult {
+        Ok(())
+    }
+
+    /// A room this bot listens to was destroyed (it stayed empty for its destroy delay); the next send to it
+    /// creates it again.
+    async fn on_room_destroyed(&self, _ctx: &BotContext, _room: ConversationLifecycle) -> HookResult {
+        Ok(())
+    }
+
+    /// Users joined a group this bot listens to (`listen.groups`).
+    async fn on_group_members_joined(&self, _ctx: &BotContext, _members: GroupMembers) -> HookResult {
+        Ok(())
+    }
+
+    /// Users left a group this bot listens to.
+    async fn on_group_members_left(&self, _ctx: &BotContext, _members: GroupMembers) -> HookResult {
+        Ok(())
+    }
+
+    /// A group this bot listens to was created.
+    async fn on_group_created(&self, _ctx: &BotContext, _group: ConversationLifecycle) -> HookResult {
+        Ok(())
+    }
+
+    /// A group this bot listens to was disbanded (its last member left); its id can never be used again.
+    async fn on_group_destroyed(&self, _ctx: &BotContext, _group: ConversationLifecycle) -> HookResult {
+        Ok(())
+    }
+
+    /// A user this bot listens to (`listen.peers`) came online.
+    async fn on_user_online(&self, _ctx: &BotContext, _presence: Presence) -> HookResult {
+        Ok(())
+    }
+
+    /// A user this bot listens to logged out or lost their connection.
+    async fn on_user_offline(&self, _ctx: &BotContext, _presence: Presence) -> HookResult {
         Ok(())
     }
 

@@ -71,8 +71,9 @@ use zimbot_abi::{
     BotInfo, BytesRef, CronTick, Event, HookReply, HostContext, LogLevel, PluginDescriptor, PluginInstance, SendOutcome,
 };
 use zimbot_model::{
-    AttachedMessage, ConversationType, LocalMessageId, MediaKind, MessageContent, MessageSentResult, OutgoingMessage,
-    ReceivedMessage, SendFailure, SendRejected, UploadProgress, UserId, ZimError,
+    AttachedMessage, ConversationId, ConversationType, LocalMessageId, MediaKind, MembershipEvent, MessageContent,
+    MessageSentResult, OutgoingMessage, ReceivedMessage, RoomMember, SendFailure, SendRejected, UploadProgress, UserId,
+    ZimError,
 };
 
 /// The bot id every harness bot has unless [`bot_info`] is changed.
@@ -207,6 +208,25 @@ impl<P: PluginFactory> TestBot<P> {
         self.run(Event::Cron {
             tick: CronTick { schedule_id: schedule_id.to_owned(), scheduled_at_ms: now, fired_at_ms: now },
         })
+    }
+
+    /// `user` entered `room`, to `on_room_member_entered`.
+    pub fn room_entered(&mut self, room: &str, user: &str) -> Result<(), HookError> {
+        let member =
+            RoomMember { room_id: ConversationId::new(room), user_id: UserId::new(user), at_ms: self.now_ms() };
+        self.membership(MembershipEvent::RoomEntered(member))
+    }
+
+    /// `user` left `room`, to `on_room_member_left`.
+    pub fn room_left(&mut self, room: &str, user: &str) -> Result<(), HookError> {
+        let member =
+            RoomMember { room_id: ConversationId::new(room), user_id: UserId::new(user), at_ms: self.now_ms() };
+        self.membership(MembershipEvent::RoomLeft(member))
+    }
+
+    /// Any membership or presence event, to its hook (`on_group_members_joined`, `on_user_online`, ...).
+    pub fn membership(&mut self, event: MembershipEvent) -> Result<(), HookError> {
+        self.run(Event::Membership { event })
     }
 
     /// Runs `on_stop`.

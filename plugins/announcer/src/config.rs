@@ -18,6 +18,10 @@ pub struct AnnouncerConfig {
     /// How the media is sent.
     #[serde(default = "image")]
     pub media_type: MediaKind,
+    /// Said in a room when someone enters it (of the rooms the bot listens to); `{user}` becomes their user id.
+    /// No greeting when absent.
+    #[serde(default)]
+    pub greeting: Option<String>,
 }
 
 fn image() -> MediaKind {
@@ -32,6 +36,9 @@ impl AnnouncerConfig {
         }
         if self.text.trim().is_empty() {
             return Err("config.text is empty: write the announcement's text".to_owned());
+        }
+        if self.greeting.as_deref().is_some_and(|greeting| greeting.trim().is_empty()) {
+            return Err("config.greeting is empty: write the greeting, or remove `greeting` to greet nobody".to_owned());
         }
         if let Some(media) = &self.media {
             if !media.is_file() {

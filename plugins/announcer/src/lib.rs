@@ -1,6 +1,6 @@
 //! The announcer plugin: posts an announcement (a text, then an optional image or other media) to its rooms on
-//! every cron tick, and to one room at once when someone there writes `!announce`. It logs each send's upload
-//! progress and how it ended.
+//! every cron tick, and to one room at once when someone there writes `!announce`. With a `greeting`, it greets
+//! each person who enters a room it listens to. It logs each send's upload progress and how it ended.
 //!
 //! ```yaml
 //! - id: announcer
@@ -13,6 +13,7 @@
 //!     text: "Welcome! The hub closes at 22:00."
 //!     media: assets/announcement.png   # relative to the directory zimbot runs in
 //!     media_type: image
+//!     greeting: "Welcome to the lobby, {user}!"   # optional
 //! ```
 
 mod config;
@@ -59,6 +60,18 @@ impl Plugin for Announcer {
                 message.from_user_id, message.conversation_id
             ));
             self.announce(ctx, message.conversation_id.as_str()).await;
+        }
+        Ok(())
+    }
+
+    async fn on_room_member_entered(&self, ctx: &BotContext, member: RoomMember) -> HookResult {
+        let Some(greeting) = &self.config.greeting else {
+            return Ok(());
+        };
+        let text = greeting.replace("{user}", member.user_id.as_str());
+        let room = member.room_id.as_str();
+        if let Err(refused) = ctx.send_text(&text, room, ConversationType::Room).await {
+            ctx.warn(format!("greeting {} in room {room} was refused: {refused}", member.user_id));
         }
         Ok(())
     }

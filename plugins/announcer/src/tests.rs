@@ -102,3 +102,20 @@ fn a_config_without_rooms_is_refused() {
     let refused = TestBot::<Announcer>::start(json!({ "rooms": [], "text": "hi" })).err().unwrap_or_default();
     assert!(refused.contains("config.rooms is empty"), "{refused}");
 }
+
+#[test]
+fn a_person_entering_a_room_is_greeted_there_by_name() {
+    let config = json!({ "rooms": ["lobby"], "text": "Doors open at 9", "greeting": "Welcome, {user}!" });
+    let mut bot = TestBot::<Announcer>::start(config).unwrap();
+    bot.room_entered("hall", "alice").unwrap();
+    let sends = bot.sends();
+    let greeted: Vec<_> = sends.iter().map(|send| (send.to().0, send.text())).collect();
+    assert_eq!(greeted, [("hall", Some("Welcome, alice!"))]);
+}
+
+#[test]
+fn without_a_greeting_nobody_is_greeted() {
+    let mut bot = announcer();
+    bot.room_entered("lobby", "alice").unwrap();
+    assert!(bot.sends().is_empty());
+}

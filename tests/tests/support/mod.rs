@@ -148,8 +148,13 @@ impl Setup {
 
     /// Writes bots.yaml with the embedded hub and `bots` (YAML list items, indented by two spaces).
     pub fn write_hub_config(&self, bots: &str) -> PathBuf {
+        self.write_hub_config_with("", bots)
+    }
+
+    /// Like [`Setup::write_hub_config`], with more `zim.hub` settings (lines indented by four spaces).
+    pub fn write_hub_config_with(&self, hub_settings: &str, bots: &str) -> PathBuf {
         let yaml = format!(
-            "zim:\n  backend: hub\n  hub:\n    listen: 127.0.0.1:0\n    data_dir: {}\nwebhook:\n  listen: 127.0.0.1:0\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
+            "zim:\n  backend: hub\n  hub:\n    listen: 127.0.0.1:0\n    data_dir: {}\n{hub_settings}webhook:\n  listen: 127.0.0.1:0\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
             self.dir.path().join("hub").display(),
             target_dir().display(),
         );

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod check_online;
 pub mod client;
+pub mod conversations;
 pub mod hub;
 pub mod new_plugin;
 pub mod outbox;

@@ -49,6 +49,7 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         .register_bots(bots)
         .await
         .with_context(|| format!("registering the bot users with the service at {}", config.zim.api_base))?;
+    super::conversations::create_declared(&config).await?;
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let services = HostServices::new(Arc::new(client.clone()), Arc::clone(&clock))
@@ -131,6 +132,7 @@ async fn start_hub(config: &Config) -> anyhow::Result<Hub> {
         max_user_storage_bytes: settings.max_user_storage_mb.saturating_mul(1024 * 1024),
         max_total_storage_bytes: settings.max_total_storage_mb.saturating_mul(1024 * 1024),
         limits: settings.limits.clone(),
+        room_destroy_delay_cap: std::time::Duration::from_secs(settings.max_room_destroy_delay_secs),
         ..HubConfig::default()
     };
     Hub::start(hub_config)

@@ -5,6 +5,7 @@
 
 use super::conversation_type::ConversationTypeParam;
 use super::ClientApiError;
+use crate::membership::ClientJoin;
 use crate::message::{HubMessage, MessageMedia, MessageSource};
 use crate::state::SharedState;
 use crate::store::NewMessage;
@@ -70,6 +71,22 @@ pub(crate) async fn post(
     }
     let message = new_message(request)?;
     state.store.ensure_user(&message.from).await?;
+    // A client app is in a room or group before it speaks there: posting enters the room (creating it) or joins
+    // the group (creating it when its id was never used), as the chat page does when a conversation is opened.
+    match message.conv_type {
+        ConversationType::Room => {
+            state.enter_room(&message.conv_id, &message.from);
+        }
+        ConversationType::Group => {
+            if state.client_join_group(&message.conv_id, &message.from).await? == ClientJoin::Disbanded {
+                return Err(ClientApiError::Gone(format!(
+                    "group '{}' was disbanded when its last member left; its id cannot be used again",
+                    message.conv_id
+                )));
+            }
+        }
+        ConversationType::Peer => {}
+    }
     Ok(Json(state.deliver(message).await?))
 }
 

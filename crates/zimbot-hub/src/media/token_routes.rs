@@ -4,51 +4,32 @@
 use super::tokens::SERVER_UPLOADER;
 use super::TOKEN_LIFETIME;
 use crate::server_api::authenticate::check_signed;
+use crate::server_api::RequestQuery;
 use crate::state::SharedState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use zimbot_model::wire::SignedQuery;
-
-/// The signed query, with `Action` optional.
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenQuery {
-    #[serde(rename = "AppId")]
-    app_id: u32,
-    #[serde(rename = "SignatureNonce")]
-    signature_nonce: String,
-    #[serde(rename = "Timestamp")]
-    timestamp: i64,
-    #[serde(rename = "SignatureVersion")]
-    signature_version: String,
-    #[serde(rename = "Signature")]
-    signature: String,
-}
+use std::collections::HashMap;
 
 pub(crate) async fn issue_server_token(
     State(state): State<SharedState>,
-    query: Result<Query<TokenQuery>, QueryRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
     let refuse =
         |status: StatusCode, error: String| (status, Json(serde_json::json!({ "error": error }))).into_response();
-    let Ok(Query(query)) = query else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "the query needs AppId, SignatureNonce, Timestamp, SignatureVersion and Signature, as a Server API \
-             request carries"
-                .to_owned(),
-        );
+    let missing = || {
+        "the query needs AppId, SignatureNonce, Timestamp, SignatureVersion and Signature, as a Server API request \
+         carries"
+            .to_owned()
     };
-    let signed = SignedQuery {
-        action: String::new(),
-        app_id: query.app_id,
-        signature_nonce: query.signature_nonce,
-        timestamp: query.timestamp,
-        signature_version: query.signature_version,
-        signature: query.signature,
+    let Ok(Query(pairs)) = query else {
+        return refuse(StatusCode::BAD_REQUEST, missing());
+    };
+    let signed = match RequestQuery::read(&pairs, false) {
+        Ok(signed) => signed,
+        Err(error) => return refuse(StatusCode::BAD_REQUEST, format!("{}: {}", missing(), error.message)),
     };
     if let Err(error) = check_signed(&state, &signed) {
         return refuse(StatusCode::UNAUTHORIZED, error.message);

@@ -1,13 +1,14 @@
 //! Validating Server API bodies, with a message naming the field that is wrong.
 //!
-//! The fields are checked one by one on the raw JSON first (so "Priority 7 is not 1, 2 or 3" rather than a generic
-//! decoding error), then the body is decoded into the model's request struct, the very type the client sends.
+//! A body has passed the action's published schema (`schema.rs`) before it comes here; the hub then reads the
+//! fields it uses from the raw JSON itself (never through the client's request structs, so a difference between
+//! the client and the documents shows up as a refusal here) and checks what the schema cannot say (empty ids, a
+//! barrage outside rooms, a media description without a URL).
 
+use super::action::ServerAction;
 use crate::message::MessageMedia;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use zimbot_model::wire::{Action, ApiMediaBody, MessageBody, MessageFields, RegisterUsersRequest};
-use zimbot_model::{MessageType, ZimCode, ZimError, MAX_ID_BYTES};
+use zimbot_model::{MediaKind, MessageType, ZimCode, ZimError, MAX_ID_BYTES};
 
 /// Most receivers of one peer send.
 const MAX_PEER_RECEIVERS: usize = 100;
@@ -32,12 +33,23 @@ pub(super) struct ValidSend {
     pub(super) from: String,
     pub(super) message_type: MessageType,
     pub(super) sub_msg_type: u32,
-    pub(super) message_body: MessageBody,
+    /// `MessageBody.Message`.
+    pub(super) message: String,
+    /// `MessageBody.ExtendedData`, empty when absent.
+    pub(super) extended_data: String,
     /// For media types: what `MessageBody.Message` describes.
     pub(super) media: Option<MessageMedia>,
 }
 
-fn invalid(message: impl Into<String>) -> ZimError {
+/// One user of a RobotRegister / UserRegister body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RegisterUser {
+    pub(super) user_id: String,
+    pub(super) name: String,
+    pub(super) avatar: String,
+}
+
+pub(super) fn invalid(message: impl Into<String>) -> ZimError {
     ZimError::new(ZimCode::INVALID_PARAMETER, message)
 }
 
@@ -47,12 +59,12 @@ pub(super) fn parse_json(body: &[u8]) -> Result<Value, ZimError> {
 }
 
 /// Checks a send body of `action` field by field.
-pub(super) fn validate_send(action: Action, body: Value) -> Result<ValidSend, ZimError> {
+pub(super) fn validate_send(action: ServerAction, body: Value) -> Result<ValidSend, ZimError> {
     let object = as_object(&body)?;
     let from = required_id(object, "FromUserId")?;
     let target = match action {
-        Action::SendPeerMessage => SendTarget::Peer(receivers(object)?),
-        Action::SendRoomMessage => SendTarget::Room(required_id(object, "RoomId")?),
+        ServerAction::SendPeerMessage => SendTarget::Peer(receivers(object)?),
+        ServerAction::SendRoomMessage => SendTarget::Room(required_id(object, "RoomId")?),
         _ => SendTarget::Group(required_id(object, "GroupId")?),
     };
     let message_type = message_type(object, &target)?;
@@ -62,69 +74,97 @@ pub(super) fn validate_send(action: Action, body: Value) -> Result<ValidSend, Zi
     }
     let message = message_text(object)?;
     let media = match message_type.media_kind() {
-        Some(kind) => {
-            let described: ApiMediaBody = serde_json::from_str(message).map_err(|error| {
-                invalid(format!(
-                    "MessageBody.Message of a {kind} message must be the JSON media description \
-                     ({{\"Uid\",\"Url\" or \"Origin\":{{\"Url\"}},\"FileName\",\"Size\"}}): {error}"
-                ))
-            })?;
-            let url = described.download_url().filter(|url| !url.is_empty()).ok_or_else(|| {
-                invalid(format!("MessageBody.Message of a {kind} message has no URL (Url, or Origin.Url for images)"))
-            })?;
-            Some(MessageMedia {
-                kind,
-                url: url.to_owned(),
-                file_name: described.file_name.clone(),
-                file_size: described.size.unwrap_or(0),
-            })
-        }
+        Some(kind) => Some(media_description(kind, message)?),
         None => None,
     };
-    // The target was read above; what the three actions share is read the same way for each.
-    let MessageFields { message_body, sub_msg_type, .. } = decode(action, body)?;
-    Ok(ValidSend { target, from, message_type, sub_msg_type: sub_msg_type.unwrap_or(0), message_body, media })
+    let extended_data = match object.get("MessageBody").and_then(|body| body.get("ExtendedData")) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(data)) => data.clone(),
+        Some(_) => return Err(invalid("MessageBody.ExtendedData must be a string")),
+    };
+    let sub_msg_type = match object.get("SubMsgType") {
+        None => 0,
+        Some(value) => value
+            .as_u64()
+            .and_then(|code| u32::try_from(code).ok())
+            .ok_or_else(|| invalid(format!("SubMsgType must be a whole number, not {value}")))?,
+    };
+    Ok(ValidSend { target, from, message_type, sub_msg_type, message: message.to_owned(), extended_data, media })
+}
+
+/// What the JSON media description in `MessageBody.Message` of a `kind` message points at.
+fn media_description(kind: MediaKind, message: &str) -> Result<MessageMedia, ZimError> {
+    let described: Value = serde_json::from_str(message).map_err(|error| {
+        invalid(format!(
+            "MessageBody.Message of a {kind} message must be the JSON media description \
+             ({{\"Uid\",\"Url\" or \"Origin\":{{\"Url\"}},\"FileName\",\"Size\"}}): {error}"
+        ))
+    })?;
+    let Value::Object(described) = described else {
+        return Err(invalid(format!("MessageBody.Message of a {kind} message must be a JSON object")));
+    };
+    let url = described
+        .get("Url")
+        .and_then(Value::as_str)
+        .or_else(|| described.get("Origin").and_then(|origin| origin.get("Url")).and_then(Value::as_str))
+        .filter(|url| !url.is_empty())
+        .ok_or_else(|| {
+            invalid(format!("MessageBody.Message of a {kind} message has no URL (Url, or Origin.Url for images)"))
+        })?;
+    let file_name = match described.get("FileName") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(name)) => name.clone(),
+        Some(_) => return Err(invalid(format!("FileName in the {kind} description must be a string"))),
+    };
+    let file_size = match described.get("Size") {
+        None | Some(Value::Null) => 0,
+        Some(size) => size
+            .as_u64()
+            .ok_or_else(|| invalid(format!("Size in the {kind} description must be a whole number, not {size}")))?,
+    };
+    Ok(MessageMedia { kind, url: url.to_owned(), file_name, file_size })
 }
 
 /// Checks a RobotRegister / UserRegister body. Bad user ids are reported per user by the action, not here.
-pub(super) fn validate_register(action: Action, body: Value) -> Result<RegisterUsersRequest, ZimError> {
+pub(super) fn validate_register(action: ServerAction, body: Value) -> Result<Vec<RegisterUser>, ZimError> {
     let object = as_object(&body)?;
-    let most = if action == Action::RobotRegister { MAX_ROBOTS_PER_REQUEST } else { MAX_USERS_PER_REQUEST };
+    let most = if action == ServerAction::RobotRegister { MAX_ROBOTS_PER_REQUEST } else { MAX_USERS_PER_REQUEST };
     match object.get("UserInfo") {
-        None => return Err(invalid("UserInfo is missing: list the users as [{\"UserId\": ...}]")),
-        Some(Value::Array(users)) if users.is_empty() => return Err(invalid("UserInfo is empty")),
+        None => Err(invalid("UserInfo is missing: list the users as [{\"UserId\": ...}]")),
+        Some(Value::Array(users)) if users.is_empty() => Err(invalid("UserInfo is empty")),
         Some(Value::Array(users)) if users.len() > most => {
-            return Err(invalid(format!(
-                "UserInfo lists {} users; {} takes at most {most}",
-                users.len(),
-                action.as_str()
-            )))
+            Err(invalid(format!("UserInfo lists {} users; {} takes at most {most}", users.len(), action.name())))
         }
-        Some(Value::Array(users)) => {
-            for (index, user) in users.iter().enumerate() {
+        Some(Value::Array(users)) => users
+            .iter()
+            .enumerate()
+            .map(|(index, user)| {
+                let text = |field: &str| match user.get(field) {
+                    None | Some(Value::Null) => Ok(String::new()),
+                    Some(Value::String(text)) => Ok(text.clone()),
+                    Some(_) => Err(invalid(format!("UserInfo[{index}].{field} must be a string"))),
+                };
                 match user.get("UserId") {
-                    Some(Value::String(_)) => {}
-                    Some(_) => return Err(invalid(format!("UserInfo[{index}].UserId must be a string"))),
-                    None => return Err(invalid(format!("UserInfo[{index}].UserId is missing"))),
+                    Some(Value::String(user_id)) => Ok(RegisterUser {
+                        user_id: user_id.clone(),
+                        name: text("UserName")?,
+                        avatar: text("UserAvatar")?,
+                    }),
+                    Some(_) => Err(invalid(format!("UserInfo[{index}].UserId must be a string"))),
+                    None => Err(invalid(format!("UserInfo[{index}].UserId is missing"))),
                 }
-            }
-        }
-        Some(_) => return Err(invalid("UserInfo must be an array of {\"UserId\", \"UserName\", \"UserAvatar\"}")),
+            })
+            .collect(),
+        Some(_) => Err(invalid("UserInfo must be an array of {\"UserId\", \"UserName\", \"UserAvatar\"}")),
     }
-    decode(action, body)
 }
 
-fn as_object(body: &Value) -> Result<&Map<String, Value>, ZimError> {
+pub(super) fn as_object(body: &Value) -> Result<&Map<String, Value>, ZimError> {
     body.as_object().ok_or_else(|| invalid("the body must be a JSON object"))
 }
 
-fn decode<T: DeserializeOwned>(action: Action, body: Value) -> Result<T, ZimError> {
-    serde_json::from_value(body)
-        .map_err(|error| invalid(format!("the {} body does not match the Server API: {error}", action.as_str())))
-}
-
 /// An id field: a non-empty string of at most 32 bytes.
-fn required_id(object: &Map<String, Value>, field: &str) -> Result<String, ZimError> {
+pub(super) fn required_id(object: &Map<String, Value>, field: &str) -> Result<String, ZimError> {
     match object.get(field) {
         None => Err(invalid(format!("{field} is missing"))),
         Some(Value::String(id)) => check_id(field, id).map(|()| id.clone()),
@@ -132,7 +172,7 @@ fn required_id(object: &Map<String, Value>, field: &str) -> Result<String, ZimEr
     }
 }
 
-fn check_id(field: &str, id: &str) -> Result<(), ZimError> {
+pub(super) fn check_id(field: &str, id: &str) -> Result<(), ZimError> {
     if id.is_empty() {
         return Err(invalid(format!("{field} is empty")));
     }
@@ -218,15 +258,15 @@ mod tests {
                "MessageBody": {"Message": "hi"}})
     }
 
-    fn error_of(action: Action, body: Value) -> ZimError {
+    fn error_of(action: ServerAction, body: Value) -> ZimError {
         validate_send(action, body).expect_err("the body should be refused")
     }
 
     #[test]
     fn a_complete_room_body_passes() {
-        let valid = validate_send(Action::SendRoomMessage, room_body()).unwrap();
+        let valid = validate_send(ServerAction::SendRoomMessage, room_body()).unwrap();
         assert!(matches!(valid.target, SendTarget::Room(ref room) if room == "lobby"));
-        assert_eq!(valid.message_body.message, "hi");
+        assert_eq!(valid.message, "hi");
     }
 
     #[test]
@@ -234,7 +274,7 @@ mod tests {
         for field in ["FromUserId", "RoomId", "MessageType", "Priority", "MessageBody"] {
             let mut body = room_body();
             body.as_object_mut().unwrap().remove(field);
-            let error = error_of(Action::SendRoomMessage, body);
+            let error = error_of(ServerAction::SendRoomMessage, body);
             assert_eq!(error.code, ZimCode::INVALID_PARAMETER);
             assert!(error.message.contains(field), "{field}: {}", error.message);
         }
@@ -244,35 +284,35 @@ mod tests {
     fn a_sender_id_over_32_bytes_is_refused() {
         let mut body = room_body();
         body["FromUserId"] = json!("x".repeat(33));
-        assert!(error_of(Action::SendRoomMessage, body).message.contains("FromUserId"));
+        assert!(error_of(ServerAction::SendRoomMessage, body).message.contains("FromUserId"));
     }
 
     #[test]
     fn priority_outside_one_to_three_is_refused() {
         let mut body = room_body();
         body["Priority"] = json!(4);
-        assert!(error_of(Action::SendRoomMessage, body).message.contains("Priority 4"));
+        assert!(error_of(ServerAction::SendRoomMessage, body).message.contains("Priority 4"));
     }
 
     #[test]
     fn unknown_message_types_are_refused() {
         let mut body = room_body();
         body["MessageType"] = json!(5);
-        assert!(error_of(Action::SendRoomMessage, body).message.contains("MessageType 5"));
+        assert!(error_of(ServerAction::SendRoomMessage, body).message.contains("MessageType 5"));
     }
 
     #[test]
     fn barrage_is_refused_outside_rooms() {
         let body = json!({"FromUserId": "a", "GroupId": "g", "MessageType": 20, "Priority": 1,
                           "MessageBody": {"Message": "hi"}});
-        assert!(error_of(Action::SendGroupMessage, body).message.contains("barrage"));
+        assert!(error_of(ServerAction::SendGroupMessage, body).message.contains("barrage"));
     }
 
     #[test]
     fn a_peer_receiver_that_is_not_a_string_is_named_by_index() {
         let body = json!({"FromUserId": "a", "ToUserId": ["b", 3], "MessageType": 1, "Priority": 1,
                           "MessageBody": {"Message": "hi"}});
-        assert!(error_of(Action::SendPeerMessage, body).message.contains("ToUserId[1]"));
+        assert!(error_of(ServerAction::SendPeerMessage, body).message.contains("ToUserId[1]"));
     }
 
     #[test]
@@ -280,7 +320,7 @@ mod tests {
         let mut body = room_body();
         body["MessageType"] = json!(12);
         body["MessageBody"]["Message"] = json!(r#"{"Uid":"u","FileName":"a.pdf"}"#);
-        assert!(error_of(Action::SendRoomMessage, body).message.contains("no URL"));
+        assert!(error_of(ServerAction::SendRoomMessage, body).message.contains("no URL"));
     }
 
     #[test]
@@ -289,7 +329,7 @@ mod tests {
         body["MessageType"] = json!(11);
         body["MessageBody"]["Message"] =
             json!(r#"{"Uid":"u","Origin":{"Url":"http://h/a.png"},"FileName":"a.png","Size":3}"#);
-        let media = validate_send(Action::SendRoomMessage, body).unwrap().media.unwrap();
+        let media = validate_send(ServerAction::SendRoomMessage, body).unwrap().media.unwrap();
         assert_eq!((media.url.as_str(), media.file_name.as_str(), media.file_size), ("http://h/a.png", "a.png", 3));
     }
 
@@ -297,15 +337,15 @@ mod tests {
     fn an_oversized_message_answers_message_too_large() {
         let mut body = room_body();
         body["MessageBody"]["Message"] = json!("x".repeat(MAX_MESSAGE_BYTES + 1));
-        assert_eq!(error_of(Action::SendRoomMessage, body).code, ZimCode::MESSAGE_TOO_LARGE);
+        assert_eq!(error_of(ServerAction::SendRoomMessage, body).code, ZimCode::MESSAGE_TOO_LARGE);
     }
 
     #[test]
     fn register_bodies_need_user_info() {
-        let error = validate_register(Action::RobotRegister, json!({})).unwrap_err();
+        let error = validate_register(ServerAction::RobotRegister, json!({})).unwrap_err();
         assert!(error.message.contains("UserInfo"), "{}", error.message);
         let too_many: Vec<Value> = (0..21).map(|index| json!({"UserId": format!("@RBT#{index}")})).collect();
-        let error = validate_register(Action::RobotRegister, json!({"UserInfo": too_many})).unwrap_err();
+        let error = validate_register(ServerAction::RobotRegister, json!({"UserInfo": too_many})).unwrap_err();
         assert!(error.message.contains("at most 20"), "{}", error.message);
     }
 }

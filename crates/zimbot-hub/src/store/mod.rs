@@ -6,12 +6,14 @@
 
 mod callback_queue;
 mod conversations;
+mod groups;
 mod media;
 mod messages;
 mod schema;
 mod users;
 
 pub(crate) use callback_queue::PendingCallback;
+pub(crate) use groups::{GroupStatus, LeaveOutcome, NewGroup};
 pub(crate) use messages::{HistoryWindow, NewMessage};
 pub(crate) use users::RegisterOutcome;
 

@@ -47,6 +47,20 @@ CREATE TABLE IF NOT EXISTS media (
     created_ms INTEGER NOT NULL,
     PRIMARY KEY (uid, file_name)
 );
+-- A group's row stays after it is disbanded (disbanded_ms set), so its id is never used again.
+CREATE TABLE IF NOT EXISTS groups (
+    group_id     TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    owner        TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL,
+    disbanded_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id  TEXT NOT NULL,
+    user_id   TEXT NOT NULL,
+    joined_ms INTEGER NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+);
 ";
 
 /// Creates missing tables. WAL keeps readers from waiting on the writer.

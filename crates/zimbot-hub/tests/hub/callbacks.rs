@@ -3,7 +3,8 @@
 use crate::support::{start_hub, text_body, CallbackReceiver, CALLBACK_SECRET, DEADLINE};
 use serde_json::json;
 use std::time::Duration;
-use zimbot_model::wire::{callback_signature, Action, CallbackEvent, CallbackMediaBody};
+use zimbot_hub::ServerAction as Action;
+use zimbot_model::wire::{callback_signature, CallbackEvent, CallbackMediaBody};
 
 fn signature_is_valid(callback: &zimbot_model::wire::Callback) -> bool {
     callback.signature == callback_signature(CALLBACK_SECRET, &callback.timestamp.to_string(), &callback.nonce)
@@ -14,6 +15,7 @@ async fn a_room_message_fires_a_signed_send_msg_from_the_server_api() {
     let mut receiver = CallbackReceiver::start(0).await;
     let hub = start_hub(|config| config.callback_url = Some(receiver.url.clone())).await;
     hub.register_bot("@RBT#announcer").await;
+    hub.create_room("@RBT#announcer", "lobby").await;
     hub.send_room_text("@RBT#announcer", "lobby", "doors open").await;
 
     let callback = receiver.next_accepted().await;
@@ -80,8 +82,10 @@ async fn client_media_fires_the_client_form_of_msg_body() {
 async fn a_refused_callback_is_retried_until_the_receiver_answers_2xx() {
     let mut receiver = CallbackReceiver::start(2).await;
     let hub = start_hub(|config| config.callback_url = Some(receiver.url.clone())).await;
+    // A peer message: a room would fire room_create first.
     hub.register_bot("@RBT#announcer").await;
-    hub.send_room_text("@RBT#announcer", "lobby", "hi").await;
+    hub.register_user("alice").await;
+    hub.call(Action::SendPeerMessage, text_body("@RBT#announcer", "ToUserId", json!(["alice"]), "hi")).await;
 
     let attempts = [receiver.next_attempt().await, receiver.next_attempt().await, receiver.next_attempt().await];
     assert_eq!(attempts.each_ref().map(|attempt| attempt.accepted), [false, false, true]);
@@ -100,7 +104,8 @@ async fn a_callback_is_given_up_after_the_last_retry() {
     })
     .await;
     hub.register_bot("@RBT#announcer").await;
-    hub.send_room_text("@RBT#announcer", "lobby", "hi").await;
+    hub.register_user("alice").await;
+    hub.call(Action::SendPeerMessage, text_body("@RBT#announcer", "ToUserId", json!(["alice"]), "hi")).await;
 
     for _ in 0..3 {
         assert!(!receiver.next_attempt().await.accepted);
@@ -114,6 +119,7 @@ async fn callbacks_of_one_conversation_are_delivered_in_message_order_despite_re
     let mut receiver = CallbackReceiver::start(3).await;
     let hub = start_hub(|config| config.callback_url = Some(receiver.url.clone())).await;
     hub.register_bot("@RBT#poster").await;
+    hub.create_group("@RBT#poster", "team").await;
     for number in 1..=5 {
         let answer = hub
             .call(Action::SendGroupMessage, text_body("@RBT#poster", "GroupId", json!("team"), &number.to_string()))
@@ -139,6 +145,7 @@ async fn a_receiver_that_never_answers_does_not_hold_up_the_server_api() {
     })
     .await;
     hub.register_bot("@RBT#announcer").await;
+    hub.create_room("@RBT#announcer", "lobby").await;
     let sending = async {
         for _ in 0..5 {
             assert_eq!(hub.send_room_text("@RBT#announcer", "lobby", "hi").await["Code"], 0);
@@ -161,13 +168,15 @@ async fn a_conversations_queue_behind_a_hanging_receiver_is_bounded_by_dropping_
     })
     .await;
     hub.register_bot("@RBT#announcer").await;
+    hub.create_room("@RBT#announcer", "lobby").await;
     // Eight sends: within SendRoomMessage's 10 per second.
     for number in 1..=8 {
         assert_eq!(hub.send_room_text("@RBT#announcer", "lobby", &number.to_string()).await["Code"], 0);
     }
-    // One in delivery, three waiting: the other four were dropped, oldest first, each counted.
-    assert_eq!(hub.hub.stats().callbacks_dropped, 4);
+    // room_create in delivery, three messages waiting: the other five were dropped, oldest first, each counted.
+    assert_eq!(hub.hub.stats().callbacks_dropped, 5);
+    hub.create_room("@RBT#announcer", "other-room").await;
     assert_eq!(hub.send_room_text("@RBT#announcer", "other-room", "x").await["Code"], 0);
-    assert_eq!(hub.hub.stats().callbacks_dropped, 4, "another conversation has its own queue");
+    assert_eq!(hub.hub.stats().callbacks_dropped, 5, "another conversation has its own queue");
     drop(silent);
 }

@@ -4,7 +4,8 @@ use crate::support::{start_hub, text_body, DEADLINE};
 use axum::http::StatusCode;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use zimbot_model::wire::{Action, ApiMediaBody};
+use zimbot_hub::ServerAction as Action;
+use zimbot_model::wire::ApiMediaBody;
 use zimbot_model::MediaKind;
 
 #[tokio::test]
@@ -74,6 +75,7 @@ async fn a_peer_history_is_one_conversation_whichever_side_writes() {
 async fn history_shows_media_sent_through_the_server_api() {
     let hub = start_hub(|_| {}).await;
     hub.register_bot("@RBT#poster").await;
+    hub.create_group("@RBT#poster", "team").await;
     let mut media = ApiMediaBody::new(MediaKind::Video, "u1", "http://h/media/u1/v.mp4", "v.mp4");
     media.size = Some(1234);
     let body = json!({"FromUserId": "@RBT#poster", "GroupId": "team", "MessageType": 14, "Priority": 2,

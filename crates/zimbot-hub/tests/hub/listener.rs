@@ -4,7 +4,7 @@
 use crate::support::{start_hub, text_body};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-use zimbot_model::wire::Action;
+use zimbot_hub::ServerAction as Action;
 
 #[tokio::test]
 async fn the_server_api_answers_while_idle_and_slowloris_sockets_hold_every_connection() {
@@ -18,6 +18,7 @@ async fn the_server_api_answers_while_idle_and_slowloris_sockets_hold_every_conn
         attackers.push(socket);
     }
     hub.register_user("alice").await;
+    hub.create_room("alice", "lobby").await;
     let answer = hub.call(Action::SendRoomMessage, text_body("alice", "RoomId", json!("lobby"), "hi")).await;
     assert_eq!(answer["Code"], 0, "{answer}");
     assert!(hub.hub.listener_stats().evicted() >= 184, "evicted {}", hub.hub.listener_stats().evicted());

@@ -4,7 +4,7 @@ use crate::support::{start_hub, test_config};
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_hub::ManualClock;
-use zimbot_model::wire::Action;
+use zimbot_hub::ServerAction as Action;
 
 #[tokio::test]
 async fn exactly_the_limit_passes_and_one_more_answers_7_and_counts_a_violation() {
@@ -15,6 +15,7 @@ async fn exactly_the_limit_passes_and_one_more_answers_7_and_counts_a_violation(
     })
     .await;
     hub.register_bot("@RBT#announcer").await;
+    hub.create_room("@RBT#announcer", "lobby").await;
     for attempt in 0..3 {
         let answer = hub.send_room_text("@RBT#announcer", "lobby", "hi").await;
         assert_eq!(answer["Code"], 0, "attempt {attempt}: {answer}");
@@ -38,6 +39,7 @@ async fn each_action_has_its_own_window() {
     })
     .await;
     hub.register_bot("@RBT#announcer").await;
+    hub.create_room("@RBT#announcer", "lobby").await;
     assert_eq!(hub.send_room_text("@RBT#announcer", "lobby", "hi").await["Code"], 0);
     hub.register_user("alice").await;
     assert_eq!(hub.send_room_text("@RBT#announcer", "lobby", "hi").await["Code"], 7);
@@ -66,6 +68,7 @@ async fn forged_requests_do_not_spend_the_window_of_signed_ones() {
     })
     .await;
     hub.register_bot("@RBT#announcer").await;
+    hub.create_room("@RBT#announcer", "lobby").await;
     let body = crate::support::text_body("@RBT#announcer", "RoomId", serde_json::json!("lobby"), "forged");
     for _ in 0..50 {
         let mut forged = crate::support::signed_query(Action::SendRoomMessage);
@@ -83,7 +86,7 @@ async fn forged_requests_do_not_spend_the_window_of_signed_ones() {
 #[tokio::test]
 async fn the_most_negative_timestamp_is_refused_as_expired() {
     let hub = start_hub(|_| {}).await;
-    let query = zimbot_model::wire::SignedQuery::sign(
+    let query = crate::support::sign(
         Action::UserRegister,
         crate::support::APP_ID,
         crate::support::SERVER_SECRET,

@@ -2,13 +2,14 @@
 
 use crate::support::{start_hub_in, text_body};
 use serde_json::json;
-use zimbot_model::wire::Action;
+use zimbot_hub::ServerAction as Action;
 
 #[tokio::test]
 async fn a_restart_keeps_history_seqs_users_and_media() {
     let data_dir = tempfile::tempdir().unwrap();
     let hub = start_hub_in(data_dir.path(), |_| {}).await;
     hub.register_bot("@RBT#poster").await;
+    hub.create_group("@RBT#poster", "team").await;
     hub.call(Action::SendGroupMessage, text_body("@RBT#poster", "GroupId", json!("team"), "before")).await;
     hub.put_media("/media/u1/a.bin", vec![7u8; 4096]).await;
     hub.hub.shutdown().await;

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use zimbot_hub::ServerAction as Action;
 use zimbot_hub::{Hub, HubConfig, HubStats};
-use zimbot_model::wire::{Action, Callback, SignedQuery};
+use zimbot_model::wire::{Callback, CallbackEvent, SignedQuery};
 
 /// The longest any specification waits for something that should happen at once.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -68,7 +69,20 @@ pub fn http_client() -> reqwest::Client {
 /// A query for `action` signed now with the test secret.
 pub fn signed_query(action: Action) -> SignedQuery {
     let nonce = format!("{:016x}", rand::random::<u64>());
-    SignedQuery::sign(action, APP_ID, SERVER_SECRET, nonce, unix_now())
+    sign(action, APP_ID, SERVER_SECRET, nonce, unix_now())
+}
+
+/// A query for `action` signed with `secret` for `app_id` at `timestamp`.
+pub fn sign(action: Action, app_id: u32, secret: &str, nonce: String, timestamp: i64) -> SignedQuery {
+    let signature = zimbot_model::wire::server_api_signature(app_id, &nonce, secret, timestamp);
+    SignedQuery {
+        action: action.name().to_owned(),
+        app_id,
+        signature_nonce: nonce,
+        timestamp,
+        signature_version: "2.0".to_owned(),
+        signature,
+    }
 }
 
 pub fn unix_now() -> i64 {
@@ -101,6 +115,18 @@ impl TestHub {
 
     pub async fn register_user(&self, user: &str) {
         let answer = self.call(Action::UserRegister, json!({"UserInfo": [{"UserId": user}]})).await;
+        assert_eq!(answer["Code"], 0, "{answer}");
+    }
+
+    /// Creates room `room` through the Server API, as `from`.
+    pub async fn create_room(&self, from: &str, room: &str) {
+        let answer = self.call(Action::CreateRoom, json!({"FromUserId": from, "RoomId": room})).await;
+        assert_eq!(answer["Code"], 0, "{answer}");
+    }
+
+    /// Creates group `group` owned by `owner` through the Server API.
+    pub async fn create_group(&self, owner: &str, group: &str) {
+        let answer = self.call(Action::CreateGroup, json!({"GroupOwner": owner, "GroupId": group})).await;
         assert_eq!(answer["Code"], 0, "{answer}");
     }
 
@@ -168,6 +194,8 @@ pub fn text_body(from: &str, target_field: &str, target: Value, text: &str) -> V
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub callback: Callback,
+    /// The body as sent, with the fields `Callback` does not read.
+    pub raw: Value,
     pub accepted: bool,
 }
 
@@ -206,11 +234,22 @@ impl CallbackReceiver {
             .expect("the receiver is running")
     }
 
-    /// The next attempt the receiver accepted, skipping refused ones.
+    /// The body of the next accepted callback of `event`, skipping the others.
+    pub async fn next_event(&mut self, event: &str) -> Value {
+        loop {
+            let attempt = self.next_attempt().await;
+            if attempt.accepted && attempt.raw["event"] == event {
+                return attempt.raw;
+            }
+        }
+    }
+
+    /// The next message callback (`send_msg`, `bot_msg`) the receiver accepted, skipping refused attempts and
+    /// membership events.
     pub async fn next_accepted(&mut self) -> Callback {
         loop {
             let attempt = self.next_attempt().await;
-            if attempt.accepted {
+            if attempt.accepted && matches!(attempt.callback.event, CallbackEvent::SendMsg | CallbackEvent::BotMsg) {
                 return attempt.callback;
             }
         }
@@ -223,10 +262,11 @@ impl Drop for CallbackReceiver {
     }
 }
 
-async fn receive(State(state): State<ReceiverState>, Json(callback): Json<Callback>) -> StatusCode {
+async fn receive(State(state): State<ReceiverState>, Json(raw): Json<Value>) -> StatusCode {
+    let callback: Callback = serde_json::from_value(raw.clone()).expect("a callback the model reads");
     let refuse =
         state.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1)).is_ok();
-    let _ = state.attempts.send(Attempt { callback, accepted: !refuse });
+    let _ = state.attempts.send(Attempt { callback, raw, accepted: !refuse });
     if refuse {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {

@@ -125,7 +125,20 @@ pub struct CallbackMediaBody {
     pub video_first_frame_download_url: Option<String>,
 }
 
+/// Timestamps above this are in milliseconds: room and group events carry milliseconds, message events seconds,
+/// and no time in seconds reaches 10^11 before the year 5138.
+const MILLISECOND_TIMESTAMPS_FROM: i64 = 100_000_000_000;
+
 impl Callback {
+    /// `timestamp` in Unix seconds, whether the event carried seconds or milliseconds.
+    pub fn timestamp_secs(&self) -> i64 {
+        if self.timestamp.unsigned_abs() >= MILLISECOND_TIMESTAMPS_FROM.unsigned_abs() {
+            self.timestamp / 1000
+        } else {
+            self.timestamp
+        }
+    }
+
     /// Whether this callback is one zimbot routes to bots: a message event ([`Self::not_for_bots`] says which
     /// message events are not).
     pub fn is_message(&self) -> bool {

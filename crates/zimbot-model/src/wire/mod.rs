@@ -7,12 +7,14 @@
 
 mod callback;
 mod media_body;
+mod membership_callback;
 mod number_or_string;
 mod server_api;
 mod signature;
 
 pub use callback::{Callback, CallbackEvent, CallbackMediaBody, CallbackUser};
 pub use media_body::{ApiImageInfo, ApiMediaBody, MessageBody, OfflinePush};
+pub use membership_callback::{membership_event, MEMBERSHIP_EVENTS};
 pub use server_api::{
     Action, ApiEnvelope, AuditInfo, CreateRoomRequest, MessageFields, PeerErrorItem, PeerSuccessItem,
     RegisterErrorItem, RegisterRefusal, RegisterResponse, RegisterUserInfo, RegisterUsersRequest,

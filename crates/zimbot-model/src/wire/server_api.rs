@@ -18,16 +18,22 @@ pub enum Action {
     UserRegister,
     /// Creates a room; a room must exist before it takes messages, and is destroyed some time after it empties.
     CreateRoom,
+    /// Creates a group with its owner and members; a group id is never used again once its group is disbanded.
+    CreateGroup,
+    /// "Add group members": at most 100 users a call, one call a second per group.
+    InviteUsersIntoGroup,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 8] = [
         Self::SendPeerMessage,
         Self::SendRoomMessage,
         Self::SendGroupMessage,
         Self::RobotRegister,
         Self::UserRegister,
         Self::CreateRoom,
+        Self::CreateGroup,
+        Self::InviteUsersIntoGroup,
     ];
 
     /// The name in `?Action=`.
@@ -39,6 +45,8 @@ impl Action {
             Self::RobotRegister => "RobotRegister",
             Self::UserRegister => "UserRegister",
             Self::CreateRoom => "CreateRoom",
+            Self::CreateGroup => "CreateGroup",
+            Self::InviteUsersIntoGroup => "InviteUsersIntoGroup",
         }
     }
 
@@ -47,12 +55,13 @@ impl Action {
         Self::ALL.into_iter().find(|action| action.as_str() == name)
     }
 
-    /// The service's documented per-app QPS limit for this action.
+    /// The service's documented QPS limit for this action: per app, except `InviteUsersIntoGroup`'s, per group.
     pub fn qps_limit(self) -> u32 {
         match self {
             Self::SendPeerMessage | Self::RobotRegister => 20,
             Self::SendRoomMessage | Self::SendGroupMessage => 10,
-            Self::UserRegister | Self::CreateRoom => 20,
+            Self::UserRegister | Self::CreateRoom | Self::CreateGroup => 20,
+            Self::InviteUsersIntoGroup => 1,
         }
     }
 }

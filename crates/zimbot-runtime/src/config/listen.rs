@@ -82,6 +82,17 @@ impl Listen {
             }
     }
 
+    /// Whether a membership or presence event of `kind` about `conversation_id` (for `Peer`: the user whose
+    /// presence changed) is for this bot: the same conversation selectors as messages; `match` does not apply, as
+    /// these events carry no text.
+    pub fn accepts_membership(&self, kind: ConversationType, conversation_id: &str) -> bool {
+        match kind {
+            ConversationType::Peer => self.peers.matches(conversation_id),
+            ConversationType::Room => self.rooms.matches(conversation_id),
+            ConversationType::Group => self.groups.matches(conversation_id),
+        }
+    }
+
     /// Whether no conversation at all is selected (a bot that only runs on schedules).
     pub fn is_empty(&self) -> bool {
         self.peers.is_none() && self.rooms.is_none() && self.groups.is_none()

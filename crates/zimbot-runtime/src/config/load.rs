@@ -102,6 +102,8 @@ fn assemble(settings: Settings, bots: Vec<(BotConfig, YamlPath)>, path: &Path) -
         plugin_dirs: settings.plugin_dirs,
         state_dir: settings.state_dir,
         shutdown_grace: settings.shutdown_grace,
+        rooms: settings.rooms,
+        groups: settings.groups,
         bots: bots.into_iter().map(|(bot, _)| bot).collect(),
         source: path.to_path_buf(),
     }

@@ -24,6 +24,7 @@
 //! Main types: [`Config`], [`BotConfig`], [`Listen`], [`ScheduleConfig`], [`ConfigErrors`], [`PluginResolver`].
 
 mod bot;
+mod conversations;
 mod document;
 mod env;
 mod error;
@@ -50,6 +51,7 @@ mod wording;
 mod tests;
 
 pub use bot::{BotConfig, ScheduleConfig};
+pub use conversations::{GroupConfig, RoomConfig};
 pub use document::{MAX_CONFIG_BYTES, MAX_NESTING};
 pub use error::{ConfigError, ConfigErrors};
 pub use listen::{Listen, Selector};

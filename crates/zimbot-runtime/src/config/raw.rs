@@ -41,6 +41,12 @@ pub(super) struct RawFile {
     /// Seconds bots get to finish their work on shutdown.
     #[serde(default = "defaults::shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
+    /// The rooms the bots post to, created at start.
+    #[serde(default)]
+    pub rooms: Vec<super::conversations::RawRoom>,
+    /// The groups the bots post to, created at start.
+    #[serde(default)]
+    pub groups: Vec<super::conversations::RawGroup>,
     /// The bots. Each is read on its own (see `RawBot`) so one bad bot does not hide another's problems.
     // Read here only to check it is a list; each bot is then read from the tree on its own.
     #[schemars(with = "Vec<RawBot>")]
@@ -97,6 +103,10 @@ pub(super) struct RawHub {
     /// Media all uploaders together may keep stored in the hub, in MiB.
     #[serde(default = "defaults::hub_max_total_storage_mb")]
     pub max_total_storage_mb: u64,
+    /// The longest an empty room is kept before the hub destroys it, in seconds: each room's `DestroyDelayTime`
+    /// is shortened to this (the service's limit, 10800, by default; tests set a few seconds).
+    #[serde(default = "defaults::hub_max_room_destroy_delay_secs")]
+    pub max_room_destroy_delay_secs: u64,
     /// Timeouts and caps of the hub's listener.
     #[serde(default)]
     pub limits: ListenerLimits,
@@ -110,6 +120,7 @@ impl Default for RawHub {
             max_upload_mb: defaults::hub_max_upload_mb(),
             max_user_storage_mb: defaults::hub_max_user_storage_mb(),
             max_total_storage_mb: defaults::hub_max_total_storage_mb(),
+            max_room_destroy_delay_secs: defaults::hub_max_room_destroy_delay_secs(),
             limits: ListenerLimits::default(),
         }
     }
@@ -267,6 +278,10 @@ pub(super) mod defaults {
     pub fn hub_data_dir() -> String {
         ".zimbot-data/hub".to_owned()
     }
+    pub fn hub_max_room_destroy_delay_secs() -> u64 {
+        10_800
+    }
+
     pub fn hub_max_upload_mb() -> u64 {
         200
     }

@@ -18,6 +18,8 @@ pub(super) struct Settings {
     pub plugin_dirs: Vec<PathBuf>,
     pub state_dir: PathBuf,
     pub shutdown_grace: Duration,
+    pub rooms: Vec<super::RoomConfig>,
+    pub groups: Vec<super::GroupConfig>,
 }
 
 /// Checks and resolves the settings; `folder` is the bots.yaml's folder, for relative paths.
@@ -38,6 +40,8 @@ pub(super) fn resolve_settings(
         plugin_dirs: raw.plugin_dirs.iter().map(|dir| folder.join(dir)).collect(),
         state_dir: folder.join(raw.state_dir),
         shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
+        rooms: super::conversations::resolve_rooms(raw.rooms, positions, report),
+        groups: super::conversations::resolve_groups(raw.groups, positions, report),
     }
 }
 
@@ -91,6 +95,7 @@ fn resolve_hub(raw: RawHub, folder: &Path) -> HubSettings {
         max_upload_mb: raw.max_upload_mb,
         max_user_storage_mb: raw.max_user_storage_mb,
         max_total_storage_mb: raw.max_total_storage_mb,
+        max_room_destroy_delay_secs: raw.max_room_destroy_delay_secs.min(10_800),
         limits: raw.limits,
     }
 }

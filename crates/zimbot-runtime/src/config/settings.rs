@@ -19,6 +19,10 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// How long bots get to finish on shutdown.
     pub shutdown_grace: Duration,
+    /// The declared rooms (`rooms:`), created at start.
+    pub rooms: Vec<super::RoomConfig>,
+    /// The declared groups (`groups:`), created at start.
+    pub groups: Vec<super::GroupConfig>,
     pub bots: Vec<BotConfig>,
     /// The bots.yaml this came from.
     pub source: PathBuf,
@@ -88,6 +92,8 @@ pub struct HubSettings {
     pub max_upload_mb: u64,
     pub max_user_storage_mb: u64,
     pub max_total_storage_mb: u64,
+    /// The longest an empty room is kept, in seconds (at most the service's 10 800).
+    pub max_room_destroy_delay_secs: u64,
     /// Timeouts and caps of the hub's listener.
     pub limits: zimbot_listener::ListenerLimits,
 }

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 use zimbot_abi::{BotInfo, CronTick, Event};
-use zimbot_model::{ReceivedMessage, SendEvent};
+use zimbot_model::{MembershipEvent, ReceivedMessage, SendEvent};
 
 /// Panics within [`PANIC_WINDOW`] after which a bot is stopped.
 pub const MAX_PANICS: usize = 3;
@@ -39,6 +39,8 @@ pub const PANIC_WINDOW: Duration = Duration::from_secs(60);
 pub enum Inbound {
     Message(ReceivedMessage),
     Cron(CronTick),
+    /// A membership or presence event (entered a room, joined a group, came online, ...).
+    Membership(MembershipEvent),
 }
 
 impl Inbound {
@@ -46,6 +48,7 @@ impl Inbound {
         match self {
             Self::Message(message) => Event::Message { message },
             Self::Cron(tick) => Event::Cron { tick },
+            Self::Membership(event) => Event::Membership { event },
         }
     }
 
@@ -54,6 +57,8 @@ impl Inbound {
             // Debug-quoted: an id from a callback may hold newlines or escapes that would forge log lines.
             Self::Message(message) => format!("message {:?}", message.message_id),
             Self::Cron(tick) => format!("cron tick of '{}'", tick.schedule_id),
+            // Debug-quoted for the same reason.
+            Self::Membership(event) => format!("{} event of {:?}", event.hook_name(), event.actor().as_str()),
         }
     }
 }
@@ -195,7 +200,11 @@ impl BotRunner {
 
     /// Puts a message or tick in the mailbox. Returns false when the bot no longer takes any.
     pub fn deliver(&self, item: Inbound) -> bool {
-        let is_tick = matches!(item, Inbound::Cron(_));
+        let counter = match item {
+            Inbound::Message(_) => &self.stats.delivered,
+            Inbound::Cron(_) => &self.stats.cron_ticks,
+            Inbound::Membership(_) => &self.stats.membership_events,
+        };
         match self.mailbox.push(item) {
             Pushed::Queued => {}
             Pushed::DroppedOldest(dropped) => {
@@ -217,7 +226,7 @@ impl BotRunner {
                 return false;
             }
         }
-        BotStats::add(if is_tick { &self.stats.cron_ticks } else { &self.stats.delivered });
+        BotStats::add(counter);
         true
     }
 

@@ -4,10 +4,14 @@
 //! the bot whose user id it was sent to, if that bot's `listen.peers` accepts the sender. A room or group message
 //! goes to every bot whose `listen` names that room or group (or `*`). `listen.match`, when set, must match the
 //! text. Lookups are indexed by conversation, so routing cost does not grow with the number of bots.
+//!
+//! Membership and presence events go by the same selectors: a room's or group's event to the bots whose `listen`
+//! names it, a user's presence to the bots whose `listen.peers` accepts that user; `match` does not apply (there
+//! is no text), and an event caused by a bot user of this runtime (its own CreateRoom, say) goes to no bot.
 
 use crate::config::{Listen, Selector};
 use std::collections::{HashMap, HashSet};
-use zimbot_model::{ConversationType, ReceivedMessage, UserId};
+use zimbot_model::{ConversationType, MembershipEvent, ReceivedMessage, UserId};
 
 /// The routing table: built once from the bots' `listen` settings.
 #[derive(Default)]
@@ -46,6 +50,18 @@ impl Router {
     /// Whether `user` is one of this runtime's bot users.
     pub fn is_bot_user(&self, user: &UserId) -> bool {
         self.bot_users.contains(user)
+    }
+
+    /// The bots (by index) a membership or presence `event` goes to, in bot order.
+    pub fn route_membership(&self, event: &MembershipEvent) -> Vec<usize> {
+        if self.is_bot_user(event.actor()) {
+            return Vec::new();
+        }
+        let (kind, id) = match event.conversation() {
+            Some((kind, id)) => (kind, id.as_str()),
+            None => (ConversationType::Peer, event.actor().as_str()),
+        };
+        (0..self.listens.len()).filter(|index| self.listens[*index].accepts_membership(kind, id)).collect()
     }
 
     /// The bots (by index) `message` goes to, in bot order.

@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_listener::RateLimitedLog;
-use zimbot_model::wire::Callback;
+use zimbot_model::wire::{membership_event, Callback, MEMBERSHIP_EVENTS};
+use zimbot_model::{MembershipEvent, MAX_ID_BYTES};
 
 /// What the webhook has seen, for `/metrics`.
 #[derive(Debug, Default)]
@@ -171,7 +172,7 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
         return answer(StatusCode::UNAUTHORIZED, error.to_string());
     }
     let now = state.clock.now().timestamp();
-    let until = state.remember_until(callback.timestamp, now);
+    let until = state.remember_until(callback.timestamp_secs(), now);
     let signature_key =
         format!("sig:{}:{}:{}", callback.timestamp, callback.nonce, callback.signature.to_ascii_lowercase());
     let digest: [u8; 20] = Sha1::digest(&body).into();
@@ -186,6 +187,19 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
             return answer(StatusCode::UNAUTHORIZED, "this signature was already used with another body");
         }
         Recall::Full => return state.full(),
+    }
+    if let Some(event) = membership(&callback, &body) {
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => return malformed(error),
+        };
+        if !state.accepting.load(Ordering::SeqCst) {
+            count(&state.stats.unavailable);
+            return answer(StatusCode::SERVICE_UNAVAILABLE, "stopping; retry later");
+        }
+        count(&state.stats.accepted);
+        let delivered = state.runtime.deliver_membership(event);
+        return answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()));
     }
     if !callback.is_message() {
         count(&state.stats.ignored);
@@ -217,6 +231,32 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
     count(&state.stats.accepted);
     let delivered = state.runtime.deliver(message);
     answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()))
+}
+
+/// The membership or presence event a callback describes, if it is one (`room_enter`, `group_join`,
+/// `user_action`, ...). Its ids are held to the service's 32 bytes like a message's.
+fn membership(callback: &Callback, body: &[u8]) -> Option<Result<MembershipEvent, String>> {
+    let name = callback.event.as_str();
+    if !MEMBERSHIP_EVENTS.contains(&name) {
+        return None;
+    }
+    let raw: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(raw) => raw,
+        Err(error) => return Some(Err(format!("not a ZIM callback: {error}"))),
+    };
+    let event = membership_event(name, &raw)?;
+    Some(event.and_then(|event| {
+        let ids = event.conversation().map(|(_, id)| id.as_str()).into_iter().chain([event.actor().as_str()]);
+        for id in ids {
+            if id.len() > MAX_ID_BYTES {
+                return Err(format!(
+                    "{name} callback names an id of {} bytes; ids have at most {MAX_ID_BYTES}",
+                    id.len()
+                ));
+            }
+        }
+        Ok(event)
+    }))
 }
 
 impl WebhookState {

@@ -7,6 +7,9 @@
 //! - a signature (timestamp, nonce, signature) already seen with a different body → 401: ZIM's signature does
 //!   not cover the body, so this is a captured signature carrying a forged body. The same signature with the
 //!   same body is a retransmission and goes on to the `msg_id` check; a nonce alone may repeat;
+//! - a membership or presence event (`room_enter`, `group_join`, `user_action`, ...; room and group events stamp
+//!   milliseconds) → 200, routed to the bots whose `listen` selects its room, group or user (400 when it lacks its
+//!   room, group or user id);
 //! - an event zimbot does not act on → 200, ignored;
 //! - a `msg_id` seen recently (ZIM retries after 2, 4, 8, 16, 32 s, and sends `bot_msg` beside `send_msg` for
 //!   messages to bots) → 200, dropped. Ids are remembered as long as a callback carrying them could still pass

@@ -14,7 +14,8 @@ pub enum VerifyError {
 }
 
 /// Accepts `callback` when its sha1 signature matches one of `secrets` (two during a rotation) and its
-/// timestamp is within `window` of `now`. Any timestamp, `i64::MIN` too, is compared without overflow.
+/// timestamp is within `window` of `now`. Any timestamp, `i64::MIN` too, is compared without overflow; room and
+/// group events stamp milliseconds, which are read as such ([`Callback::timestamp_secs`]).
 pub fn verify_callback<S: AsRef<str>>(
     callback: &Callback,
     secrets: &[S],
@@ -31,7 +32,7 @@ pub fn verify_callback<S: AsRef<str>>(
     if !matched {
         return Err(VerifyError::Signature);
     }
-    let skew = now.timestamp().saturating_sub(callback.timestamp);
+    let skew = now.timestamp().saturating_sub(callback.timestamp_secs());
     let window_secs = window.as_secs();
     if skew.unsigned_abs() > window_secs {
         return Err(VerifyError::Stale { timestamp: callback.timestamp, skew_secs: skew, window_secs });
@@ -96,6 +97,22 @@ mod tests {
             verify_callback(&callback(1_000, "other"), &secrets, at(1_000), window),
             Err(VerifyError::Signature)
         );
+    }
+
+    #[test]
+    fn a_millisecond_timestamp_within_the_window_is_accepted() {
+        let now = 1_700_000_000;
+        assert_eq!(
+            verify_callback(&callback(now * 1000 + 250, "s"), &["s"], at(now), Duration::from_secs(300)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_stale_millisecond_timestamp_is_refused() {
+        let now = 1_700_000_000;
+        let stale = verify_callback(&callback((now - 301) * 1000, "s"), &["s"], at(now), Duration::from_secs(300));
+        assert!(matches!(stale, Err(VerifyError::Stale { .. })), "{stale:?}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Specifications of bots.yaml loading, one behaviour per test.
 
+mod conversations;
 mod defaults;
 mod expansion;
 mod full_example;

@@ -1,5 +1,4 @@
-//! The Server API contract as the published OpenAPI files in `spec/zim-server-api/` state it, turned into JSON
-//! Schemas that a validator can check bodies against.
+//! Reading the OpenAPI files into JSON Schemas that a validator can check bodies against.
 //!
 //! The OpenAPI files are read as published; turning them into JSON Schema takes three steps, done here:
 //! - `#/components/schemas/...` references are resolved (inlined) within the file that holds them;
@@ -71,9 +70,20 @@ impl Contract {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/zim-server-api")
     }
 
-    /// Loads this repository's spec folder.
+    /// Loads this repository's spec folder from disk (tests that want to see an edited file at once).
     pub fn load_repository() -> Result<Contract, ContractError> {
         Self::load(&Self::spec_dir())
+    }
+
+    /// The files compiled into this crate (the repository's spec folder when it was built).
+    pub fn published() -> Result<Contract, ContractError> {
+        let mut actions = BTreeMap::new();
+        for (name, text) in crate::published::FILES {
+            if let Some((action, contract)) = load_action(Path::new(name), text)? {
+                actions.insert(action, contract);
+            }
+        }
+        Ok(Contract { actions })
     }
 
     /// Loads every action file (`*.yaml` with a `paths./.post` operation) of `dir`.
@@ -88,7 +98,9 @@ impl Contract {
         files.sort();
         let mut actions = BTreeMap::new();
         for path in files {
-            if let Some((name, action)) = load_action(&path)? {
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| ContractError::Read { path: path.clone(), source })?;
+            if let Some((name, action)) = load_action(&path, &text)? {
                 actions.insert(name, action);
             }
         }
@@ -106,10 +118,10 @@ impl Contract {
     }
 }
 
-fn load_action(path: &Path) -> Result<Option<(String, ActionContract)>, ContractError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ContractError::Read { path: path.into(), source })?;
+/// The action `text` (the contents of `path`) describes, if it describes one.
+fn load_action(path: &Path, text: &str) -> Result<Option<(String, ActionContract)>, ContractError> {
     let document: Value =
-        serde_yaml::from_str(&text).map_err(|source| ContractError::Yaml { path: path.into(), source })?;
+        serde_yaml::from_str(text).map_err(|source| ContractError::Yaml { path: path.into(), source })?;
     let Some(operation) = document.pointer("/paths/~1/post") else {
         return Ok(None);
     };
@@ -195,6 +207,21 @@ mod tests {
 
     fn contract() -> Contract {
         Contract::load_repository().expect("the repository's spec folder loads")
+    }
+
+    #[test]
+    fn the_compiled_in_files_are_the_spec_folder() {
+        let on_disk: Vec<String> = contract().action_names().map(str::to_owned).collect();
+        let published = Contract::published().expect("the compiled-in files load");
+        assert_eq!(published.action_names().collect::<Vec<_>>(), on_disk);
+        let mut names: Vec<String> = std::fs::read_dir(Contract::spec_dir())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".yaml"))
+            .collect();
+        names.sort();
+        let compiled: Vec<&str> = crate::published::FILES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, compiled, "a file of spec/zim-server-api is missing from published.rs");
     }
 
     #[test]
