@@ -17,6 +17,7 @@ async fn callbacks_waiting_for_a_retry_at_shutdown_are_delivered_in_order_after_
     })
     .await;
     hub.register_bot("@RBT#announcer").await;
+    hub.create_room("@RBT#announcer", "lobby").await;
     hub.send_room_text("@RBT#announcer", "lobby", "one").await;
     hub.send_room_text("@RBT#announcer", "lobby", "two").await;
     assert!(!refusing.next_attempt().await.accepted, "the first attempt was refused");
@@ -35,6 +36,7 @@ async fn a_delivered_callback_is_not_delivered_again_after_a_restart() {
     let mut first = CallbackReceiver::start(0).await;
     let hub = start_hub_in(data_dir.path(), |config| config.callback_url = Some(first.url.clone())).await;
     hub.register_bot("@RBT#announcer").await;
+    hub.create_room("@RBT#announcer", "lobby").await;
     hub.send_room_text("@RBT#announcer", "lobby", "before").await;
     assert_eq!(first.next_accepted().await.msg_body, "before");
     // The receiver has it; the hub counts it delivered once it has read the answer.
@@ -43,6 +45,8 @@ async fn a_delivered_callback_is_not_delivered_again_after_a_restart() {
 
     let mut second = CallbackReceiver::start(0).await;
     let hub = start_hub_in(data_dir.path(), |config| config.callback_url = Some(second.url.clone())).await;
+    // Rooms live in the hub's memory, as an empty room lives only until its destroy delay on the service.
+    hub.create_room("@RBT#announcer", "lobby").await;
     hub.send_room_text("@RBT#announcer", "lobby", "after").await;
     assert_eq!(second.next_accepted().await.msg_body, "after", "the first run's callback came again");
     hub.hub.shutdown().await;
