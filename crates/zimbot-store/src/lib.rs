@@ -10,14 +10,21 @@
 //! [`Fence`] (a fencing token that grows each time a bot changes hands, so a stale owner's writes are refused),
 //! and work is taken by explicit claims (claim, complete, release) rather than assumed to belong to the only process.
 //!
-//! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`].
+//! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`]; the inbox journal
+//! ([`Inbox`], with callback dedupe inside its commits), [`DeadLetters`] and [`Retention`].
 
+mod dead_letters;
 mod durability;
 mod error;
+mod inbox;
 mod lease;
+mod retention;
 mod sqlite;
 
+pub use dead_letters::{DeadLetters, EntryState, ListedEntry};
 pub use durability::Durability;
 pub use error::StoreError;
+pub use inbox::{Accepted, Arrival, Claim, EntryId, Inbox, InboxEntry};
 pub use lease::{Fence, Lease, Leases, Owner};
+pub use retention::{Cleaned, JournalSizes, Retention, RetentionPolicy};
 pub use sqlite::SqliteStore;

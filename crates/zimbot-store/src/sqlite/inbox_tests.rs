@@ -1,0 +1,192 @@
+//! The inbox journal, dead letters and retention on a real database file.
+
+use std::time::Duration;
+
+use super::*;
+use crate::{
+    Accepted, Arrival, Claim, DeadLetters, EntryId, EntryState, Inbox, Lease, Leases, Owner, Retention, RetentionPolicy,
+};
+
+fn open(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::open(&dir.path().join("zimbot.db"), Durability::Process).expect("open")
+}
+
+fn arrival(key: &str, at: i64, bots: &[&str]) -> Arrival {
+    Arrival {
+        dedupe_key: key.to_owned(),
+        remember_until_ms: at + 300_000,
+        arrived_at_ms: at,
+        payload: key.as_bytes().to_vec(),
+        bots: bots.iter().map(|bot| bot.to_string()).collect(),
+    }
+}
+
+fn ids(accepted: &Accepted) -> Vec<EntryId> {
+    match accepted {
+        Accepted::Journaled(ids) => ids.clone(),
+        Accepted::Duplicate => panic!("a duplicate"),
+    }
+}
+
+fn lease(store: &SqliteStore, bot: &str) -> Lease {
+    store.acquire(bot, &Owner::new("test")).unwrap()
+}
+
+#[test]
+fn an_arrival_gets_one_entry_per_bot() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let accepted = store.accept(&[arrival("msg:1", 1_000, &["a", "b"])]).unwrap();
+    assert_eq!(ids(&accepted[0]).len(), 2);
+    assert_eq!(store.pending(&lease(&store, "a")).unwrap().len(), 1);
+    assert_eq!(store.pending(&lease(&store, "b")).unwrap().len(), 1);
+}
+
+#[test]
+fn a_batch_is_journaled_in_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let batch: Vec<_> = (0..5).map(|n| arrival(&format!("msg:{n}"), 1_000, &["a"])).collect();
+    store.accept(&batch).unwrap();
+    let keys: Vec<_> = store.pending(&lease(&store, "a")).unwrap().into_iter().map(|entry| entry.dedupe_key).collect();
+    assert_eq!(keys, ["msg:0", "msg:1", "msg:2", "msg:3", "msg:4"]);
+}
+
+#[test]
+fn a_repeated_key_is_a_duplicate_across_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    open(&dir).accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap();
+    let again = open(&dir).accept(&[arrival("msg:1", 2_000, &["a"])]).unwrap();
+    assert_eq!(again, [Accepted::Duplicate]);
+}
+
+#[test]
+fn a_repeat_within_one_batch_is_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let answers = store.accept(&[arrival("msg:1", 1_000, &["a"]), arrival("msg:1", 1_000, &["a"])]).unwrap();
+    assert_eq!(answers[1], Accepted::Duplicate);
+}
+
+#[test]
+fn a_key_past_its_memory_is_new_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap();
+    let later = store.accept(&[arrival("msg:1", 1_000 + 300_000, &["a"])]).unwrap();
+    assert!(matches!(later[0], Accepted::Journaled(_)));
+}
+
+#[test]
+fn each_claim_counts_an_attempt_before_the_hook_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    let lease = lease(&store, "a");
+    assert_eq!(store.claim(&lease, id, 3, 0).unwrap(), Claim::Run { attempt: 1 });
+    assert_eq!(store.claim(&lease, id, 3, 0).unwrap(), Claim::Run { attempt: 2 });
+    assert_eq!(store.pending(&lease).unwrap()[0].attempts, 2);
+}
+
+#[test]
+fn a_claim_past_max_attempts_makes_a_dead_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    let lease = lease(&store, "a");
+    store.claim(&lease, id, 1, 0).unwrap();
+    assert_eq!(store.claim(&lease, id, 1, 0).unwrap(), Claim::Dead { attempts: 1 });
+    assert!(store.pending(&lease).unwrap().is_empty());
+    let dead = store.list(EntryState::Dead, Some("a")).unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].reason.as_deref().unwrap().contains("max_attempts is 1"), "{:?}", dead[0].reason);
+}
+
+#[test]
+fn a_completed_entry_leaves_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    let lease = lease(&store, "a");
+    store.claim(&lease, id, 3, 0).unwrap();
+    store.complete(&lease, id).unwrap();
+    assert!(store.pending(&lease).unwrap().is_empty());
+    assert_eq!(store.claim(&lease, id, 3, 0).unwrap(), Claim::Gone);
+}
+
+#[test]
+fn a_released_claim_gives_its_attempt_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    let lease = lease(&store, "a");
+    store.claim(&lease, id, 3, 0).unwrap();
+    store.release(&lease, id).unwrap();
+    assert_eq!(store.pending(&lease).unwrap()[0].attempts, 0);
+}
+
+#[test]
+fn a_stale_lease_cannot_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    let old = lease(&store, "a");
+    let _new = lease(&store, "a");
+    assert!(matches!(store.claim(&old, id, 3, 0), Err(StoreError::Fenced { .. })));
+}
+
+#[test]
+fn a_retried_dead_letter_is_pending_again_last_in_line_with_no_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    store.accept(&[arrival("msg:2", 1_000, &["a"])]).unwrap();
+    let lease = lease(&store, "a");
+    store.bury(&lease, first, "failed", 0).unwrap();
+    let dead = store.list(EntryState::Dead, None).unwrap();
+    assert!(store.retry(dead[0].id).unwrap());
+    let pending = store.pending(&lease).unwrap();
+    assert_eq!(pending.iter().map(|entry| entry.dedupe_key.as_str()).collect::<Vec<_>>(), ["msg:2", "msg:1"]);
+    assert_eq!(pending[1].attempts, 0);
+}
+
+#[test]
+fn purge_deletes_an_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    assert!(store.purge(id).unwrap());
+    assert!(!store.purge(id).unwrap());
+    assert!(store.list(EntryState::Pending, None).unwrap().is_empty());
+}
+
+#[test]
+fn cleaning_removes_expired_dedupe_records_and_old_dead_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let lease = lease(&store, "a");
+    let old = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    let young = ids(&store.accept(&[arrival("msg:2", 500_000, &["a"])]).unwrap()[0])[0];
+    store.bury(&lease, old, "failed", 1_000).unwrap();
+    store.bury(&lease, young, "failed", 500_000).unwrap();
+    let policy = RetentionPolicy { dead_letter_max_age: Duration::from_secs(100), max_dead_letters: 10 };
+    let cleaned = store.clean(&policy, 400_000).unwrap();
+    assert_eq!((cleaned.dedupe_records, cleaned.dead_letters), (1, 1));
+    let sizes = store.sizes().unwrap();
+    assert_eq!((sizes.dedupe_records, sizes.dead), (1, 1));
+}
+
+#[test]
+fn cleaning_keeps_at_most_max_dead_letters_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let lease = lease(&store, "a");
+    for n in 0..5 {
+        let id = ids(&store.accept(&[arrival(&format!("msg:{n}"), 1_000, &["a"])]).unwrap()[0])[0];
+        store.bury(&lease, id, "failed", 1_000 + n).unwrap();
+    }
+    let policy = RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 2 };
+    store.clean(&policy, 2_000).unwrap();
+    let kept: Vec<_> = store.list(EntryState::Dead, None).unwrap().into_iter().map(|entry| entry.dedupe_key).collect();
+    assert_eq!(kept, ["msg:3", "msg:4"]);
+}
