@@ -12,6 +12,7 @@
 
 use crate::config::{BotConfig, Config};
 use crate::dispatch::{BotRunner, Inbound, Router};
+use crate::journal::{InboxWriter, JournaledMessage};
 use crate::plugin_host::{HostServices, PluginCatalog};
 use crate::schedule::{Job, Scheduler, Tick};
 use parking_lot::Mutex;
@@ -38,6 +39,23 @@ pub struct Runtime {
     failed: Vec<FailedBot>,
     services: HostServices,
     scheduler: Mutex<Option<(JoinHandle<()>, oneshot::Sender<()>)>>,
+    /// Group commit into the inbox journal, when the runtime keeps one.
+    journal: Option<InboxWriter>,
+    retention: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Why [`Runtime::accept`] did not take a message; the webhook's answer follows from it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Its `msg_id` was journaled before (answered 200: the service need not retry).
+    #[error("duplicate of a message already kept")]
+    Duplicate,
+    /// A bot it goes to has a full mailbox (answered 503: the service retries later).
+    #[error("bot '{0}' has a full mailbox; retry later")]
+    Busy(BotId),
+    /// The journal could not keep it (answered 503: the service retries later).
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(String),
 }
 
 impl Runtime {
@@ -77,7 +95,22 @@ impl Runtime {
         }
         let router = Router::new(runners.iter().map(|runner| (&runner.config().user_id, &runner.config().listen)));
         let by_id = runners.iter().enumerate().map(|(index, runner)| (runner.config().id.clone(), index)).collect();
-        let runtime = Arc::new(Self { bots: runners, by_id, router, failed, services, scheduler: Mutex::new(None) });
+        let journal =
+            services.storage.as_ref().map(|storage| InboxWriter::spawn(Arc::clone(&storage.inbox), &services.runtime));
+        let retention = services
+            .storage
+            .as_ref()
+            .map(|storage| crate::journal::spawn_retention(storage, Arc::clone(&services.clock), &services.runtime));
+        let runtime = Arc::new(Self {
+            bots: runners,
+            by_id,
+            router,
+            failed,
+            services,
+            scheduler: Mutex::new(None),
+            journal,
+            retention: Mutex::new(retention),
+        });
         runtime.start_scheduler();
         runtime
     }
@@ -146,6 +179,47 @@ impl Runtime {
         delivered
     }
 
+    /// Takes a message the webhook is about to acknowledge: with a journal, it is kept (group commit) before this
+    /// returns, deduplicated by `msg_id` across restarts until `remember_until_ms`, then put in the bots'
+    /// mailboxes; without one, it is delivered as [`Runtime::deliver`] does. Returns the bots it went to.
+    pub async fn accept(&self, message: ReceivedMessage, remember_until_ms: i64) -> Result<Vec<BotId>, Refusal> {
+        let Some(journal) = &self.journal else { return Ok(self.deliver(message)) };
+        let targets: Vec<usize> = self.router.route(&message);
+        if let Some(full) =
+            targets.iter().map(|index| &self.bots[*index]).find(|bot| bot.is_journaled() && !bot.has_room())
+        {
+            return Err(Refusal::Busy(full.config().id.clone()));
+        }
+        let (journaled, direct): (Vec<usize>, Vec<usize>) =
+            targets.into_iter().partition(|index| self.bots[*index].is_journaled());
+        let payload = serde_json::to_vec(&message).map_err(|error| Refusal::StorageUnavailable(error.to_string()))?;
+        let arrival = zimbot_store::Arrival {
+            dedupe_key: format!("msg:{}", message.message_id),
+            remember_until_ms,
+            arrived_at_ms: self.services.clock.now().timestamp_millis(),
+            payload,
+            bots: journaled.iter().map(|index| self.bots[*index].config().id.to_string()).collect(),
+        };
+        let entries = match journal.accept(arrival).await {
+            Ok(zimbot_store::Accepted::Journaled(entries)) => entries,
+            Ok(zimbot_store::Accepted::Duplicate) => return Err(Refusal::Duplicate),
+            Err(error) => return Err(Refusal::StorageUnavailable(error.0)),
+        };
+        let mut delivered = Vec::with_capacity(entries.len() + direct.len());
+        for (index, entry) in journaled.into_iter().zip(entries) {
+            let runner = &self.bots[index];
+            if runner.deliver_journaled(JournaledMessage { entry, message: message.clone() }) {
+                delivered.push(runner.config().id.clone());
+            }
+        }
+        for index in direct {
+            if self.bots[index].deliver(Inbound::Message(message.clone())) {
+                delivered.push(self.bots[index].config().id.clone());
+            }
+        }
+        Ok(delivered)
+    }
+
     /// Whether `user` is a bot user of this runtime.
     pub fn is_bot_user(&self, user: &zimbot_model::UserId) -> bool {
         self.router.is_bot_user(user)
@@ -181,6 +255,9 @@ impl Runtime {
     /// Stops everything in order within `grace` (see the module docs).
     pub async fn shutdown(&self, grace: Duration) {
         let deadline = tokio::time::Instant::now() + grace;
+        if let Some(retention) = self.retention.lock().take() {
+            retention.abort();
+        }
         let scheduler = self.scheduler.lock().take();
         if let Some((task, stop)) = scheduler {
             let _ = stop.send(());

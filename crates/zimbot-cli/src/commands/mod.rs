@@ -9,6 +9,7 @@ pub mod run;
 pub mod schema;
 pub mod send;
 pub mod stop_signal;
+pub mod storage;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use zimbot_hub::{Hub, HubConfig};
 use zimbot_runtime::clock::{Clock, SystemClock};
 use zimbot_runtime::config::{Backend, Config};
+use zimbot_runtime::journal::Storage;
 use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
 use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::state::StateStore;
@@ -42,6 +43,8 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         Backend::Service => None,
     };
     let media_addr = start_media_listener(&mut config).await?;
+    // The one store of this process: every part that keeps something gets this same handle.
+    let store = super::storage::open_store(&config)?;
     let client = build_client(&config)?;
     let bots = bot_users(&config);
     client
@@ -51,7 +54,8 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let services = HostServices::new(Arc::new(client.clone()), Arc::clone(&clock))
-        .with_state(StateStore::in_dir(&config.state_dir));
+        .with_state(StateStore::in_dir(&config.state_dir))
+        .with_storage(Storage::sqlite(Arc::clone(&store), &config.storage));
     // Starting bots loads libraries, reads kept state and runs plugins' `create`: blocking work, kept off the
     // async workers.
     let runtime = {
