@@ -181,8 +181,14 @@ impl Runtime {
 
     /// Takes a message the webhook is about to acknowledge: with a journal, it is kept (group commit) before this
     /// returns, deduplicated by `msg_id` across restarts until `remember_until_ms`, then put in the bots'
-    /// mailboxes; without one, it is delivered as [`Runtime::deliver`] does. Returns the bots it went to.
-    pub async fn accept(&self, message: ReceivedMessage, remember_until_ms: i64) -> Result<Vec<BotId>, Refusal> {
+    /// mailboxes; without one, it is delivered as [`Runtime::deliver`] does. Times are ms since the Unix epoch
+    /// on the caller's clock (the webhook's, which its timestamp check reads). Returns the bots it went to.
+    pub async fn accept(
+        &self,
+        message: ReceivedMessage,
+        now_ms: i64,
+        remember_until_ms: i64,
+    ) -> Result<Vec<BotId>, Refusal> {
         let Some(journal) = &self.journal else { return Ok(self.deliver(message)) };
         let targets: Vec<usize> = self.router.route(&message);
         if let Some(full) =
@@ -196,7 +202,7 @@ impl Runtime {
         let arrival = zimbot_store::Arrival {
             dedupe_key: format!("msg:{}", message.message_id),
             remember_until_ms,
-            arrived_at_ms: self.services.clock.now().timestamp_millis(),
+            arrived_at_ms: now_ms,
             payload,
             bots: journaled.iter().map(|index| self.bots[*index].config().id.to_string()).collect(),
         };

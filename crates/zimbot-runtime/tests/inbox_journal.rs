@@ -17,6 +17,7 @@ use zimbot_store::{
     SqliteStore,
 };
 
+const NOW_MS: i64 = 1_000;
 const REMEMBER_UNTIL_MS: i64 = i64::MAX;
 
 struct Db {
@@ -87,7 +88,7 @@ async fn a_message_is_in_the_journal_once_accepted_and_while_its_hook_runs() {
     let (key, mut reports) = Reports::new();
     let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
     reports.until("start").await;
-    runtime.accept(to_a("block"), REMEMBER_UNTIL_MS).await.unwrap();
+    runtime.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.next().await, "blocking");
     assert_eq!(db.pending(), 1);
     runtime.shutdown(Duration::from_millis(100)).await;
@@ -99,7 +100,7 @@ async fn a_message_whose_hook_ended_leaves_the_journal() {
     let (key, mut reports) = Reports::new();
     let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
     reports.until("start").await;
-    runtime.accept(to_a("hello"), REMEMBER_UNTIL_MS).await.unwrap();
+    runtime.accept(to_a("hello"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.next().await, "peer @RBT#a hello");
     runtime.shutdown(Duration::from_secs(5)).await;
     assert_eq!(db.pending(), 0);
@@ -135,7 +136,7 @@ async fn unfinished_messages_are_delivered_again_in_arrival_order_before_new_one
     }
     let (key, mut reports) = Reports::new();
     let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
-    runtime.accept(to_a("four"), REMEMBER_UNTIL_MS).await.unwrap();
+    runtime.accept(to_a("four"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     let seen = reports.until("peer @RBT#a four").await;
     assert_eq!(seen[2..], ["peer @RBT#a one", "peer @RBT#a two", "peer @RBT#a three", "peer @RBT#a four"]);
     runtime.shutdown(Duration::from_secs(5)).await;
@@ -148,7 +149,7 @@ async fn a_message_that_crashed_the_process_max_attempts_times_is_a_dead_letter_
     db.crash_during_hook("a", entry, 3);
     let (key, mut reports) = Reports::new();
     let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
-    runtime.accept(to_a("after"), REMEMBER_UNTIL_MS).await.unwrap();
+    runtime.accept(to_a("after"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.until("peer @RBT#a after").await, ["created seen=0", "start", "peer @RBT#a after"]);
     runtime.shutdown(Duration::from_secs(5)).await;
     let dead = db.store.list(EntryState::Dead, Some("a")).unwrap();
@@ -162,8 +163,8 @@ async fn a_hook_that_keeps_failing_is_tried_max_attempts_times_then_dead_lettere
     let (key, mut reports) = Reports::new();
     let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
     reports.until("start").await;
-    runtime.accept(to_a("fail"), REMEMBER_UNTIL_MS).await.unwrap();
-    runtime.accept(to_a("next"), REMEMBER_UNTIL_MS).await.unwrap();
+    runtime.accept(to_a("fail"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    runtime.accept(to_a("next"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.next().await, "peer @RBT#a next");
     runtime.shutdown(Duration::from_secs(5)).await;
     let stats = runtime.bot(&"a".into()).unwrap().stats();
@@ -178,11 +179,11 @@ async fn a_msg_id_already_kept_is_a_duplicate_after_a_restart() {
     let message = to_a("once");
     let (key, mut reports) = Reports::new();
     let first = start_journaled(&one_bot(&key, 16), db.storage(3));
-    first.accept(message.clone(), REMEMBER_UNTIL_MS).await.unwrap();
+    first.accept(message.clone(), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     reports.until("peer @RBT#a once").await;
     first.shutdown(Duration::from_secs(5)).await;
     let second = start_journaled(&one_bot(&key, 16), db.storage(3));
-    assert_eq!(second.accept(message, REMEMBER_UNTIL_MS).await, Err(Refusal::Duplicate));
+    assert_eq!(second.accept(message, NOW_MS, REMEMBER_UNTIL_MS).await, Err(Refusal::Duplicate));
     second.shutdown(Duration::from_secs(5)).await;
 }
 
@@ -192,10 +193,10 @@ async fn a_full_mailbox_refuses_a_message_as_busy_instead_of_dropping_one() {
     let (key, mut reports) = Reports::new();
     let runtime = start_journaled(&one_bot(&key, 1), db.storage(3));
     reports.until("start").await;
-    runtime.accept(to_a("block"), REMEMBER_UNTIL_MS).await.unwrap();
+    runtime.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.next().await, "blocking");
-    runtime.accept(to_a("waits"), REMEMBER_UNTIL_MS).await.unwrap();
-    let refused = runtime.accept(to_a("refused"), REMEMBER_UNTIL_MS).await;
+    runtime.accept(to_a("waits"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    let refused = runtime.accept(to_a("refused"), NOW_MS, REMEMBER_UNTIL_MS).await;
     assert_eq!(refused, Err(Refusal::Busy("a".into())));
     assert_eq!(db.pending(), 2, "the refused message was not kept: the service retries it");
     runtime.shutdown(Duration::from_millis(100)).await;

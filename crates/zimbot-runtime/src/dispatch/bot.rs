@@ -216,7 +216,11 @@ impl BotRunner {
     /// Puts a message or tick in the mailbox. Returns false when the bot no longer takes any.
     pub fn deliver(&self, item: Inbound) -> bool {
         let is_tick = matches!(item, Inbound::Cron(_));
-        match self.mailbox.push(item) {
+        // A journaled bot's mailbox never drops: what it holds may be acknowledged messages (the webhook bounds
+        // those with 503s; ticks come at the schedules' pace).
+        let pushed =
+            if self.journal.is_some() { self.mailbox.push_beyond_capacity(item) } else { self.mailbox.push(item) };
+        match pushed {
             Pushed::Queued => {}
             Pushed::DroppedOldest(dropped) => {
                 BotStats::add(&self.stats.mailbox_dropped);

@@ -221,7 +221,7 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
             return state.full();
         }
     }
-    match state.runtime.accept(message, until.saturating_mul(1000)).await {
+    match state.runtime.accept(message, now.saturating_mul(1000), until.saturating_mul(1000)).await {
         Ok(delivered) => {
             count(&state.stats.accepted);
             answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()))

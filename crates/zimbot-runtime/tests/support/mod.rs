@@ -233,7 +233,17 @@ pub fn start_with_state(yaml: &str, state_dir: &std::path::Path) -> Arc<Runtime>
 
 /// Starts a runtime for `yaml` on a loopback outbound, journaling messages in `storage`.
 pub fn start_journaled(yaml: &str, storage: zimbot_runtime::journal::Storage) -> Arc<Runtime> {
-    Runtime::start(&parse(yaml), &catalog(), services(LoopbackOutbound::new()).with_storage(storage))
+    start_journaled_on(yaml, storage, Arc::new(SystemClock))
+}
+
+/// Like [`start_journaled`], on `clock` (the journal's retention reads it).
+pub fn start_journaled_on(
+    yaml: &str,
+    storage: zimbot_runtime::journal::Storage,
+    clock: Arc<dyn Clock>,
+) -> Arc<Runtime> {
+    let services = services_with_clock(LoopbackOutbound::new(), clock).with_storage(storage);
+    Runtime::start(&parse(yaml), &catalog(), services)
 }
 
 /// A received text message.
