@@ -4,6 +4,7 @@ pub mod check;
 pub mod check_online;
 pub mod client;
 pub mod hub;
+pub mod inbox;
 pub mod new_plugin;
 pub mod run;
 pub mod schema;

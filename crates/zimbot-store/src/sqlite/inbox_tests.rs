@@ -190,3 +190,36 @@ fn cleaning_keeps_at_most_max_dead_letters_the_newest() {
     let kept: Vec<_> = store.list(EntryState::Dead, None).unwrap().into_iter().map(|entry| entry.dedupe_key).collect();
     assert_eq!(kept, ["msg:3", "msg:4"]);
 }
+
+#[test]
+fn under_steady_load_with_regular_cleaning_every_journal_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let lease = lease(&store, "a");
+    let policy = RetentionPolicy { dead_letter_max_age: Duration::from_secs(60), max_dead_letters: 50 };
+    // One simulated second per round: 100 callbacks, each remembered 5 s; one in ten fails for good.
+    let mut largest = crate::JournalSizes::default();
+    for second in 0..120_i64 {
+        let now = second * 1_000;
+        let batch: Vec<_> = (0..100)
+            .map(|n| Arrival { remember_until_ms: now + 5_000, ..arrival(&format!("msg:{second}:{n}"), now, &["a"]) })
+            .collect();
+        for (n, accepted) in store.accept(&batch).unwrap().iter().enumerate() {
+            let id = ids(accepted)[0];
+            store.claim(&lease, id, 3, now).unwrap();
+            if n % 10 == 0 {
+                store.bury(&lease, id, "failed", now).unwrap();
+            } else {
+                store.complete(&lease, id).unwrap();
+            }
+        }
+        store.clean(&policy, now).unwrap();
+        let sizes = store.sizes().unwrap();
+        largest.pending = largest.pending.max(sizes.pending);
+        largest.dead = largest.dead.max(sizes.dead);
+        largest.dedupe_records = largest.dedupe_records.max(sizes.dedupe_records);
+    }
+    assert_eq!(largest.pending, 0);
+    assert_eq!(largest.dead, 50, "capped at max_dead_letters");
+    assert_eq!(largest.dedupe_records, 500, "five seconds of ids");
+}
