@@ -8,6 +8,7 @@
 //! webhook and scheduler) or, where memory is the figure, as a child process; everything talks over loopback.
 //! - `limiter`: 100 bots flooding media sends at 10/s through the client to the hub (default and 5 ms margin);
 //! - `inbound`: signed callbacks flooded at the webhook, to 10 and to 1000 counting bots (and `wrk` if present);
+//! - `inbound_journal`: the same flood to 10 bots with the inbox journal on, at each durability level;
 //! - `upload`: a 1 GiB sparse file through the client to the hub, against `curl -T`, and the client's peak RSS;
 //! - `cron`: 10 000 every-second schedules through the scheduler into a counting plugin: lateness and CPU;
 //! - `plugins`: dynamic against built-in dispatch (the runtime's `plugin_dispatch` bench) and start-up of 100 bots;
@@ -45,7 +46,7 @@ struct Args {
     /// Shorter timed scenarios and one run each: a quick look, not figures to publish.
     #[arg(long)]
     quick: bool,
-    /// Run only these scenarios (limiter, inbound, upload, cron, plugins, idle); may be repeated.
+    /// Run only these scenarios (limiter, inbound, inbound_journal, upload, cron, plugins, idle); may be repeated.
     #[arg(long, value_name = "NAME")]
     only: Vec<String>,
     /// Runs per figure (default 3, or 1 with --quick).
@@ -114,6 +115,7 @@ async fn run_scenario(name: &str, quick: bool, runs: usize) -> anyhow::Result<Ou
     match name {
         "limiter" => scenarios::limiter::run(seconds(20, 10), runs).await,
         "inbound" => scenarios::inbound::run(seconds(5, 3), runs).await,
+        "inbound_journal" => scenarios::inbound_journal::run(seconds(5, 3), runs).await,
         "upload" => scenarios::upload::run(runs).await,
         "cron" => scenarios::cron::run(seconds(30, 10), runs).await,
         "plugins" => scenarios::plugins::run(runs).await,
