@@ -31,7 +31,7 @@ enum Restart {
     /// The process died before it moved the message to the dead letters.
     Crashed,
     /// It moved the message to the dead letters and is serving: the child, and its ready line.
-    Serving(Child, String),
+    Serving(Box<Child>, String),
 }
 
 /// Starts `zimbot run CONFIG` and waits until it dies, or until it has both printed its ready line and logged a
@@ -83,7 +83,7 @@ async fn restart(config: &Path) -> Restart {
     .await
     .expect("zimbot either crashes or serves");
     if outcome {
-        Restart::Serving(child, ready.unwrap_or_default())
+        Restart::Serving(Box::new(child), ready.unwrap_or_default())
     } else {
         Restart::Crashed
     }
