@@ -121,7 +121,9 @@ impl Runtime {
             .iter()
             .flat_map(|runner| {
                 let bot = runner.config().id.clone();
+                let last_fires = last_fires(runner);
                 runner.config().schedules.iter().map(move |schedule| Job {
+                    resume_after: last_fires.get(&schedule.id).copied(),
                     bot: bot.clone(),
                     schedule_id: schedule.id.clone(),
                     spec: schedule.spec.clone(),
@@ -142,7 +144,7 @@ impl Runtime {
             let forward = async move {
                 while let Some(tick) = ticks.recv().await {
                     let Some(runtime) = runtime.upgrade() else { return };
-                    runtime.deliver_tick(tick);
+                    runtime.deliver_tick(tick).await;
                 }
             };
             let run = scheduler.run(ticks_tx, async move {
@@ -153,13 +155,15 @@ impl Runtime {
         *self.scheduler.lock() = Some((task, stop_tx));
     }
 
-    fn deliver_tick(&self, tick: Tick) {
+    async fn deliver_tick(&self, tick: Tick) {
         let Some(runner) = self.by_id.get(&tick.bot).map(|index| &self.bots[*index]) else { return };
-        runner.deliver(Inbound::Cron(CronTick {
-            schedule_id: tick.schedule_id,
-            scheduled_at_ms: tick.scheduled_at.timestamp_millis(),
-            fired_at_ms: tick.fired_at.timestamp_millis(),
-        }));
+        runner
+            .deliver_tick(CronTick {
+                schedule_id: tick.schedule_id,
+                scheduled_at_ms: tick.scheduled_at.timestamp_millis(),
+                fired_at_ms: tick.fired_at.timestamp_millis(),
+            })
+            .await;
     }
 
     /// Routes a received message to every bot that listens to it; returns the bots it went to.
@@ -274,5 +278,20 @@ impl Runtime {
         self.services.outbound.close(left).await;
         futures::future::join_all(self.bots.iter().map(|runner| runner.finish(deadline))).await;
         tracing::info!(bots = self.bots.len(), "runtime stopped");
+    }
+}
+
+/// The last fire of each of `runner`'s schedules, as its journal kept them (none without a journal).
+fn last_fires(runner: &BotRunner) -> HashMap<String, chrono::DateTime<chrono::Utc>> {
+    let Some(journal) = runner.journal() else { return HashMap::new() };
+    match journal.last_fires() {
+        Ok(fires) => fires
+            .into_iter()
+            .filter_map(|(schedule, at)| Some((schedule, chrono::DateTime::from_timestamp_millis(at)?)))
+            .collect(),
+        Err(error) => {
+            tracing::error!(bot = %runner.config().id, "storage unavailable: schedules start from now: {error}");
+            HashMap::new()
+        }
     }
 }

@@ -13,6 +13,7 @@
 //! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`]; the inbox journal
 //! ([`Inbox`], with callback dedupe inside its commits), [`DeadLetters`] and [`Retention`].
 
+mod cron;
 mod dead_letters;
 mod durability;
 mod error;
@@ -21,6 +22,7 @@ mod lease;
 mod retention;
 mod sqlite;
 
+pub use cron::{tick_key, CronBook, TickRecord};
 pub use dead_letters::{DeadLetters, EntryState, ListedEntry};
 pub use durability::Durability;
 pub use error::StoreError;

@@ -15,7 +15,7 @@ use super::notifications::NotificationQueue;
 use super::persist::SnapshotWriter;
 use super::snapshot_pace::{Read, SnapshotPace};
 use crate::config::BotConfig;
-use crate::journal::{BotJournal, JournaledMessage};
+use crate::journal::{BotJournal, JournaledMessage, JournaledTick, Unfinished};
 use crate::metrics::BotStats;
 use crate::outbound::Sender;
 use crate::plugin_host::{BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle};
@@ -29,7 +29,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 use zimbot_abi::{BotInfo, CronTick, Event};
 use zimbot_model::{ReceivedMessage, SendEvent};
-use zimbot_store::Claim;
+use zimbot_store::{Claim, EntryId};
 
 /// Panics within [`PANIC_WINDOW`] after which a bot is stopped.
 pub const MAX_PANICS: usize = 3;
@@ -43,6 +43,8 @@ pub enum Inbound {
     /// A message kept in the inbox journal: claimed before its hook runs, completed after (see `journal`).
     Journaled(JournaledMessage),
     Cron(CronTick),
+    /// A cron tick kept in the journal with its schedule's last fire, run like a journaled message.
+    JournaledCron(JournaledTick),
 }
 
 impl Inbound {
@@ -50,7 +52,7 @@ impl Inbound {
         match self {
             Self::Message(message) => Event::Message { message, redelivery: false },
             Self::Journaled(journaled) => Event::Message { message: journaled.message, redelivery: false },
-            Self::Cron(tick) => Event::Cron { tick },
+            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => Event::Cron { tick },
         }
     }
 
@@ -60,7 +62,9 @@ impl Inbound {
             Self::Message(message) | Self::Journaled(JournaledMessage { message, .. }) => {
                 format!("message {:?}", message.message_id)
             }
-            Self::Cron(tick) => format!("cron tick of '{}'", tick.schedule_id),
+            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => {
+                format!("cron tick of '{}'", tick.schedule_id)
+            }
         }
     }
 }
@@ -164,8 +168,11 @@ impl BotRunner {
                 "delivering again the messages not finished before the restart"
             );
         }
-        for journaled in unfinished {
-            runner.mailbox.push_beyond_capacity(Inbound::Journaled(journaled));
+        for unfinished in unfinished {
+            runner.mailbox.push_beyond_capacity(match unfinished {
+                Unfinished::Message(journaled) => Inbound::Journaled(journaled),
+                Unfinished::Tick(journaled) => Inbound::JournaledCron(journaled),
+            });
         }
         let inbound = runtime.spawn(Arc::clone(&runner).run_inbound_lane().instrument(span.clone()));
         let notification = runtime.spawn(Arc::clone(&runner).run_notification_lane().instrument(span));
@@ -215,7 +222,7 @@ impl BotRunner {
 
     /// Puts a message or tick in the mailbox. Returns false when the bot no longer takes any.
     pub fn deliver(&self, item: Inbound) -> bool {
-        let is_tick = matches!(item, Inbound::Cron(_));
+        let is_tick = matches!(item, Inbound::Cron(_) | Inbound::JournaledCron(_));
         // A journaled bot's mailbox never drops: what it holds may be acknowledged messages (the webhook bounds
         // those with 503s; ticks come at the schedules' pace).
         let pushed =
@@ -272,10 +279,45 @@ impl BotRunner {
         }
     }
 
+    /// Whether the bot journals its ticks (see [`BotRunner::deliver_tick`]).
+    pub fn journal(&self) -> Option<&Arc<BotJournal>> {
+        self.journal.as_ref()
+    }
+
+    /// Puts a tick in the mailbox: journaled with its schedule's last fire first when the bot keeps a journal
+    /// (a tick that cannot be journaled is still delivered, unjournaled).
+    pub async fn deliver_tick(&self, tick: CronTick) -> bool {
+        let Some(journal) = &self.journal else { return self.deliver(Inbound::Cron(tick)) };
+        match journal.record_tick(&tick).await {
+            Ok(entry) => self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick })),
+            Err(error) => {
+                let _entered = self.span.enter();
+                tracing::error!(
+                    "storage unavailable: the cron tick of '{}' is not journaled: {error}",
+                    tick.schedule_id
+                );
+                self.deliver(Inbound::Cron(tick))
+            }
+        }
+    }
+
     /// Runs one item of the lane.
     async fn run_item(self: &Arc<Self>, item: Inbound) {
         match item {
-            Inbound::Journaled(journaled) => self.run_journaled(journaled).await,
+            Inbound::Journaled(journaled) => {
+                let what = Inbound::Journaled(journaled.clone()).describe();
+                let message = journaled.message;
+                self.run_journaled(journaled.entry, what, |redelivery| Event::Message {
+                    message: message.clone(),
+                    redelivery,
+                })
+                .await
+            }
+            Inbound::JournaledCron(journaled) => {
+                let what = Inbound::JournaledCron(journaled.clone()).describe();
+                let tick = journaled.tick;
+                self.run_journaled(journaled.entry, what, |_| Event::Cron { tick: tick.clone() }).await
+            }
             other => {
                 // Unjournaled: run_hook logs and counts a failure, and there is nothing to retry from.
                 let _ = self.run_hook(other.into_event()).await;
@@ -287,12 +329,11 @@ impl BotRunner {
     /// ends well completes the entry; one that fails (error, panic, timeout) is tried again at once, in its
     /// place in line, until its attempts run out and it becomes a dead letter. When the journal cannot be
     /// written the hook still runs (the entry stays, and is delivered again after a restart).
-    async fn run_journaled(self: &Arc<Self>, journaled: JournaledMessage) {
+    async fn run_journaled(self: &Arc<Self>, entry: EntryId, what: String, event: impl Fn(bool) -> Event) {
         let Some(journal) = self.journal.clone() else {
-            let _ = self.run_hook(Event::Message { message: journaled.message, redelivery: false }).await;
+            let _ = self.run_hook(event(false)).await;
             return;
         };
-        let entry = journaled.entry;
         loop {
             let attempt = match journal.claim(entry).await {
                 Ok(Claim::Run { attempt }) => Some(attempt),
@@ -300,9 +341,8 @@ impl BotRunner {
                     BotStats::add(&self.stats.dead_letters);
                     tracing::error!(
                         entry = %entry,
-                        message = ?journaled.message.message_id,
                         attempts,
-                        "message moved to the dead letters: its hook never finished well in {attempts} attempt(s) \
+                        "{what} moved to the dead letters: its hook never finished well in {attempts} attempt(s) \
                          (see `zimbot inbox`)"
                     );
                     return;
@@ -314,8 +354,7 @@ impl BotRunner {
                 }
             };
             let redelivery = attempt.is_some_and(|attempt| attempt > 1);
-            let event = Event::Message { message: journaled.message.clone(), redelivery };
-            let failure = self.run_hook(event).await.err();
+            let failure = self.run_hook(event(redelivery)).await.err();
             let Some(attempt) = attempt else { return };
             let Some(failure) = failure else {
                 if let Err(error) = journal.complete(entry).await {
@@ -332,7 +371,7 @@ impl BotRunner {
             }
             let reason = format!("its hook failed {attempt} time(s); the last: {failure}");
             BotStats::add(&self.stats.dead_letters);
-            tracing::error!(entry = %entry, message = ?journaled.message.message_id, "message moved to the dead letters: {reason}");
+            tracing::error!(entry = %entry, "{what} moved to the dead letters: {reason}");
             if let Err(error) = journal.bury(entry, reason).await {
                 tracing::error!(entry = %entry, "storage unavailable: could not move it to the dead letters: {error}");
             }
@@ -562,7 +601,7 @@ impl BotRunner {
 
 /// Takes the bot's journal lease and its unfinished messages, when the runtime keeps a journal. A store that
 /// cannot be used leaves the bot running unjournaled (said in the log): it still serves.
-fn open_journal(services: &HostServices, config: &BotConfig) -> (Option<Arc<BotJournal>>, Vec<JournaledMessage>) {
+fn open_journal(services: &HostServices, config: &BotConfig) -> (Option<Arc<BotJournal>>, Vec<Unfinished>) {
     let Some(storage) = &services.storage else { return (None, Vec::new()) };
     let opened = BotJournal::acquire(storage, config.id.as_str())
         .and_then(|journal| journal.unfinished().map(|unfinished| (journal, unfinished)));

@@ -3,8 +3,9 @@
 
 use super::Storage;
 use std::sync::Arc;
+use zimbot_abi::CronTick;
 use zimbot_model::ReceivedMessage;
-use zimbot_store::{Claim, EntryId, Inbox, Lease, StoreError};
+use zimbot_store::{Claim, CronBook, EntryId, Inbox, Lease, StoreError, TickRecord};
 
 /// A journaled message on its way through a bot's inbound lane.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,9 +14,24 @@ pub struct JournaledMessage {
     pub message: ReceivedMessage,
 }
 
+/// A journaled cron tick on its way through a bot's inbound lane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournaledTick {
+    pub entry: EntryId,
+    pub tick: CronTick,
+}
+
+/// An entry the bot had not finished before the restart.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unfinished {
+    Message(JournaledMessage),
+    Tick(JournaledTick),
+}
+
 /// A bot's lease on its journal entries.
 pub struct BotJournal {
     inbox: Arc<dyn Inbox>,
+    cron: Arc<dyn CronBook>,
     lease: Lease,
     max_attempts: u32,
 }
@@ -24,16 +40,28 @@ impl BotJournal {
     /// Takes `bot`'s lease for this process (blocking: call it where blocking is fine, as bot start is).
     pub fn acquire(storage: &Storage, bot: &str) -> Result<Self, StoreError> {
         let lease = storage.leases.acquire(bot, &storage.owner)?;
-        Ok(Self { inbox: Arc::clone(&storage.inbox), lease, max_attempts: storage.max_attempts })
+        Ok(Self {
+            inbox: Arc::clone(&storage.inbox),
+            cron: Arc::clone(&storage.cron),
+            lease,
+            max_attempts: storage.max_attempts,
+        })
     }
 
-    /// The entries the bot has not finished, oldest first, as messages for its lane (blocking). An entry whose
-    /// payload is not a message any more is buried with that reason rather than dropped.
-    pub fn unfinished(&self) -> Result<Vec<JournaledMessage>, StoreError> {
+    /// The entries the bot has not finished, oldest first, for its lane (blocking). An entry whose payload
+    /// cannot be read any more is buried with that reason rather than dropped.
+    pub fn unfinished(&self) -> Result<Vec<Unfinished>, StoreError> {
         let mut messages = Vec::new();
         for entry in self.inbox.pending(&self.lease)? {
-            match serde_json::from_slice::<ReceivedMessage>(&entry.payload) {
-                Ok(message) => messages.push(JournaledMessage { entry: entry.id, message }),
+            let read = if entry.dedupe_key.starts_with("cron:") {
+                serde_json::from_slice::<CronTick>(&entry.payload)
+                    .map(|tick| Unfinished::Tick(JournaledTick { entry: entry.id, tick }))
+            } else {
+                serde_json::from_slice::<ReceivedMessage>(&entry.payload)
+                    .map(|message| Unfinished::Message(JournaledMessage { entry: entry.id, message }))
+            };
+            match read {
+                Ok(unfinished) => messages.push(unfinished),
                 Err(error) => {
                     let reason = format!("the journaled message cannot be read: {error}");
                     tracing::error!(bot = %self.lease.bot, entry = %entry.id, "{reason}; moved to the dead letters");
@@ -42,6 +70,23 @@ impl BotJournal {
             }
         }
         Ok(messages)
+    }
+
+    /// Each of the bot's schedules with its last fire (blocking).
+    pub fn last_fires(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.cron.last_fires(&self.lease)
+    }
+
+    /// Journals `tick` and records it as its schedule's last fire, in one commit.
+    pub async fn record_tick(self: &Arc<Self>, tick: &CronTick) -> Result<EntryId, StoreError> {
+        let record = TickRecord {
+            schedule_id: tick.schedule_id.clone(),
+            scheduled_at_ms: tick.scheduled_at_ms,
+            fired_at_ms: tick.fired_at_ms,
+            payload: serde_json::to_vec(tick).unwrap_or_default(),
+        };
+        let journal = Arc::clone(self);
+        blocking(move || journal.cron.record_tick(&journal.lease, &record)).await
     }
 
     /// Attempts a hook gets.

@@ -5,7 +5,8 @@
 //! - [`InboxWriter`]: group commit. The webhook hands each callback to it and answers 200 only once its batch
 //!   is committed; callbacks arriving while a batch commits form the next batch, so one commit carries many.
 //! - [`BotJournal`]: one bot's claims (attempt counted before the hook), completions and dead letters, under
-//!   the bot's lease.
+//!   the bot's lease; and its cron ticks, journaled with their schedule's last fire in one commit, so the
+//!   scheduler resumes each schedule after its last fire across restarts.
 //! - `retention`: the task that cleans the journals on `storage.retention.interval_secs`.
 //!
 //! Storage errors never stop the process: the webhook answers 503 (ZIM retries), a hook whose attempt could
@@ -15,19 +16,20 @@ mod bot_journal;
 mod retention;
 mod writer;
 
-pub use bot_journal::{BotJournal, JournaledMessage};
+pub use bot_journal::{BotJournal, JournaledMessage, JournaledTick, Unfinished};
 pub use retention::spawn_retention;
 pub use writer::{InboxWriter, JournalError};
 
 use crate::config::StorageConfig;
 use std::sync::Arc;
 use std::time::Duration;
-use zimbot_store::{DeadLetters, Inbox, Leases, Owner, Retention, RetentionPolicy, SqliteStore};
+use zimbot_store::{CronBook, DeadLetters, Inbox, Leases, Owner, Retention, RetentionPolicy, SqliteStore};
 
 /// Everything the runtime keeps, behind the store's traits.
 #[derive(Clone)]
 pub struct Storage {
     pub inbox: Arc<dyn Inbox>,
+    pub cron: Arc<dyn CronBook>,
     pub leases: Arc<dyn Leases>,
     pub dead_letters: Arc<dyn DeadLetters>,
     pub retention: Arc<dyn Retention>,
@@ -44,6 +46,7 @@ impl Storage {
     pub fn sqlite(store: Arc<SqliteStore>, config: &StorageConfig) -> Self {
         Self {
             inbox: store.clone(),
+            cron: store.clone(),
             leases: store.clone(),
             dead_letters: store.clone(),
             retention: store,

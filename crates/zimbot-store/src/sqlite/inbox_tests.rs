@@ -223,3 +223,20 @@ fn under_steady_load_with_regular_cleaning_every_journal_stays_bounded() {
     assert_eq!(largest.dead, 50, "capped at max_dead_letters");
     assert_eq!(largest.dedupe_records, 500, "five seconds of ids");
 }
+
+#[test]
+fn a_recorded_tick_is_a_pending_entry_and_its_schedules_last_fire() {
+    use crate::{CronBook, TickRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let lease = lease(&store, "a");
+    let tick = TickRecord {
+        schedule_id: "hourly".into(),
+        scheduled_at_ms: 3_600_000,
+        fired_at_ms: 3_600_010,
+        payload: vec![],
+    };
+    store.record_tick(&lease, &tick).unwrap();
+    assert_eq!(store.pending(&lease).unwrap()[0].dedupe_key, "cron:hourly@3600000");
+    assert_eq!(store.last_fires(&lease).unwrap(), [("hourly".to_owned(), 3_600_000)]);
+}

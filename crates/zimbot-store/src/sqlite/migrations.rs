@@ -34,6 +34,13 @@ const STEPS: &[&str] = &[
         until INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX inbox_dedupe_by_until ON inbox_dedupe (until);",
+    // 3: cron bookkeeping: each schedule's last fire (its ticks are inbox entries).
+    "CREATE TABLE cron_fires (
+        bot       TEXT NOT NULL,
+        schedule  TEXT NOT NULL,
+        last_fire INTEGER NOT NULL,
+        PRIMARY KEY (bot, schedule)
+    ) WITHOUT ROWID;",
 ];
 
 /// Applies the steps the database has not seen yet.
