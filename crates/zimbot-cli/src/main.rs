@@ -1,5 +1,6 @@
 //! The `zimbot` command: run bots, check a bots.yaml, run the embedded hub, send one file, scaffold a plugin,
-//! print the bots.yaml schema, look at and act on the inbox journal. This binary only wires the library crates together.
+//! print the bots.yaml schema, look at and act on the inbox journal. This binary only wires the library crates
+//! together.
 
 mod commands;
 mod logging;
