@@ -73,8 +73,11 @@ impl Runtime {
         bots: &[BotConfig],
         plugin_dirs: &[std::path::PathBuf],
         catalog: &PluginCatalog,
-        services: HostServices,
+        mut services: HostServices,
     ) -> Arc<Self> {
+        if let Some(storage) = &services.storage {
+            services.journal_writer = Some(InboxWriter::spawn(Arc::clone(&storage.inbox), &services.runtime));
+        }
         let mut runners = Vec::new();
         let mut failed = Vec::new();
         for bot in bots {
@@ -95,8 +98,7 @@ impl Runtime {
         }
         let router = Router::new(runners.iter().map(|runner| (&runner.config().user_id, &runner.config().listen)));
         let by_id = runners.iter().enumerate().map(|(index, runner)| (runner.config().id.clone(), index)).collect();
-        let journal =
-            services.storage.as_ref().map(|storage| InboxWriter::spawn(Arc::clone(&storage.inbox), &services.runtime));
+        let journal = services.journal_writer.clone();
         let retention = services
             .storage
             .as_ref()

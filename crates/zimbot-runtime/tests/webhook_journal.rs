@@ -13,8 +13,8 @@ use zimbot_runtime::clock::{Clock, ManualClock};
 use zimbot_runtime::config::StorageConfig;
 use zimbot_runtime::journal::Storage;
 use zimbot_store::{
-    Accepted, Arrival, Claim, Durability, EntryId, Inbox, InboxEntry, Lease, Retention, RetentionPolicy, SqliteStore,
-    StoreError,
+    Accepted, Arrival, Claim, Durability, EntryId, Inbox, InboxEntry, JournalAnswer, JournalOp, Lease, Retention,
+    RetentionPolicy, SqliteStore, StoreError,
 };
 
 /// An inbox that fails every `accept` while `broken` is set, as a full disk would.
@@ -29,6 +29,12 @@ impl Inbox for Breakable {
             return Err(StoreError::Unavailable { path: self.store.path().to_path_buf(), source: rusqlite_full() });
         }
         self.store.accept(arrivals)
+    }
+    fn apply(&self, ops: &[JournalOp]) -> Result<Vec<Result<JournalAnswer, StoreError>>, StoreError> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable { path: self.store.path().to_path_buf(), source: rusqlite_full() });
+        }
+        self.store.apply(ops)
     }
     fn pending(&self, lease: &Lease) -> Result<Vec<InboxEntry>, StoreError> {
         self.store.pending(lease)

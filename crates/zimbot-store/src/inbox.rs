@@ -71,11 +71,32 @@ pub enum Claim {
     Gone,
 }
 
-/// The inbox journal. Implementations must make `accept` one atomic commit per batch.
+/// One operation of a batch for [`Inbox::apply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalOp {
+    Accept(Arrival),
+    Claim { lease: Lease, id: EntryId, max_attempts: u32, now_ms: i64 },
+    Complete { lease: Lease, id: EntryId },
+}
+
+/// What one operation of a batch gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalAnswer {
+    Accepted(Accepted),
+    Claimed(Claim),
+    Completed,
+}
+
+/// The inbox journal. Implementations must make `accept` and `apply` one atomic commit per batch.
 pub trait Inbox: Send + Sync {
     /// Journals `arrivals` in one commit, remembering their dedupe keys; answers one [`Accepted`] per arrival, in
     /// order. Once it returns `Ok`, every journaled entry survives a crash (at the store's durability level).
     fn accept(&self, arrivals: &[Arrival]) -> Result<Vec<Accepted>, StoreError>;
+
+    /// Runs a batch of operations — arrivals, claims and completions of any bots — in one commit (group commit
+    /// for the whole journal), answering each in order. An operation refused on its own (a stale lease) is
+    /// answered with its error and the others go on; a database that fails fails the whole batch.
+    fn apply(&self, ops: &[JournalOp]) -> Result<Vec<Result<JournalAnswer, StoreError>>, StoreError>;
 
     /// The lease's bot's pending entries (not completed, not dead), oldest first.
     fn pending(&self, lease: &Lease) -> Result<Vec<InboxEntry>, StoreError>;

@@ -26,7 +26,7 @@ pub use cron::{tick_key, CronBook, TickRecord};
 pub use dead_letters::{DeadLetters, EntryState, ListedEntry};
 pub use durability::Durability;
 pub use error::StoreError;
-pub use inbox::{Accepted, Arrival, Claim, EntryId, Inbox, InboxEntry};
+pub use inbox::{Accepted, Arrival, Claim, EntryId, Inbox, InboxEntry, JournalAnswer, JournalOp};
 pub use lease::{Fence, Lease, Leases, Owner};
 pub use retention::{Cleaned, JournalSizes, Retention, RetentionPolicy};
 pub use sqlite::SqliteStore;

@@ -602,8 +602,10 @@ impl BotRunner {
 /// Takes the bot's journal lease and its unfinished messages, when the runtime keeps a journal. A store that
 /// cannot be used leaves the bot running unjournaled (said in the log): it still serves.
 fn open_journal(services: &HostServices, config: &BotConfig) -> (Option<Arc<BotJournal>>, Vec<Unfinished>) {
-    let Some(storage) = &services.storage else { return (None, Vec::new()) };
-    let opened = BotJournal::acquire(storage, config.id.as_str())
+    let (Some(storage), Some(writer)) = (&services.storage, &services.journal_writer) else {
+        return (None, Vec::new());
+    };
+    let opened = BotJournal::acquire(storage, writer.clone(), config.id.as_str())
         .and_then(|journal| journal.unfinished().map(|unfinished| (journal, unfinished)));
     match opened {
         Ok((journal, unfinished)) => (Some(Arc::new(journal)), unfinished),

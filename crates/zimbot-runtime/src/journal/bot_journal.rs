@@ -1,7 +1,7 @@
 //! One bot's side of the inbox journal: the entries it was handed, and the claims it makes on them under its
-//! lease. Every store call runs on the blocking pool.
+//! lease. Claims and completions go through the group-commit writer; the rest runs on the blocking pool.
 
-use super::Storage;
+use super::{InboxWriter, JournalError, Storage};
 use std::sync::Arc;
 use zimbot_abi::CronTick;
 use zimbot_model::ReceivedMessage;
@@ -31,6 +31,8 @@ pub enum Unfinished {
 /// A bot's lease on its journal entries.
 pub struct BotJournal {
     inbox: Arc<dyn Inbox>,
+    /// Claims and completions go through the shared group-commit writer.
+    writer: InboxWriter,
     cron: Arc<dyn CronBook>,
     lease: Lease,
     max_attempts: u32,
@@ -38,10 +40,11 @@ pub struct BotJournal {
 
 impl BotJournal {
     /// Takes `bot`'s lease for this process (blocking: call it where blocking is fine, as bot start is).
-    pub fn acquire(storage: &Storage, bot: &str) -> Result<Self, StoreError> {
+    pub fn acquire(storage: &Storage, writer: InboxWriter, bot: &str) -> Result<Self, StoreError> {
         let lease = storage.leases.acquire(bot, &storage.owner)?;
         Ok(Self {
             inbox: Arc::clone(&storage.inbox),
+            writer,
             cron: Arc::clone(&storage.cron),
             lease,
             max_attempts: storage.max_attempts,
@@ -95,15 +98,13 @@ impl BotJournal {
     }
 
     /// Counts an attempt on `entry` before its hook runs (see `zimbot_store::Inbox::claim`).
-    pub async fn claim(self: &Arc<Self>, entry: EntryId) -> Result<Claim, StoreError> {
-        let journal = Arc::clone(self);
-        blocking(move || journal.inbox.claim(&journal.lease, entry, journal.max_attempts, wall_ms())).await
+    pub async fn claim(self: &Arc<Self>, entry: EntryId) -> Result<Claim, JournalError> {
+        self.writer.claim(&self.lease, entry, self.max_attempts, wall_ms()).await
     }
 
     /// The hook ran to the end: `entry` leaves the journal.
-    pub async fn complete(self: &Arc<Self>, entry: EntryId) -> Result<(), StoreError> {
-        let journal = Arc::clone(self);
-        blocking(move || journal.inbox.complete(&journal.lease, entry)).await
+    pub async fn complete(self: &Arc<Self>, entry: EntryId) -> Result<(), JournalError> {
+        self.writer.complete(&self.lease, entry).await
     }
 
     /// The last attempt failed: `entry` becomes a dead letter with `reason`.

@@ -1,24 +1,25 @@
-//! Group commit for the inbox: one writer task takes every callback waiting and journals them in one commit.
+//! Group commit for the whole journal: one writer task takes every operation waiting — callbacks to journal,
+//! claims and completions of every bot — and runs them in one commit.
 //!
-//! A callback's answer waits for the commit that holds it. While one commit runs, newly arriving callbacks queue
-//! and form the next batch (up to [`MAX_BATCH`]), so under load each commit (and, at `durability: power`, each
-//! fsync) is shared by many callbacks and the rate holds.
+//! Each caller's answer waits for the commit that holds its operation. While one commit runs, newly arriving
+//! operations queue and form the next batch (up to [`MAX_BATCH`]), so under load each commit (and, at
+//! `durability: power`, each fsync) is shared by many callbacks and hooks, and the rate holds.
 
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use zimbot_store::{Accepted, Arrival, Inbox};
+use zimbot_store::{Accepted, Arrival, Claim, EntryId, Inbox, JournalAnswer, JournalOp, Lease, StoreError};
 
-/// Most callbacks in one commit: bounds the latency of the first callback of a batch.
+/// Most operations in one commit: bounds the latency of the first operation of a batch.
 pub const MAX_BATCH: usize = 1024;
 
-/// The journal could not take a callback (storage unavailable, or the writer is gone).
+/// The journal could not take an operation (storage unavailable, a stale lease, or the writer is gone).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the inbox journal could not keep the callback: {0}")]
+#[error("the inbox journal could not keep it: {0}")]
 pub struct JournalError(pub String);
 
-type Request = (Arrival, oneshot::Sender<Result<Accepted, JournalError>>);
+type Request = (JournalOp, oneshot::Sender<Result<JournalAnswer, JournalError>>);
 
-/// The handle callbacks are journaled through.
+/// The handle journal operations go through.
 #[derive(Clone)]
 pub struct InboxWriter {
     requests: mpsc::UnboundedSender<Request>,
@@ -34,29 +35,62 @@ impl InboxWriter {
 
     /// Journals `arrival`, answering once it is committed.
     pub async fn accept(&self, arrival: Arrival) -> Result<Accepted, JournalError> {
+        match self.apply(JournalOp::Accept(arrival)).await? {
+            JournalAnswer::Accepted(accepted) => Ok(accepted),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Counts an attempt on `id` (see `zimbot_store::Inbox::claim`), once committed.
+    pub async fn claim(
+        &self,
+        lease: &Lease,
+        id: EntryId,
+        max_attempts: u32,
+        now_ms: i64,
+    ) -> Result<Claim, JournalError> {
+        match self.apply(JournalOp::Claim { lease: lease.clone(), id, max_attempts, now_ms }).await? {
+            JournalAnswer::Claimed(claim) => Ok(claim),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Ends entry `id`, once committed.
+    pub async fn complete(&self, lease: &Lease, id: EntryId) -> Result<(), JournalError> {
+        match self.apply(JournalOp::Complete { lease: lease.clone(), id }).await? {
+            JournalAnswer::Completed => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn apply(&self, op: JournalOp) -> Result<JournalAnswer, JournalError> {
         let (answer, answered) = oneshot::channel();
-        self.requests.send((arrival, answer)).map_err(|_| JournalError("the journal writer has stopped".into()))?;
+        self.requests.send((op, answer)).map_err(|_| JournalError("the journal writer has stopped".into()))?;
         answered.await.map_err(|_| JournalError("the journal writer stopped before committing".into()))?
     }
+}
+
+fn unexpected(answer: JournalAnswer) -> JournalError {
+    JournalError(format!("the store answered an operation with {answer:?}"))
 }
 
 async fn write_batches(inbox: Arc<dyn Inbox>, mut incoming: mpsc::UnboundedReceiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (arrivals, answers): (Vec<Arrival>, Vec<_>) = batch.drain(..).unzip();
+        let (ops, answers): (Vec<JournalOp>, Vec<_>) = batch.drain(..).unzip();
         let inbox = Arc::clone(&inbox);
-        let committed = tokio::task::spawn_blocking(move || inbox.accept(&arrivals))
+        let committed = tokio::task::spawn_blocking(move || inbox.apply(&ops))
             .await
             .map_err(|error| JournalError(format!("the commit task failed: {error}")))
             .and_then(|result| result.map_err(|error| JournalError(error.to_string())));
         match committed {
-            Ok(accepted) => {
-                for (answer, accepted) in answers.into_iter().zip(accepted) {
-                    let _ = answer.send(Ok(accepted));
+            Ok(results) => {
+                for (answer, result) in answers.into_iter().zip(results) {
+                    let _ = answer.send(result.map_err(|error: StoreError| JournalError(error.to_string())));
                 }
             }
             Err(error) => {
-                tracing::error!("{error}; the callbacks are answered 503 and the service will retry them");
+                tracing::error!("{error}; callbacks are answered 503 (the service retries them)");
                 for answer in answers {
                     let _ = answer.send(Err(error.clone()));
                 }

@@ -31,6 +31,8 @@ pub struct HostServices {
     pub state: Arc<StateStore>,
     /// Where acknowledged messages are journaled; `None` keeps nothing (tests, tools).
     pub storage: Option<Arc<crate::journal::Storage>>,
+    /// The group-commit writer of `storage`, started by the runtime (see `journal`).
+    pub journal_writer: Option<crate::journal::InboxWriter>,
     pub runtime: tokio::runtime::Handle,
 }
 
@@ -45,6 +47,7 @@ impl HostServices {
             clock,
             state: Arc::new(StateStore::memory()),
             storage: None,
+            journal_writer: None,
             runtime: tokio::runtime::Handle::current(),
         }
     }

@@ -240,3 +240,28 @@ fn a_recorded_tick_is_a_pending_entry_and_its_schedules_last_fire() {
     assert_eq!(store.pending(&lease).unwrap()[0].dedupe_key, "cron:hourly@3600000");
     assert_eq!(store.last_fires(&lease).unwrap(), [("hourly".to_owned(), 3_600_000)]);
 }
+
+#[test]
+fn a_batch_of_operations_of_several_bots_is_answered_in_order_and_a_stale_lease_refuses_only_its_own() {
+    use crate::{JournalAnswer, JournalOp};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    let stale = lease(&store, "b");
+    let current_a = lease(&store, "a");
+    let _current_b = lease(&store, "b");
+    let answers = store
+        .apply(&[
+            JournalOp::Claim { lease: current_a.clone(), id: first, max_attempts: 3, now_ms: 0 },
+            JournalOp::Claim { lease: stale, id: first, max_attempts: 3, now_ms: 0 },
+            JournalOp::Accept(arrival("msg:2", 1_000, &["a"])),
+            JournalOp::Complete { lease: current_a.clone(), id: first },
+        ])
+        .unwrap();
+    assert_eq!(answers[0].as_ref().unwrap(), &JournalAnswer::Claimed(Claim::Run { attempt: 1 }));
+    assert!(matches!(answers[1], Err(StoreError::Fenced { .. })));
+    assert!(matches!(answers[2], Ok(JournalAnswer::Accepted(Accepted::Journaled(_)))));
+    assert_eq!(answers[3].as_ref().unwrap(), &JournalAnswer::Completed);
+    let left: Vec<_> = store.pending(&current_a).unwrap().into_iter().map(|entry| entry.dedupe_key).collect();
+    assert_eq!(left, ["msg:2"]);
+}
