@@ -277,6 +277,10 @@ impl Runtime {
         }
         futures::future::join_all(self.bots.iter().map(|runner| runner.drain_inbound(deadline))).await;
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if let Some(journal) = &self.journal {
+            // The lanes' last completions are queued without waiting; they are committed before the process ends.
+            let _ = tokio::time::timeout_at(deadline, journal.flush()).await;
+        }
         self.services.outbound.close(left).await;
         futures::future::join_all(self.bots.iter().map(|runner| runner.finish(deadline))).await;
         tracing::info!(bots = self.bots.len(), "runtime stopped");

@@ -357,9 +357,7 @@ impl BotRunner {
             let failure = self.run_hook(event(redelivery)).await.err();
             let Some(attempt) = attempt else { return };
             let Some(failure) = failure else {
-                if let Err(error) = journal.complete(entry).await {
-                    tracing::error!(entry = %entry, "storage unavailable: the message will be delivered again after a restart: {error}");
-                }
+                journal.complete(entry);
                 return;
             };
             if attempt < journal.max_attempts() && !self.is_stopped() {

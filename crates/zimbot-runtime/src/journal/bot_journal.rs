@@ -102,9 +102,10 @@ impl BotJournal {
         self.writer.claim(&self.lease, entry, self.max_attempts, wall_ms()).await
     }
 
-    /// The hook ran to the end: `entry` leaves the journal.
-    pub async fn complete(self: &Arc<Self>, entry: EntryId) -> Result<(), JournalError> {
-        self.writer.complete(&self.lease, entry).await
+    /// The hook ran to the end: `entry` leaves the journal with the writer's next commit (not waited for; see
+    /// `InboxWriter::complete_soon`).
+    pub fn complete(&self, entry: EntryId) {
+        self.writer.complete_soon(&self.lease, entry);
     }
 
     /// The last attempt failed: `entry` becomes a dead letter with `reason`.

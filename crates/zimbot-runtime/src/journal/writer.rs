@@ -17,7 +17,8 @@ pub const MAX_BATCH: usize = 1024;
 #[error("the inbox journal could not keep it: {0}")]
 pub struct JournalError(pub String);
 
-type Request = (JournalOp, oneshot::Sender<Result<JournalAnswer, JournalError>>);
+/// An operation with who waits for its answer, or (no operation) a wait for everything queued before it.
+type Request = (Option<JournalOp>, oneshot::Sender<Result<JournalAnswer, JournalError>>);
 
 /// The handle journal operations go through.
 #[derive(Clone)]
@@ -63,9 +64,25 @@ impl InboxWriter {
         }
     }
 
+    /// Queues the end of entry `id` without waiting for its commit: the caller's next operation is queued behind
+    /// it (so a lane's next claim shares its commit). Lost only if the process dies first — the entry is then
+    /// delivered again, which at-least-once allows. A failure is logged by the writer.
+    pub fn complete_soon(&self, lease: &Lease, id: EntryId) {
+        let (answer, _unheard) = oneshot::channel();
+        let _ = self.requests.send((Some(JournalOp::Complete { lease: lease.clone(), id }), answer));
+    }
+
+    /// Waits until every operation queued before this call is committed (at shutdown, for `complete_soon`s).
+    pub async fn flush(&self) {
+        let (answer, answered) = oneshot::channel();
+        if self.requests.send((None, answer)).is_ok() {
+            let _ = answered.await;
+        }
+    }
+
     async fn apply(&self, op: JournalOp) -> Result<JournalAnswer, JournalError> {
         let (answer, answered) = oneshot::channel();
-        self.requests.send((op, answer)).map_err(|_| JournalError("the journal writer has stopped".into()))?;
+        self.requests.send((Some(op), answer)).map_err(|_| JournalError("the journal writer has stopped".into()))?;
         answered.await.map_err(|_| JournalError("the journal writer stopped before committing".into()))?
     }
 }
@@ -77,7 +94,18 @@ fn unexpected(answer: JournalAnswer) -> JournalError {
 async fn write_batches(inbox: Arc<dyn Inbox>, mut incoming: mpsc::UnboundedReceiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (ops, answers): (Vec<JournalOp>, Vec<_>) = batch.drain(..).unzip();
+        let mut flushes = Vec::new();
+        let mut ops = Vec::with_capacity(batch.len());
+        let mut answers = Vec::with_capacity(batch.len());
+        for (op, answer) in batch.drain(..) {
+            match op {
+                Some(op) => {
+                    ops.push(op);
+                    answers.push(answer);
+                }
+                None => flushes.push(answer),
+            }
+        }
         let inbox = Arc::clone(&inbox);
         let committed = tokio::task::spawn_blocking(move || inbox.apply(&ops))
             .await
@@ -86,15 +114,22 @@ async fn write_batches(inbox: Arc<dyn Inbox>, mut incoming: mpsc::UnboundedRecei
         match committed {
             Ok(results) => {
                 for (answer, result) in answers.into_iter().zip(results) {
-                    let _ = answer.send(result.map_err(|error: StoreError| JournalError(error.to_string())));
+                    let result = result.map_err(|error: StoreError| JournalError(error.to_string()));
+                    if let Err(Err(error)) = answer.send(result) {
+                        // Nobody waits for this one (a `complete_soon`): its failure is said here.
+                        tracing::error!("{error}; the entry will be delivered again after a restart");
+                    }
                 }
             }
             Err(error) => {
-                tracing::error!("{error}; callbacks are answered 503 (the service retries them)");
+                tracing::error!("{error}; callbacks are answered 503 (the service retries them), entries not ended are delivered again after a restart");
                 for answer in answers {
                     let _ = answer.send(Err(error.clone()));
                 }
             }
+        }
+        for flushed in flushes {
+            let _ = flushed.send(Ok(JournalAnswer::Completed));
         }
     }
 }
