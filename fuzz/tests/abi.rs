@@ -19,7 +19,7 @@ fn written() -> Vec<Vec<u8>> {
         content: MessageContent::Text { text: "hello".into() },
     };
     let tick = CronTick { schedule_id: "hourly".into(), scheduled_at_ms: 1, fired_at_ms: 2 };
-    [Event::Message { message }, Event::Cron { tick }, Event::Stop]
+    [Event::Message { message, redelivery: false }, Event::Cron { tick }, Event::Stop]
         .iter()
         .map(|event| serde_json::to_vec(event).expect("an event encodes"))
         .collect()

@@ -8,8 +8,7 @@
 //!
 //! Inbound, messages posted to the embedded hub while zimbot is stopping reach their hook after the restart (the
 //! webhook refuses them with 503 and the hub keeps its callback queue across the restart). After a kill -9, a
-//! callback the webhook had answered 200 whose hook had not run yet is only redelivered by the durable inbox:
-//! that test is ignored until the inbox is in.
+//! callback the webhook had answered 200 whose hook had not run yet is redelivered by the durable inbox.
 
 mod support;
 
@@ -283,7 +282,6 @@ async fn kill_nine_at_twenty_random_points_loses_no_accepted_send_and_keeps_each
 }
 
 #[tokio::test]
-#[ignore = "needs the durable inbox (issue 13): a callback answered 200 whose hook had not run at the kill"]
 async fn kill_nine_at_twenty_random_points_every_acknowledged_message_reaches_its_hook() {
     let bench = kill_nine_under_load().await;
     let report = settled_inbound(&bench).await;

@@ -40,6 +40,11 @@ pub enum Event {
     Start,
     Message {
         message: ReceivedMessage,
+        /// The message was handed to a hook before and that hook never finished well (the process stopped or
+        /// crashed running it, or it failed): this delivery is a repeat. Absent (false) from older hosts; older
+        /// plugins ignore it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        redelivery: bool,
     },
     Cron {
         tick: CronTick,
@@ -72,7 +77,7 @@ impl Event {
     pub fn hook_name(&self) -> &'static str {
         match self {
             Self::Start => "on_start",
-            Self::Message { message } => match message.conversation_type {
+            Self::Message { message, .. } => match message.conversation_type {
                 zimbot_model::ConversationType::Peer => "on_peer_message",
                 zimbot_model::ConversationType::Room => "on_room_message",
                 zimbot_model::ConversationType::Group => "on_group_message",

@@ -10,6 +10,7 @@
 //!   and through a proxy delaying each request on its way in by 0–50 ms);
 //! - `inbound`: signed callbacks flooded at the webhook, to 10 and to 1000 counting bots (and `wrk` if present);
 //! - `outbox`: the send path's latency in memory and with the durable outbox at each durability level;
+//! - `inbound_journal`: the same flood to 10 bots with the inbox journal on, at each durability level;
 //! - `upload`: a 1 GiB sparse file through the client to the hub, against `curl -T`, and the client's peak RSS;
 //! - `cron`: 10 000 every-second schedules through the scheduler into a counting plugin: lateness and CPU;
 //! - `plugins`: dynamic against built-in dispatch (the runtime's `plugin_dispatch` bench) and start-up of 100 bots;
@@ -52,7 +53,8 @@ struct Args {
     /// Shorter timed scenarios and one run each: a quick look, not figures to publish.
     #[arg(long)]
     quick: bool,
-    /// Run only these scenarios (limiter, inbound, outbox, upload, cron, plugins, idle, peers); may be repeated.
+    /// Run only these scenarios (limiter, inbound, inbound_journal, outbox, upload, cron, plugins, idle, peers); may be
+    /// repeated.
     #[arg(long, value_name = "NAME")]
     only: Vec<String>,
     /// Runs per figure (default 3, or 1 with --quick).
@@ -130,6 +132,7 @@ async fn run_scenario(name: &str, quick: bool, runs: usize) -> anyhow::Result<Ou
         "limiter" => scenarios::limiter::run(seconds(30, 10), runs).await,
         "inbound" => scenarios::inbound::run(seconds(5, 3), runs).await,
         "outbox" => scenarios::outbox::run(if quick { 300 } else { 2000 }, runs).await,
+        "inbound_journal" => scenarios::inbound_journal::run(seconds(5, 3), runs).await,
         "upload" => scenarios::upload::run(runs).await,
         "cron" => scenarios::cron::run(seconds(30, 10), runs).await,
         "plugins" => scenarios::plugins::run(runs).await,

@@ -1,5 +1,6 @@
 //! The `zimbot` command: run bots, check a bots.yaml, run the embedded hub, send one file, scaffold a plugin,
-//! print the bots.yaml schema. This binary only wires the library crates together.
+//! print the bots.yaml schema, look at and act on the inbox journal. This binary only wires the library crates
+//! together.
 
 mod commands;
 mod logging;
@@ -53,6 +54,8 @@ enum Command {
     },
     /// Print the JSON Schema of bots.yaml (for editor completion and checks).
     Schema,
+    /// The inbox journal: list pending and dead messages, retry or purge them (while zimbot runs or not).
+    Inbox(commands::inbox::InboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
             Command::Outbox(args) => commands::outbox::outbox(args),
             Command::NewPlugin { name, dir } => commands::new_plugin::new_plugin(&name, &dir),
             Command::Schema => commands::schema::schema(),
+            Command::Inbox(args) => commands::inbox::inbox(args),
         }
     });
     match result {

@@ -58,7 +58,7 @@ use zimbot_model::{
     AttachedMessage, BotId, ConversationId, ConversationType, LocalMessageId, MessageSentResult, Priority,
     RejectReason, SendEvent, SendFailure, SendRejected, SendRequest, UserId, ZimCode, ZimError,
 };
-use zimbot_store::{Claim, SendId};
+use zimbot_store::{SendClaim as Claim, SendId};
 
 /// Who sends: the bot (its queue), its ZIM user id (`FromUserId`) and its priority class.
 #[derive(Debug, Clone, PartialEq, Eq)]

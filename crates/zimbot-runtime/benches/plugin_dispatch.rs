@@ -65,7 +65,7 @@ async fn hook_calls_per_second(plugin: &PluginInfo) -> f64 {
     };
     let context = host.context();
     let instance = PluginInstanceHandle::create(plugin, context.api(), &info, None).expect("the plugin starts");
-    let event = Event::Message { message: room_message("tally") };
+    let event = Event::Message { message: room_message("tally"), redelivery: false };
     let started = Instant::now();
     for _ in 0..CALLS_PER_ROUND {
         let outcome = instance.clone().call(&event).await;

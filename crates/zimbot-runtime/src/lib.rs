@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod config;
 pub mod dispatch;
+pub mod journal;
 pub mod media_server;
 pub mod metrics;
 pub mod outbound;

@@ -23,6 +23,8 @@ pub struct BotStats {
     pub hook_timeouts: AtomicU64,
     pub hook_panics: AtomicU64,
     pub instance_rebuilds: AtomicU64,
+    /// Journaled messages moved to the dead letters (their attempts ran out).
+    pub dead_letters: AtomicU64,
     /// Reads of the plugin's state (see `dispatch::SNAPSHOT_INTERVAL`).
     pub snapshots_taken: AtomicU64,
     /// Reads that gave no usable state (the last good one was kept).
@@ -74,6 +76,7 @@ pub fn render_prometheus<'a>(bots: impl Iterator<Item = (&'a str, &'a BotStats, 
         ("zimbot_hook_timeouts_total", "Hooks that ran past hook_timeout.", |s| &s.hook_timeouts),
         ("zimbot_hook_panics_total", "Hooks that panicked.", |s| &s.hook_panics),
         ("zimbot_instance_rebuilds_total", "Plugin instances rebuilt after a panic.", |s| &s.instance_rebuilds),
+        ("zimbot_dead_letters_total", "Messages moved to the dead letters after max_attempts.", |s| &s.dead_letters),
         ("zimbot_snapshots_total", "Reads of the plugin's state.", |s| &s.snapshots_taken),
         ("zimbot_snapshot_failures_total", "State reads that failed; the last good state was kept.", |s| {
             &s.snapshot_failures

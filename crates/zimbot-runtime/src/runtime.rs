@@ -12,6 +12,7 @@
 
 use crate::config::{BotConfig, Config};
 use crate::dispatch::{BotRunner, Inbound, Router};
+use crate::journal::{InboxWriter, JournaledMessage};
 use crate::plugin_host::{HostServices, PluginCatalog};
 use crate::schedule::{Job, Scheduler, Tick};
 use parking_lot::Mutex;
@@ -38,6 +39,23 @@ pub struct Runtime {
     failed: Vec<FailedBot>,
     services: HostServices,
     scheduler: Mutex<Option<(JoinHandle<()>, oneshot::Sender<()>)>>,
+    /// Group commit into the inbox journal, when the runtime keeps one.
+    journal: Option<InboxWriter>,
+    retention: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Why [`Runtime::accept`] did not take a message; the webhook's answer follows from it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Its `msg_id` was journaled before (answered 200: the service need not retry).
+    #[error("duplicate of a message already kept")]
+    Duplicate,
+    /// A bot it goes to has a full mailbox (answered 503: the service retries later).
+    #[error("bot '{0}' has a full mailbox; retry later")]
+    Busy(BotId),
+    /// The journal could not keep it (answered 503: the service retries later).
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(String),
 }
 
 impl Runtime {
@@ -55,8 +73,11 @@ impl Runtime {
         bots: &[BotConfig],
         plugin_dirs: &[std::path::PathBuf],
         catalog: &PluginCatalog,
-        services: HostServices,
+        mut services: HostServices,
     ) -> Arc<Self> {
+        if let Some(storage) = &services.storage {
+            services.journal_writer = Some(InboxWriter::spawn(Arc::clone(&storage.inbox), &services.runtime));
+        }
         let mut runners = Vec::new();
         let mut failed = Vec::new();
         for bot in bots {
@@ -77,7 +98,21 @@ impl Runtime {
         }
         let router = Router::new(runners.iter().map(|runner| (&runner.config().user_id, &runner.config().listen)));
         let by_id = runners.iter().enumerate().map(|(index, runner)| (runner.config().id.clone(), index)).collect();
-        let runtime = Arc::new(Self { bots: runners, by_id, router, failed, services, scheduler: Mutex::new(None) });
+        let journal = services.journal_writer.clone();
+        let retention = services
+            .storage
+            .as_ref()
+            .map(|storage| crate::journal::spawn_retention(storage, Arc::clone(&services.clock), &services.runtime));
+        let runtime = Arc::new(Self {
+            bots: runners,
+            by_id,
+            router,
+            failed,
+            services,
+            scheduler: Mutex::new(None),
+            journal,
+            retention: Mutex::new(retention),
+        });
         runtime.start_scheduler();
         runtime
     }
@@ -88,7 +123,9 @@ impl Runtime {
             .iter()
             .flat_map(|runner| {
                 let bot = runner.config().id.clone();
+                let last_fires = last_fires(runner);
                 runner.config().schedules.iter().map(move |schedule| Job {
+                    resume_after: last_fires.get(&schedule.id).copied(),
                     bot: bot.clone(),
                     schedule_id: schedule.id.clone(),
                     spec: schedule.spec.clone(),
@@ -109,7 +146,7 @@ impl Runtime {
             let forward = async move {
                 while let Some(tick) = ticks.recv().await {
                     let Some(runtime) = runtime.upgrade() else { return };
-                    runtime.deliver_tick(tick);
+                    runtime.deliver_tick(tick).await;
                 }
             };
             let run = scheduler.run(ticks_tx, async move {
@@ -120,13 +157,15 @@ impl Runtime {
         *self.scheduler.lock() = Some((task, stop_tx));
     }
 
-    fn deliver_tick(&self, tick: Tick) {
+    async fn deliver_tick(&self, tick: Tick) {
         let Some(runner) = self.by_id.get(&tick.bot).map(|index| &self.bots[*index]) else { return };
-        runner.deliver(Inbound::Cron(CronTick {
-            schedule_id: tick.schedule_id,
-            scheduled_at_ms: tick.scheduled_at.timestamp_millis(),
-            fired_at_ms: tick.fired_at.timestamp_millis(),
-        }));
+        runner
+            .deliver_tick(CronTick {
+                schedule_id: tick.schedule_id,
+                scheduled_at_ms: tick.scheduled_at.timestamp_millis(),
+                fired_at_ms: tick.fired_at.timestamp_millis(),
+            })
+            .await;
     }
 
     /// Routes a received message to every bot that listens to it; returns the bots it went to.
@@ -156,6 +195,53 @@ impl Runtime {
             }
         }
         delivered
+    }
+
+    /// Takes a message the webhook is about to acknowledge: with a journal, it is kept (group commit) before this
+    /// returns, deduplicated by `msg_id` across restarts until `remember_until_ms`, then put in the bots'
+    /// mailboxes; without one, it is delivered as [`Runtime::deliver`] does. Times are ms since the Unix epoch
+    /// on the caller's clock (the webhook's, which its timestamp check reads). Returns the bots it went to.
+    pub async fn accept(
+        &self,
+        message: ReceivedMessage,
+        now_ms: i64,
+        remember_until_ms: i64,
+    ) -> Result<Vec<BotId>, Refusal> {
+        let Some(journal) = &self.journal else { return Ok(self.deliver(message)) };
+        let targets: Vec<usize> = self.router.route(&message);
+        if let Some(full) =
+            targets.iter().map(|index| &self.bots[*index]).find(|bot| bot.is_journaled() && !bot.has_room())
+        {
+            return Err(Refusal::Busy(full.config().id.clone()));
+        }
+        let (journaled, direct): (Vec<usize>, Vec<usize>) =
+            targets.into_iter().partition(|index| self.bots[*index].is_journaled());
+        let payload = serde_json::to_vec(&message).map_err(|error| Refusal::StorageUnavailable(error.to_string()))?;
+        let arrival = zimbot_store::Arrival {
+            dedupe_key: format!("msg:{}", message.message_id),
+            remember_until_ms,
+            arrived_at_ms: now_ms,
+            payload,
+            bots: journaled.iter().map(|index| self.bots[*index].config().id.to_string()).collect(),
+        };
+        let entries = match journal.accept(arrival).await {
+            Ok(zimbot_store::Accepted::Journaled(entries)) => entries,
+            Ok(zimbot_store::Accepted::Duplicate) => return Err(Refusal::Duplicate),
+            Err(error) => return Err(Refusal::StorageUnavailable(error.0)),
+        };
+        let mut delivered = Vec::with_capacity(entries.len() + direct.len());
+        for (index, entry) in journaled.into_iter().zip(entries) {
+            let runner = &self.bots[index];
+            if runner.deliver_journaled(JournaledMessage { entry, message: message.clone() }) {
+                delivered.push(runner.config().id.clone());
+            }
+        }
+        for index in direct {
+            if self.bots[index].deliver(Inbound::Message(message.clone())) {
+                delivered.push(self.bots[index].config().id.clone());
+            }
+        }
+        Ok(delivered)
     }
 
     /// Whether `user` is a bot user of this runtime.
@@ -193,6 +279,9 @@ impl Runtime {
     /// Stops everything in order within `grace` (see the module docs).
     pub async fn shutdown(&self, grace: Duration) {
         let deadline = tokio::time::Instant::now() + grace;
+        if let Some(retention) = self.retention.lock().take() {
+            retention.abort();
+        }
         let scheduler = self.scheduler.lock().take();
         if let Some((task, stop)) = scheduler {
             let _ = stop.send(());
@@ -200,8 +289,27 @@ impl Runtime {
         }
         futures::future::join_all(self.bots.iter().map(|runner| runner.drain_inbound(deadline))).await;
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if let Some(journal) = &self.journal {
+            // The lanes' last completions are queued without waiting; they are committed before the process ends.
+            let _ = tokio::time::timeout_at(deadline, journal.flush()).await;
+        }
         self.services.outbound.close(left).await;
         futures::future::join_all(self.bots.iter().map(|runner| runner.finish(deadline))).await;
         tracing::info!(bots = self.bots.len(), "runtime stopped");
+    }
+}
+
+/// The last fire of each of `runner`'s schedules, as its journal kept them (none without a journal).
+fn last_fires(runner: &BotRunner) -> HashMap<String, chrono::DateTime<chrono::Utc>> {
+    let Some(journal) = runner.journal() else { return HashMap::new() };
+    match journal.last_fires() {
+        Ok(fires) => fires
+            .into_iter()
+            .filter_map(|(schedule, at)| Some((schedule, chrono::DateTime::from_timestamp_millis(at)?)))
+            .collect(),
+        Err(error) => {
+            tracing::error!(bot = %runner.config().id, "storage unavailable: schedules start from now: {error}");
+            HashMap::new()
+        }
     }
 }

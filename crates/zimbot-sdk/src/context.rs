@@ -32,11 +32,28 @@ pub struct BotContext {
 struct Inner {
     host: HostApi,
     bot: BotInfo,
+    /// Ids of the messages whose hook is running as a redelivery (see [`BotContext::is_redelivery`]).
+    redelivered: std::sync::Mutex<std::collections::HashMap<String, usize>>,
 }
 
 impl BotContext {
     pub(crate) fn new(host: HostApi, bot: BotInfo) -> Self {
-        Self { inner: Arc::new(Inner { host, bot }) }
+        Self { inner: Arc::new(Inner { host, bot, redelivered: Default::default() }) }
+    }
+
+    /// Whether `message` is being delivered again: a hook was handed it before and never finished well (zimbot
+    /// stopped or crashed while it ran, or it failed). A hook that must not act twice (a payment, a post) checks
+    /// this and looks at what it already did. Valid while the message's hook runs.
+    pub fn is_redelivery(&self, message: &ReceivedMessage) -> bool {
+        self.inner.redelivered.lock().is_ok_and(|redelivered| redelivered.contains_key(&message.message_id))
+    }
+
+    /// Marks `message_id` as a redelivery while the returned guard lives.
+    pub(crate) fn redelivering(&self, message_id: &str) -> RedeliveryMark {
+        if let Ok(mut redelivered) = self.inner.redelivered.lock() {
+            *redelivered.entry(message_id.to_owned()).or_default() += 1;
+        }
+        RedeliveryMark { context: self.clone(), message_id: message_id.to_owned() }
     }
 
     /// The bot's id in bots.yaml.
@@ -206,5 +223,24 @@ impl SendHandle {
 impl std::fmt::Debug for SendHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SendHandle").field("local_id", &self.local_id).finish()
+    }
+}
+
+/// While alive, [`BotContext::is_redelivery`] is true for its message.
+pub(crate) struct RedeliveryMark {
+    context: BotContext,
+    message_id: String,
+}
+
+impl Drop for RedeliveryMark {
+    fn drop(&mut self) {
+        if let Ok(mut redelivered) = self.context.inner.redelivered.lock() {
+            if let Some(count) = redelivered.get_mut(&self.message_id) {
+                *count -= 1;
+                if *count == 0 {
+                    redelivered.remove(&self.message_id);
+                }
+            }
+        }
     }
 }

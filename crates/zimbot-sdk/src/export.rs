@@ -121,11 +121,14 @@ unsafe extern "C" fn on_event<P: PluginFactory>(
 async fn dispatch<P: Plugin>(plugin: &P, context: &BotContext, event: Event) -> HookReply {
     let result = match event {
         Event::Start => plugin.on_start(context).await,
-        Event::Message { message } => match message.conversation_type {
-            ConversationType::Peer => plugin.on_peer_message(context, message).await,
-            ConversationType::Room => plugin.on_room_message(context, message).await,
-            ConversationType::Group => plugin.on_group_message(context, message).await,
-        },
+        Event::Message { message, redelivery } => {
+            let _mark = redelivery.then(|| context.redelivering(&message.message_id));
+            match message.conversation_type {
+                ConversationType::Peer => plugin.on_peer_message(context, message).await,
+                ConversationType::Room => plugin.on_room_message(context, message).await,
+                ConversationType::Group => plugin.on_group_message(context, message).await,
+            }
+        }
         Event::Cron { tick } => plugin.on_cron(context, tick).await,
         Event::Attached { message } => plugin.on_message_attached(context, message).await,
         Event::Progress { progress } => plugin.on_media_uploading_progress(context, progress).await,

@@ -199,7 +199,13 @@ impl<P: PluginFactory> TestBot<P> {
         if message.timestamp_ms == 0 {
             message.timestamp_ms = self.now_ms();
         }
-        self.run(Event::Message { message })
+        self.run(Event::Message { message, redelivery: false })
+    }
+
+    /// `message` delivered again, as after a crash while its hook ran: [`BotContext::is_redelivery`] is true for
+    /// it during the hook. Its id and timestamp are used as given.
+    pub fn redelivered_message(&mut self, message: ReceivedMessage) -> Result<(), HookError> {
+        self.run(Event::Message { message, redelivery: true })
     }
 
     /// A tick of the schedule `schedule_id`, at the virtual clock's time, to `on_cron`.

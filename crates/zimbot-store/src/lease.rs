@@ -34,7 +34,9 @@ pub struct Lease {
 /// Acquiring bots. An embedded engine grants every acquire (there is one process); a clustered one grants a bot
 /// to one live owner at a time.
 pub trait Leases: Send + Sync {
-    /// Takes `bot` for `owner`, returning a lease with a fence larger than any granted before for that bot.
+    /// Takes `bot` for `owner`, returning a lease with a fence larger than any granted before for that bot to
+    /// another owner. An owner that holds the bot already gets the same lease again, so the parts of one process
+    /// (the inbox journal, the outbox) share one lease per bot.
     fn acquire(&self, bot: &str, owner: &Owner) -> Result<Lease, StoreError>;
 
     /// Checks that `lease` is still the newest for its bot; `Err(StoreError::Fenced)` if another owner took it.

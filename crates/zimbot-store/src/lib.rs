@@ -10,16 +10,26 @@
 //! [`Fence`] (a fencing token that grows each time a bot changes hands, so a stale owner's writes are refused),
 //! and work is taken by explicit claims (claim, complete, release) rather than assumed to belong to the only process.
 //!
-//! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`], [`Outbox`].
+//! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`]; the outbox of
+//! accepted sends ([`Outbox`]); the inbox journal
+//! ([`Inbox`], with callback dedupe inside its commits), [`DeadLetters`] and [`Retention`].
 
+mod cron;
+mod dead_letters;
 mod durability;
 mod error;
+mod inbox;
 mod lease;
 mod outbox;
+mod retention;
 mod sqlite;
 
+pub use cron::{tick_key, CronBook, TickRecord};
+pub use dead_letters::{DeadLetters, EntryState, ListedEntry};
 pub use durability::Durability;
 pub use error::StoreError;
+pub use inbox::{Accepted, Arrival, Claim, EntryId, Inbox, InboxEntry, JournalAnswer, JournalOp};
 pub use lease::{Fence, Lease, Leases, Owner};
-pub use outbox::{Claim, Listing, NewSend, Outbox, Outcome, SendId, SendState, StoredSend};
+pub use outbox::{Claim as SendClaim, Listing, NewSend, Outbox, Outcome, SendId, SendState, StoredSend};
+pub use retention::{Cleaned, JournalSizes, Retention, RetentionPolicy};
 pub use sqlite::SqliteStore;

@@ -107,6 +107,11 @@ impl Zimbot {
             .expect("exit status")
     }
 
+    /// Waits for the process to exit on its own (a crash the test caused), up to [`PATIENCE`].
+    pub async fn exited(mut self) -> std::process::ExitStatus {
+        tokio::time::timeout(PATIENCE, self.child.wait()).await.expect("zimbot exits").expect("exit status")
+    }
+
     /// SIGKILL: the process dies without any shutdown.
     pub async fn kill(mut self) {
         let _ = self.child.kill().await;

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zimbot_model::wire::callback_signature;
 use zimbot_runtime::clock::SystemClock;
+use zimbot_runtime::plugin_host::HostServices;
 use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::webhook::{self, WebhookState};
 
@@ -60,9 +61,9 @@ struct Webhook {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-async fn start(bots: usize) -> anyhow::Result<Webhook> {
+async fn start(bots: usize, services: HostServices) -> anyhow::Result<Webhook> {
     let config = parse_config(&bots_yaml(bots))?;
-    let runtime = Runtime::start(&config, &counting_catalog(), loopback_services());
+    let runtime = Runtime::start(&config, &counting_catalog(), services);
     anyhow::ensure!(runtime.failed_bots().is_empty(), "bots failed to start: {:?}", runtime.failed_bots());
     let state = WebhookState::new(
         Arc::clone(&runtime),
@@ -100,14 +101,14 @@ impl Webhook {
 }
 
 /// One run's figures.
-struct Run {
-    accepted_per_second: f64,
-    sent_p50_ms: f64,
-    sent_p99_ms: f64,
-    received_p50_ms: f64,
-    received_p99_ms: f64,
-    failed: u64,
-    lost: u64,
+pub(super) struct Run {
+    pub accepted_per_second: f64,
+    pub sent_p50_ms: f64,
+    pub sent_p99_ms: f64,
+    pub received_p50_ms: f64,
+    pub received_p99_ms: f64,
+    pub failed: u64,
+    pub lost: u64,
 }
 
 fn millis(nanos: &[u64], p: f64) -> f64 {
@@ -115,7 +116,13 @@ fn millis(nanos: &[u64], p: f64) -> f64 {
 }
 
 async fn generator_run(bots: usize, duration: Duration) -> anyhow::Result<Run> {
-    let webhook = start(bots).await?;
+    generator_run_with(bots, duration, loopback_services()).await
+}
+
+/// The flood against `bots` counting bots started with `services` (the `inbound_journal` scenario gives them a
+/// journal).
+pub(super) async fn generator_run_with(bots: usize, duration: Duration, services: HostServices) -> anyhow::Result<Run> {
+    let webhook = start(bots, services).await?;
     RECORDER.reset(0);
     // The generator gets a thread and a single-threaded tokio of its own, like an outside client would.
     let load = flood_from_thread(webhook.addr, bots, duration).await?;
@@ -155,7 +162,7 @@ pub(crate) async fn zimbot_rate(bots: usize, duration: Duration) -> anyhow::Resu
 }
 
 async fn wrk_run(bots: usize, duration: Duration) -> anyhow::Result<(crate::wrk::WrkResult, f64)> {
-    let webhook = start(bots).await?;
+    let webhook = start(bots, loopback_services()).await?;
     let directory = tempfile::tempdir().context("a directory for the wrk script")?;
     let signature = callback_signature(CALLBACK_SECRET, &TIMESTAMP.to_string(), NONCE);
     RECORDER.reset(0);

@@ -3,6 +3,7 @@
 pub mod cron;
 pub mod idle;
 pub mod inbound;
+pub mod inbound_journal;
 pub mod limiter;
 pub mod outbox;
 pub mod peers;
@@ -10,7 +11,7 @@ pub mod plugins;
 pub mod upload;
 
 /// The scenario names, in the order they run.
-pub const NAMES: [&str; 7] = ["limiter", "inbound", "outbox", "upload", "cron", "plugins", "idle"];
+pub const NAMES: [&str; 8] = ["limiter", "inbound", "inbound_journal", "outbox", "upload", "cron", "plugins", "idle"];
 
 /// The peers scenario, run only when asked for (`--peers` or `--only peers`): it installs Hubot and errbot.
 pub const PEERS: &str = "peers";

@@ -5,6 +5,7 @@ pub mod check_online;
 pub mod client;
 pub mod conversations;
 pub mod hub;
+pub mod inbox;
 pub mod new_plugin;
 pub mod outbox;
 pub mod outbox_store;
@@ -12,6 +13,7 @@ pub mod run;
 pub mod schema;
 pub mod send;
 pub mod stop_signal;
+pub mod storage;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -1,17 +1,17 @@
-//! `zimbot outbox`: the durable outbox of a bots.yaml's state dir — list the pending sends and the dead list
+//! `zimbot outbox`: the durable outbox in a bots.yaml's store (`storage.path`) — list the pending sends and the dead list
 //! (failed sends), queue a failed send again, or purge it.
 //!
 //! A retried send goes out at the next start of `zimbot run` (a running zimbot reads the outbox only at start),
 //! after the older unfinished sends of its conversation.
 
-use super::outbox_store::{open_store, outbox_path};
+use super::storage::open_store;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zimbot_store::{Listing, Outbox, SendId, StoredSend};
 
 #[derive(clap::Args)]
 pub struct OutboxArgs {
-    /// The bots.yaml whose state dir holds the outbox.
+    /// The bots.yaml whose store (`storage.path`) holds the outbox.
     #[arg(long, global = true, default_value = "bots.yaml")]
     config: PathBuf,
     #[command(subcommand)]
@@ -65,7 +65,7 @@ pub fn outbox(args: OutboxArgs) -> anyhow::Result<ExitCode> {
             };
             let sends = store.list(listing, bot.as_deref())?;
             print_sends(&sends);
-            println!("{} send(s) in {}", sends.len(), outbox_path(&config).display());
+            println!("{} send(s) in {}", sends.len(), config.storage.path.display());
             Ok(ExitCode::SUCCESS)
         }
         OutboxAction::Retry { ids } => {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use zimbot_hub::{Hub, HubConfig};
 use zimbot_runtime::clock::{Clock, SystemClock};
 use zimbot_runtime::config::{Backend, Config};
+use zimbot_runtime::journal::Storage;
 use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
 use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::state::StateStore;
@@ -43,7 +44,11 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         Backend::Service => None,
     };
     let media_addr = start_media_listener(&mut config).await?;
-    let client = build_durable_client(&config, open_journal(&config)?)?;
+    // The one store of this process: every part that keeps something gets this same handle, and the inbox
+    // journal and the outbox hold each bot under the same owner (so one lease per bot).
+    let store = super::storage::open_store(&config)?;
+    let storage = Storage::sqlite(Arc::clone(&store), &config.storage);
+    let client = build_durable_client(&config, open_journal(store, storage.owner.clone()))?;
     let bots = bot_users(&config);
     client
         .register_bots(bots)
@@ -53,7 +58,8 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let services = HostServices::new(Arc::new(client.clone()), Arc::clone(&clock))
-        .with_state(StateStore::in_dir(&config.state_dir));
+        .with_state(StateStore::in_dir(&config.state_dir))
+        .with_storage(storage);
     // Starting bots loads libraries, reads kept state and runs plugins' `create`: blocking work, kept off the
     // async workers.
     let runtime = {

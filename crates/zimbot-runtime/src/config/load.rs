@@ -101,6 +101,7 @@ fn assemble(settings: Settings, bots: Vec<(BotConfig, YamlPath)>, path: &Path) -
         client: settings.client,
         plugin_dirs: settings.plugin_dirs,
         state_dir: settings.state_dir,
+        storage: settings.storage,
         shutdown_grace: settings.shutdown_grace,
         rooms: settings.rooms,
         groups: settings.groups,

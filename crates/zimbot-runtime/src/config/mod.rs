@@ -36,6 +36,7 @@ mod plugin;
 mod positions;
 mod raw;
 mod raw_media_store;
+mod raw_storage;
 mod recover;
 mod report;
 mod resolve_bot;
@@ -43,6 +44,7 @@ mod resolve_media_store;
 mod resolve_settings;
 mod schema;
 mod settings;
+mod storage;
 mod suggest;
 mod text;
 mod wording;
@@ -63,3 +65,4 @@ pub use settings::{
     Backend, Config, HttpPutStoreSettings, HubSettings, LocalStoreSettings, MediaStoreSettings, WebhookConfig,
     ZimConfig,
 };
+pub use storage::StorageConfig;

@@ -4,6 +4,7 @@
 //! shapes from its `Value`; text fields go through [`text`] so an unquoted `10001` is the text "10001".
 
 pub(super) use super::raw_media_store::RawMediaStore;
+use super::raw_storage::RawStorage;
 use super::settings::Backend;
 use super::text;
 use crate::schedule::Misfire;
@@ -19,7 +20,7 @@ use zimbot_model::Priority;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a mapping with a `bots:` list and optional `zim`, `webhook`, `client`, `plugin_dirs`, `state_dir` and `shutdown_grace_secs`"
+    expecting = "a mapping with a `bots:` list and optional `zim`, `webhook`, `client`, `plugin_dirs`, `state_dir`, `storage` and `shutdown_grace_secs`"
 )]
 #[schemars(title = "zimbot bots.yaml")]
 pub(super) struct RawFile {
@@ -38,6 +39,9 @@ pub(super) struct RawFile {
     /// Where bots' plugin state (their snapshots) is kept across restarts, relative to this file's folder.
     #[serde(default = "defaults::state_dir", deserialize_with = "text::one")]
     pub state_dir: String,
+    /// Where everything acknowledged (the inbox journal, dedupe records, dead letters) is kept, and how.
+    #[serde(default)]
+    pub storage: RawStorage,
     /// Seconds bots get to finish their work on shutdown.
     #[serde(default = "defaults::shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,

@@ -1,4 +1,4 @@
-//! Turns the file's `zim`, `webhook`, `client`, `plugin_dirs`, `state_dir` and `shutdown_grace_secs` into checked settings.
+//! Turns the file's `zim`, `webhook`, `client`, `plugin_dirs`, `state_dir`, `storage` and `shutdown_grace_secs` into checked settings.
 
 use super::path::YamlPath;
 use super::positions::PositionIndex;
@@ -17,6 +17,7 @@ pub(super) struct Settings {
     pub client: zimbot_client::ClientConfig,
     pub plugin_dirs: Vec<PathBuf>,
     pub state_dir: PathBuf,
+    pub storage: super::StorageConfig,
     pub shutdown_grace: Duration,
     pub rooms: Vec<super::RoomConfig>,
     pub groups: Vec<super::GroupConfig>,
@@ -33,12 +34,15 @@ pub(super) fn resolve_settings(
     let mut webhook = resolve_webhook(raw.webhook, positions, report);
     webhook.previous_callback_secret = zim.previous_callback_secret.clone();
     check_development_secrets(&zim, &webhook, positions, report);
+    let state_dir = folder.join(raw.state_dir);
+    let storage = super::storage::resolve_storage(raw.storage, &state_dir, positions, folder, report);
     Settings {
         zim,
         webhook,
         client: raw.client,
         plugin_dirs: raw.plugin_dirs.iter().map(|dir| folder.join(dir)).collect(),
-        state_dir: folder.join(raw.state_dir),
+        state_dir,
+        storage,
         shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
         rooms: super::conversations::resolve_rooms(raw.rooms, positions, report),
         groups: super::conversations::resolve_groups(raw.groups, positions, report),

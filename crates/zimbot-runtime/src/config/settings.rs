@@ -17,6 +17,8 @@ pub struct Config {
     pub plugin_dirs: Vec<PathBuf>,
     /// Where bots' plugin state is kept across restarts.
     pub state_dir: PathBuf,
+    /// Where and how everything acknowledged is kept.
+    pub storage: super::StorageConfig,
     /// How long bots get to finish on shutdown.
     pub shutdown_grace: Duration,
     /// The declared rooms (`rooms:`), created at start.

@@ -15,6 +15,7 @@ use super::notifications::NotificationQueue;
 use super::persist::SnapshotWriter;
 use super::snapshot_pace::{Read, SnapshotPace};
 use crate::config::BotConfig;
+use crate::journal::{BotJournal, JournaledMessage, JournaledTick, Unfinished};
 use crate::metrics::BotStats;
 use crate::outbound::Sender;
 use crate::plugin_host::{BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle};
@@ -28,6 +29,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 use zimbot_abi::{BotInfo, CronTick, Event};
 use zimbot_model::{MembershipEvent, ReceivedMessage, SendEvent};
+use zimbot_store::{Claim, EntryId};
 
 /// Panics within [`PANIC_WINDOW`] after which a bot is stopped.
 pub const MAX_PANICS: usize = 3;
@@ -38,16 +40,21 @@ pub const PANIC_WINDOW: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inbound {
     Message(ReceivedMessage),
+    /// A message kept in the inbox journal: claimed before its hook runs, completed after (see `journal`).
+    Journaled(JournaledMessage),
     Cron(CronTick),
     /// A membership or presence event (entered a room, joined a group, came online, ...).
     Membership(MembershipEvent),
+    /// A cron tick kept in the journal with its schedule's last fire, run like a journaled message.
+    JournaledCron(JournaledTick),
 }
 
 impl Inbound {
     fn into_event(self) -> Event {
         match self {
-            Self::Message(message) => Event::Message { message },
-            Self::Cron(tick) => Event::Cron { tick },
+            Self::Message(message) => Event::Message { message, redelivery: false },
+            Self::Journaled(journaled) => Event::Message { message: journaled.message, redelivery: false },
+            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => Event::Cron { tick },
             Self::Membership(event) => Event::Membership { event },
         }
     }
@@ -55,8 +62,12 @@ impl Inbound {
     fn describe(&self) -> String {
         match self {
             // Debug-quoted: an id from a callback may hold newlines or escapes that would forge log lines.
-            Self::Message(message) => format!("message {:?}", message.message_id),
-            Self::Cron(tick) => format!("cron tick of '{}'", tick.schedule_id),
+            Self::Message(message) | Self::Journaled(JournaledMessage { message, .. }) => {
+                format!("message {:?}", message.message_id)
+            }
+            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => {
+                format!("cron tick of '{}'", tick.schedule_id)
+            }
             // Debug-quoted for the same reason.
             Self::Membership(event) => format!("{} event of {:?}", event.hook_name(), event.actor().as_str()),
         }
@@ -91,6 +102,8 @@ pub struct BotRunner {
     pace: SnapshotPace,
     persist: SnapshotWriter,
     mailbox: Mailbox<Inbound>,
+    /// The bot's lease on the inbox journal, when the runtime keeps one.
+    journal: Option<Arc<BotJournal>>,
     stats: BotStats,
     panics: Mutex<VecDeque<Instant>>,
     stopped: tokio::sync::watch::Sender<bool>,
@@ -116,6 +129,7 @@ impl BotRunner {
                 Vec::new()
             }
         };
+        let (journal, unfinished) = open_journal(&services, &config);
         let persist = SnapshotWriter::spawn(Arc::clone(&services.state), config.id.clone(), &runtime);
         let host = BotHost::new(sender, services, Arc::clone(&notifications), span.clone());
         let info = BotInfo {
@@ -133,6 +147,7 @@ impl BotRunner {
             })?;
         let runner = Arc::new(Self {
             mailbox: Mailbox::new(config.mailbox),
+            journal,
             config,
             info,
             plugin,
@@ -151,6 +166,19 @@ impl BotRunner {
             span: span.clone(),
             dropped_log: zimbot_listener::RateLimitedLog::default(),
         });
+        if !unfinished.is_empty() {
+            let _entered = runner.span.enter();
+            tracing::info!(
+                messages = unfinished.len(),
+                "delivering again the messages not finished before the restart"
+            );
+        }
+        for unfinished in unfinished {
+            runner.mailbox.push_beyond_capacity(match unfinished {
+                Unfinished::Message(journaled) => Inbound::Journaled(journaled),
+                Unfinished::Tick(journaled) => Inbound::JournaledCron(journaled),
+            });
+        }
         let inbound = runtime.spawn(Arc::clone(&runner).run_inbound_lane().instrument(span.clone()));
         let notification = runtime.spawn(Arc::clone(&runner).run_notification_lane().instrument(span));
         *runner.inbound_lane.lock() = Some(inbound);
@@ -200,12 +228,16 @@ impl BotRunner {
 
     /// Puts a message or tick in the mailbox. Returns false when the bot no longer takes any.
     pub fn deliver(&self, item: Inbound) -> bool {
-        let counter = match item {
-            Inbound::Message(_) => &self.stats.delivered,
-            Inbound::Cron(_) => &self.stats.cron_ticks,
+        let counter = match &item {
+            Inbound::Message(_) | Inbound::Journaled(_) => &self.stats.delivered,
+            Inbound::Cron(_) | Inbound::JournaledCron(_) => &self.stats.cron_ticks,
             Inbound::Membership(_) => &self.stats.membership_events,
         };
-        match self.mailbox.push(item) {
+        // A journaled bot's mailbox never drops: what it holds may be acknowledged messages (the webhook bounds
+        // those with 503s; ticks come at the schedules' pace).
+        let pushed =
+            if self.journal.is_some() { self.mailbox.push_beyond_capacity(item) } else { self.mailbox.push(item) };
+        match pushed {
             Pushed::Queued => {}
             Pushed::DroppedOldest(dropped) => {
                 BotStats::add(&self.stats.mailbox_dropped);
@@ -230,12 +262,137 @@ impl BotRunner {
         true
     }
 
+    /// Whether the bot keeps its messages in the inbox journal (storage is on and its lease was taken).
+    pub fn is_journaled(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    /// Whether the mailbox has room for one more journaled message. The webhook answers 503 when it has not,
+    /// rather than drop a message it acknowledged: the service retries.
+    pub fn has_room(&self) -> bool {
+        self.mailbox.len() < self.config.mailbox.max(1)
+    }
+
+    /// Puts a journaled message in the mailbox (never dropping one: see [`BotRunner::has_room`]). Returns false
+    /// when the bot no longer takes any; the message stays in the journal for the next start.
+    pub fn deliver_journaled(&self, journaled: JournaledMessage) -> bool {
+        match self.mailbox.push_beyond_capacity(Inbound::Journaled(journaled)) {
+            Pushed::Closed(refused) => {
+                let _entered = self.span.enter();
+                tracing::warn!("bot is stopped: {} kept in the journal for the next start", refused.describe());
+                false
+            }
+            _ => {
+                BotStats::add(&self.stats.delivered);
+                true
+            }
+        }
+    }
+
+    /// Whether the bot journals its ticks (see [`BotRunner::deliver_tick`]).
+    pub fn journal(&self) -> Option<&Arc<BotJournal>> {
+        self.journal.as_ref()
+    }
+
+    /// Puts a tick in the mailbox: journaled with its schedule's last fire first when the bot keeps a journal
+    /// (a tick that cannot be journaled is still delivered, unjournaled).
+    pub async fn deliver_tick(&self, tick: CronTick) -> bool {
+        let Some(journal) = &self.journal else { return self.deliver(Inbound::Cron(tick)) };
+        match journal.record_tick(&tick).await {
+            Ok(entry) => self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick })),
+            Err(error) => {
+                let _entered = self.span.enter();
+                tracing::error!(
+                    "storage unavailable: the cron tick of '{}' is not journaled: {error}",
+                    tick.schedule_id
+                );
+                self.deliver(Inbound::Cron(tick))
+            }
+        }
+    }
+
+    /// Runs one item of the lane.
+    async fn run_item(self: &Arc<Self>, item: Inbound) {
+        match item {
+            Inbound::Journaled(journaled) => {
+                let what = Inbound::Journaled(journaled.clone()).describe();
+                let message = journaled.message;
+                self.run_journaled(journaled.entry, what, |redelivery| Event::Message {
+                    message: message.clone(),
+                    redelivery,
+                })
+                .await
+            }
+            Inbound::JournaledCron(journaled) => {
+                let what = Inbound::JournaledCron(journaled.clone()).describe();
+                let tick = journaled.tick;
+                self.run_journaled(journaled.entry, what, |_| Event::Cron { tick: tick.clone() }).await
+            }
+            other => {
+                // Unjournaled: run_hook logs and counts a failure, and there is nothing to retry from.
+                let _ = self.run_hook(other.into_event()).await;
+            }
+        }
+    }
+
+    /// Runs a journaled message's hook: each attempt is counted in the journal before the hook runs; a hook that
+    /// ends well completes the entry; one that fails (error, panic, timeout) is tried again at once, in its
+    /// place in line, until its attempts run out and it becomes a dead letter. When the journal cannot be
+    /// written the hook still runs (the entry stays, and is delivered again after a restart).
+    async fn run_journaled(self: &Arc<Self>, entry: EntryId, what: String, event: impl Fn(bool) -> Event) {
+        let Some(journal) = self.journal.clone() else {
+            let _ = self.run_hook(event(false)).await;
+            return;
+        };
+        loop {
+            let attempt = match journal.claim(entry).await {
+                Ok(Claim::Run { attempt }) => Some(attempt),
+                Ok(Claim::Dead { attempts }) => {
+                    BotStats::add(&self.stats.dead_letters);
+                    tracing::error!(
+                        entry = %entry,
+                        attempts,
+                        "{what} moved to the dead letters: its hook never finished well in {attempts} attempt(s) \
+                         (see `zimbot inbox`)"
+                    );
+                    return;
+                }
+                Ok(Claim::Gone) => return,
+                Err(error) => {
+                    tracing::error!(entry = %entry, "storage unavailable: the attempt is not counted: {error}");
+                    None
+                }
+            };
+            let redelivery = attempt.is_some_and(|attempt| attempt > 1);
+            let failure = self.run_hook(event(redelivery)).await.err();
+            let Some(attempt) = attempt else { return };
+            let Some(failure) = failure else {
+                journal.complete(entry);
+                return;
+            };
+            if attempt < journal.max_attempts() && !self.is_stopped() {
+                continue;
+            }
+            if self.is_stopped() && attempt < journal.max_attempts() {
+                // Left in the journal: the next start delivers it again.
+                return;
+            }
+            let reason = format!("its hook failed {attempt} time(s); the last: {failure}");
+            BotStats::add(&self.stats.dead_letters);
+            tracing::error!(entry = %entry, "{what} moved to the dead letters: {reason}");
+            if let Err(error) = journal.bury(entry, reason).await {
+                tracing::error!(entry = %entry, "storage unavailable: could not move it to the dead letters: {error}");
+            }
+            return;
+        }
+    }
+
     async fn run_inbound_lane(self: Arc<Self>) {
-        self.run_hook(Event::Start).await;
+        let _ = self.run_hook(Event::Start).await;
         let concurrency = self.config.max_concurrency.max(1);
         if concurrency == 1 {
             while let Some(item) = self.mailbox.pop().await {
-                self.run_hook(item.into_event()).await;
+                self.run_item(item).await;
             }
             return;
         }
@@ -246,7 +403,7 @@ impl BotRunner {
             let runner = Arc::clone(&self);
             running.spawn(
                 async move {
-                    runner.run_hook(item.into_event()).await;
+                    runner.run_item(item).await;
                     drop(permit);
                 }
                 .instrument(self.span.clone()),
@@ -259,14 +416,15 @@ impl BotRunner {
     /// Delivers send events in order until the queue is closed (at shutdown) and drained.
     async fn run_notification_lane(self: Arc<Self>) {
         while let Some(event) = self.notifications.pop().await {
-            self.run_hook(notification_event(event)).await;
+            let _ = self.run_hook(notification_event(event)).await;
         }
     }
 
-    /// Runs one hook on the current instance, with the timeout, counting and panic recovery.
-    async fn run_hook(self: &Arc<Self>, event: Event) {
+    /// Runs one hook on the current instance, with the timeout, counting and panic recovery; says how it failed
+    /// when it did not end well.
+    async fn run_hook(self: &Arc<Self>, event: Event) -> Result<(), String> {
         let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
-            return;
+            return Err("the bot is stopped".to_owned());
         };
         let hook = event.hook_name();
         let started = Instant::now();
@@ -278,19 +436,23 @@ impl BotRunner {
                 if !matches!(event, Event::Progress { .. }) {
                     self.keep_state_soon();
                 }
+                Ok(())
             }
             Ok(CallOutcome::Error(message)) => {
                 BotStats::add(&self.stats.hook_errors);
                 tracing::warn!(hook, "hook returned an error: {message}");
+                Err(format!("{hook} returned an error: {message}"))
             }
             Ok(CallOutcome::Panicked(message)) => {
                 BotStats::add(&self.stats.hook_panics);
                 tracing::error!(hook, "hook panicked: {message}");
                 self.recover_from_panic(&instance).await;
+                Err(format!("{hook} panicked: {message}"))
             }
             Err(_) => {
                 BotStats::add(&self.stats.hook_timeouts);
                 tracing::warn!(hook, timeout = ?self.config.hook_timeout, "hook ran past hook_timeout and was cancelled");
+                Err(format!("{hook} ran past hook_timeout ({:?})", self.config.hook_timeout))
             }
         }
     }
@@ -442,6 +604,23 @@ impl BotRunner {
             retired.context.retire().await;
         }
         let _ = tokio::time::timeout_at(deadline, self.persist.flush()).await;
+    }
+}
+
+/// Takes the bot's journal lease and its unfinished messages, when the runtime keeps a journal. A store that
+/// cannot be used leaves the bot running unjournaled (said in the log): it still serves.
+fn open_journal(services: &HostServices, config: &BotConfig) -> (Option<Arc<BotJournal>>, Vec<Unfinished>) {
+    let (Some(storage), Some(writer)) = (&services.storage, &services.journal_writer) else {
+        return (None, Vec::new());
+    };
+    let opened = BotJournal::acquire(storage, writer.clone(), config.id.as_str())
+        .and_then(|journal| journal.unfinished().map(|unfinished| (journal, unfinished)));
+    match opened {
+        Ok((journal, unfinished)) => (Some(Arc::new(journal)), unfinished),
+        Err(error) => {
+            tracing::error!(bot = %config.id, "storage unavailable: this bot's messages are not journaled: {error}");
+            (None, Vec::new())
+        }
     }
 }
 

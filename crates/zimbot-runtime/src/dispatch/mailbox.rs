@@ -54,6 +54,20 @@ impl<T> Mailbox<T> {
         outcome
     }
 
+    /// Queues `item` whatever the capacity: for items kept elsewhere too (journaled messages), whose producer
+    /// bounds them itself rather than have one dropped.
+    pub fn push_beyond_capacity(&self, item: T) -> Pushed<T> {
+        {
+            let mut state = self.state.lock();
+            if state.closed {
+                return Pushed::Closed(item);
+            }
+            state.items.push_back(item);
+        }
+        self.ready.notify_one();
+        Pushed::Queued
+    }
+
     /// The next item, waiting for one; `None` once the mailbox is closed and empty.
     pub async fn pop(&self) -> Option<T> {
         loop {
@@ -109,6 +123,14 @@ mod tests {
         assert_eq!(mailbox.push(3), Pushed::DroppedOldest(1));
         assert_eq!(mailbox.len(), 2);
         assert_eq!(mailbox.pop().await, Some(2));
+    }
+
+    #[tokio::test]
+    async fn a_push_beyond_capacity_drops_nothing() {
+        let mailbox = Mailbox::new(1);
+        mailbox.push(1);
+        assert_eq!(mailbox.push_beyond_capacity(2), Pushed::Queued);
+        assert_eq!([mailbox.pop().await, mailbox.pop().await], [Some(1), Some(2)]);
     }
 
     #[tokio::test]

@@ -29,6 +29,10 @@ pub struct HostServices {
     pub outbound: Arc<dyn Outbound>,
     pub clock: Arc<dyn Clock>,
     pub state: Arc<StateStore>,
+    /// Where acknowledged messages are journaled; `None` keeps nothing (tests, tools).
+    pub storage: Option<Arc<crate::journal::Storage>>,
+    /// The group-commit writer of `storage`, started by the runtime (see `journal`).
+    pub journal_writer: Option<crate::journal::InboxWriter>,
     pub runtime: tokio::runtime::Handle,
 }
 
@@ -38,7 +42,19 @@ impl HostServices {
     /// # Panics
     /// Outside a tokio runtime.
     pub fn new(outbound: Arc<dyn Outbound>, clock: Arc<dyn Clock>) -> Self {
-        Self { outbound, clock, state: Arc::new(StateStore::memory()), runtime: tokio::runtime::Handle::current() }
+        Self {
+            outbound,
+            clock,
+            state: Arc::new(StateStore::memory()),
+            storage: None,
+            journal_writer: None,
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+
+    /// The same services journaling acknowledged messages in `storage` (see `journal`).
+    pub fn with_storage(self, storage: crate::journal::Storage) -> Self {
+        Self { storage: Some(Arc::new(storage)), ..self }
     }
 
     /// The same services keeping plugin state in `state`.

@@ -24,6 +24,10 @@ pub struct Job {
     pub misfire: Misfire,
     /// How late a tick may be and still simply fire.
     pub misfire_grace: Duration,
+    /// The schedule's last fire before this run (kept by the journal across restarts): the job resumes with the
+    /// fire times after it, so times missed while zimbot was down are late and `misfire` decides about them.
+    /// `None`: it starts from the moment the scheduler starts.
+    pub resume_after: Option<DateTime<Utc>>,
 }
 
 impl Job {
@@ -36,6 +40,7 @@ impl Job {
             timezone: Tz::UTC,
             misfire: Misfire::default(),
             misfire_grace: DEFAULT_MISFIRE_GRACE,
+            resume_after: None,
         }
     }
 }

@@ -24,7 +24,9 @@ pub const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// - **Ordering.** Ticks go out in order of `scheduled_at`; ticks due at the same instant go out in the order
 ///   the jobs were given to [`Scheduler::new`]. A job's ticks have strictly increasing `scheduled_at`.
 /// - **First tick.** Each job first fires at its first fire time strictly after the moment [`Scheduler::run`]
-///   starts; nothing is fired for times before the start.
+///   starts; nothing is fired for times before the start. A job with `resume_after` (its last fire in an earlier
+///   run) instead resumes at its first fire time after that: times missed in between are late, and its misfire
+///   policy applies (one catch-up tick, or none).
 /// - **Lateness.** A tick is late when the scheduler wakes after its time (it sleeps at most [`MAX_SLEEP`] and
 ///   re-reads the wall clock, so a suspend or a forward clock jump is noticed within that). A tick at most
 ///   `misfire_grace` late simply fires, with `fired_at` showing how late. Older fire times follow the job's
@@ -97,7 +99,7 @@ impl Scheduler {
         let start = self.clock.now();
         let mut queue = FireQueue::with_capacity(self.jobs.len());
         for (index, job) in self.jobs.iter().enumerate() {
-            match job.spec.next_after(start, job.timezone) {
+            match job.spec.next_after(job.resume_after.unwrap_or(start), job.timezone) {
                 Some(at) => queue.push(Due { at, job: index }),
                 None => tracing::warn!(
                     bot = %job.bot,

@@ -2,7 +2,7 @@
 
 use super::{check_id_lengths, verify_callback, Dedupe, DedupeLimits, Recall};
 use crate::clock::Clock;
-use crate::runtime::Runtime;
+use crate::runtime::{Refusal, Runtime};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
@@ -31,6 +31,10 @@ pub struct WebhookStats {
     pub replayed: AtomicU64,
     /// Callbacks answered 503 because the memory of recent ids was full.
     pub dedupe_full: AtomicU64,
+    /// Callbacks answered 503 because a bot's mailbox was full (journaled messages are never dropped).
+    pub busy: AtomicU64,
+    /// Callbacks answered 503 because the journal could not keep them.
+    pub storage_unavailable: AtomicU64,
 }
 
 /// One rate-limited log per kind of refusal.
@@ -40,6 +44,7 @@ struct RefusalLogs {
     unauthorized: RateLimitedLog,
     replayed: RateLimitedLog,
     full: RateLimitedLog,
+    unavailable: RateLimitedLog,
 }
 
 /// Everything the webhook's handlers share.
@@ -115,6 +120,8 @@ impl WebhookState {
             ("unavailable", &self.stats.unavailable),
             ("replayed", &self.stats.replayed),
             ("dedupe_full", &self.stats.dedupe_full),
+            ("busy", &self.stats.busy),
+            ("storage_unavailable", &self.stats.storage_unavailable),
         ];
         extra.push_str("# HELP zimbot_callbacks_total Callbacks received, by outcome.\n");
         extra.push_str("# TYPE zimbot_callbacks_total counter\n");
@@ -228,9 +235,30 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
             return state.full();
         }
     }
-    count(&state.stats.accepted);
-    let delivered = state.runtime.deliver(message);
-    answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()))
+    match state.runtime.accept(message, now.saturating_mul(1000), until.saturating_mul(1000)).await {
+        Ok(delivered) => {
+            count(&state.stats.accepted);
+            answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()))
+        }
+        Err(Refusal::Duplicate) => {
+            count(&state.stats.duplicates);
+            answer(StatusCode::OK, "duplicate ignored")
+        }
+        Err(refusal) => {
+            // Not kept: the retry must not be taken for a duplicate.
+            state.dedupe().forget(&message_key);
+            if recalled == Recall::New {
+                state.dedupe().forget(&signature_key);
+            }
+            let counter = match refusal {
+                Refusal::Busy(_) => &state.stats.busy,
+                _ => &state.stats.storage_unavailable,
+            };
+            count(counter);
+            state.logs.unavailable.log(|unlogged| tracing::warn!(unlogged, "callback answered 503: {refusal}"));
+            answer(StatusCode::SERVICE_UNAVAILABLE, format!("{refusal}; retry later"))
+        }
+    }
 }
 
 /// The membership or presence event a callback describes, if it is one (`room_enter`, `group_join`,

@@ -1,6 +1,9 @@
 //! The webhook: where ZIM (or the hub) POSTs its callbacks, plus `/healthz` and `/metrics`.
 //!
-//! `POST /zim/callback` answers before any plugin runs (delivery only puts the message in mailboxes):
+//! `POST /zim/callback` answers before any plugin runs (delivery only puts the message in mailboxes). With the
+//! inbox journal (`zimbot run`), a message callback is answered 200 only once it is journaled (see
+//! [`crate::journal`]); a `msg_id` journaled before, even before a restart, is a duplicate (200, dropped); a
+//! journal that cannot keep it, or a bot whose mailbox is full, gets 503 and the service retries.
 //! - a body over the cap → 413; a body that is not a callback, or an id over its cap ([`id_caps`]) → 400;
 //! - bad or missing signature (checked against the callback secret and, during a rotation, the previous one),
 //!   or a timestamp outside the window → 401;

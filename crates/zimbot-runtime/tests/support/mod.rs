@@ -107,6 +107,11 @@ impl Probe {
                 ctx.sleep(Duration::from_secs(3600)).await;
                 Ok(())
             }
+            "block" => {
+                self.say("blocking");
+                ctx.sleep(Duration::from_secs(3600)).await;
+                Ok(())
+            }
             "send and wait" => {
                 let handle = ctx.reply_text(&message, "reply").await?;
                 let result = handle.result().await;
@@ -123,7 +128,8 @@ impl Probe {
                 Ok(())
             }
             _ => {
-                self.say(format!("{} {} {}", message.conversation_type, message.conversation_id, text));
+                let again = if ctx.is_redelivery(&message) { "again " } else { "" };
+                self.say(format!("{again}{} {} {}", message.conversation_type, message.conversation_id, text));
                 Ok(())
             }
         }
@@ -222,6 +228,21 @@ pub fn start(yaml: &str) -> (Arc<Runtime>, Arc<LoopbackOutbound>) {
 /// Starts a runtime for `yaml` on a loopback outbound, keeping plugin state in `state_dir`.
 pub fn start_with_state(yaml: &str, state_dir: &std::path::Path) -> Arc<Runtime> {
     let services = services(LoopbackOutbound::new()).with_state(zimbot_runtime::state::StateStore::in_dir(state_dir));
+    Runtime::start(&parse(yaml), &catalog(), services)
+}
+
+/// Starts a runtime for `yaml` on a loopback outbound, journaling messages in `storage`.
+pub fn start_journaled(yaml: &str, storage: zimbot_runtime::journal::Storage) -> Arc<Runtime> {
+    start_journaled_on(yaml, storage, Arc::new(SystemClock))
+}
+
+/// Like [`start_journaled`], on `clock` (the journal's retention reads it).
+pub fn start_journaled_on(
+    yaml: &str,
+    storage: zimbot_runtime::journal::Storage,
+    clock: Arc<dyn Clock>,
+) -> Arc<Runtime> {
+    let services = services_with_clock(LoopbackOutbound::new(), clock).with_storage(storage);
     Runtime::start(&parse(yaml), &catalog(), services)
 }
 

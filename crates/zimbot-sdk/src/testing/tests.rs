@@ -51,6 +51,7 @@ impl Plugin for Scripted {
             }
             "fail" => return Err("told to fail".into()),
             "panic" => panic!("told to panic"),
+            "again?" => ctx.info(format!("redelivery={}", ctx.is_redelivery(&message))),
             _ => {}
         }
         Ok(())
@@ -255,4 +256,20 @@ fn a_context_kept_across_a_restart_is_refused_while_the_new_instance_sends() {
     assert_eq!(sent.map(|_| ()).map_err(|rejected| rejected.reason), Err(RejectReason::BotGone));
     bot.room_message("lobby", "alice", "send").unwrap();
     assert_eq!(bot.sends().len(), 1);
+}
+
+#[test]
+fn a_first_delivery_is_not_a_redelivery() {
+    let mut bot = bot();
+    bot.room_message("lobby", "alice", "again?").unwrap();
+    assert!(bot.logged("redelivery=false"), "{:?}", bot.logs());
+}
+
+#[test]
+fn a_redelivered_message_is_marked_during_its_hook() {
+    let mut bot = bot();
+    let message =
+        super::received(ConversationType::Room, "lobby", "alice", MessageContent::Text { text: "again?".to_owned() });
+    bot.redelivered_message(message).unwrap();
+    assert!(bot.logged("redelivery=true"), "{:?}", bot.logs());
 }

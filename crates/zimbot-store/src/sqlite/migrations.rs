@@ -31,6 +31,32 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX outbox_open ON outbox (bot, conversation, id) WHERE state IN ('queued', 'claimed');
     CREATE INDEX outbox_finished ON outbox (state, finished_ms) WHERE finished_ms IS NOT NULL;",
+    // 3: the inbox journal (pending and dead entries) and the callback dedupe records.
+    "CREATE TABLE inbox (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        bot         TEXT NOT NULL,
+        dedupe_key  TEXT NOT NULL,
+        payload     BLOB NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        dead        INTEGER NOT NULL DEFAULT 0,
+        reason      TEXT,
+        arrived_at  INTEGER NOT NULL,
+        dead_at     INTEGER
+    );
+    CREATE INDEX inbox_by_bot ON inbox (bot, dead, id);
+    CREATE INDEX inbox_dead_by_age ON inbox (dead, dead_at);
+    CREATE TABLE inbox_dedupe (
+        key   TEXT PRIMARY KEY,
+        until INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX inbox_dedupe_by_until ON inbox_dedupe (until);",
+    // 4: cron bookkeeping: each schedule's last fire (its ticks are inbox entries).
+    "CREATE TABLE cron_fires (
+        bot       TEXT NOT NULL,
+        schedule  TEXT NOT NULL,
+        last_fire INTEGER NOT NULL,
+        PRIMARY KEY (bot, schedule)
+    ) WITHOUT ROWID;",
 ];
 
 /// Applies the steps the database has not seen yet.

@@ -3,9 +3,13 @@
 //! One connection behind a lock serves every operation: SQLite allows one writer at a time anyway, and each
 //! operation is one short transaction. Callers on async tasks run operations on blocking threads.
 
+mod cron;
+mod dead_letters;
+mod inbox;
 mod leases;
 mod migrations;
 mod outbox;
+mod retention;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -51,7 +55,11 @@ impl SqliteStore {
         work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut connection = self.connection.lock();
-        let transaction = connection.transaction().map_err(|source| self.unavailable(source))?;
+        // IMMEDIATE: the write lock is taken at the start, so a concurrent writer in another process (`zimbot
+        // inbox` beside a running zimbot) is waited for (busy timeout) rather than failing the upgrade midway.
+        let transaction = connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|source| self.unavailable(source))?;
         let value = work(&transaction)?;
         transaction.commit().map_err(|source| self.unavailable(source))?;
         Ok(value)
@@ -63,6 +71,8 @@ impl SqliteStore {
     }
 }
 
+#[cfg(test)]
+mod inbox_tests;
 #[cfg(test)]
 mod tests;
 

@@ -1,7 +1,7 @@
 //! The SQLite outbox against the `Outbox` contract.
 
 use super::*;
-use crate::{Claim, Lease, Leases, Listing, NewSend, Outbox, Outcome, Owner, SendState};
+use crate::{Lease, Leases, Listing, NewSend, Outbox, Outcome, Owner, SendClaim as Claim, SendState};
 
 fn open(dir: &tempfile::TempDir) -> SqliteStore {
     SqliteStore::open(&dir.path().join("zimbot.db"), Durability::Process).expect("open")

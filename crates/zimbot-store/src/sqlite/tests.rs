@@ -27,9 +27,19 @@ fn a_lease_taken_over_by_another_owner_is_refused() {
 #[test]
 fn fences_survive_reopening_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let before = open(&dir).acquire("echo", &Owner::new("a")).unwrap();
-    let after = open(&dir).acquire("echo", &Owner::new("a")).unwrap();
+    let before = open(&dir).acquire("echo", &Owner::new("first run")).unwrap();
+    let after = open(&dir).acquire("echo", &Owner::new("second run")).unwrap();
     assert!(after.fence > before.fence);
+}
+
+#[test]
+fn the_owner_holding_a_bot_gets_the_same_lease_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let inbox = store.acquire("echo", &Owner::new("a")).unwrap();
+    let outbox = store.acquire("echo", &Owner::new("a")).unwrap();
+    assert_eq!(inbox, outbox);
+    store.check(&inbox).expect("both parts of the owner keep writing");
 }
 
 #[test]

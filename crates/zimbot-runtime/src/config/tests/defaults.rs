@@ -93,3 +93,24 @@ fn both_listeners_get_safe_limits_and_each_can_be_changed_alone() {
     assert_eq!(config.webhook.limits, zimbot_listener::ListenerLimits { idle_timeout_secs: 5, ..defaults.clone() });
     assert_eq!(config.zim.hub.limits, zimbot_listener::ListenerLimits { max_connections: 64, ..defaults });
 }
+
+#[test]
+fn storage_defaults_to_a_database_in_the_state_dir_that_survives_a_process_crash() {
+    let storage = valid("bots: []\n").storage;
+    assert_eq!(storage.path, PathBuf::from("/srv/zimbot/.zimbot-data/state/zimbot.db"));
+    assert_eq!(storage.durability, zimbot_store::Durability::Process);
+    assert_eq!(storage.max_attempts, 3);
+    assert_eq!(storage.retention_interval, Duration::from_secs(60));
+    assert_eq!(storage.retention.dead_letter_max_age, Duration::from_secs(7 * 24 * 3600));
+}
+
+#[test]
+fn storage_settings_are_read_as_written() {
+    let text = "storage:\n  path: data/bots.db\n  durability: power\n  max_attempts: 5\n  retention:\n    \
+                interval_secs: 10\n    dead_letter_days: 1\n    max_dead_letters: 50\nbots: []\n";
+    let storage = valid(text).storage;
+    assert_eq!(storage.path, PathBuf::from("/srv/zimbot/data/bots.db"));
+    assert_eq!(storage.durability, zimbot_store::Durability::Power);
+    assert_eq!((storage.max_attempts, storage.retention.max_dead_letters), (5, 50));
+    assert_eq!(storage.retention_interval, Duration::from_secs(10));
+}

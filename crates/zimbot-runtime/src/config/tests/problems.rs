@@ -325,3 +325,17 @@ fn a_dedupe_window_shorter_than_the_timestamp_window_is_reported() {
         "{message}"
     );
 }
+
+#[test]
+fn zero_max_attempts_is_refused_where_it_is_written() {
+    let (line, column, bot, message) = only_problem("storage:\n  max_attempts: 0\nbots: []\n");
+    assert_eq!((line, column, bot), (2, 17, None));
+    assert_eq!(message, "`storage.max_attempts` must be at least 1");
+}
+
+#[test]
+fn an_unknown_durability_is_refused_naming_the_levels() {
+    let (line, _, _, message) = only_problem("storage:\n  durability: disk\nbots: []\n");
+    assert_eq!(line, 2);
+    assert!(message.contains("process") && message.contains("power"), "{message}");
+}
