@@ -1,6 +1,7 @@
 //! The `zimbot` command: run bots, check a bots.yaml, run the embedded hub, send one file, scaffold a plugin,
 //! print the bots.yaml schema. This binary only wires the library crates together.
 
+mod builtins;
 mod commands;
 mod logging;
 mod scaffold;

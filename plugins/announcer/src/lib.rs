@@ -102,7 +102,5 @@ impl PluginFactory for Announcer {
     }
 }
 
-export_plugin!(Announcer);
-
 #[cfg(test)]
 mod tests;

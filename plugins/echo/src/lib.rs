@@ -119,7 +119,5 @@ impl PluginFactory for Echo {
     }
 }
 
-export_plugin!(Echo);
-
 #[cfg(test)]
 mod tests;
