@@ -59,8 +59,8 @@ pub struct Sender {
 pub struct SendHandle {
     pub local_id: LocalMessageId,
     pub events: UnboundedReceiver<SendEvent>,
-    conversation_id: ConversationId,
-    conversation_type: ConversationType,
+    /// The send, to describe it if the client goes away before it ends.
+    request: SendRequest,
 }
 
 impl SendHandle {
@@ -74,13 +74,8 @@ impl SendHandle {
                 SendEvent::Attached(_) | SendEvent::Progress(_) => {}
             }
         }
-        Err(SendFailure {
-            local_id: self.local_id,
-            conversation_id: self.conversation_id,
-            conversation_type: self.conversation_type,
-            error: ZimError::new(ZimCode::CANCELLED, "the client was dropped before this send finished"),
-            attempts: 0,
-        })
+        let error = ZimError::new(ZimCode::CANCELLED, "the client was dropped before this send finished");
+        Err(SendFailure::of_request(self.local_id, &self.request, error, 0))
     }
 }
 
@@ -146,13 +141,7 @@ struct Job {
 
 impl Job {
     fn failure(&self, local_id: LocalMessageId, error: ZimError, attempts: u32) -> SendEvent {
-        SendEvent::Failed(SendFailure {
-            local_id,
-            conversation_id: self.request.to_conversation_id.clone(),
-            conversation_type: self.request.conversation_type,
-            error,
-            attempts,
-        })
+        SendEvent::Failed(SendFailure::of_request(local_id, &self.request, error, attempts))
     }
 }
 
@@ -339,7 +328,8 @@ impl Inner {
         }
         let local_id = LocalMessageId(self.next_local_id.fetch_add(1, Ordering::Relaxed));
         let (events_sender, events) = unbounded_channel();
-        let sink = Arc::new(EventSink::new(local_id, events_sender));
+        // The sink stamps the plugin's local data on every event of the send.
+        let sink = Arc::new(EventSink::new(local_id, events_sender).with_local_data(request.local_data.clone()));
         sink.emit(SendEvent::Attached(AttachedMessage {
             local_id,
             conversation_id: request.to_conversation_id.clone(),
@@ -347,13 +337,9 @@ impl Inner {
             media_kind: request.message.media_kind(),
             file_name: checked.file_name,
             file_size: checked.file_size,
+            local_data: None,
         }));
-        let handle = SendHandle {
-            local_id,
-            events,
-            conversation_id: request.to_conversation_id.clone(),
-            conversation_type: request.conversation_type,
-        };
+        let handle = SendHandle { local_id, events, request: request.clone() };
         let lane = (request.conversation_type, request.to_conversation_id.clone());
         state.sends.push(sender.bot.clone(), sender.priority, lane, local_id);
         if upload.is_some() {
@@ -552,6 +538,9 @@ impl Inner {
                         message_seq: receipt.message_seq,
                         media_url: job.media_url.clone(),
                         attempts: attempt,
+                        media_kind: job.request.message.media_kind(),
+                        file_name: job.request.message.file_name(),
+                        local_data: None,
                     })
                 });
             }

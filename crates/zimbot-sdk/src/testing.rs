@@ -283,14 +283,16 @@ impl<P: PluginFactory> TestBot<P> {
             media_kind: send.request.message.media_kind(),
             file_name: media.map(|media| media.display_file_name()).unwrap_or_default(),
             file_size,
+            local_data: send.request.local_data.clone(),
         };
         self.run(Event::Attached { message })
     }
 
     /// Upload progress of the send's file: `on_media_uploading_progress`.
     pub fn progress(&mut self, local_id: LocalMessageId, current: u64, total: u64) -> Result<(), HookError> {
-        self.send(local_id);
-        self.run(Event::Progress { progress: UploadProgress { local_id, current, total } })
+        let send = self.send(local_id);
+        let progress = UploadProgress { local_id, current, total, local_data: send.request.local_data };
+        self.run(Event::Progress { progress })
     }
 
     /// Ends the send as delivered: answers its `result()` waiters, then `on_message_sent`.
@@ -313,6 +315,9 @@ impl<P: PluginFactory> TestBot<P> {
             message_seq: Some(local_id.0),
             media_url,
             attempts: 1,
+            media_kind: send.request.message.media_kind(),
+            file_name: send.request.message.file_name(),
+            local_data: send.request.local_data.clone(),
         };
         self.end_send(SendOutcome::Sent { result: result.clone() });
         self.run(Event::Sent { result })
@@ -321,13 +326,7 @@ impl<P: PluginFactory> TestBot<P> {
     /// Ends the send as failed with `error`: answers its `result()` waiters, then `on_message_send_failed`.
     pub fn failed(&mut self, local_id: LocalMessageId, error: ZimError) -> Result<(), HookError> {
         let send = self.send(local_id);
-        let failure = SendFailure {
-            local_id,
-            conversation_id: send.request.to_conversation_id,
-            conversation_type: send.request.conversation_type,
-            error,
-            attempts: 1,
-        };
+        let failure = SendFailure::of_request(local_id, &send.request, error, 1);
         self.end_send(SendOutcome::Failed { failure: failure.clone() });
         self.run(Event::Failed { failure })
     }
