@@ -134,6 +134,10 @@ pub enum SendOutcome {
 }
 
 impl SendOutcome {
+    /// The outcome as the result a `SendHandle` answers with.
+    // A send's failure is about as large as its success (both name the file and carry the local data), and it is
+    // moved once per send, so boxing it would only make plugins' `?` and matches clumsier.
+    #[allow(clippy::result_large_err)]
     pub fn into_result(self) -> Result<MessageSentResult, SendFailure> {
         match self {
             Self::Sent { result } => Ok(result),

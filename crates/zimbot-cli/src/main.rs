@@ -2,6 +2,7 @@
 //! print the bots.yaml schema, look at and act on the inbox journal. This binary only wires the library crates
 //! together.
 
+mod builtins;
 mod commands;
 mod logging;
 mod scaffold;

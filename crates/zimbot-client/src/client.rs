@@ -73,8 +73,8 @@ pub struct Sender {
 pub struct SendHandle {
     pub local_id: LocalMessageId,
     pub events: UnboundedReceiver<SendEvent>,
-    conversation_id: ConversationId,
-    conversation_type: ConversationType,
+    /// The send, to describe it if the client goes away before it ends.
+    request: SendRequest,
 }
 
 impl SendHandle {
@@ -88,13 +88,8 @@ impl SendHandle {
                 SendEvent::Attached(_) | SendEvent::Progress(_) => {}
             }
         }
-        Err(SendFailure {
-            local_id: self.local_id,
-            conversation_id: self.conversation_id,
-            conversation_type: self.conversation_type,
-            error: ZimError::new(ZimCode::CANCELLED, "the client was dropped before this send finished"),
-            attempts: 0,
-        })
+        let error = ZimError::new(ZimCode::CANCELLED, "the client was dropped before this send finished");
+        Err(SendFailure::of_request(self.local_id, &self.request, error, 0))
     }
 }
 
@@ -184,43 +179,28 @@ impl Prepared {
             media_kind: self.request.message.media_kind(),
             file_name: self.file_name.clone(),
             file_size: self.file_size,
+            // The sink stamps the plugin's local data on every event of the send.
+            local_data: None,
         }
     }
 
     /// The send's handle and sink, `Attached` already in its events.
     fn handle(&self, local_id: LocalMessageId) -> (SendHandle, Arc<EventSink>) {
         let (events_sender, events) = unbounded_channel();
-        let sink = Arc::new(EventSink::new(local_id, events_sender));
+        let sink = Arc::new(EventSink::new(local_id, events_sender).with_local_data(self.request.local_data.clone()));
         sink.emit(SendEvent::Attached(self.attached(local_id)));
-        let handle = SendHandle {
-            local_id,
-            events,
-            conversation_id: self.request.to_conversation_id.clone(),
-            conversation_type: self.request.conversation_type,
-        };
+        let handle = SendHandle { local_id, events, request: self.request.clone() };
         (handle, sink)
     }
 
     fn failure(&self, local_id: LocalMessageId, error: ZimError, attempts: u32) -> SendEvent {
-        SendEvent::Failed(SendFailure {
-            local_id,
-            conversation_id: self.request.to_conversation_id.clone(),
-            conversation_type: self.request.conversation_type,
-            error,
-            attempts,
-        })
+        SendEvent::Failed(SendFailure::of_request(local_id, &self.request, error, attempts))
     }
 }
 
 impl Job {
     fn failure(&self, local_id: LocalMessageId, error: ZimError, attempts: u32) -> SendEvent {
-        SendEvent::Failed(SendFailure {
-            local_id,
-            conversation_id: self.request.to_conversation_id.clone(),
-            conversation_type: self.request.conversation_type,
-            error,
-            attempts,
-        })
+        SendEvent::Failed(SendFailure::of_request(local_id, &self.request, error, attempts))
     }
 }
 
@@ -770,6 +750,9 @@ impl Inner {
                         message_seq: receipt.message_seq,
                         media_url: job.media_url.clone(),
                         attempts: attempt,
+                        media_kind: job.request.message.media_kind(),
+                        file_name: job.request.message.file_name(),
+                        local_data: None,
                     })
                 });
             }

@@ -10,6 +10,7 @@
 //!   100 ms have passed since then. `current == total` is never sent by [`EventSink::progress`]; only
 //!   [`EventSink::upload_complete`] sends it, after the store acknowledged the upload.
 //! - A receiver that was dropped is fine: the send goes on and its events are discarded.
+//! - Every event leaves carrying the send's local data (the plugin's own, from its request), set here once.
 
 use parking_lot::Mutex;
 use std::time::Duration;
@@ -24,6 +25,8 @@ pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct EventSink {
     local_id: LocalMessageId,
+    /// The request's local data, stamped on every event.
+    local_data: Option<serde_json::Value>,
     state: Mutex<SinkState>,
 }
 
@@ -39,14 +42,25 @@ struct SinkState {
 impl EventSink {
     /// A sink sending to `sender` for the send `local_id`.
     pub fn new(local_id: LocalMessageId, sender: UnboundedSender<SendEvent>) -> Self {
-        Self { local_id, state: Mutex::new(SinkState { sender: Some(sender), last_current: None, last_sent_at: None }) }
+        let state = SinkState { sender: Some(sender), last_current: None, last_sent_at: None };
+        Self { local_id, local_data: None, state: Mutex::new(state) }
+    }
+
+    /// The same sink, stamping `local_data` on every event it sends.
+    pub fn with_local_data(mut self, local_data: Option<serde_json::Value>) -> Self {
+        self.local_data = local_data;
+        self
+    }
+
+    fn stamped(&self, event: SendEvent) -> SendEvent {
+        event.with_local_data(self.local_data.clone())
     }
 
     /// Sends a non-terminal event as is (used for attached).
     pub fn emit(&self, event: SendEvent) {
         let state = self.state.lock();
         if let Some(sender) = &state.sender {
-            let _ = sender.send(event);
+            let _ = sender.send(self.stamped(event));
         }
     }
 
@@ -70,7 +84,7 @@ impl EventSink {
         state.last_current = Some(current);
         state.last_sent_at = Some(now);
         if let Some(sender) = &state.sender {
-            let _ = sender.send(SendEvent::Progress(UploadProgress { local_id: self.local_id, current, total }));
+            let _ = sender.send(self.stamped(SendEvent::Progress(UploadProgress::new(self.local_id, current, total))));
         }
     }
 
@@ -83,7 +97,8 @@ impl EventSink {
         state.last_current = Some(total);
         state.last_sent_at = Some(Instant::now());
         if let Some(sender) = &state.sender {
-            let _ = sender.send(SendEvent::Progress(UploadProgress { local_id: self.local_id, current: total, total }));
+            let progress = UploadProgress::new(self.local_id, total, total);
+            let _ = sender.send(self.stamped(SendEvent::Progress(progress)));
         }
     }
 
@@ -93,7 +108,7 @@ impl EventSink {
         let mut state = self.state.lock();
         match state.sender.take() {
             Some(sender) => {
-                let _ = sender.send(event);
+                let _ = sender.send(self.stamped(event));
                 true
             }
             None => false,
@@ -110,7 +125,7 @@ impl EventSink {
 mod tests {
     use super::*;
     use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
-    use zimbot_model::{ConversationId, ConversationType, SendFailure, ZimCode, ZimError};
+    use zimbot_model::{ConversationId, ConversationType, SendFailure, SendRequest, ZimCode, ZimError};
 
     fn sink() -> (EventSink, UnboundedReceiver<SendEvent>) {
         let (sender, receiver) = unbounded_channel();
@@ -136,13 +151,13 @@ mod tests {
     }
 
     fn failure() -> SendEvent {
-        SendEvent::Failed(SendFailure {
-            local_id: LocalMessageId(7),
-            conversation_id: ConversationId::from("room"),
-            conversation_type: ConversationType::Room,
-            error: ZimError::new(ZimCode::CANCELLED, "stopped"),
-            attempts: 1,
-        })
+        let request = SendRequest::text("hi", ConversationId::from("room"), ConversationType::Room);
+        SendEvent::Failed(SendFailure::of_request(
+            LocalMessageId(7),
+            &request,
+            ZimError::new(ZimCode::CANCELLED, "stopped"),
+            1,
+        ))
     }
 
     #[tokio::test(start_paused = true)]
@@ -190,6 +205,26 @@ mod tests {
         let (sink, mut receiver) = sink();
         sink.upload_complete(0);
         assert_eq!(progress_values(&drain(&mut receiver)), vec![0]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_event_carries_the_sends_local_data() {
+        let (sender, mut receiver) = unbounded_channel();
+        let data = serde_json::json!({ "post": 42 });
+        let sink = EventSink::new(LocalMessageId(7), sender).with_local_data(Some(data.clone()));
+        sink.progress(10, 1000);
+        sink.upload_complete(1000);
+        sink.finish(failure());
+        let events = drain(&mut receiver);
+        let carried: Vec<_> = events
+            .iter()
+            .map(|event| match event {
+                SendEvent::Progress(progress) => progress.local_data.clone(),
+                SendEvent::Failed(failure) => failure.local_data.clone(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(carried, [Some(data.clone()), Some(data.clone()), Some(data)]);
     }
 
     #[tokio::test]

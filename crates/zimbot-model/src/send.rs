@@ -3,6 +3,10 @@
 //! A send is a [`SendRequest`]. Either it is refused at once with [`SendRejected`] (and nothing else happens),
 //! or it is accepted under a [`LocalMessageId`] and produces, in this order, one [`SendEvent::Attached`], zero or
 //! more [`SendEvent::Progress`], and exactly one of [`SendEvent::Sent`] or [`SendEvent::Failed`].
+//!
+//! Following a send: every event of a send carries the request's `local_data` (the plugin's own data, ZIM's
+//! `localExtendedData`, never sent on the wire), and the terminal events name the file and media kind, so a
+//! plugin needs no map of its own from local ids to what it sent.
 
 use crate::{ConversationId, ConversationType, MediaKind, MediaMessage, ZimError};
 use serde::{Deserialize, Serialize};
@@ -78,7 +82,17 @@ impl OutgoingMessage {
     }
 }
 
-/// One send: message, destination and config.
+impl OutgoingMessage {
+    /// The name receivers see, for media; empty for text.
+    pub fn file_name(&self) -> String {
+        match self {
+            Self::Media(media) => media.display_file_name(),
+            Self::Text { .. } => String::new(),
+        }
+    }
+}
+
+/// One send: message, destination and config, and the plugin's own data about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SendRequest {
     pub message: OutgoingMessage,
@@ -91,6 +105,10 @@ pub struct SendRequest {
     /// a long outage, say). `None`: no deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
+    /// The plugin's own data about this send (ZIM's `localExtendedData`): never sent to the service, kept with
+    /// the send, and handed back in each of its events (attached, progress, sent, failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_data: Option<serde_json::Value>,
 }
 
 impl SendRequest {
@@ -107,6 +125,7 @@ impl SendRequest {
             conversation_type,
             config,
             deadline_ms: None,
+            local_data: None,
         }
     }
 
@@ -122,6 +141,7 @@ impl SendRequest {
             conversation_type,
             config: SendConfig::default(),
             deadline_ms: None,
+            local_data: None,
         }
     }
 
@@ -129,6 +149,20 @@ impl SendRequest {
     pub fn with_deadline_ms(self, deadline_ms: u64) -> Self {
         Self { deadline_ms: Some(deadline_ms), ..self }
     }
+
+    /// The same request carrying `data` as its local data (see [`Self::local_data`]); the error is the one
+    /// `serde_json` gives for a value it cannot encode.
+    pub fn with_local_data<T: Serialize>(mut self, data: &T) -> Result<Self, serde_json::Error> {
+        self.local_data = Some(serde_json::to_value(data)?);
+        Ok(self)
+    }
+}
+
+/// Reads an event's local data back as the type it was made from: `None` when the send carried none.
+fn decode_local_data<T: serde::de::DeserializeOwned>(
+    local_data: &Option<serde_json::Value>,
+) -> Option<Result<T, serde_json::Error>> {
+    local_data.as_ref().map(|value| T::deserialize(value))
 }
 
 /// The id an accepted send is known by until (and after) the service gives it its own.
@@ -143,16 +177,29 @@ impl fmt::Display for LocalMessageId {
 }
 
 /// Upload progress of one send's file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadProgress {
     pub local_id: LocalMessageId,
     /// Bytes the store has taken so far.
     pub current: u64,
     /// The file's size.
     pub total: u64,
+    /// The send's local data (see [`SendRequest::local_data`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_data: Option<serde_json::Value>,
 }
 
 impl UploadProgress {
+    /// Progress of send `local_id` with no local data.
+    pub fn new(local_id: LocalMessageId, current: u64, total: u64) -> Self {
+        Self { local_id, current, total, local_data: None }
+    }
+
+    /// The send's local data as `T`; `None` when it carried none.
+    pub fn local_data<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
+        decode_local_data(&self.local_data)
+    }
+
     /// Whether the whole file is stored.
     pub fn is_complete(&self) -> bool {
         self.current == self.total
@@ -183,6 +230,22 @@ pub struct MessageSentResult {
     pub media_url: Option<String>,
     /// How many attempts it took (1 when the first one went through).
     pub attempts: u32,
+    /// The media kind, for media sends; `None` for text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_kind: Option<MediaKind>,
+    /// The name receivers see, for media sends; empty for text.
+    #[serde(default)]
+    pub file_name: String,
+    /// The send's local data (see [`SendRequest::local_data`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_data: Option<serde_json::Value>,
+}
+
+impl MessageSentResult {
+    /// The send's local data as `T`; `None` when it carried none.
+    pub fn local_data<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
+        decode_local_data(&self.local_data)
+    }
 }
 
 /// A send that ended without being delivered. An error, so a hook can `?` a send's result.
@@ -194,6 +257,36 @@ pub struct SendFailure {
     pub conversation_type: ConversationType,
     pub error: ZimError,
     pub attempts: u32,
+    /// The media kind, for media sends; `None` for text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_kind: Option<MediaKind>,
+    /// The name receivers see, for media sends; empty for text.
+    #[serde(default)]
+    pub file_name: String,
+    /// The send's local data (see [`SendRequest::local_data`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_data: Option<serde_json::Value>,
+}
+
+impl SendFailure {
+    /// A failure of send `request` before it reached the service (file name, kind and local data from it).
+    pub fn of_request(local_id: LocalMessageId, request: &SendRequest, error: ZimError, attempts: u32) -> Self {
+        Self {
+            local_id,
+            conversation_id: request.to_conversation_id.clone(),
+            conversation_type: request.conversation_type,
+            error,
+            attempts,
+            media_kind: request.message.media_kind(),
+            file_name: request.message.file_name(),
+            local_data: request.local_data.clone(),
+        }
+    }
+
+    /// The send's local data as `T`; `None` when it carried none.
+    pub fn local_data<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
+        decode_local_data(&self.local_data)
+    }
 }
 
 /// A send that was accepted: what the `on_message_attached` hook sees.
@@ -211,6 +304,16 @@ pub struct AttachedMessage {
     /// The file's size in bytes, for media sends (0 until known for URL media).
     #[serde(default)]
     pub file_size: u64,
+    /// The send's local data (see [`SendRequest::local_data`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_data: Option<serde_json::Value>,
+}
+
+impl AttachedMessage {
+    /// The send's local data as `T`; `None` when it carried none.
+    pub fn local_data<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
+        decode_local_data(&self.local_data)
+    }
 }
 
 /// What an accepted send reports, in order: attached, progress*, then exactly one of sent or failed.
@@ -233,6 +336,18 @@ impl SendEvent {
             Self::Sent(result) => result.local_id,
             Self::Failed(failure) => failure.local_id,
         }
+    }
+
+    /// The same event carrying `local_data`, the data of the send it belongs to.
+    pub fn with_local_data(mut self, local_data: Option<serde_json::Value>) -> Self {
+        let slot = match &mut self {
+            Self::Attached(attached) => &mut attached.local_data,
+            Self::Progress(progress) => &mut progress.local_data,
+            Self::Sent(result) => &mut result.local_data,
+            Self::Failed(failure) => &mut failure.local_data,
+        };
+        *slot = local_data;
+        self
     }
 
     /// Whether this is the send's last event.
@@ -289,7 +404,7 @@ mod tests {
 
     #[test]
     fn progress_percent_is_bounded_and_handles_empty_files() {
-        let at = |current, total| UploadProgress { local_id: LocalMessageId(1), current, total };
+        let at = |current, total| UploadProgress::new(LocalMessageId(1), current, total);
         assert_eq!(at(0, 0).percent(), 100);
         assert_eq!(at(50, 200).percent(), 25);
         assert_eq!(at(200, 200).percent(), 100);

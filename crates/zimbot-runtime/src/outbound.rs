@@ -94,8 +94,9 @@ impl Outbound for LoopbackOutbound {
             conversation_id: request.to_conversation_id.clone(),
             conversation_type: request.conversation_type,
             media_kind,
-            file_name,
+            file_name: file_name.clone(),
             file_size: 0,
+            local_data: request.local_data.clone(),
         };
         let sent = MessageSentResult {
             local_id,
@@ -105,6 +106,9 @@ impl Outbound for LoopbackOutbound {
             message_seq: Some(local_id.0),
             media_url: None,
             attempts: 1,
+            media_kind,
+            file_name,
+            local_data: request.local_data.clone(),
         };
         // The receiver is returned below, so these sends cannot fail.
         let _ = tx.send(SendEvent::Attached(attached));

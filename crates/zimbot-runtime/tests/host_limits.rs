@@ -86,9 +86,10 @@ impl Outbound for UploadingOutbound {
             media_kind: request.message.media_kind(),
             file_name: "big.bin".into(),
             file_size: self.progress_events,
+            local_data: None,
         }));
         for current in 1..=self.progress_events {
-            let progress = UploadProgress { local_id, current, total: self.progress_events };
+            let progress = UploadProgress::new(local_id, current, self.progress_events);
             let _ = events.send(SendEvent::Progress(progress));
         }
         let _ = events.send(SendEvent::Sent(MessageSentResult {
@@ -99,6 +100,9 @@ impl Outbound for UploadingOutbound {
             message_seq: Some(1),
             media_url: None,
             attempts: 1,
+            media_kind: None,
+            file_name: String::new(),
+            local_data: None,
         }));
         Ok(OutboundSend { local_id, events: receiver })
     }
@@ -124,7 +128,7 @@ async fn progress_waiting_behind_a_slow_hook_is_coalesced_to_the_latest_and_the_
     shared.attached_gate.add_permits(1);
     assert_eq!(reports.until("sent 1").await, ["attached 1", "sent 1"]);
     let seen = shared.progress_seen.lock().unwrap().clone();
-    assert_eq!(seen, [UploadProgress { local_id: LocalMessageId(1), current: 10_000, total: 10_000 }]);
+    assert_eq!(seen, [UploadProgress::new(LocalMessageId(1), 10_000, 10_000)]);
     let metrics = runtime.metrics_text("");
     assert!(metrics.contains("zimbot_progress_coalesced_total{bot=\"keeper\"} 9999"), "{metrics}");
     runtime.shutdown(PATIENCE).await;

@@ -124,8 +124,13 @@ impl BotContext {
 
     /// Sends any request.
     pub async fn send(&self, request: SendRequest) -> Result<SendHandle, SendRejected> {
-        match self.submit(&Action::Send { request: Box::new(request) }).await {
-            ActionReply::Accepted { local_id } => Ok(SendHandle { local_id, context: self.clone() }),
+        let action = Action::Send { request: Box::new(request) };
+        match self.submit(&action).await {
+            ActionReply::Accepted { local_id } => {
+                // The handle keeps the request to describe the send should the host fail to report its end.
+                let Action::Send { request } = action else { return Err(not_a_send()) };
+                Ok(SendHandle { local_id, context: self.clone(), request })
+            }
             ActionReply::Rejected { rejected } => Err(rejected),
             other => Err(SendRejected::new(RejectReason::Other, format!("the host answered {other:?} to a send"))),
         }
@@ -190,10 +195,20 @@ impl BotContext {
     }
 }
 
+fn not_a_send() -> SendRejected {
+    SendRejected::new(RejectReason::Other, "the action submitted as a send was not one")
+}
+
 /// An accepted send.
+///
+/// Ordering: the runtime hands the handle back to the hook that sent before any hook of that send runs, and
+/// `on_message_attached` starts only after the sending hook has run on to its next `.await`; so a hook that records
+/// `local_id()` right after the send finds it there in the send's hooks. A send's
+/// events also carry the request's `local_data`, which often makes such a record unnecessary.
 pub struct SendHandle {
     local_id: LocalMessageId,
     context: BotContext,
+    request: Box<SendRequest>,
 }
 
 impl SendHandle {
@@ -206,16 +221,13 @@ impl SendHandle {
     pub async fn result(self) -> Result<MessageSentResult, SendFailure> {
         match self.context.submit(&Action::AwaitResult { local_id: self.local_id }).await {
             ActionReply::Finished { outcome } => outcome.into_result(),
-            other => Err(SendFailure {
-                local_id: self.local_id,
-                conversation_id: ConversationId::new(""),
-                conversation_type: ConversationType::Peer,
-                error: zimbot_model::ZimError::new(
+            other => {
+                let error = zimbot_model::ZimError::new(
                     zimbot_model::ZimCode::CANCELLED,
                     format!("the host could not report this send's result: {other:?}"),
-                ),
-                attempts: 0,
-            }),
+                );
+                Err(SendFailure::of_request(self.local_id, &self.request, error, 0))
+            }
         }
     }
 }

@@ -55,6 +55,11 @@ pub use async_trait::async_trait;
 pub use serde_json;
 pub use zimbot_abi::{BotInfo, CronTick};
 
+/// The plugin guide (`docs/plugin-guide.md`), whose samples run as this crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/plugin-guide.md")]
+pub struct PluginGuide;
+
 /// The version of zimbot-sdk a plugin is built with; the host shows it in `zimbot check`.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -68,8 +73,8 @@ pub mod prelude {
     pub use zimbot_model::{
         AttachedMessage, ConversationId, ConversationLifecycle, ConversationType, GroupMembers, LocalMessageId,
         MediaKind, MediaMessage, MembershipEvent, MessageContent, MessageSentResult, Presence, Priority,
-        ReceivedMessage, RejectReason, RoomMember, SendConfig, SendFailure, SendRejected, UploadProgress, UserId,
-        ZimCode, ZimError,
+        ReceivedMessage, RejectReason, RoomMember, SendConfig, SendFailure, SendRejected, SendRequest, UploadProgress,
+        UserId, ZimCode, ZimError,
     };
 }
 

@@ -11,7 +11,9 @@
 //!   plugin ([`TestBot::attached`], [`TestBot::progress`], [`TestBot::sent`], [`TestBot::failed`]); `sent` and
 //!   `failed` also answer any `SendHandle::result()` waiting for that send.
 //! - Read what it logged ([`TestBot::logs`], [`TestBot::logged`]).
-//! - Move virtual time ([`TestBot::advance`]): `ctx.sleep` ends only then; `ctx.now_ms()` reads it.
+//! - Move virtual time ([`TestBot::advance`]): `ctx.sleep` ends only then; `ctx.now_ms()` reads it. Schedules
+//!   added with [`TestBot::schedule`] fire `on_cron` as `advance` passes their fire times, read by `zimbot-cron`
+//!   exactly as the runtime reads a bot's `schedules:` (the clock starts at 2026-01-01T00:00:00Z, a Thursday).
 //! - Carry state over a rebuild ([`TestBot::restart`], through the plugin's `snapshot`).
 //!
 //! A hook that waits for time or a send result returns [`HookError::Pending`] and keeps running; the call that
@@ -54,6 +56,7 @@
 
 mod host;
 mod records;
+mod schedules;
 
 pub use records::{received, HookError, LogLine, TestSend};
 
@@ -63,6 +66,7 @@ use futures::task::LocalSpawnExt as _;
 use futures::FutureExt as _;
 use host::{FakeHost, SendState, START_MS};
 use parking_lot::Mutex;
+use schedules::Schedules;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -102,6 +106,9 @@ pub struct TestBot<P: PluginFactory> {
     instance: *mut PluginInstance,
     pool: LocalPool,
     next_message: u64,
+    schedules: Schedules,
+    /// The ticks `advance` fired, in order.
+    ticks: Vec<CronTick>,
     plugin: PhantomData<fn() -> P>,
 }
 
@@ -154,20 +161,25 @@ impl<P: PluginFactory> TestBot<P> {
             instance,
             pool: LocalPool::new(),
             next_message: 0,
+            schedules: Schedules::default(),
+            ticks: Vec::new(),
             plugin: PhantomData,
         })
     }
 
     /// Stops this instance (`on_stop`, then destroy) and builds a new one from its snapshot, as the runtime does
-    /// after a panic; then runs `on_start`. Virtual time carries over; sends and logs start empty.
+    /// after a panic; then runs `on_start`. Virtual time and schedules carry over; sends, logs and fired ticks
+    /// start empty.
     pub fn restart(mut self) -> Result<Self, String> {
         let snapshot = self.snapshot();
         let now_ms = self.now_ms();
         self.stop().map_err(|error| format!("on_stop: {error}"))?;
         let bot = self.bot.clone();
+        let schedules = std::mem::take(&mut self.schedules);
         drop(self);
         let snapshot = Some(snapshot).filter(|value| !value.is_null());
         let mut bot = Self::create_at(bot, snapshot, now_ms)?;
+        bot.schedules = schedules;
         bot.run(Event::Start).map_err(|error| format!("on_start: {error}"))?;
         Ok(bot)
     }
@@ -235,6 +247,19 @@ impl<P: PluginFactory> TestBot<P> {
         self.run(Event::Membership { event })
     }
 
+    /// Adds schedule `id` as a bot's `schedules:` entry would (`cron`: 5-field crontab or 6/7 fields with
+    /// seconds; `timezone`: an IANA name such as `"UTC"`): from now on [`Self::advance`] fires `on_cron` at each
+    /// of its fire times. The error says what is wrong with the expression or the zone, as `zimbot check` would.
+    pub fn schedule(&mut self, id: &str, cron: &str, timezone: &str) -> Result<(), String> {
+        let now = self.now_ms();
+        self.schedules.add(id, cron, timezone, now)
+    }
+
+    /// The ticks `advance` has fired so far, in order (ticks given with [`Self::cron`] are not among them).
+    pub fn ticks(&self) -> &[CronTick] {
+        &self.ticks
+    }
+
     /// Runs `on_stop`.
     pub fn stop(&mut self) -> Result<(), HookError> {
         self.run(Event::Stop)
@@ -284,14 +309,16 @@ impl<P: PluginFactory> TestBot<P> {
             media_kind: send.request.message.media_kind(),
             file_name: media.map(|media| media.display_file_name()).unwrap_or_default(),
             file_size,
+            local_data: send.request.local_data.clone(),
         };
         self.run(Event::Attached { message })
     }
 
     /// Upload progress of the send's file: `on_media_uploading_progress`.
     pub fn progress(&mut self, local_id: LocalMessageId, current: u64, total: u64) -> Result<(), HookError> {
-        self.send(local_id);
-        self.run(Event::Progress { progress: UploadProgress { local_id, current, total } })
+        let send = self.send(local_id);
+        let progress = UploadProgress { local_id, current, total, local_data: send.request.local_data };
+        self.run(Event::Progress { progress })
     }
 
     /// Ends the send as delivered: answers its `result()` waiters, then `on_message_sent`.
@@ -314,6 +341,9 @@ impl<P: PluginFactory> TestBot<P> {
             message_seq: Some(local_id.0),
             media_url,
             attempts: 1,
+            media_kind: send.request.message.media_kind(),
+            file_name: send.request.message.file_name(),
+            local_data: send.request.local_data.clone(),
         };
         self.end_send(SendOutcome::Sent { result: result.clone() });
         self.run(Event::Sent { result })
@@ -322,13 +352,7 @@ impl<P: PluginFactory> TestBot<P> {
     /// Ends the send as failed with `error`: answers its `result()` waiters, then `on_message_send_failed`.
     pub fn failed(&mut self, local_id: LocalMessageId, error: ZimError) -> Result<(), HookError> {
         let send = self.send(local_id);
-        let failure = SendFailure {
-            local_id,
-            conversation_id: send.request.to_conversation_id,
-            conversation_type: send.request.conversation_type,
-            error,
-            attempts: 1,
-        };
+        let failure = SendFailure::of_request(local_id, &send.request, error, 1);
         self.end_send(SendOutcome::Failed { failure: failure.clone() });
         self.run(Event::Failed { failure })
     }
@@ -348,30 +372,57 @@ impl<P: PluginFactory> TestBot<P> {
         self.host.book().now_ms
     }
 
-    /// Moves virtual time forward by `duration`, waking each sleep when its deadline comes, in deadline order,
-    /// and letting the plugin run after each.
+    /// Moves virtual time forward by `duration`, in order of time: each sleep ends at its deadline and each
+    /// schedule fires `on_cron` at its fire times, and the plugin runs after each before time moves on. Sleeps
+    /// due at the same instant as a tick end first. A tick's hook that fails is logged (as the runtime logs it);
+    /// one still waiting keeps running, like a hook on the runtime's inbound lane.
     pub fn advance(&mut self, duration: Duration) {
         let target = self.now_ms().saturating_add(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX));
         loop {
-            let woken = {
-                let mut book = self.host.book();
-                let next = book.sleepers.iter().map(|(deadline, _)| *deadline).filter(|at| *at <= target).min();
-                let Some(next) = next else {
-                    book.now_ms = target;
-                    break;
-                };
-                book.now_ms = next;
-                let (due, waiting) = std::mem::take(&mut book.sleepers).into_iter().partition(|(at, _)| *at <= next);
-                book.sleepers = waiting;
-                due
-            };
-            for (_, wake) in woken {
-                // The sleep may have been dropped (its hook ended another way); then no one is waiting.
-                let _ = wake.send(());
+            let next_sleep =
+                self.host.book().sleepers.iter().map(|(deadline, _)| *deadline).filter(|at| *at <= target).min();
+            let next_tick = self.schedules.next_due(target);
+            match (next_sleep, next_tick) {
+                (None, None) => break,
+                (Some(sleep), Some(tick)) if tick < sleep => self.fire_ticks(tick),
+                (Some(sleep), _) => self.wake_sleepers(sleep),
+                (None, Some(tick)) => self.fire_ticks(tick),
             }
-            self.run_until_idle();
+        }
+        self.host.book().now_ms = target;
+        self.run_until_idle();
+    }
+
+    /// Ends every sleep due at `at_ms`, with the clock at `at_ms`.
+    fn wake_sleepers(&mut self, at_ms: i64) {
+        let woken = {
+            let mut book = self.host.book();
+            book.now_ms = at_ms;
+            let (due, waiting) = std::mem::take(&mut book.sleepers).into_iter().partition(|(at, _)| *at <= at_ms);
+            book.sleepers = waiting;
+            due
+        };
+        for (_, wake) in woken {
+            // The sleep may have been dropped (its hook ended another way); then no one is waiting.
+            let _ = wake.send(());
         }
         self.run_until_idle();
+    }
+
+    /// Fires every schedule due at `at_ms`, with the clock at `at_ms`.
+    fn fire_ticks(&mut self, at_ms: i64) {
+        self.host.book().now_ms = at_ms;
+        for tick in self.schedules.fire(at_ms) {
+            self.ticks.push(tick.clone());
+            let schedule = tick.schedule_id.clone();
+            match self.run(Event::Cron { tick }) {
+                Ok(()) | Err(HookError::Pending) => {}
+                Err(error) => {
+                    let message = format!("[test harness] on_cron for schedule '{schedule}' ended: {error}");
+                    self.host.book().logs.push(LogLine { level: LogLevel::ERROR, message });
+                }
+            }
+        }
     }
 
     /// The plugin's snapshot, as the runtime would store it (`null` when it keeps none, and when its `snapshot`

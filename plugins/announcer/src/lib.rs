@@ -115,7 +115,5 @@ impl PluginFactory for Announcer {
     }
 }
 
-export_plugin!(Announcer);
-
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,7 @@ pub use command::Command;
 pub use config::EchoConfig;
 
 use milestones::Milestones;
+use zimbot_commands::BotCommands as _;
 use zimbot_sdk::prelude::*;
 
 /// Echoes, and shows how sends, media and upload progress work.
@@ -45,18 +46,16 @@ impl Echo {
         }
         let Some(text) = message.text() else { return Ok(()) };
         match Command::parse(text) {
-            Command::Help => ctx.reply_text(&message, Command::HELP).await?,
-            Command::Echo(text) => ctx.reply_text(&message, text).await?,
-            Command::Unknown(command) => {
-                ctx.reply_text(&message, format!("I do not know {command}; send !help for the commands")).await?
-            }
-            Command::File(name) => match self.config.asset(name) {
+            None => ctx.reply_text(&message, text.trim()).await?,
+            Some(Err(usage)) => ctx.reply_text(&message, usage.to_string()).await?,
+            Some(Ok(Command::Help)) => ctx.reply_text(&message, Command::help_text()).await?,
+            Some(Ok(Command::File { name })) => match self.config.asset(&name) {
                 Ok((path, kind)) => {
                     ctx.reply_media(&message, MediaMessage::from_path(kind, path), SendConfig::default()).await?
                 }
                 Err(problem) => ctx.reply_text(&message, problem).await?,
             },
-            Command::Progress => {
+            Some(Ok(Command::Progress)) => {
                 let large = MediaMessage::file(&self.config.large_file).with_file_name(self.config.large_file_name());
                 ctx.reply_media(&message, large, SendConfig::default()).await?
             }
@@ -118,8 +117,6 @@ impl PluginFactory for Echo {
         Ok(Self { config: init.config()?, milestones: Milestones::default() })
     }
 }
-
-export_plugin!(Echo);
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! The echo bot's behaviour, through the SDK's test harness.
 
-use crate::{Command, Echo};
+use crate::Echo;
 use serde_json::json;
 use std::path::PathBuf;
 use zimbot_sdk::model::{ReceivedMedia, ZimCode, ZimError};
@@ -24,7 +24,10 @@ fn help_lists_the_commands() {
     let data = tempfile::tempdir().unwrap();
     let mut bot = echo(&data);
     bot.peer_message("alice", "!help").unwrap();
-    assert_eq!(texts(&mut bot), [("alice".to_owned(), Command::HELP.to_owned())]);
+    let help = "Commands:\n!help - this list\n!file NAME - send the file NAME from my assets\n\
+                !progress - send a large file and report the upload at 25, 50, 75 and 100 %\n\
+                Send me any other text, or a picture or file, and I send it back.";
+    assert_eq!(texts(&mut bot), [("alice".to_owned(), help.to_owned())]);
 }
 
 #[test]
@@ -50,7 +53,23 @@ fn an_unknown_command_points_to_help() {
     let data = tempfile::tempdir().unwrap();
     let mut bot = echo(&data);
     bot.peer_message("alice", "!dance now").unwrap();
-    assert_eq!(texts(&mut bot)[0].1, "I do not know !dance; send !help for the commands");
+    assert_eq!(texts(&mut bot)[0].1, "unknown command !dance; send !help for the commands");
+}
+
+#[test]
+fn a_command_without_its_argument_answers_with_its_usage() {
+    let data = tempfile::tempdir().unwrap();
+    let mut bot = echo(&data);
+    bot.peer_message("alice", "!file").unwrap();
+    assert_eq!(texts(&mut bot)[0].1, "!file: NAME is missing; usage: !file NAME");
+}
+
+#[test]
+fn a_quoted_file_name_may_hold_spaces() {
+    let data = tempfile::tempdir().unwrap();
+    let mut bot = echo(&data);
+    bot.peer_message("alice", "!file \"no such file.png\"").unwrap();
+    assert!(texts(&mut bot)[0].1.contains("no such file.png"));
 }
 
 #[test]
@@ -67,7 +86,7 @@ fn file_sends_the_named_asset_with_the_kind_its_extension_suggests() {
 fn file_refuses_names_that_leave_the_assets_folder() {
     let data = tempfile::tempdir().unwrap();
     let mut bot = echo(&data);
-    for name in ["../Cargo.toml", "posts/01-sunrise.png", "..", ""] {
+    for name in ["../Cargo.toml", "posts/01-sunrise.png", "..", "\"\""] {
         bot.peer_message("alice", &format!("!file {name}")).unwrap();
         let answer = texts(&mut bot);
         assert!(answer[0].1.contains("is not a file name I can send"), "{name}: {answer:?}");

@@ -94,7 +94,5 @@ impl PluginFactory for MediaPoster {
     }
 }
 
-export_plugin!(MediaPoster);
-
 #[cfg(test)]
 mod tests;

@@ -5,10 +5,10 @@
 
 use std::process::ExitCode;
 use zimbot_runtime::config::{Backend, Config};
-use zimbot_runtime::plugin_host::{PluginCatalog, PluginInfo};
+use zimbot_runtime::plugin_host::PluginInfo;
 
 pub async fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
-    let catalog = PluginCatalog::new();
+    let catalog = crate::builtins::catalog();
     let config = match super::load_config(path, &catalog) {
         Ok(config) => config,
         Err(code) => return Ok(code),

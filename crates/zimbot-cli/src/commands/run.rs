@@ -12,7 +12,7 @@ use zimbot_hub::{Hub, HubConfig};
 use zimbot_runtime::clock::{Clock, SystemClock};
 use zimbot_runtime::config::{Backend, Config};
 use zimbot_runtime::journal::Storage;
-use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
+use zimbot_runtime::plugin_host::HostServices;
 use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::state::StateStore;
 use zimbot_runtime::webhook::{self, WebhookState};
@@ -20,7 +20,7 @@ use zimbot_runtime::webhook::{self, WebhookState};
 pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     // First: a stop request during start is kept and honoured once start is done.
     let stop = StopSignal::install();
-    let catalog = PluginCatalog::new();
+    let catalog = crate::builtins::catalog();
     let mut config = match super::load_config(path, &catalog) {
         Ok(config) => config,
         Err(code) => return Ok(code),

@@ -113,7 +113,7 @@ mod tests {
     use zimbot_model::{ConversationId, ConversationType, LocalMessageId, MessageSentResult, UploadProgress};
 
     fn progress(send: u64, current: u64) -> SendEvent {
-        SendEvent::Progress(UploadProgress { local_id: LocalMessageId(send), current, total: 100 })
+        SendEvent::Progress(UploadProgress::new(LocalMessageId(send), current, 100))
     }
 
     fn sent(send: u64) -> SendEvent {
@@ -125,6 +125,9 @@ mod tests {
             message_seq: None,
             media_url: None,
             attempts: 1,
+            media_kind: None,
+            file_name: String::new(),
+            local_data: None,
         })
     }
 

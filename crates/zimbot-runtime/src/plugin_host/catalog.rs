@@ -1,4 +1,7 @@
-//! Where a bot's `plugin:` comes from: a built-in name, a library name found in `plugin_dirs`, or a path.
+//! Where a bot's `plugin:` comes from: a path, a library name found in `plugin_dirs`, or a built-in name.
+//!
+//! A library in `plugin_dirs` wins over a built-in of the same name, so a plugin author can rebuild an example
+//! plugin and load the new library without rebuilding zimbot; the source says which was chosen.
 
 use super::library::load_library;
 use std::collections::BTreeMap;
@@ -14,6 +17,8 @@ pub enum PluginSource {
     Builtin,
     /// A dynamic library at this path.
     Library(PathBuf),
+    /// A library found in `plugin_dirs` under the name of a built-in, chosen instead of the built-in.
+    LibraryOverBuiltin(PathBuf),
 }
 
 impl fmt::Display for PluginSource {
@@ -21,6 +26,9 @@ impl fmt::Display for PluginSource {
         match self {
             Self::Builtin => f.write_str("built-in"),
             Self::Library(path) => write!(f, "{}", path.display()),
+            Self::LibraryOverBuiltin(path) => {
+                write!(f, "{} (a library in plugin_dirs, chosen over the built-in of the same name)", path.display())
+            }
         }
     }
 }
@@ -68,6 +76,7 @@ impl LoadError {
 enum Resolved {
     Builtin(&'static PluginDescriptor),
     Library(PathBuf),
+    LibraryOverBuiltin(PathBuf),
 }
 
 /// The built-in plugins of this binary, and the rules for finding library plugins.
@@ -97,6 +106,7 @@ impl PluginCatalog {
         let (descriptor, source) = match self.resolve(plugin, plugin_dirs)? {
             Resolved::Builtin(descriptor) => (descriptor, PluginSource::Builtin),
             Resolved::Library(path) => (load_library(&path)?, PluginSource::Library(path)),
+            Resolved::LibraryOverBuiltin(path) => (load_library(&path)?, PluginSource::LibraryOverBuiltin(path)),
         };
         // SAFETY: the descriptor's strings are static data of a library that is never unloaded.
         let (name, version, sdk_version) = unsafe {
@@ -110,9 +120,6 @@ impl PluginCatalog {
     }
 
     fn resolve(&self, plugin: &str, plugin_dirs: &[PathBuf]) -> Result<Resolved, LoadError> {
-        if let Some(descriptor) = self.builtins.get(plugin) {
-            return Ok(Resolved::Builtin(descriptor));
-        }
         if looks_like_path(plugin) {
             let path = PathBuf::from(plugin);
             return if path.is_file() {
@@ -126,9 +133,16 @@ impl PluginCatalog {
             for candidate in &candidates {
                 let path = dir.join(candidate);
                 if path.is_file() {
-                    return Ok(Resolved::Library(path));
+                    return Ok(if self.builtins.contains_key(plugin) {
+                        Resolved::LibraryOverBuiltin(path)
+                    } else {
+                        Resolved::Library(path)
+                    });
                 }
             }
+        }
+        if let Some(descriptor) = self.builtins.get(plugin) {
+            return Ok(Resolved::Builtin(descriptor));
         }
         let builtins: Vec<&str> = self.builtin_names().collect();
         let dirs: Vec<String> = plugin_dirs.iter().map(|dir| dir.display().to_string()).collect();
@@ -189,6 +203,50 @@ mod tests {
         let error = PluginCatalog::new().load("fake", &[dir.path().to_owned()]).unwrap_err();
         assert!(error.message.contains("not a loadable library"), "{error}");
         assert_eq!(error.path.as_deref(), Some(path.as_path()));
+    }
+
+    struct Quiet;
+
+    #[zimbot_sdk::async_trait]
+    impl zimbot_sdk::Plugin for Quiet {}
+
+    impl zimbot_sdk::PluginFactory for Quiet {
+        const NAME: &'static str = "quiet";
+        const VERSION: &'static str = "1.0.0";
+        fn create(_init: zimbot_sdk::PluginInit) -> Result<Self, zimbot_sdk::PluginError> {
+            Ok(Quiet)
+        }
+    }
+
+    fn with_quiet() -> PluginCatalog {
+        let mut catalog = PluginCatalog::new();
+        catalog.register_builtin("quiet", zimbot_sdk::builtin::<Quiet>());
+        catalog
+    }
+
+    #[test]
+    fn a_builtin_is_chosen_when_no_library_of_its_name_is_in_plugin_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let plugin = with_quiet().load("quiet", &[dir.path().to_owned()]).unwrap();
+        assert_eq!((plugin.name.as_str(), &plugin.source), ("quiet", &PluginSource::Builtin));
+    }
+
+    #[test]
+    fn a_library_in_plugin_dirs_is_chosen_over_the_builtin_of_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{DLL_PREFIX}quiet{DLL_SUFFIX}"));
+        std::fs::write(&path, b"not a library: loading it fails, which shows it was the one chosen").unwrap();
+        let error = with_quiet().load("quiet", &[dir.path().to_owned()]).unwrap_err();
+        assert_eq!(error.path.as_deref(), Some(path.as_path()), "{error}");
+    }
+
+    #[test]
+    fn a_library_chosen_over_a_builtin_says_so() {
+        let source = PluginSource::LibraryOverBuiltin(PathBuf::from("/p/libquiet.so"));
+        assert_eq!(
+            source.to_string(),
+            "/p/libquiet.so (a library in plugin_dirs, chosen over the built-in of the same name)"
+        );
     }
 
     #[test]

@@ -11,16 +11,19 @@
 //!
 //! The futures handed to the plugin run their work as tasks on the host's runtime and only wait for the result,
 //! so a plugin may poll them from any thread (one of its own, with no tokio runtime). Dropping a sleep aborts its
-//! task; a submit runs to its end (a send the outbound accepted always gets its events forwarded).
+//! task; a submit runs to its end (a send the outbound accepted always gets its events forwarded). A submit's
+//! reply future tells the host when the plugin lets go of it ([`HandedBack`]): a send's events wait for that.
 
 use super::host_api::BotHost;
 use crate::clock::Clock;
 use async_ffi::{FfiFuture, FutureExt as _};
 use parking_lot::Mutex;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use zimbot_abi::{Action, ActionReply, BytesRef, ContextRegistry, HostApi, HostContext, LogLevel, OwnedBuffer};
 use zimbot_model::{RejectReason, SendRejected};
@@ -198,25 +201,43 @@ unsafe extern "C" fn host_submit(context: *const HostContext, action: BytesRef<'
         let reply = reply_buffer(&gone_reply(action));
         return async move { reply }.into_ffi();
     };
-    let reply = match serde_json::from_slice::<Action>(action) {
+    let (reply, handed) = match serde_json::from_slice::<Action>(action) {
         Ok(action) => {
             // Not aborted when the plugin drops its future: a send the outbound accepted must still get its
             // forwarder, or its hooks and result would never come. A waiter left behind ends with its send.
             let host = Arc::clone(&entry.host);
-            entry.host.services.runtime.spawn(host.submit(action))
+            let (handed, handed_back) = oneshot::channel();
+            (entry.host.services.runtime.spawn(host.submit(action, handed_back)), handed)
         }
         Err(error) => {
             let reply = reply_buffer(&ActionReply::Error { message: format!("unreadable action: {error}") });
             return async move { reply }.into_ffi();
         }
     };
-    async move {
+    let reply = async move {
         let reply = reply
             .await
             .unwrap_or_else(|_| ActionReply::Error { message: "the host stopped before it could answer".to_owned() });
         reply_buffer(&reply)
+    };
+    HandedBack { reply: Box::pin(reply), _handed: handed }.into_ffi()
+}
+
+/// A submit's reply future that holds the sending half of a channel nothing is sent on: it closes when the plugin
+/// drops the future, which the SDK does as soon as its `.await` has taken the reply (or when it gives up). A
+/// send's forwarder waits for that close, so the hook that sent holds its `SendHandle` before any of the send's
+/// hooks run. It is a field of this type, not of an `async` block, so it lives exactly as long as the future.
+struct HandedBack<F> {
+    reply: Pin<Box<F>>,
+    _handed: oneshot::Sender<()>,
+}
+
+impl<F: Future> Future for HandedBack<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        self.get_mut().reply.as_mut().poll(cx)
     }
-    .into_ffi()
 }
 
 unsafe extern "C" fn host_log(context: *const HostContext, level: LogLevel, message: BytesRef<'_>) {

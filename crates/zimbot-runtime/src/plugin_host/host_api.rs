@@ -2,7 +2,9 @@
 //!
 //! Sends go to the [`Outbound`]; each accepted send gets a forwarder task that feeds its events into the bot's
 //! notification lane and records the terminal result, so `SendHandle::result` can be answered whether it is
-//! awaited before or after the send ends. Plugins reach a `BotHost` only through an [`InstanceContext`] (see
+//! awaited before or after the send ends. The forwarder starts feeding only once the plugin has let go of the
+//! submit's reply future (it took the `SendHandle`, or gave up waiting), so the hook that sent always holds the
+//! handle before `on_message_attached` of that send can run. Plugins reach a `BotHost` only through an [`InstanceContext`] (see
 //! `context`), which the host checks on every call.
 
 use super::context::InstanceContext;
@@ -16,7 +18,8 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use zimbot_abi::{Action, ActionReply, SendOutcome};
 use zimbot_model::{
-    LocalMessageId, OutgoingMessage, RejectReason, SendEvent, SendFailure, SendRejected, SendRequest, ZimCode, ZimError,
+    AttachedMessage, LocalMessageId, OutgoingMessage, RejectReason, SendEvent, SendFailure, SendRejected, SendRequest,
+    ZimCode, ZimError,
 };
 
 /// How many finished, never-awaited results a bot keeps for a late `result()` call.
@@ -99,17 +102,20 @@ impl BotHost {
         for send in resumed {
             self.results.lock().track(send.local_id);
             let host = Arc::clone(self);
-            self.services.runtime.spawn(host.forward(send.local_id, send.events));
+            // No plugin future holds these: the hooks may hear their events at once.
+            let (_, handed) = oneshot::channel();
+            self.services.runtime.spawn(host.forward(send.local_id, send.events, handed));
         }
     }
 
-    pub(super) async fn submit(self: Arc<Self>, action: Action) -> ActionReply {
+    /// Carries out `action`; `handed` ends when the plugin has let go of the reply (see the module docs).
+    pub(super) async fn submit(self: Arc<Self>, action: Action, handed: oneshot::Receiver<()>) -> ActionReply {
         match action {
             Action::Send { request } => match self.send(*request).await {
                 Ok(send) => {
                     self.results.lock().track(send.local_id);
                     let host = Arc::clone(&self);
-                    self.services.runtime.spawn(host.forward(send.local_id, send.events));
+                    self.services.runtime.spawn(host.forward(send.local_id, send.events, handed));
                     ActionReply::Accepted { local_id: send.local_id }
                 }
                 Err(rejected) => ActionReply::Rejected { rejected },
@@ -148,11 +154,18 @@ impl BotHost {
     /// the plugin and the send's own channel stays drained), recording its result; a stream that ends without a
     /// terminal event ends the send as cancelled, so every send still ends exactly once — unless the outbound
     /// keeps unfinished sends for the next start, where such a send is not over and its end comes then.
-    async fn forward(self: Arc<Self>, local_id: LocalMessageId, mut events: mpsc::UnboundedReceiver<SendEvent>) {
-        let mut conversation = None;
+    async fn forward(
+        self: Arc<Self>,
+        local_id: LocalMessageId,
+        mut events: mpsc::UnboundedReceiver<SendEvent>,
+        handed: oneshot::Receiver<()>,
+    ) {
+        // Ends (as an error: nothing is ever sent on it) when the plugin drops the reply future.
+        let _ = handed.await;
+        let mut attached_as = None;
         while let Some(event) = events.recv().await {
             if let SendEvent::Attached(attached) = &event {
-                conversation = Some((attached.conversation_id.clone(), attached.conversation_type));
+                attached_as = Some(attached.clone());
             }
             let outcome = match &event {
                 SendEvent::Sent(result) => Some(SendOutcome::Sent { result: result.clone() }),
@@ -169,14 +182,24 @@ impl BotHost {
             tracing::debug!(parent: &self.span, %local_id, "send left open at the stop; it resumes at the next start");
             return;
         }
-        let (conversation_id, conversation_type) =
-            conversation.unwrap_or((zimbot_model::ConversationId::new(""), zimbot_model::ConversationType::Peer));
+        let attached = attached_as.unwrap_or_else(|| AttachedMessage {
+            local_id,
+            conversation_id: zimbot_model::ConversationId::new(""),
+            conversation_type: zimbot_model::ConversationType::Peer,
+            media_kind: None,
+            file_name: String::new(),
+            file_size: 0,
+            local_data: None,
+        });
         let failure = SendFailure {
             local_id,
-            conversation_id,
-            conversation_type,
+            conversation_id: attached.conversation_id,
+            conversation_type: attached.conversation_type,
             error: ZimError::new(ZimCode::CANCELLED, "the send ended without a result"),
             attempts: 0,
+            media_kind: attached.media_kind,
+            file_name: attached.file_name,
+            local_data: attached.local_data,
         };
         self.notifications.push(SendEvent::Failed(failure.clone()));
         self.results.lock().finish(local_id, SendOutcome::Failed { failure });

@@ -1,5 +1,6 @@
 //! A live plugin instance seen from the host: create it, call its hooks, snapshot it, destroy it.
 
+use super::poll_gate::PollGate;
 use super::PluginInfo;
 use futures::FutureExt as _;
 use std::panic::AssertUnwindSafe;
@@ -23,6 +24,8 @@ pub enum CallOutcome {
 pub struct PluginInstanceHandle {
     plugin: PluginInfo,
     instance: *mut PluginInstance,
+    /// Orders a send's first hook after the poll of the hook that made it (see `poll_gate`).
+    polls: PollGate,
 }
 
 // SAFETY: the plugin side requires instances to be Send + Sync (the Plugin trait's bounds), and the pointer is
@@ -47,7 +50,7 @@ impl PluginInstanceHandle {
             let message = String::from_utf8_lossy(result.error.as_slice()).into_owned();
             return Err(if message.is_empty() { "create failed without a message".to_owned() } else { message });
         }
-        Ok(Arc::new(Self { plugin: plugin.clone(), instance: result.instance }))
+        Ok(Arc::new(Self { plugin: plugin.clone(), instance: result.instance, polls: PollGate::default() }))
     }
 
     /// The plugin this is an instance of.
@@ -61,8 +64,17 @@ impl PluginInstanceHandle {
             Ok(bytes) => bytes,
             Err(error) => return CallOutcome::Error(format!("could not encode the event: {error}")),
         };
+        let inbound = matches!(event, Event::Start | Event::Message { .. } | Event::Cron { .. } | Event::Stop);
+        if matches!(event, Event::Attached { .. }) {
+            self.polls.until_no_poll_runs().await;
+        }
         // SAFETY: the instance is alive (self is), and the event bytes live for the call.
         let future = unsafe { (self.plugin.descriptor.on_event)(self.instance, BytesRef::new(&bytes)) };
+        let future = if inbound {
+            futures::future::Either::Left(self.polls.shared(future))
+        } else {
+            futures::future::Either::Right(future)
+        };
         let reply = match AssertUnwindSafe(future).catch_unwind().await {
             Ok(reply) => reply,
             Err(_) => return CallOutcome::Panicked("the hook panicked outside the SDK's guard".to_owned()),

@@ -11,6 +11,7 @@ mod context;
 mod host_api;
 mod instance;
 mod library;
+mod poll_gate;
 
 pub use catalog::{LoadError, PluginCatalog, PluginInfo, PluginSource};
 pub use context::{stale_context_calls, InstanceContext, StaleCalls};

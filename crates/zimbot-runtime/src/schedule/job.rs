@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use zimbot_model::BotId;
 
 use super::misfire::{Misfire, DEFAULT_MISFIRE_GRACE};
-use super::spec::CronSpec;
+use zimbot_cron::CronSpec;
 
 /// One schedule of one bot, as configured in bots.yaml.
 #[derive(Debug, Clone)]

@@ -2,26 +2,21 @@
 //! runs one task ([`Scheduler`]) that hands each due [`Tick`] to the dispatcher.
 //!
 //! - [`CronSpec`]: a checked expression; 5-field standard crontab or 6/7-field with seconds (its documentation
-//!   gives the exact meaning of each dialect, daylight saving included).
+//!   gives the exact meaning of each dialect, daylight saving included). It lives in `zimbot-cron`, shared with
+//!   the plugin test harness so a schedule fires at the same instants in a plugin's tests as here.
 //! - [`Job`], [`Tick`]: what the scheduler runs and what it emits.
 //! - [`Misfire`]: what happens to ticks missed while the machine slept or the clock jumped.
 //! - [`Scheduler`]: the task; its documentation states the ordering and misfire contract.
 
-mod error;
-mod field;
 mod fire_queue;
 mod job;
-mod local_time;
 mod misfire;
 mod scheduler;
-mod spec;
 
-pub use error::{CronError, FieldProblem};
-pub use field::FieldKind;
 pub use job::{Job, Tick};
 pub use misfire::{Misfire, DEFAULT_MISFIRE_GRACE};
 pub use scheduler::{Scheduler, MAX_SLEEP};
-pub use spec::CronSpec;
+pub use zimbot_cron::{CronError, CronSpec, FieldKind, FieldProblem};
 
 #[cfg(test)]
 mod tests;

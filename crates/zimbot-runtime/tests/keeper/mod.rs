@@ -27,6 +27,10 @@ pub struct Shared {
     /// `on_message_attached` waits for a permit here when the config says `hold_attached: true`.
     pub attached_gate: Semaphore,
     pub progress_seen: Mutex<Vec<UploadProgress>>,
+    /// The local ids of sends whose `SendHandle` reached the hook that made them (`track N`).
+    pub handed: Mutex<std::collections::HashSet<LocalMessageId>>,
+    /// How many `on_message_attached` ran for a send whose handle had not yet reached its hook.
+    pub attached_before_handle: AtomicU64,
 }
 
 fn shared_by_key() -> &'static Mutex<HashMap<String, Arc<Shared>>> {
@@ -44,6 +48,8 @@ pub fn keeper() -> (String, Arc<Shared>, Reports) {
         kept: Mutex::new(None),
         attached_gate: Semaphore::new(0),
         progress_seen: Mutex::new(Vec::new()),
+        handed: Mutex::new(Default::default()),
+        attached_before_handle: AtomicU64::new(0),
     });
     shared_by_key().lock().unwrap().insert(key.clone(), Arc::clone(&shared));
     (key, shared, Reports { receiver })
@@ -132,6 +138,13 @@ impl Plugin for Keeper {
                 let sent = ctx.reply_media(&message, media, SendConfig::default()).await;
                 self.say(if sent.is_ok() { "upload accepted" } else { "upload refused" });
             }
+            ("track", Some(count)) => {
+                for _ in 0..count.parse::<u32>()? {
+                    let handle = ctx.reply_text(&message, "tracked").await?;
+                    self.shared.handed.lock().unwrap().insert(handle.local_id());
+                }
+                self.say("tracked");
+            }
             ("sleep", Some("forever")) => {
                 ctx.sleep(Duration::MAX).await;
                 self.say("woke");
@@ -165,6 +178,9 @@ impl Plugin for Keeper {
         if self.hold_attached {
             self.say("holding attached");
             let _permit = self.shared.attached_gate.acquire().await?;
+        }
+        if !self.shared.handed.lock().unwrap().contains(&message.local_id) {
+            self.shared.attached_before_handle.fetch_add(1, Ordering::SeqCst);
         }
         self.say(format!("attached {}", message.local_id.0));
         Ok(())

@@ -1,6 +1,6 @@
 //! Why a cron expression was refused: which field, what was written there and what would be accepted.
 
-use super::field::FieldKind;
+use crate::field::FieldKind;
 
 /// A cron expression that cannot be used. The message names the field by position and kind, e.g.
 /// `field 5 (day of week): 8 is out of range 0-7`; callers add where the expression came from (file, bot).

@@ -1,6 +1,6 @@
 //! What a refused expression says: the field by position and kind, what was written, what is accepted.
 
-use super::super::{CronError, CronSpec};
+use zimbot_cron::{CronError, CronSpec};
 
 fn message(expression: &str) -> String {
     match CronSpec::parse(expression) {

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::error::FieldProblem;
+use crate::error::FieldProblem;
 
 /// What a field of a cron expression means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

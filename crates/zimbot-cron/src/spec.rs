@@ -9,9 +9,9 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::error::CronError;
-use super::field::{parse_field, FieldRules, FieldValues};
-use super::local_time::{end_of_repeat, fire_instant};
+use crate::error::CronError;
+use crate::field::{parse_field, FieldRules, FieldValues};
+use crate::local_time::{end_of_repeat, fire_instant};
 
 /// A validated cron expression. Cheap to clone; evaluation does not allocate.
 ///

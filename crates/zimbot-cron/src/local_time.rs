@@ -1,5 +1,5 @@
 //! Turning a wall-clock fire time in a time zone into an instant, with the daylight-saving rules of
-//! [`CronSpec::next_after`](super::CronSpec::next_after):
+//! [`CronSpec::next_after`](crate::CronSpec::next_after):
 //!
 //! - a wall time that occurs once maps to that instant;
 //! - a wall time repeated by a fall-back maps to its FIRST occurrence only, so it fires once;

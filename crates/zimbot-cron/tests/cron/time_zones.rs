@@ -4,7 +4,7 @@ use chrono_tz::America::New_York;
 use chrono_tz::Europe::Berlin;
 
 use super::{fire_times, instant};
-use crate::schedule::CronSpec;
+use zimbot_cron::CronSpec;
 
 #[test]
 fn fields_are_read_on_the_zone_wall_clock_in_berlin() {
