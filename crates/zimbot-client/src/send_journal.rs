@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use zimbot_model::{AttachedMessage, BotId, Priority, SendEvent, SendRequest, UserId};
-use zimbot_store::{Lease, Leases, NewSend, Outbox, Outcome, Owner, SendClaim as Claim, SendId, StoreError, StoredSend};
+use zimbot_store::{
+    Lease, Leases, NewSend, Outbox, Outcome, Owner, SendClaim as Claim, SendId, StoreError, StoredSend,
+};
 
 /// What one accepted send is stored as.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
