@@ -23,9 +23,11 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zimbot_client::{ClientConfig, OutboundMessage, SendReceipt, Sender, ServerApiTransport, Transport};
+use zimbot_client::{ClientConfig, OutboundMessage, RoomSpec, SendReceipt, Sender, ServerApiTransport, Transport};
 use zimbot_model::wire::RegisterUserInfo;
-use zimbot_model::{BotId, ConversationType, MediaMessage, Priority, SendConfig, SendRequest, UserId, ZimError};
+use zimbot_model::{
+    BotId, ConversationId, ConversationType, MediaMessage, Priority, SendConfig, SendRequest, UserId, ZimError,
+};
 
 const SCENARIO: &str = "limiter";
 const FLOOD_BOTS: usize = 100;
@@ -183,6 +185,7 @@ async fn flood(duration: Duration, setting: Setting, image: &std::path::Path) ->
         })
         .collect();
     client.register_bots(users).await.context("registering the bots with the hub")?;
+    create_flood_room(&transport.inner, "@RBT#flood0").await.context("creating the flood room")?;
 
     // Enough queued that every flooding bot stays backlogged for the whole period.
     let per_bot = ((duration.as_secs_f64() + 2.0) * limit / FLOOD_BOTS as f64).ceil() as usize + 2;
@@ -356,6 +359,13 @@ pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
+/// Creates the room the flood goes to, as a room must exist before it takes messages (else the first send would
+/// meet "room does not exist" and be retried after the client creates it).
+async fn create_flood_room(transport: &ServerApiTransport, creator: &str) -> Result<(), ZimError> {
+    let room = RoomSpec { room_id: ConversationId::new(FLOOD_ROOM), name: String::new(), destroy_delay_secs: None };
+    transport.create_declared_room(&UserId::new(creator), &room).await.map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,7 +375,7 @@ mod tests {
         let hub = BenchHub::start(1024).await.unwrap();
         let proxy = JitterProxy::start(hub.hub.local_addr(), JITTER).await.unwrap();
         let transport = Arc::new(server_api(&proxy.base_url()).unwrap());
-        let client = hub.client(ClientConfig::default(), transport).unwrap();
+        let client = hub.client(ClientConfig::default(), Arc::clone(&transport) as Arc<dyn Transport>).unwrap();
         let users = (0..10)
             .map(|bot| RegisterUserInfo {
                 user_id: format!("@RBT#bot{bot}"),
@@ -374,6 +384,7 @@ mod tests {
             })
             .collect();
         client.register_bots(users).await.unwrap();
+        create_flood_room(&transport, "@RBT#bot0").await.unwrap();
         let handles: Vec<_> = (0..60)
             .map(|index| {
                 let request = SendRequest::text(format!("jittered {index}"), FLOOD_ROOM, ConversationType::Room);
