@@ -227,6 +227,47 @@ impl Plugin for {plugin} {{
         Ok(())
     }}
 
+    /// Membership and presence: the bot hears them for the rooms, groups and users its `listen:` selects.
+    async fn on_room_member_entered(&self, _ctx: &BotContext, _member: RoomMember) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_room_member_left(&self, _ctx: &BotContext, _member: RoomMember) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_room_created(&self, _ctx: &BotContext, _room: ConversationLifecycle) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_room_destroyed(&self, _ctx: &BotContext, _room: ConversationLifecycle) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_group_members_joined(&self, _ctx: &BotContext, _members: GroupMembers) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_group_members_left(&self, _ctx: &BotContext, _members: GroupMembers) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_group_created(&self, _ctx: &BotContext, _group: ConversationLifecycle) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_group_destroyed(&self, _ctx: &BotContext, _group: ConversationLifecycle) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_user_online(&self, _ctx: &BotContext, _presence: Presence) -> HookResult {{
+        Ok(())
+    }}
+
+    async fn on_user_offline(&self, _ctx: &BotContext, _presence: Presence) -> HookResult {{
+        Ok(())
+    }}
+
     async fn on_stop(&self, _ctx: &BotContext) -> HookResult {{
         Ok(())
     }}

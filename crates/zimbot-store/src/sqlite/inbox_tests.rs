@@ -32,6 +32,11 @@ fn lease(store: &SqliteStore, bot: &str) -> Lease {
     store.acquire(bot, &Owner::new("test")).unwrap()
 }
 
+/// `bot` taken over by another owner (another process), which makes the leases taken before stale.
+fn taken_over(store: &SqliteStore, bot: &str) -> Lease {
+    store.acquire(bot, &Owner::new("another process")).unwrap()
+}
+
 #[test]
 fn an_arrival_gets_one_entry_per_bot() {
     let dir = tempfile::tempdir().unwrap();
@@ -131,7 +136,7 @@ fn a_stale_lease_cannot_claim() {
     let store = open(&dir);
     let id = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
     let old = lease(&store, "a");
-    let _new = lease(&store, "a");
+    let _new = taken_over(&store, "a");
     assert!(matches!(store.claim(&old, id, 3, 0), Err(StoreError::Fenced { .. })));
 }
 
@@ -249,7 +254,7 @@ fn a_batch_of_operations_of_several_bots_is_answered_in_order_and_a_stale_lease_
     let first = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
     let stale = lease(&store, "b");
     let current_a = lease(&store, "a");
-    let _current_b = lease(&store, "b");
+    let _current_b = taken_over(&store, "b");
     let answers = store
         .apply(&[
             JournalOp::Claim { lease: current_a.clone(), id: first, max_attempts: 3, now_ms: 0 },
