@@ -222,6 +222,8 @@ describe('the chat page', { timeout: 10 * TEST_TIMEOUT_MS }, () => {
   test('hostile messages show as text and never run script or become javascript: links', { timeout: TEST_TIMEOUT_MS }, async () => {
     // The Server API takes any URL, as the service does; the page must make it safe when it renders.
     await serverApi(zimbot.baseUrl, 'UserRegister', { UserInfo: [{ UserId: 'eve' }] });
+    // A room exists only once created, as on the service.
+    await serverApi(zimbot.baseUrl, 'CreateRoom', { FromUserId: 'eve', RoomId: 'xss' });
     const file = { Uid: 'u', Url: 'javascript:window.pwned=1', FileName: '<img src=x onerror="window.pwned=2">.pdf' };
     await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
       FromUserId: 'eve', RoomId: 'xss', MessageType: 12, Priority: 2, MessageBody: { Message: JSON.stringify(file) },
