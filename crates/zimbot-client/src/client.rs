@@ -211,7 +211,9 @@ impl Client {
     /// # Panics
     /// When called outside a tokio runtime (like `tokio::spawn`).
     pub fn new(config: ClientConfig, transport: Arc<dyn Transport>, store: Arc<dyn MediaStore>) -> Client {
-        Self::build(config, transport, store, None)
+        let client = Self::build(config, transport, store, None);
+        client.start_dispatcher();
+        client
     }
 
     /// A client that keeps every accepted send in `journal`'s outbox until it has a final outcome, after
@@ -228,6 +230,9 @@ impl Client {
     ) -> Result<Client, zimbot_store::StoreError> {
         let client = Self::build(config, transport, store, Some(Arc::clone(&journal)));
         client.inner.resume()?;
+        // Started once the resumed sends are queued: its first look at the queue finds them (nothing else wakes
+        // it when no new send comes).
+        client.start_dispatcher();
         retention::spawn(&client.inner.runtime, journal, &client.inner.config);
         Ok(client)
     }
@@ -264,7 +269,6 @@ impl Client {
             active_per_bot: HashMap::new(),
             windows: SendWindows::new(&config),
         };
-        let wake_dispatcher = Arc::new(Notify::new());
         let inner = Arc::new(Inner {
             config,
             transport,
@@ -273,15 +277,20 @@ impl Client {
             retry,
             next_local_id: AtomicU64::new(1),
             state: Mutex::new(state),
-            wake_dispatcher: Arc::clone(&wake_dispatcher),
+            wake_dispatcher: Arc::new(Notify::new()),
             idle: Notify::new(),
             counters: Counters::default(),
             journal,
             accepting: Mutex::new(()),
             resumed: Mutex::new(HashMap::new()),
         });
-        runtime.spawn(dispatch(Arc::downgrade(&inner), wake_dispatcher));
         Client { inner }
+    }
+
+    /// Spawns the dispatcher, which starts the queued sends from then on.
+    fn start_dispatcher(&self) {
+        let wake = Arc::clone(&self.inner.wake_dispatcher);
+        self.inner.runtime.spawn(dispatch(Arc::downgrade(&self.inner), wake));
     }
 
     /// The settings the client runs with.

@@ -105,6 +105,25 @@ async fn unfinished_sends_resume_with_their_ids_in_conversation_order_ahead_of_n
     assert_eq!(texts_seen(&transport), ["one", "two", "three", "four"]);
 }
 
+/// On a runtime with idle workers, a dispatcher spawned before the outbox was read would look at an empty queue
+/// and park; with no new send to wake it, the resumed sends would wait forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumed_sends_go_out_when_no_new_send_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    crash_with(&dir, &[("one", "lobby"), ("two", "hall")], ClientConfig::default()).await;
+    let transport = FakeTransport::new();
+    let (client, _store) = durable(&dir, transport.clone(), ClientConfig::default());
+    for handle in client.take_resumed(&"bot".into()) {
+        tokio::time::timeout(std::time::Duration::from_secs(60), handle.result())
+            .await
+            .expect("the resumed send went out without another send to wake the client")
+            .unwrap();
+    }
+    let mut seen = texts_seen(&transport);
+    seen.sort();
+    assert_eq!(seen, ["one", "two"]);
+}
+
 #[tokio::test]
 async fn a_resumed_send_starts_its_events_with_attached_again() {
     let dir = tempfile::tempdir().unwrap();
