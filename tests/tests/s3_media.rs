@@ -44,9 +44,8 @@ async fn send_uploads_to_the_s3_store_and_the_room_gets_a_link_to_the_same_bytes
     let setup = Setup::new();
     let _hub = setup.hub().await;
     let yaml = format!(
-        "{}webhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nstate_dir: state\nbots:\n  - id: sender\n    user_id: \"@RBT#sender\"\n    plugin: echo\n",
+        "{}webhook:\n  listen: 127.0.0.1:0\nplugin_dirs: [{}]\nstate_dir: state\nbots:\n  - id: sender\n    user_id: \"@RBT#sender\"\n    plugin: echo\n",
         service_with_s3(&setup.hub_url(), &server),
-        setup.service_webhook_port,
         target_dir().display()
     );
     let config = setup.dir.path().join("bots.yaml");

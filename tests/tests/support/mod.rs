@@ -31,6 +31,9 @@ pub fn target_dir() -> PathBuf {
 #[path = "../../../crates/zimbot-runtime/tests/fixtures/plugins/libraries.rs"]
 mod libraries;
 
+mod relay;
+pub use relay::Relay;
+
 /// Builds the binary and the example plugins once per test binary (a no-op when the test command already did).
 pub fn ensure_built() {
     libraries::example_plugins_dir();
@@ -45,16 +48,6 @@ pub fn fixture_plugins_dir() -> &'static Path {
 /// The path of fixture library `name` (e.g. `fixture_kept_context`).
 pub fn fixture_library(name: &str) -> PathBuf {
     fixture_plugins_dir().join(libraries::library_file(name))
-}
-
-/// A free loopback port (bound then released; the child binds it right after, and another process could take it
-/// in between). Only for a port that must be known before its server starts: a separately run hub's callback URL
-/// names the webhook of a `zimbot run` that starts after it.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
 }
 
 /// A running `zimbot` child process; SIGTERM on `stop`, killed on drop.
@@ -118,25 +111,24 @@ impl Zimbot {
     }
 }
 
-/// A temp folder with a bots.yaml. The hub and the webhook of `zimbot run` with the embedded hub, and a separately
-/// run hub, listen on port 0 and the ports they got are read from their ready lines; a webhook a separate hub calls
-/// back is on [`free_port`].
+/// A temp folder with a bots.yaml. The hub and the webhook of `zimbot run`, and a separately run hub, listen on
+/// port 0 and the ports they got are read from their ready lines; a separately run hub calls back a [`Relay`] that
+/// passes each callback on to the webhook of the run that is up.
 pub struct Setup {
     pub dir: tempfile::TempDir,
     hub_port: AtomicU16,
     webhook_port: AtomicU16,
-    /// The webhook port written into service configs (known before the separate hub starts).
-    pub service_webhook_port: u16,
+    /// The separately run hub's callback URL, started with the first such hub.
+    relay: tokio::sync::OnceCell<Relay>,
 }
 
 impl Setup {
     pub fn new() -> Self {
-        let service_webhook_port = free_port();
         Self {
             dir: tempfile::tempdir().expect("a temp dir"),
             hub_port: AtomicU16::new(0),
-            webhook_port: AtomicU16::new(service_webhook_port),
-            service_webhook_port,
+            webhook_port: AtomicU16::new(0),
+            relay: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -170,8 +162,7 @@ impl Setup {
     pub fn write_service_config(&self, bots: &str) -> PathBuf {
         let hub = self.hub_url();
         let yaml = format!(
-            "zim:\n  backend: service\n  app_id: 1234567\n  server_secret: 0123456789abcdef0123456789abcdef\n  callback_secret: zimbot-dev-callback-secret\n  api_base: {hub}/\n  media_store:\n    put_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    public_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    auth_header: \"Authorization: Bearer {UPLOAD_KEY}\"\nwebhook:\n  listen: 127.0.0.1:{}\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
-            self.service_webhook_port,
+            "zim:\n  backend: service\n  app_id: 1234567\n  server_secret: 0123456789abcdef0123456789abcdef\n  callback_secret: zimbot-dev-callback-secret\n  api_base: {hub}/\n  media_store:\n    put_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    public_url: \"{hub}/media/{{uid}}/{{file_name}}\"\n    auth_header: \"Authorization: Bearer {UPLOAD_KEY}\"\nwebhook:\n  listen: 127.0.0.1:0\nplugin_dirs: [{}]\nshutdown_grace_secs: 5\nbots:\n{bots}",
             target_dir().display(),
         );
         self.write("bots.yaml", &yaml)
@@ -190,18 +181,22 @@ impl Setup {
         let ready = zimbot.output.last().cloned().unwrap_or_default();
         let webhook = port_after(&ready, "; webhook ").unwrap_or_else(|| panic!("no webhook address in '{ready}'"));
         self.webhook_port.store(webhook, Ordering::Relaxed);
+        if let Some(relay) = self.relay.get() {
+            relay.point_at(webhook);
+        }
         if let Some(hub) = port_after(&ready, "hub and chat page at http://") {
             self.hub_port.store(hub, Ordering::Relaxed);
         }
         zimbot
     }
 
-    /// `zimbot hub` on this setup's data dir, calling back the service webhook port: the first on a port of its
-    /// choosing (read from its ready line), a restart on the port of the one before (URLs it handed out name it).
+    /// `zimbot hub` on this setup's data dir, calling back the relay to the webhook of the run that is up: the
+    /// first on a port of its choosing (read from its ready line), a restart on the port of the one before (URLs it
+    /// handed out name it).
     pub async fn hub(&self) -> Zimbot {
         let listen = format!("127.0.0.1:{}", self.hub_port.load(Ordering::Relaxed));
         let data_dir = self.dir.path().join("hub").display().to_string();
-        let callback = format!("http://127.0.0.1:{}/zim/callback", self.service_webhook_port);
+        let callback = self.relay.get_or_init(Relay::start).await.url.clone();
         let hub = Zimbot::start(
             &[
                 "hub",
