@@ -40,7 +40,7 @@
 
 mod callbacks;
 mod client_api;
-mod clock;
+use zimbot_clock as clock;
 mod config;
 mod conversation;
 mod delivery;
@@ -60,7 +60,6 @@ mod state;
 mod stats;
 mod store;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::HubConfig;
 pub use error::HubError;
 pub use hub::Hub;
@@ -69,3 +68,4 @@ pub use media::{parse_range, RangeRequest};
 pub use message::{ConversationSummary, HubMessage, HubUser, MessageMedia, MessageSource};
 pub use server_api::ServerAction;
 pub use stats::HubStats;
+pub use zimbot_clock::{Clock, ManualClock, SystemClock};

@@ -11,7 +11,8 @@ use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The window the service counts in.
 const WINDOW: Duration = Duration::from_secs(1);
@@ -50,7 +51,7 @@ impl<K: Hash + Eq + Clone> QpsLimiter<K> {
         let Some(limit) = self.limit(key) else {
             return true;
         };
-        let now = self.clock.now();
+        let now = self.clock.instant();
         let mut arrivals = self.arrivals.lock();
         if arrivals.len() > SWEEP_AT {
             arrivals.retain(|_, log| log.back().is_some_and(|&last| now.saturating_duration_since(last) < WINDOW));
@@ -75,7 +76,7 @@ mod tests {
     use crate::ServerAction as Action;
 
     fn limiter(limit: u32) -> (QpsLimiter<Action>, ManualClock) {
-        let clock = ManualClock::new();
+        let clock = ManualClock::default();
         let limits = HashMap::from([(Action::SendRoomMessage, limit)]);
         (QpsLimiter::new(limits, Arc::new(clock.clone())), clock)
     }
@@ -114,7 +115,7 @@ mod tests {
 
     #[test]
     fn a_per_key_limiter_counts_each_key_alone() {
-        let clock = ManualClock::new();
+        let clock = ManualClock::default();
         let limiter = QpsLimiter::per_key(1, Arc::new(clock.clone()));
         assert!(limiter.admit(&"team".to_owned()));
         assert!(!limiter.admit(&"team".to_owned()));

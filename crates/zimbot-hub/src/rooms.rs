@@ -15,7 +15,8 @@ use crate::clock::Clock;
 use parking_lot::Mutex;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The documented longest `DestroyDelayTime`, in seconds.
 pub(crate) const MAX_DESTROY_DELAY_SECS: u64 = 10_800;
@@ -81,7 +82,7 @@ impl Rooms {
         destroy_delay: Duration,
         by: &str,
     ) -> Result<(), RoomExists> {
-        let now = self.clock.now();
+        let now = self.clock.instant();
         let mut state = self.state.lock();
         state.expire(now);
         if state.rooms.contains_key(room_id) {
@@ -105,14 +106,14 @@ impl Rooms {
     /// The room `room_id`, if it exists now.
     pub(crate) fn get(&self, room_id: &str) -> Option<RoomView> {
         let mut state = self.state.lock();
-        state.expire(self.clock.now());
+        state.expire(self.clock.instant());
         state.rooms.get(room_id).map(|room| view(room_id, room))
     }
 
     /// Every room that exists now, by id.
     pub(crate) fn list(&self) -> Vec<RoomView> {
         let mut state = self.state.lock();
-        state.expire(self.clock.now());
+        state.expire(self.clock.instant());
         let mut rooms: Vec<RoomView> = state.rooms.iter().map(|(room_id, room)| view(room_id, room)).collect();
         rooms.sort_by(|one, other| one.room_id.cmp(&other.room_id));
         rooms
@@ -121,7 +122,7 @@ impl Rooms {
     /// `user_id` enters `room_id`, which is created (named after its id, destroyed as soon as it empties, as a
     /// room a client creates by entering) when it does not exist. `false` when the user was in it already.
     pub(crate) fn enter(&self, room_id: &str, user_id: &str) -> bool {
-        let now = self.clock.now();
+        let now = self.clock.instant();
         let mut state = self.state.lock();
         state.expire(now);
         if !state.rooms.contains_key(room_id) {
@@ -150,7 +151,7 @@ impl Rooms {
 
     /// `user_id` leaves `room_id`; `false` when it was not a member (or the room does not exist).
     pub(crate) fn leave(&self, room_id: &str, user_id: &str) -> bool {
-        let now = self.clock.now();
+        let now = self.clock.instant();
         let mut state = self.state.lock();
         state.expire(now);
         let Some(room) = state.rooms.get_mut(room_id) else {
@@ -171,7 +172,7 @@ impl Rooms {
 
     /// Destroys the rooms whose delay has passed (the sweeper calls this every second).
     pub(crate) fn sweep(&self) {
-        self.state.lock().expire(self.clock.now());
+        self.state.lock().expire(self.clock.instant());
     }
 
     /// The changes since the last call, oldest first.
@@ -212,7 +213,7 @@ mod tests {
     use crate::clock::ManualClock;
 
     fn rooms(cap_secs: u64) -> (Rooms, ManualClock) {
-        let clock = ManualClock::new();
+        let clock = ManualClock::default();
         (Rooms::new(Arc::new(clock.clone()), Duration::from_secs(cap_secs)), clock)
     }
 

@@ -4,7 +4,7 @@
 //! It is not the client (that is `zimbot-client`, which knows nothing of plugins) and not the hub (which it
 //! only ever meets over HTTP, as it meets the real service).
 
-pub mod clock;
+pub use zimbot_clock as clock;
 pub mod config;
 pub mod dispatch;
 pub mod journal;

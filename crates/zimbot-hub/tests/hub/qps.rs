@@ -8,7 +8,7 @@ use zimbot_hub::ServerAction as Action;
 
 #[tokio::test]
 async fn exactly_the_limit_passes_and_one_more_answers_7_and_counts_a_violation() {
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let hub = start_hub(|config| {
         config.clock = Arc::new(clock.clone());
         config.qps_limits.insert(Action::SendRoomMessage, 3);
@@ -32,7 +32,7 @@ async fn exactly_the_limit_passes_and_one_more_answers_7_and_counts_a_violation(
 
 #[tokio::test]
 async fn each_action_has_its_own_window() {
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let hub = start_hub(|config| {
         config.clock = Arc::new(clock.clone());
         config.qps_limits.insert(Action::SendRoomMessage, 1);
@@ -61,7 +61,7 @@ fn the_default_limits_are_the_documented_ones() {
 
 #[tokio::test]
 async fn forged_requests_do_not_spend_the_window_of_signed_ones() {
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let hub = start_hub(|config| {
         config.clock = Arc::new(clock.clone());
         config.qps_limits.insert(Action::SendRoomMessage, 3);

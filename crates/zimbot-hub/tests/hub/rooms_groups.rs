@@ -8,7 +8,7 @@ use zimbot_hub::{ManualClock, ServerAction as Action};
 
 /// A hub whose rooms and windows run on a clock the test moves.
 async fn hub_on_manual_clock() -> (TestHub, ManualClock) {
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let shared = Arc::new(clock.clone());
     (start_hub(move |config| config.clock = shared).await, clock)
 }
@@ -110,7 +110,7 @@ async fn a_room_is_kept_while_it_has_a_member_and_destroyed_after_the_last_one_l
 
 #[tokio::test]
 async fn the_hub_setting_shortens_every_destroy_delay() {
-    let clock = ManualClock::new();
+    let clock = ManualClock::default();
     let shared = Arc::new(clock.clone());
     let hub = start_hub(move |config| {
         config.clock = shared;

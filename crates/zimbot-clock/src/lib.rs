@@ -1,29 +1,42 @@
-//! Wall-clock time behind a trait, so the scheduler (and anything else that waits for a time of day) can be
-//! tested on virtual time: [`SystemClock`] in production, [`ManualClock`] in tests.
+//! The one clock of zimbot, read by the runtime, the client and the hub: wall time ([`Clock::now`]) for what
+//! happens at a time of day or outlives the process (cron schedules, callback timestamps, the outbox's
+//! deadlines), monotonic time ([`Clock::instant`]) for intervals (QPS windows, a room's destroy delay, send
+//! pacing), and a way to wait. [`SystemClock`] in production, [`ManualClock`] in tests, which moves both by hand.
+//!
+//! The monotonic side is tokio's clock ([`tokio::time::Instant`]), so code that reads tokio's time directly
+//! (the client's send windows) and code that reads a [`SystemClock`] agree, and tests on tokio's paused time move
+//! both. What this crate is not: a timer wheel or a scheduler; it only tells the time and sleeps.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
 
-/// A source of wall-clock time and a way to wait on it.
+/// A source of wall-clock and monotonic time and a way to wait on it.
 ///
 /// The wall clock may jump in either direction (NTP corrections, a user changing the time, a machine waking
 /// from suspend), so [`Clock::sleep`] is only a hint: it may return early or late, and callers re-read
-/// [`Clock::now`] afterwards instead of assuming how much time passed.
+/// [`Clock::now`] afterwards instead of assuming how much time passed. Intervals are measured with
+/// [`Clock::instant`], which never goes back.
 #[async_trait]
-pub trait Clock: Send + Sync + 'static {
+pub trait Clock: Send + Sync + Debug + 'static {
     /// The current wall-clock time.
     fn now(&self) -> DateTime<Utc>;
+
+    /// The current monotonic instant.
+    fn instant(&self) -> Instant;
 
     /// Waits for about `duration`; may return early. Cancel-safe (dropping the future is fine).
     async fn sleep(&self, duration: Duration);
 }
 
-/// The real clock: [`Utc::now`] and [`tokio::time::sleep`].
+/// The real clock: [`Utc::now`], tokio's [`Instant::now`] and [`tokio::time::sleep`].
 ///
 /// Tokio sleeps on a monotonic clock that may stand still while the machine is suspended, which is why long
 /// waits should be cut into short sleeps that each re-read [`Clock::now`].
@@ -36,27 +49,40 @@ impl Clock for SystemClock {
         Utc::now()
     }
 
+    fn instant(&self) -> Instant {
+        Instant::now()
+    }
+
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
     }
 }
 
-/// A virtual clock for tests: time moves only when the test calls [`ManualClock::advance`] or
-/// [`ManualClock::set`].
+/// A virtual clock for tests: time moves only when the test calls [`ManualClock::advance`] (wall and monotonic
+/// time together) or [`ManualClock::set`] (the wall clock alone jumps, as when someone sets the time). Clones share
+/// one time, so a test keeps a clone to move the clock it handed to the code under test.
 ///
 /// Sleepers wake when the clock reaches their deadline; [`ManualClock::set`] wakes every sleeper, whatever its
 /// deadline, so they re-read a clock that may have jumped backwards. [`ManualClock::wait_for_sleepers`] lets a
 /// test wait until the code under test is idle (sleeping) instead of guessing at timing.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ManualClock {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
     state: Mutex<ManualState>,
     /// The number of sleepers, published so tests can await it.
     sleeper_count: watch::Sender<usize>,
+    /// The monotonic instant the clock started at; [`Clock::instant`] is this plus what was advanced.
+    started: Instant,
 }
 
 #[derive(Debug)]
 struct ManualState {
     now: DateTime<Utc>,
+    advanced: Duration,
     sleepers: HashMap<u64, Sleeper>,
     next_sleeper: u64,
 }
@@ -70,36 +96,42 @@ struct Sleeper {
 impl ManualClock {
     /// A clock that reads `start` until moved.
     pub fn new(start: DateTime<Utc>) -> Self {
+        let state = ManualState { now: start, advanced: Duration::ZERO, sleepers: HashMap::new(), next_sleeper: 0 };
         Self {
-            state: Mutex::new(ManualState { now: start, sleepers: HashMap::new(), next_sleeper: 0 }),
-            sleeper_count: watch::Sender::new(0),
+            shared: Arc::new(Shared {
+                state: Mutex::new(state),
+                sleeper_count: watch::Sender::new(0),
+                started: Instant::now(),
+            }),
         }
     }
 
-    /// Moves the clock forward by `duration` and wakes the sleepers whose deadline has now passed.
+    /// Moves the clock (wall and monotonic) forward by `duration` and wakes the sleepers whose deadline has now
+    /// passed.
     pub fn advance(&self, duration: Duration) {
-        let mut state = self.state.lock();
+        let mut state = self.shared.state.lock();
         state.now = add(state.now, duration);
+        state.advanced = state.advanced.saturating_add(duration);
         let now = state.now;
         self.wake(&mut state, |sleeper| sleeper.deadline <= now);
     }
 
     /// Sets the clock to `time`, forward or backward, and wakes every sleeper so it re-reads the clock.
     pub fn set(&self, time: DateTime<Utc>) {
-        let mut state = self.state.lock();
+        let mut state = self.shared.state.lock();
         state.now = time;
         self.wake(&mut state, |_| true);
     }
 
     /// How many sleeps are waiting right now.
     pub fn sleepers(&self) -> usize {
-        self.state.lock().sleepers.len()
+        self.shared.state.lock().sleepers.len()
     }
 
     /// Resolves once at least `count` sleeps are waiting: the code under test has done all it can at the
     /// current time and is idle.
     pub async fn wait_for_sleepers(&self, count: usize) {
-        let mut receiver = self.sleeper_count.subscribe();
+        let mut receiver = self.shared.sleeper_count.subscribe();
         // The sender lives as long as `self`, so this cannot fail while we borrow it.
         let _ = receiver.wait_for(|sleepers| *sleepers >= count).await;
     }
@@ -107,7 +139,7 @@ impl ManualClock {
     /// Resolves once at most `count` sleeps are waiting: the sleeps that were cancelled (their futures dropped,
     /// which may happen after the cancelling call returned) are gone.
     pub async fn wait_for_sleepers_at_most(&self, count: usize) {
-        let mut receiver = self.sleeper_count.subscribe();
+        let mut receiver = self.shared.sleeper_count.subscribe();
         // The sender lives as long as `self`, so this cannot fail while we borrow it.
         let _ = receiver.wait_for(|sleepers| *sleepers <= count).await;
     }
@@ -120,26 +152,38 @@ impl ManualClock {
                 let _ = sleeper.wake.send(());
             }
         }
-        self.sleeper_count.send_replace(state.sleepers.len());
+        self.shared.sleeper_count.send_replace(state.sleepers.len());
     }
 
     fn forget(&self, id: u64) {
-        let mut state = self.state.lock();
+        let mut state = self.shared.state.lock();
         if state.sleepers.remove(&id).is_some() {
-            self.sleeper_count.send_replace(state.sleepers.len());
+            self.shared.sleeper_count.send_replace(state.sleepers.len());
         }
+    }
+}
+
+impl Default for ManualClock {
+    /// A clock reading 2024-01-01T00:00:00Z until moved.
+    fn default() -> Self {
+        Self::new(DateTime::<Utc>::from_timestamp(1_704_067_200, 0).unwrap_or_default())
     }
 }
 
 #[async_trait]
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        self.state.lock().now
+        self.shared.state.lock().now
+    }
+
+    fn instant(&self) -> Instant {
+        let advanced = self.shared.state.lock().advanced;
+        self.shared.started.checked_add(advanced).unwrap_or(self.shared.started)
     }
 
     async fn sleep(&self, duration: Duration) {
         let (id, woken) = {
-            let mut state = self.state.lock();
+            let mut state = self.shared.state.lock();
             let deadline = add(state.now, duration);
             if deadline <= state.now {
                 return;
@@ -148,7 +192,7 @@ impl Clock for ManualClock {
             let id = state.next_sleeper;
             state.next_sleeper += 1;
             state.sleepers.insert(id, Sleeper { deadline, wake });
-            self.sleeper_count.send_replace(state.sleepers.len());
+            self.shared.sleeper_count.send_replace(state.sleepers.len());
             (id, woken)
         };
         // Deregisters the sleep if this future is dropped before it wakes, so the count stays true.
@@ -194,6 +238,25 @@ mod tests {
         assert_eq!(clock.now(), start() + TimeDelta::seconds(90));
         clock.set(start() - TimeDelta::hours(1));
         assert_eq!(clock.now(), start() - TimeDelta::hours(1));
+    }
+
+    #[test]
+    fn advancing_moves_the_monotonic_time_and_setting_the_wall_clock_does_not() {
+        let clock = ManualClock::new(start());
+        let before = clock.instant();
+        clock.advance(Duration::from_millis(1500));
+        assert_eq!(clock.instant() - before, Duration::from_millis(1500));
+        clock.set(start() - TimeDelta::days(1));
+        assert_eq!(clock.instant() - before, Duration::from_millis(1500), "a wall clock jump is not an interval");
+    }
+
+    #[test]
+    fn clones_share_one_time() {
+        let clock = ManualClock::default();
+        let handed_out: Arc<dyn Clock> = Arc::new(clock.clone());
+        clock.advance(Duration::from_secs(5));
+        assert_eq!(handed_out.now(), clock.now());
+        assert_eq!(handed_out.instant(), clock.instant());
     }
 
     #[tokio::test]
