@@ -22,9 +22,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use axum::{Json, Router};
+use parking_lot::Mutex;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use zimbot_contract::Contract;
@@ -75,11 +76,6 @@ struct Shared {
     next_message: Mutex<u64>,
     /// Woken at every capture, for [`ServiceDouble::wait_until`].
     captured: tokio::sync::Notify,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panicking test thread must not hide the captures from the assertions of another.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The running double; stops when dropped.
@@ -148,23 +144,23 @@ impl ServiceDouble {
 
     /// Queues `replies` for the next requests of `action`; once they are used up it answers normally again.
     pub fn script(&self, action: &str, replies: impl IntoIterator<Item = Reply>) {
-        lock(&self.shared.scripts).entry(action.to_owned()).or_default().extend(replies);
+        self.shared.scripts.lock().entry(action.to_owned()).or_default().extend(replies);
     }
 
     /// From now on, rooms exist only once created: `SendRoomMessage` to any other room is answered 660300001,
     /// `CreateRoom` of an existing room 660300014, as the service does.
     pub fn rooms_must_exist(&self) {
-        lock(&self.shared.rooms).get_or_insert_with(HashSet::new);
+        self.shared.rooms.lock().get_or_insert_with(HashSet::new);
     }
 
     /// Marks users as registered already, as if an earlier run had registered them.
     pub fn preregister(&self, users: impl IntoIterator<Item = String>) {
-        lock(&self.shared.registered).extend(users);
+        self.shared.registered.lock().extend(users);
     }
 
     /// Every Server API request so far, in arrival order.
     pub fn captures(&self) -> Vec<Capture> {
-        lock(&self.shared.captures).clone()
+        self.shared.captures.lock().clone()
     }
 
     /// The requests of `action` so far.
@@ -190,7 +186,7 @@ impl ServiceDouble {
 
     /// Every file PUT so far.
     pub fn files(&self) -> Vec<StoredFile> {
-        lock(&self.shared.files).clone()
+        self.shared.files.lock().clone()
     }
 
     /// The contract the double checks against.
@@ -223,7 +219,7 @@ async fn server_api(
     } else if !timestamp_ok {
         Reply::Documented(Reply::envelope(100_000_004, "timestamp expired"))
     } else {
-        lock(&shared.scripts).get_mut(&action).and_then(VecDeque::pop_front).unwrap_or(Reply::Normal)
+        shared.scripts.lock().get_mut(&action).and_then(VecDeque::pop_front).unwrap_or(Reply::Normal)
     };
     let mut capture = Capture {
         action: action.clone(),
@@ -276,7 +272,7 @@ async fn server_api(
 
 fn record(shared: &Shared, capture: Capture) -> usize {
     let index = {
-        let mut captures = lock(&shared.captures);
+        let mut captures = shared.captures.lock();
         captures.push(capture);
         captures.len() - 1
     };
@@ -312,7 +308,7 @@ fn timestamp_ok(query: &BTreeMap<String, String>) -> bool {
 }
 
 fn next_message_id(shared: &Shared) -> u64 {
-    let mut next = lock(&shared.next_message);
+    let mut next = shared.next_message.lock();
     *next += 1;
     *next
 }
@@ -343,7 +339,7 @@ fn normal_answer(shared: &Shared, action: &str, body: &Value) -> Value {
                 .as_array()
                 .map(|users| users.iter().filter_map(|user| user["UserId"].as_str().map(str::to_owned)).collect())
                 .unwrap_or_default();
-            let mut registered = lock(&shared.registered);
+            let mut registered = shared.registered.lock();
             let existing: Vec<&String> = users.iter().filter(|user| registered.contains(*user)).collect();
             answer["ErrorList"] = Value::Array(
                 existing
@@ -359,7 +355,7 @@ fn normal_answer(shared: &Shared, action: &str, body: &Value) -> Value {
         }
         "SendRoomMessage" | "CreateRoom" => {
             let room = body["RoomId"].as_str().unwrap_or_default().to_owned();
-            if let Some(rooms) = lock(&shared.rooms).as_mut() {
+            if let Some(rooms) = shared.rooms.lock().as_mut() {
                 if action == "CreateRoom" && !rooms.insert(room.clone()) {
                     answer = Reply::envelope(660_300_014, "room already exists");
                 } else if action == "SendRoomMessage" && !rooms.contains(&room) {
@@ -384,12 +380,12 @@ async fn store_file(
         Ok(bytes) => bytes,
         Err(error) => return (StatusCode::BAD_REQUEST, format!("upload broken off: {error}")).into_response(),
     };
-    lock(&shared.files).push(StoredFile { uid, file_name, bytes });
+    shared.files.lock().push(StoredFile { uid, file_name, bytes });
     StatusCode::CREATED.into_response()
 }
 
 async fn serve_file(State(shared): State<Arc<Shared>>, Path((uid, file_name)): Path<(String, String)>) -> Response {
-    let files = lock(&shared.files);
+    let files = shared.files.lock();
     match files.iter().rev().find(|file| file.uid == uid && file.file_name == file_name) {
         Some(file) => file.bytes.clone().into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
