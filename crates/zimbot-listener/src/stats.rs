@@ -44,23 +44,16 @@ impl ListenerStats {
         self.busy.load(Ordering::Relaxed)
     }
 
-    /// Prometheus text for these counters, labelled with the listener's `name`.
-    pub fn prometheus(&self, name: &str) -> String {
-        let mut text = String::from(
-            "# HELP zimbot_listener_limited_total Times a listener limit bit, by limit.\n\
-             # TYPE zimbot_listener_limited_total counter\n",
-        );
-        for (limit, value) in [
+    /// Each limit by name (as `/metrics` labels them) with the times it bit.
+    pub fn limits(&self) -> [(&'static str, u64); 6] {
+        [
             ("header_timeout", self.header_timeouts()),
             ("idle_timeout", self.idle_timeouts()),
             ("body_timeout", self.body_timeouts()),
             ("evicted", self.evicted()),
             ("refused_connection", self.refused_connections()),
             ("busy", self.busy()),
-        ] {
-            text.push_str(&format!("zimbot_listener_limited_total{{listener=\"{name}\",limit=\"{limit}\"}} {value}\n"));
-        }
-        text
+        ]
     }
 
     pub(crate) fn count(counter: &AtomicU64) {

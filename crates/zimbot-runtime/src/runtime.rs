@@ -264,16 +264,26 @@ impl Runtime {
         &self.failed
     }
 
-    /// Prometheus text for every bot, with `extra` appended.
-    pub fn metrics_text(&self, extra: &str) -> String {
-        let lanes = crate::metrics::render_notification_lanes(self.bots.iter().map(|runner| {
-            (runner.config().id.as_str(), runner.notifications().len(), runner.notifications().coalesced())
-        }));
-        let extra = format!("{lanes}{}{extra}", crate::plugin_host::stale_context_calls().prometheus());
-        crate::metrics::render_prometheus(
-            self.bots.iter().map(|runner| (runner.config().id.as_str(), runner.stats(), runner.mailbox_depth())),
-            &extra,
-        )
+    /// The `/metrics` text: every bot's counters, the calls through retired contexts, and `extra` (other
+    /// components' counters, read at this scrape).
+    pub fn metrics_text(&self, extra: crate::metrics::Collectors) -> String {
+        let bots = self
+            .bots
+            .iter()
+            .map(|runner| {
+                let lane = (runner.notifications().len(), runner.notifications().coalesced());
+                crate::metrics::BotSample::read(
+                    runner.config().id.as_str(),
+                    runner.stats(),
+                    runner.mailbox_depth(),
+                    lane,
+                )
+            })
+            .collect();
+        let mut collectors: crate::metrics::Collectors =
+            vec![Box::new(crate::metrics::BotsCollector(bots)), Box::new(crate::plugin_host::stale_context_calls())];
+        collectors.extend(extra);
+        crate::metrics::encode(collectors)
     }
 
     /// Stops everything in order within `grace` (see the module docs).

@@ -126,7 +126,7 @@ async fn calls_through_a_retired_context_fail_cleanly_and_are_counted() {
     assert!(after.spawn > before.spawn, "{after:?}");
     assert!(after.now_ms > before.now_ms, "{after:?}");
     assert!(_ran_rx.try_recv().is_err(), "the task was dropped, not run");
-    let metrics = runtime.metrics_text("");
+    let metrics = runtime.metrics_text(Vec::new());
     assert!(metrics.contains("zimbot_stale_context_calls_total{call=\"log\"}"), "{metrics}");
 }
 

@@ -46,7 +46,7 @@ async fn a_snapshot_that_panics_keeps_the_last_good_state_and_is_counted() {
     eventually("the broken read was counted", || bot.stats().snapshot_failures.load(Relaxed) >= 1).await;
     runtime.deliver(room_text("panic"));
     assert_eq!(reports.next().await, "created count=1", "rebuilt from the last good state, not from nothing");
-    let metrics = runtime.metrics_text("");
+    let metrics = runtime.metrics_text(Vec::new());
     assert!(metrics.contains("zimbot_snapshot_failures_total{bot=\"keeper\"} 1"), "{metrics}");
     runtime.shutdown(PATIENCE).await;
 }
@@ -129,7 +129,7 @@ async fn progress_waiting_behind_a_slow_hook_is_coalesced_to_the_latest_and_the_
     assert_eq!(reports.until("sent 1").await, ["attached 1", "sent 1"]);
     let seen = shared.progress_seen.lock().unwrap().clone();
     assert_eq!(seen, [UploadProgress::new(LocalMessageId(1), 10_000, 10_000)]);
-    let metrics = runtime.metrics_text("");
+    let metrics = runtime.metrics_text(Vec::new());
     assert!(metrics.contains("zimbot_progress_coalesced_total{bot=\"keeper\"} 9999"), "{metrics}");
     runtime.shutdown(PATIENCE).await;
 }

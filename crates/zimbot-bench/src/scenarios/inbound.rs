@@ -70,7 +70,7 @@ async fn start(bots: usize, services: HostServices) -> anyhow::Result<Webhook> {
         &config.webhook,
         CALLBACK_SECRET,
         Arc::new(SystemClock),
-        Box::new(String::new),
+        Box::new(Vec::new),
     );
     let router = webhook::router(state).layer(axum::middleware::from_fn(crate::receive_stamp::stamp_receive_time));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the webhook")?;

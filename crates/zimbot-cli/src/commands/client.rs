@@ -1,13 +1,18 @@
 //! Building the shared send client for a bots.yaml's backend.
 
 use anyhow::Context as _;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::MetricType;
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_client::{
-    Client, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, S3Store, SendJournal, ServerApiConfig,
-    ServerApiTransport, Transport,
+    Client, ClientStats, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, S3Store, SendJournal,
+    ServerApiConfig, ServerApiTransport, Transport,
 };
 use zimbot_runtime::config::{Backend, Config, MediaStoreSettings};
+use zimbot_runtime::metrics::{counter_family, gauge, gauge_family, Collectors};
 
 /// The client for `config`: the Server API at `zim.api_base`, uploads to the hub's store or the configured one.
 /// Accepted sends live in memory only (for one-off commands); `zimbot run` uses [`build_durable_client`].
@@ -117,27 +122,61 @@ async fn abort_leftover_uploads(store: Arc<S3Store>) {
     }
 }
 
-/// The client's counters as Prometheus text.
-pub fn client_metrics(client: &Client) -> String {
-    let stats = client.stats();
-    let mut text = String::new();
-    let counters = [
-        ("zimbot_sends_total{result=\"sent\"}", stats.sent),
-        ("zimbot_sends_total{result=\"failed\"}", stats.failed),
-        ("zimbot_sends_total{result=\"rejected\"}", stats.rejected),
-        ("zimbot_send_retries_total", stats.retried),
-        ("zimbot_upload_bytes_total", stats.uploaded_bytes),
-        ("zimbot_limiter_window_violations_total", stats.window_violations),
-    ];
-    text.push_str("# TYPE zimbot_sends_total counter\n");
-    for (name, value) in counters {
-        text.push_str(&format!("{name} {value}\n"));
+/// The client's counters, read at a scrape of `/metrics`.
+pub fn client_metrics(client: &Client) -> Collectors {
+    vec![Box::new(ClientMetrics(client.stats()))]
+}
+
+#[derive(Debug)]
+struct ClientMetrics(ClientStats);
+
+impl Collector for ClientMetrics {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let stats = &self.0;
+        let results = [("sent", stats.sent), ("failed", stats.failed), ("rejected", stats.rejected)];
+        let no_labels: [(&str, &str); 0] = [];
+        counter_family(
+            &mut encoder,
+            "zimbot_sends",
+            "Sends by how they ended: sent, failed after being accepted, or rejected at once.",
+            results.map(|(result, count)| ([("result", result)], count)),
+        )?;
+        counter_family(
+            &mut encoder,
+            "zimbot_send_retries",
+            "Attempts repeated after a retryable error.",
+            [(no_labels, stats.retried)],
+        )?;
+        counter_family(
+            &mut encoder,
+            "zimbot_upload_bytes",
+            "Bytes of files the media store acknowledged.",
+            [(no_labels, stats.uploaded_bytes)],
+        )?;
+        counter_family(
+            &mut encoder,
+            "zimbot_limiter_window_violations",
+            "Sends the limiter let start in breach of its window (an internal check: always 0).",
+            [(no_labels, stats.window_violations)],
+        )?;
+        gauge_family(
+            &mut encoder,
+            "zimbot_send_queue_depth",
+            "Sends waiting to start (uploading, waiting for their turn or for the limiter).",
+            [(no_labels, gauge(stats.queue_depth))],
+        )?;
+        gauge_family(
+            &mut encoder,
+            "zimbot_sends_in_progress",
+            "Accepted sends without a final outcome yet.",
+            [(no_labels, gauge(stats.in_progress))],
+        )?;
+        let wait = encoder.encode_descriptor(
+            "zimbot_limiter_wait_seconds",
+            "Total time ready sends were held back by the limiter.",
+            None,
+            MetricType::Counter,
+        )?;
+        ConstCounter::new(stats.limiter_wait.as_secs_f64()).encode(wait)
     }
-    text.push_str(&format!("# TYPE zimbot_send_queue_depth gauge\nzimbot_send_queue_depth {}\n", stats.queue_depth));
-    text.push_str(&format!("zimbot_sends_in_progress {}\n", stats.in_progress));
-    text.push_str(&format!(
-        "# TYPE zimbot_limiter_wait_seconds_total counter\nzimbot_limiter_wait_seconds_total {}\n",
-        stats.limiter_wait.as_secs_f64()
-    ));
-    text
 }

@@ -143,24 +143,22 @@ pub fn stale_context_calls() -> StaleCalls {
     StaleCalls { submit: read(SUBMIT), log: read(LOG), sleep: read(SLEEP), spawn: read(SPAWN), now_ms: read(NOW_MS) }
 }
 
-impl StaleCalls {
-    /// Prometheus text for these counts.
-    pub fn prometheus(&self) -> String {
-        let mut text = String::from(
-            "# HELP zimbot_stale_context_calls_total Plugin calls through the context of an instance that is gone \
-             (bot stopped or removed, or instance rebuilt), refused without reaching a bot.\n\
-             # TYPE zimbot_stale_context_calls_total counter\n",
-        );
-        for (call, count) in [
+impl prometheus_client::collector::Collector for StaleCalls {
+    fn encode(&self, mut encoder: prometheus_client::encoding::DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let calls = [
             ("submit", self.submit),
             ("log", self.log),
             ("sleep", self.sleep),
             ("spawn", self.spawn),
             ("now_ms", self.now_ms),
-        ] {
-            text.push_str(&format!("zimbot_stale_context_calls_total{{call=\"{call}\"}} {count}\n"));
-        }
-        text
+        ];
+        crate::metrics::counter_family(
+            &mut encoder,
+            "zimbot_stale_context_calls",
+            "Plugin calls through the context of an instance that is gone (bot stopped or removed, or instance \
+             rebuilt), refused without reaching a bot.",
+            calls.map(|(call, count)| ([("call", call)], count)),
+        )
     }
 }
 

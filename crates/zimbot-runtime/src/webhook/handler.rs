@@ -60,19 +60,19 @@ pub struct WebhookState {
     stats: WebhookStats,
     logs: RefusalLogs,
     listener: zimbot_listener::Listener,
-    extra_metrics: Box<dyn Fn() -> String + Send + Sync>,
+    extra_metrics: Box<dyn Fn() -> crate::metrics::Collectors + Send + Sync>,
 }
 
 impl WebhookState {
     /// State for a webhook in front of `runtime`. Callbacks signed with `callback_secret` or with
-    /// `config.previous_callback_secret` are accepted. `extra_metrics` adds lines to `/metrics` (the client's
-    /// counters).
+    /// `config.previous_callback_secret` are accepted. `extra_metrics` adds collectors to each scrape of
+    /// `/metrics` (the client's counters).
     pub fn new(
         runtime: Arc<Runtime>,
         config: &crate::config::WebhookConfig,
         callback_secret: impl Into<String>,
         clock: Arc<dyn Clock>,
-        extra_metrics: Box<dyn Fn() -> String + Send + Sync>,
+        extra_metrics: Box<dyn Fn() -> crate::metrics::Collectors + Send + Sync>,
     ) -> Arc<Self> {
         Arc::new(Self {
             runtime,
@@ -110,8 +110,7 @@ impl WebhookState {
     }
 
     fn metrics(&self) -> String {
-        let mut extra = String::new();
-        let counters = [
+        let callbacks = [
             ("accepted", &self.stats.accepted),
             ("duplicate", &self.stats.duplicates),
             ("unauthorized", &self.stats.unauthorized),
@@ -122,18 +121,36 @@ impl WebhookState {
             ("dedupe_full", &self.stats.dedupe_full),
             ("busy", &self.stats.busy),
             ("storage_unavailable", &self.stats.storage_unavailable),
-        ];
-        extra.push_str("# HELP zimbot_callbacks_total Callbacks received, by outcome.\n");
-        extra.push_str("# TYPE zimbot_callbacks_total counter\n");
-        for (outcome, counter) in counters {
-            extra.push_str(&format!(
-                "zimbot_callbacks_total{{outcome=\"{outcome}\"}} {}\n",
-                counter.load(Ordering::Relaxed)
-            ));
-        }
-        extra.push_str(&self.listener.stats().prometheus("webhook"));
-        extra.push_str(&(self.extra_metrics)());
-        self.runtime.metrics_text(&extra)
+        ]
+        .map(|(outcome, counter)| (outcome, counter.load(Ordering::Relaxed)));
+        let webhook = WebhookMetrics { callbacks, listener: self.listener.stats().limits() };
+        let mut extra: crate::metrics::Collectors = vec![Box::new(webhook)];
+        extra.extend((self.extra_metrics)());
+        self.runtime.metrics_text(extra)
+    }
+}
+
+/// The webhook's counters at a scrape: callbacks by outcome, and what its listener's limits did.
+#[derive(Debug)]
+struct WebhookMetrics {
+    callbacks: [(&'static str, u64); 10],
+    listener: [(&'static str, u64); 6],
+}
+
+impl prometheus_client::collector::Collector for WebhookMetrics {
+    fn encode(&self, mut encoder: prometheus_client::encoding::DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        crate::metrics::counter_family(
+            &mut encoder,
+            "zimbot_callbacks",
+            "Callbacks received, by outcome.",
+            self.callbacks.map(|(outcome, count)| ([("outcome", outcome)], count)),
+        )?;
+        crate::metrics::counter_family(
+            &mut encoder,
+            "zimbot_listener_limited",
+            "Times a listener limit bit, by limit.",
+            self.listener.map(|(limit, count)| ([("listener", "webhook"), ("limit", limit)], count)),
+        )
     }
 }
 
@@ -338,5 +355,5 @@ async fn healthz(State(state): State<Arc<WebhookState>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<WebhookState>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics()).into_response()
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], state.metrics()).into_response()
 }

@@ -45,7 +45,7 @@ impl Webhook {
 
     async fn serve(runtime: Arc<Runtime>, config: &Config, secret: &str, clock: Arc<dyn Clock>) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let state = WebhookState::new(runtime, &config.webhook, secret, clock, Box::new(String::new));
+        let state = WebhookState::new(runtime, &config.webhook, secret, clock, Box::new(Vec::new));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
