@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_client::{
-    Client, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, S3Store, SendJournal, ServerApiConfig,
+    Client, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, RoomSpec, S3Store, SendJournal, ServerApiConfig,
     ServerApiTransport, Transport,
 };
 use zimbot_runtime::config::{Backend, Config, MediaStoreSettings};
@@ -34,7 +34,13 @@ fn transport_and_store(config: &Config) -> anyhow::Result<(Arc<dyn Transport>, A
         server_secret: zim.server_secret.clone(),
         request_timeout: Duration::from_millis(config.client.request_timeout_ms),
     })
-    .with_context(|| format!("{}: zim: the Server API settings", config.source.display()))?;
+    .with_context(|| format!("{}: zim: the Server API settings", config.source.display()))?
+    // A send finding a declared room gone creates it again as declared, not with the service's defaults.
+    .with_declared_rooms(config.rooms.iter().map(|room| RoomSpec {
+        room_id: room.id.clone(),
+        name: room.name.clone(),
+        destroy_delay_secs: room.destroy_delay_secs,
+    }));
     let store: Arc<dyn MediaStore> = match (&zim.backend, &zim.media_store) {
         (_, Some(MediaStoreSettings::HttpPut(store))) => Arc::new(
             HttpPutStore::new(&store.put_url, &store.public_url, store.auth_header.clone())
@@ -128,6 +134,7 @@ pub fn client_metrics(client: &Client) -> String {
         ("zimbot_send_retries_total", stats.retried),
         ("zimbot_upload_bytes_total", stats.uploaded_bytes),
         ("zimbot_limiter_window_violations_total", stats.window_violations),
+        ("zimbot_rooms_recreated_total", stats.rooms_recreated),
     ];
     text.push_str("# TYPE zimbot_sends_total counter\n");
     for (name, value) in counters {
