@@ -22,6 +22,8 @@
 //!   name and destroy delay the transport has declared for it; rooms are destroyed some time after they empty),
 //!   counted in [`ClientStats::rooms_recreated`] and logged, and is sent again, once per send; if creating fails,
 //!   the send fails with both reasons.
+//! - A group send answered "group does not exist" (660600001) fails at once, its message saying the group was
+//!   disbanded (or never created) and that its id is never used again (see `send_failure`).
 //! - A send with a deadline (`SendRequest::deadline_ms`) still unsent when it passes fails with
 //!   `ZimCode::DEADLINE_PASSED` instead of going out late.
 //!
@@ -804,6 +806,7 @@ impl Inner {
                 }
             }
             Err(error) => {
+                let error = crate::send_failure::explain(&message, error);
                 tracing::warn!(%local_id, bot = %taken.key, attempt, "send failed: {error}");
                 let mut state = self.state.lock();
                 state.sends.finish(&taken.key, &taken.lane);
