@@ -33,7 +33,7 @@
 //! caps). What the hub trusts is summed up in SECURITY.md at the repository root.
 //!
 //! History, users and per-conversation seqs live in SQLite and media files under [`HubConfig::data_dir`], so a
-//! restart on the same directory keeps them. Callbacks waiting for a retry are not kept across a restart.
+//! restart on the same directory keeps them, and so does every callback still owed (see `callbacks`).
 //!
 //! Groups live in the same SQLite file; rooms live in memory (a restart disconnects everyone, so every room goes).
 //!
