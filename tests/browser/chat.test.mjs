@@ -61,6 +61,23 @@ const BOTS = `
 
 const TEST_TIMEOUT_MS = 60_000;
 
+/** GET `path` of the hub's client API; its JSON. */
+async function hubJson(baseUrl, path) {
+  const response = await fetch(`${baseUrl}${path}`);
+  assert.equal(response.status, 200, `GET ${path}`);
+  return response.json();
+}
+
+/** Posts `text` to room `room` as `from` through the hub's client API (which enters the room first). */
+async function postToRoom(baseUrl, from, room, text) {
+  const response = await fetch(`${baseUrl}/client/v1/messages`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ from, conv_type: 'room', conv_id: room, text }),
+  });
+  assert.equal(response.status, 200, `posting to room ${room}`);
+}
+
 describe('the chat page', { timeout: 10 * TEST_TIMEOUT_MS }, () => {
   let zimbot;
   let browser;
@@ -224,21 +241,23 @@ describe('the chat page', { timeout: 10 * TEST_TIMEOUT_MS }, () => {
     await serverApi(zimbot.baseUrl, 'UserRegister', { UserInfo: [{ UserId: 'eve' }] });
     // A room exists only once created, as on the service.
     await serverApi(zimbot.baseUrl, 'CreateRoom', { FromUserId: 'eve', RoomId: 'xss' });
-    const file = { Uid: 'u', Url: 'javascript:window.pwned=1', FileName: '<img src=x onerror="window.pwned=2">.pdf' };
-    await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
-      FromUserId: 'eve', RoomId: 'xss', MessageType: 12, Priority: 2, MessageBody: { Message: JSON.stringify(file) },
-    });
-    const image = { Uid: 'u', Origin: { Url: 'data:image/svg+xml,<svg onload="window.pwned=3"/>' }, FileName: 'x.svg' };
-    await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
-      FromUserId: 'eve', RoomId: 'xss', MessageType: 11, Priority: 2, MessageBody: { Message: JSON.stringify(image) },
-    });
-    const text = '<img src=x onerror="window.pwned=4"><script>window.pwned=5</script>';
-    await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
-      FromUserId: 'eve', RoomId: 'xss', MessageType: 1, Priority: 2, MessageBody: { Message: text },
-    });
     await withPage(async (page) => {
       await signIn(page, zimbot.baseUrl, 'victim');
+      // Room messages reach only the people in the room: the victim is in it before anything is sent.
       await openChat(page, 'room', 'xss');
+      await page.locator('#membership', { hasText: 'Leave room' }).waitFor();
+      const file = { Uid: 'u', Url: 'javascript:window.pwned=1', FileName: '<img src=x onerror="window.pwned=2">.pdf' };
+      await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
+        FromUserId: 'eve', RoomId: 'xss', MessageType: 12, Priority: 2, MessageBody: { Message: JSON.stringify(file) },
+      });
+      const image = { Uid: 'u', Origin: { Url: 'data:image/svg+xml,<svg onload="window.pwned=3"/>' }, FileName: 'x.svg' };
+      await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
+        FromUserId: 'eve', RoomId: 'xss', MessageType: 11, Priority: 2, MessageBody: { Message: JSON.stringify(image) },
+      });
+      const text = '<img src=x onerror="window.pwned=4"><script>window.pwned=5</script>';
+      await serverApi(zimbot.baseUrl, 'SendRoomMessage', {
+        FromUserId: 'eve', RoomId: 'xss', MessageType: 1, Priority: 2, MessageBody: { Message: text },
+      });
       await page.locator('#messages .message-text', { hasText: '<script>window.pwned=5</script>' }).waitFor();
       const refused = page.locator('#messages .media-refused');
       await eventually(async () => (await refused.count()) === 2, 'both hostile media are shown as refused');
@@ -247,6 +266,62 @@ describe('the chat page', { timeout: 10 * TEST_TIMEOUT_MS }, () => {
       assert.equal(await page.locator('#messages a[href^="javascript:" i], #messages [src^="data:" i]').count(), 0);
       assert.equal(await page.locator('#messages script, #messages img[src="x"]').count(), 0);
       assert.equal(await page.evaluate(() => window.pwned), undefined, 'no hostile script ran');
+    });
+  });
+
+  test('opening a room enters it, and its button leaves it', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'ivan');
+      await openChat(page, 'room', 'den');
+      const button = page.locator('#membership');
+      await button.filter({ hasText: 'Leave room' }).waitFor();
+      assert.deepEqual((await hubJson(zimbot.baseUrl, '/client/v1/rooms/den')).members, ['ivan']);
+
+      await button.click();
+      await button.filter({ hasText: 'Enter room' }).waitFor();
+      assert.deepEqual((await hubJson(zimbot.baseUrl, '/client/v1/rooms/den')).members, []);
+    });
+  });
+
+  test('a room message reaches the page only while it is in the room', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'lena');
+      await openChat(page, 'room', 'parlour');
+      const button = page.locator('#membership');
+      await button.filter({ hasText: 'Leave room' }).click();
+      await button.filter({ hasText: 'Enter room' }).waitFor();
+      await postToRoom(zimbot.baseUrl, 'judy', 'parlour', 'while you were out');
+
+      await button.click();
+      await button.filter({ hasText: 'Leave room' }).waitFor();
+      await postToRoom(zimbot.baseUrl, 'judy', 'parlour', 'welcome back');
+      await page.locator('#messages li.message[data-from="judy"]', { hasText: 'welcome back' }).waitFor();
+      // Sent before the message that arrived, to a room the page was not in: it never reaches the page.
+      assert.equal(await page.locator('#messages li.message', { hasText: 'while you were out' }).count(), 0);
+    });
+  });
+
+  test('the group button joins the open group', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'kate');
+      await openChat(page, 'group', 'club');
+      const button = page.locator('#membership');
+      await button.filter({ hasText: 'Join group' }).click();
+      await button.filter({ hasText: 'Leave group' }).waitFor();
+      assert.deepEqual((await hubJson(zimbot.baseUrl, '/client/v1/groups/club')).members, ['kate']);
+    });
+  });
+
+  test('leaving a group as its last member disbands it and the page offers no way back', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withPage(async (page) => {
+      await signIn(page, zimbot.baseUrl, 'liam');
+      await openChat(page, 'group', 'book-club');
+      const button = page.locator('#membership');
+      await button.filter({ hasText: 'Join group' }).click();
+      await button.filter({ hasText: 'Leave group' }).click();
+      await button.filter({ hasText: 'Disbanded' }).waitFor();
+      assert.equal(await button.isDisabled(), true, 'a disbanded group cannot be joined again');
+      assert.equal((await hubJson(zimbot.baseUrl, '/client/v1/groups/book-club')).disbanded, true);
     });
   });
 
@@ -285,7 +360,7 @@ describe('when the hub goes away', { timeout: 2 * TEST_TIMEOUT_MS }, () => {
     if (zimbot) await zimbot.dispose();
   });
 
-  test('a banner says so, and the page reconnects and catches up when it is back', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a banner says so, and the page reconnects and re-enters its room when it is back', { timeout: TEST_TIMEOUT_MS }, async () => {
     const { context, page } = await newPage(browser);
     try {
       await signIn(page, zimbot.baseUrl, 'grace');
@@ -297,15 +372,14 @@ describe('when the hub goes away', { timeout: 2 * TEST_TIMEOUT_MS }, () => {
       assert.match(await banner.textContent(), /connection to the hub/i);
 
       await zimbot.restart();
-      // Posted while the page may not have its stream back yet: it must still appear, from the history or live.
-      const response = await fetch(`${zimbot.baseUrl}/client/v1/messages`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ from: 'henry', conv_type: 'room', conv_id: 'lobby', text: 'back again' }),
-      });
-      assert.equal(response.status, 200);
-      await page.locator('#messages li.message[data-from="henry"]', { hasText: 'back again' }).waitFor();
+      // A restart empties every room; the page goes back into the one it has open once its stream is back.
       await banner.waitFor({ state: 'hidden' });
+      await eventually(
+        async () => (await hubJson(zimbot.baseUrl, '/client/v1/rooms/lobby')).members.includes('grace'),
+        'the page to enter lobby again',
+      );
+      await postToRoom(zimbot.baseUrl, 'henry', 'lobby', 'back again');
+      await page.locator('#messages li.message[data-from="henry"]', { hasText: 'back again' }).waitFor();
     } finally {
       await context.close();
     }

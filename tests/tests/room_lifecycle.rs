@@ -75,3 +75,27 @@ async fn the_declared_rooms_and_groups_exist_once_zimbot_runs() {
     assert_eq!(staff["members"], json!(["@RBT#announcer", "alice"]), "created with its owner: {staff}");
     assert!(zimbot.stop().await.success());
 }
+
+#[tokio::test]
+async fn a_declared_room_found_gone_is_created_again_with_its_declared_name_and_delay_and_counted() {
+    // Declared with a one-second delay: created empty at start, it is gone before the announcer's first post.
+    let declared = format!("{ANNOUNCER}rooms:\n  - {{ id: lobby, name: Lobby Hall, destroy_delay_secs: 1 }}\n");
+    let setup = Setup::new();
+    let zimbot = setup.run(&setup.write_hub_config(&declared)).await;
+    let hub = setup.hub_url();
+
+    let metrics_url = format!("{}/metrics", setup.webhook_url());
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while metric(&get_text(&metrics_url).await, "zimbot_rooms_recreated_total") < 1.0 {
+        assert!(tokio::time::Instant::now() < deadline, "no room was created again");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Any lobby from now on was made by a send that found it gone (each lives a second, every 3 s).
+    let lobby = json_until(&format!("{hub}/client/v1/rooms/lobby"), "lobby again", |room| room["exists"] == true).await;
+    assert_eq!(
+        (lobby["name"].clone(), lobby["destroy_delay_secs"].clone()),
+        (json!("Lobby Hall"), json!(1)),
+        "created as declared, not with the service's defaults: {lobby}"
+    );
+    assert!(zimbot.stop().await.success());
+}

@@ -18,9 +18,12 @@
 //! - Retryable errors (see [`zimbot_model::ZimCode::is_retryable`]) are retried up to `max_attempts` with
 //!   exponential backoff and jitter; a throttling code pauses its window for `rate_limit_pause_ms` instead.
 //! - [`Client::register_bots`] registers 20 bots per call, the calls counted in the `RobotRegister` window.
-//! - A room send answered "room does not exist" (660300001) creates the room as its sender (`CreateRoom`; rooms
-//!   are destroyed some time after they empty) and is sent again, once per send; if creating fails, the send fails
-//!   with both reasons.
+//! - A room send answered "room does not exist" (660300001) creates the room as its sender (`CreateRoom`, with the
+//!   name and destroy delay the transport has declared for it; rooms are destroyed some time after they empty),
+//!   counted in [`ClientStats::rooms_recreated`] and logged, and is sent again, once per send; if creating fails,
+//!   the send fails with both reasons.
+//! - A group send answered "group does not exist" (660600001) fails at once, its message saying the group was
+//!   disbanded (or never created) and that its id is never used again (see `send_failure`).
 //! - A send with a deadline (`SendRequest::deadline_ms`) still unsent when it passes fails with
 //!   `ZimCode::DEADLINE_PASSED` instead of going out late.
 //!
@@ -404,6 +407,7 @@ impl Client {
             limiter_wait: Duration::from_micros(Counters::read(&counters.limiter_wait_micros)),
             uploaded_bytes: Counters::read(&counters.uploaded_bytes),
             window_violations: state.windows.violations(),
+            rooms_recreated: Counters::read(&counters.rooms_recreated),
         }
     }
 }
@@ -771,7 +775,10 @@ impl Inner {
                 let mut state = self.state.lock();
                 match created {
                     Ok(()) if state.jobs.contains_key(&local_id) => {
-                        tracing::info!(%local_id, room = %message.to, "created the room, sending again");
+                        tracing::info!(
+                            %local_id, room = %message.to,
+                            "the room was gone (destroyed once empty for its destroy delay): created it again, sending again"
+                        );
                         self.release(&taken.key, local_id);
                         state.sends.requeue(taken);
                     }
@@ -808,6 +815,7 @@ impl Inner {
                 }
             }
             Err(error) => {
+                let error = crate::send_failure::explain(&message, error);
                 tracing::warn!(%local_id, bot = %taken.key, attempt, "send failed: {error}");
                 let mut state = self.state.lock();
                 state.sends.finish(&taken.key, &taken.lane);
@@ -839,6 +847,10 @@ impl Inner {
             attempt += 1;
             self.wait_for_window(Action::CreateRoom).await;
             match self.transport.create_room(&message.from, &message.to).await {
+                Ok(()) => {
+                    Counters::add(&self.counters.rooms_recreated, 1);
+                    return Ok(());
+                }
                 Err(error) if error.is_retryable() && self.retry.allows_another(attempt) => {
                     if error.code.is_rate_limit() {
                         let pause = Duration::from_millis(self.config.rate_limit_pause_ms);

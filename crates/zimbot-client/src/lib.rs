@@ -41,6 +41,7 @@ mod s3_probe;
 mod s3_signer;
 mod s3_store;
 mod safety_margin;
+mod send_failure;
 mod send_journal;
 mod send_windows;
 mod server_api;

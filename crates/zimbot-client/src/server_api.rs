@@ -7,7 +7,9 @@
 //! - A peer send whose `ErrorList` names the receiver fails with that entry's `SubCode`.
 //! - A send answered with `Code` 0 and a non-empty `AuditInfos` was refused by content moderation: it fails with
 //!   [`ZimCode::MODERATION_REFUSED`] and the service's reason, and is not retried.
-//! - `CreateRoom` answered 660300014 (the room exists already) is a success.
+//! - `CreateRoom` answered 660300014 (the room exists already) is a success. A room declared with
+//!   [`ServerApiTransport::with_declared_rooms`] is created with its declared name and destroy delay, whoever
+//!   creates it (the client creating a room a send found gone, too).
 //! - Ids come as numbers or strings (`MsgId` is a string for peers and a number for groups) and are kept as text;
 //!   `null` and missing optional fields read as absent.
 //!
@@ -15,10 +17,11 @@
 
 use crate::http::{build_client, check_base_url, error_chain};
 use crate::transport::{OutboundMessage, SendReceipt, Transport, MAX_USERS_PER_REGISTER};
-use crate::ClientError;
+use crate::{ClientError, RoomSpec};
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use zimbot_model::wire::{
     Action, ApiEnvelope, AuditInfo, CreateRoomRequest, MessageFields, RegisterResponse, RegisterUserInfo,
@@ -42,6 +45,8 @@ pub struct ServerApiConfig {
 pub struct ServerApiTransport {
     client: reqwest::Client,
     config: ServerApiConfig,
+    /// The rooms the deployment declares, by id: [`Transport::create_room`] creates them as declared.
+    declared_rooms: HashMap<ConversationId, RoomSpec>,
 }
 
 impl ServerApiTransport {
@@ -56,7 +61,14 @@ impl ServerApiTransport {
             });
         }
         let client = build_client("the ZIM Server API", Some(config.request_timeout))?;
-        Ok(Self { client, config })
+        Ok(Self { client, config, declared_rooms: HashMap::new() })
+    }
+
+    /// The same transport creating `rooms` with their declared name and destroy delay whenever it creates them
+    /// (rather than with the service's defaults).
+    pub fn with_declared_rooms(mut self, rooms: impl IntoIterator<Item = RoomSpec>) -> Self {
+        self.declared_rooms.extend(rooms.into_iter().map(|room| (room.room_id.clone(), room)));
+        self
     }
 
     fn signed_query(&self, action: Action) -> SignedQuery {
@@ -206,6 +218,9 @@ impl Transport for ServerApiTransport {
     }
 
     async fn create_room(&self, from: &UserId, room: &ConversationId) -> Result<(), ZimError> {
+        if let Some(declared) = self.declared_rooms.get(room) {
+            return self.create_declared_room(from, declared).await.map(drop);
+        }
         let request = CreateRoomRequest { from_user_id: from.as_str().to_owned(), room_id: room.as_str().to_owned() };
         let envelope: ApiEnvelope<serde_json::Map<String, serde_json::Value>> =
             self.exchange(Action::CreateRoom, &request).await?;

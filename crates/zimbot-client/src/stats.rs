@@ -25,6 +25,8 @@ pub struct ClientStats {
     pub uploaded_bytes: u64,
     /// Sends the limiter let start in breach of its window (an internal check: always 0).
     pub window_violations: u64,
+    /// Rooms created again because a send found them gone (destroyed once empty for their destroy delay).
+    pub rooms_recreated: u64,
 }
 
 /// The counters that are not derived from the client's state.
@@ -36,6 +38,7 @@ pub(crate) struct Counters {
     pub rejected: AtomicU64,
     pub limiter_wait_micros: AtomicU64,
     pub uploaded_bytes: AtomicU64,
+    pub rooms_recreated: AtomicU64,
 }
 
 impl Counters {

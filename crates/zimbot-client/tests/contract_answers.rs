@@ -399,3 +399,15 @@ async fn a_room_is_created_at_most_once_per_send() {
     assert_eq!((failure.error.code, failure.attempts), (ZimCode::ROOM_NOT_FOUND, 2));
     assert_eq!(actions(&double), ["SendRoomMessage", "CreateRoom", "SendRoomMessage"]);
 }
+
+#[tokio::test]
+async fn a_group_send_to_a_group_that_does_not_exist_fails_at_once_saying_it_was_disbanded() {
+    let double = double().await;
+    double.script("SendGroupMessage", [Reply::Code(660_600_001)]);
+    let failure = send(&client(&double), ConversationType::Group, "team").await.unwrap_err();
+    assert_eq!((failure.error.code, failure.attempts), (ZimCode::GROUP_NOT_FOUND, 1));
+    assert!(failure.error.message.contains("group 'team' does not exist"), "{}", failure.error.message);
+    assert!(failure.error.message.contains("disbanded"), "{}", failure.error.message);
+    assert!(failure.error.message.contains("never used again"), "{}", failure.error.message);
+    assert_eq!(actions(&double), ["SendGroupMessage"], "never retried, never created again");
+}

@@ -14,7 +14,11 @@
 //! before its message's API call is answered and removed once delivered or given up, so callbacks still queued
 //! at shutdown (or a crash) are delivered after the next start ([`CallbackDispatcher::resume`]), in order per
 //! conversation, their retry schedule starting over. Without one, they are dropped. Membership and presence
-//! callbacks wait in memory only.
+//! callbacks are stored the same way, as their change happens (see `store/callback_queue.rs`).
+//!
+//! A message callback's `timestamp` is the time of each attempt (its `msg_id` identifies it). A membership or
+//! presence callback's `timestamp` is, as documented, the time its change happened, the same on every attempt, so
+//! a receiver tells a retry (same body, new nonce and signature) from a new change of the same kind.
 //!
 //! Bounded queues: while a receiver is down, a conversation's worker sits on its front callback for up to the
 //! whole retry schedule (62 s at the service's delays), and new messages keep queuing behind it. Each
@@ -26,7 +30,7 @@
 use crate::conversation::ConversationKey;
 use crate::message::HubMessage;
 use crate::stats::Counters;
-use crate::store::{PendingCallback, Store};
+use crate::store::{PendingCallback, QueuedBody, Store, StoredEvent};
 use parking_lot::Mutex;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
@@ -59,12 +63,35 @@ pub(crate) struct Outgoing {
     body: Map<String, Value>,
     /// Room and group events carry their timestamp in milliseconds, the others in seconds.
     millisecond_timestamp: bool,
+    /// For a membership or presence event, when it happened (Unix milliseconds): its `timestamp` on every attempt.
+    time_ms: Option<i64>,
 }
 
 impl Outgoing {
     /// A membership or presence callback `event` with `fields` (its own fields; `appid` and `event` are added).
     pub(crate) fn event(event: &str, about: &str, fields: Map<String, Value>, millisecond_timestamp: bool) -> Self {
-        Self { event: event.to_owned(), about: about.to_owned(), body: fields, millisecond_timestamp }
+        let time_ms = Some(crate::store::now_millis());
+        Self { event: event.to_owned(), about: about.to_owned(), body: fields, millisecond_timestamp, time_ms }
+    }
+
+    fn stored(event: StoredEvent) -> Self {
+        Self {
+            event: event.event,
+            about: event.about,
+            body: event.body,
+            millisecond_timestamp: event.millisecond_timestamp,
+            time_ms: Some(event.time_ms),
+        }
+    }
+
+    fn to_stored(&self) -> StoredEvent {
+        StoredEvent {
+            event: self.event.clone(),
+            about: self.about.clone(),
+            body: self.body.clone(),
+            millisecond_timestamp: self.millisecond_timestamp,
+            time_ms: self.time_ms.unwrap_or_else(crate::store::now_millis),
+        }
     }
 
     fn message(callback: &Callback) -> Self {
@@ -78,6 +105,7 @@ impl Outgoing {
             about: callback.msg_id.clone(),
             body,
             millisecond_timestamp: false,
+            time_ms: None,
         }
     }
 }
@@ -164,19 +192,33 @@ impl CallbackDispatcher {
             tracing::info!(count = pending.len(), "delivering the callbacks left queued by the previous run");
         }
         for entry in pending {
-            self.push(entry.key, vec![Queued { id: Some(entry.id), callback: Outgoing::message(&entry.callback) }]);
+            let callback = match entry.callback {
+                QueuedBody::Message(callback) => Outgoing::message(&callback),
+                QueuedBody::Event(event) => Outgoing::stored(event),
+            };
+            self.push(entry.key, vec![Queued { id: Some(entry.id), callback }]);
         }
     }
 
-    /// Queues a membership or presence callback behind the callbacks of conversation `key`. These wait in memory
-    /// only: a restart of the hub loses the ones still waiting, while message callbacks are stored.
+    /// Queues a membership or presence callback behind the callbacks of conversation `key`; with a queue store,
+    /// it is stored before this returns, like a message's callbacks.
     pub(crate) fn enqueue_event(&self, key: ConversationKey, mut callback: Outgoing) {
-        if self.inner.settings.url.is_none() || self.inner.shutdown.is_cancelled() {
+        if self.inner.settings.url.is_none() || (self.inner.shutdown.is_cancelled() && self.inner.store.is_none()) {
             return;
         }
         callback.body.insert("appid".to_owned(), Value::from(self.inner.settings.app_id.to_string()));
         callback.body.insert("event".to_owned(), Value::from(callback.event.clone()));
-        self.push(key, vec![Queued { id: None, callback }]);
+        let id = self.inner.store.as_ref().and_then(|store| match store.save_event_blocking(&key, callback.to_stored()) {
+            Ok(id) => Some(id),
+            Err(error) => {
+                tracing::error!(event = callback.event, about = %callback.about, "callback kept in memory only, not stored: {error}");
+                None
+            }
+        });
+        if self.inner.shutdown.is_cancelled() {
+            return;
+        }
+        self.push(key, vec![Queued { id, callback }]);
     }
 
     fn push(&self, key: ConversationKey, callbacks: Vec<Queued>) {
@@ -330,10 +372,11 @@ fn unsigned_callback(app_id: u32, event: CallbackEvent, message: &HubMessage) ->
     }
 }
 
-/// Gives `callback` a fresh nonce and timestamp and the signature over them.
+/// Gives `callback` a fresh nonce, its timestamp (now, or when its membership change happened) and the signature
+/// over them.
 fn sign(callback: &mut Outgoing, secret: &str) {
     let nonce = rand::random::<u64>().to_string();
-    let millis = crate::store::now_millis();
+    let millis = callback.time_ms.unwrap_or_else(crate::store::now_millis);
     let timestamp = if callback.millisecond_timestamp { millis } else { millis / 1000 };
     let signature = callback_signature(secret, &timestamp.to_string(), &nonce);
     callback.body.insert("nonce".to_owned(), Value::from(nonce));

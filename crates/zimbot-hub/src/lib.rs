@@ -11,7 +11,8 @@
 //!   timestamp and app id checks and per-action QPS over a sliding one-second window, counted once a request is
 //!   authenticated (code 7). Answers are typed as published. Rooms exist once created and are destroyed after
 //!   their destroy delay once empty (see `rooms`); groups are created, invited into and disbanded as documented,
-//!   their ids never reused (see `server_api`).
+//!   their ids never reused (see `server_api`). A room message reaches only the people in the room as it is sent,
+//!   and a person's view of a room's history holds only those (see `delivery`).
 //! - **Callbacks**: every accepted message fires `send_msg` (and `bot_msg` for a peer message to an `@RBT#`
 //!   user), and rooms, groups and presence fire `room_create`, `room_destroy`, `room_enter`, `room_exit`,
 //!   `group_create`, `group_destroy`, `group_join`, `group_exit` and `user_action` (see `membership`), at
@@ -32,7 +33,7 @@
 //! caps). What the hub trusts is summed up in SECURITY.md at the repository root.
 //!
 //! History, users and per-conversation seqs live in SQLite and media files under [`HubConfig::data_dir`], so a
-//! restart on the same directory keeps them. Callbacks waiting for a retry are not kept across a restart.
+//! restart on the same directory keeps them, and so does every callback still owed (see `callbacks`).
 //!
 //! Groups live in the same SQLite file; rooms live in memory (a restart disconnects everyone, so every room goes).
 //!

@@ -64,6 +64,16 @@ impl HubState {
         left
     }
 
+    /// `user_id` went offline or logged out: it leaves every room it was in, as the service drops an offline
+    /// client from its rooms (room messages reach only members online in the room).
+    pub(crate) fn leave_every_room(&self, user_id: &str) {
+        let left = self.rooms.leave_everywhere(user_id);
+        self.fire_room_changes();
+        if !left.is_empty() {
+            tracing::debug!(user_id, rooms = ?left, "left every room on going offline");
+        }
+    }
+
     /// A person joins `group_id` as a client app does: creating it (as its owner) when the id was never used.
     pub(crate) async fn client_join_group(&self, group_id: &str, user_id: &str) -> Result<ClientJoin, StoreError> {
         match self.store.group_status(group_id).await? {

@@ -170,6 +170,16 @@ impl Rooms {
         true
     }
 
+    /// `user_id` leaves every room it is in (its client went offline or logged out); the rooms it left.
+    pub(crate) fn leave_everywhere(&self, user_id: &str) -> Vec<String> {
+        let in_rooms: Vec<String> = {
+            let mut state = self.state.lock();
+            state.expire(self.clock.instant());
+            state.rooms.iter().filter(|(_, room)| room.members.contains(user_id)).map(|(id, _)| id.clone()).collect()
+        };
+        in_rooms.into_iter().filter(|room_id| self.leave(room_id, user_id)).collect()
+    }
+
     /// Destroys the rooms whose delay has passed (the sweeper calls this every second).
     pub(crate) fn sweep(&self) {
         self.state.lock().expire(self.clock.instant());
@@ -270,6 +280,18 @@ mod tests {
         rooms.create("lobby", "Lobby", Duration::from_secs(3600), "@RBT#a").unwrap();
         clock.advance(Duration::from_secs(2));
         assert!(rooms.get("lobby").is_none());
+    }
+
+    #[test]
+    fn leaving_everywhere_empties_only_the_rooms_the_user_was_in() {
+        let (rooms, _clock) = rooms(MAX_DESTROY_DELAY_SECS);
+        rooms.create("lobby", "Lobby", Duration::from_secs(60), "@RBT#a").unwrap();
+        rooms.create("den", "Den", Duration::from_secs(60), "@RBT#a").unwrap();
+        rooms.enter("lobby", "alice");
+        rooms.enter("den", "bob");
+        assert_eq!(rooms.leave_everywhere("alice"), ["lobby"]);
+        assert_eq!(rooms.get("lobby").unwrap().members, Vec::<String>::new());
+        assert_eq!(rooms.get("den").unwrap().members, ["bob"]);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub(crate) fn router(state: SharedState) -> Router {
         .route("/client/v1/events", get(client_api::events))
         .route("/client/v1/presence", post(client_api::presence))
         .route("/client/v1/rooms", get(client_api::rooms))
+        .route("/client/v1/rooms/{room_id}", get(client_api::room))
+        .route("/client/v1/groups/{group_id}", get(client_api::group))
         .route("/client/v1/rooms/{room_id}/enter", post(client_api::enter_room))
         .route("/client/v1/rooms/{room_id}/leave", post(client_api::leave_room))
         .route("/client/v1/groups/{group_id}/join", post(client_api::join_group))

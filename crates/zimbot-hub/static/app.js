@@ -2,7 +2,11 @@
 //   GET  /client/v1/users, /client/v1/conversations?user=, /client/v1/messages?conv_type=&conv_id=[&user=]
 //   POST /client/v1/messages          send text, or media that is already in the store
 //   PUT  /media/{uid}/{file_name}     upload a file (XMLHttpRequest, so upload progress can be shown)
-//   GET  /client/v1/events            the live stream of new messages (EventSource, which reconnects itself)
+//   GET  /client/v1/events?user=      the live stream of the user's messages (EventSource, which reconnects itself)
+//   GET  /client/v1/rooms/{id}, /client/v1/groups/{id}, POST .../enter|leave and .../join|leave   membership
+//   POST /client/v1/presence          offline when the user switches (which leaves every room)
+// As on the service, a room message reaches only the people in the room as it is sent: opening a room enters it,
+// its history shows only what was sent while the user was in it, and the header's button leaves or enters again.
 // Every failure is shown in the page: a banner while the hub cannot be reached, a message above the composer
 // when a send or an upload is refused.
 'use strict';
@@ -40,6 +44,8 @@ const state = {
   streamLost: false,
   /** The upload in progress (an XMLHttpRequest), or null. */
   upload: null,
+  /** The user's place in the open room or group, { member, disbanded }, once known; null otherwise. */
+  membership: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -343,12 +349,16 @@ function renderHeader() {
   } else {
     fillAvatar($('chat-icon'), current.type, current.id);
     title.textContent = current.id;
-    $('chat-subtitle').textContent = `${TYPE_LABELS[current.type]} · everyone in it sees what you send`;
+    $('chat-subtitle').textContent = current.type === 'room'
+      ? 'Room · everyone in the room now sees what you send; nothing is kept for those who are not'
+      : 'Group · every member sees what you send';
   }
 }
 
 function closeConversation() {
   state.current = null;
+  state.membership = null;
+  renderMembership();
   state.generation += 1;
   state.shown.clear();
   $('messages').replaceChildren();
@@ -365,6 +375,7 @@ function setComposerEnabled(enabled) {
 async function openConversation(type, id) {
   hideChatError();
   state.current = { type, id };
+  state.membership = null;
   state.generation += 1;
   state.shown.clear();
   const key = conversationKey(type, id);
@@ -378,10 +389,78 @@ async function openConversation(type, id) {
   list.dataset.conversation = key;
   setComposerEnabled(true);
   renderHeader();
+  renderMembership();
   renderBots();
   renderConversations();
   $('message-text').focus();
+  // A client app is in a room to hear it: opening one enters it (creating it when it does not exist).
+  if (type === 'room') await changeMembership('enter');
+  else if (type === 'group') await refreshMembership();
   await loadHistory();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Entering and leaving rooms, joining and leaving groups
+
+/** The client API path of the open room or group. */
+function membershipPath(current) {
+  return `/client/v1/${current.type === 'room' ? 'rooms' : 'groups'}/${encodeURIComponent(current.id)}`;
+}
+
+function applyMembership(answer) {
+  state.membership = {
+    member: Array.isArray(answer.members) && answer.members.includes(state.user),
+    disbanded: answer.disbanded === true,
+  };
+  renderMembership();
+}
+
+/** The header's button: leave the open room or group, or enter or join it; a disbanded group cannot be joined. */
+function renderMembership() {
+  const button = $('membership');
+  const current = state.current;
+  if (!current || current.type === 'peer' || !state.membership) {
+    button.hidden = true;
+    return;
+  }
+  const { member, disbanded } = state.membership;
+  const room = current.type === 'room';
+  button.hidden = false;
+  button.disabled = disbanded && !member;
+  button.dataset.change = member ? 'leave' : room ? 'enter' : 'join';
+  if (disbanded && !member) button.textContent = 'Disbanded';
+  else if (member) button.textContent = room ? 'Leave room' : 'Leave group';
+  else button.textContent = room ? 'Enter room' : 'Join group';
+}
+
+/** Reads whether the user is in the open room or group. */
+async function refreshMembership() {
+  const current = state.current;
+  if (!current || current.type === 'peer') return;
+  const generation = state.generation;
+  let answer;
+  try {
+    answer = await api(membershipPath(current));
+  } catch (error) {
+    return;
+  }
+  if (generation === state.generation) applyMembership(answer);
+}
+
+/** Enters or leaves the open room, joins or leaves the open group (`action`: enter, leave or join). */
+async function changeMembership(action) {
+  const current = state.current;
+  if (!current || current.type === 'peer') return;
+  const generation = state.generation;
+  $('membership').disabled = true;
+  try {
+    const answer = await postJson(`${membershipPath(current)}/${action}`, { user: state.user });
+    if (generation === state.generation) applyMembership(answer);
+  } catch (error) {
+    if (generation !== state.generation) return;
+    showChatError(`Could not ${action} ${current.type} ${current.id}: ${error.message}`);
+    await refreshMembership();
+  }
 }
 
 /** Loads the open conversation's latest messages and merges them with what the stream already showed. */
@@ -390,7 +469,8 @@ async function loadHistory() {
   if (!current) return;
   const generation = state.generation;
   const query = new URLSearchParams({ conv_type: current.type, conv_id: current.id, limit: '200' });
-  if (current.type === 'peer') query.set('user', state.user);
+  // For a room, only what reached this user while in it.
+  if (current.type !== 'group') query.set('user', state.user);
   let answer;
   try {
     answer = await api(`/client/v1/messages?${query}`);
@@ -536,7 +616,7 @@ function renderMedia(media) {
 function connectEvents() {
   clearTimeout(state.reconnectTimer);
   if (state.events) state.events.close();
-  const source = new EventSource('/client/v1/events');
+  const source = new EventSource(`/client/v1/events?${new URLSearchParams({ user: state.user })}`);
   state.events = source;
   source.addEventListener('open', () => {
     state.reconnectAttempt = 0;
@@ -578,10 +658,24 @@ function receive(message) {
   noteActivity(conversation, message.time);
 }
 
-function resynchronise() {
+async function resynchronise() {
   refreshUsers();
   refreshConversations();
+  // A hub restart empties every room: a page that was in the open room goes back in, as a client app re-enters
+  // its room after reconnecting (what was said meanwhile did not reach it, as on the service).
+  if (state.current && state.current.type === 'room' && state.membership && state.membership.member) {
+    await changeMembership('enter');
+  } else {
+    await refreshMembership();
+  }
   loadHistory();
+}
+
+/** Tells the hub the user went offline (leaving every room), on switching to another user. */
+function goOffline() {
+  if (!state.user) return;
+  const body = new Blob([JSON.stringify({ user: state.user, action: 'offline' })], { type: 'application/json' });
+  navigator.sendBeacon('/client/v1/presence', body);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -601,6 +695,8 @@ async function sendText() {
     const message = await postJson('/client/v1/messages', { from: state.user, ...target(), text });
     input.value = '';
     receive(message);
+    // Posting enters the room or joins the group.
+    if (state.membership && !state.membership.member) refreshMembership();
   } catch (error) {
     showChatError(`Your message was not sent: ${error.message}`);
   } finally {
@@ -752,6 +848,7 @@ function wire() {
     if (!problem) signIn(name);
   });
   $('switch-user').addEventListener('click', () => {
+    goOffline();
     if (state.events) state.events.close();
     state.events = null;
     clearTimeout(state.reconnectTimer);
@@ -779,6 +876,7 @@ function wire() {
     if (state.upload) state.upload.abort();
   });
   $('chat-error-close').addEventListener('click', hideChatError);
+  $('membership').addEventListener('click', () => changeMembership($('membership').dataset.change));
   $('banner-retry').addEventListener('click', () => {
     connectEvents();
     resynchronise();

@@ -161,3 +161,46 @@ async fn a_signed_callback_gets_200_while_idle_and_slowloris_sockets_hold_every_
     hook.stop().await;
     runtime.shutdown(Duration::from_secs(5)).await;
 }
+
+/// A signed `room_enter` of `user` into lobby, its change at `timestamp` (ms), sent with `nonce`.
+fn room_enter(user: &str, timestamp: i64, nonce: &str) -> String {
+    serde_json::json!({
+        "appid": "1", "event": "room_enter", "nonce": nonce, "timestamp": timestamp,
+        "signature": callback_signature(SECRET, &timestamp.to_string(), nonce),
+        "room_id": "lobby", "operator_account": user,
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_retried_membership_callback_reaches_the_bots_once() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 1 << 20).await;
+    let changed_at = now() * 1000;
+    assert_eq!(hook.post(room_enter("alice", changed_at, "1")).await, 200);
+    assert_eq!(reports.next().await, "entered lobby alice");
+    // The service's retry: the same change, signed afresh.
+    assert_eq!(hook.post(room_enter("alice", changed_at, "2")).await, 200, "a retry is acknowledged");
+    assert_eq!(hook.post(room_enter("bob", changed_at, "3")).await, 200);
+    assert_eq!(reports.next().await, "entered lobby bob", "the retry never reached the bot");
+    assert_eq!(hook.state.stats().duplicates.load(std::sync::atomic::Ordering::Relaxed), 1);
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn the_same_person_entering_again_later_reaches_the_bots_again() {
+    let (key, mut reports) = Reports::new();
+    let (runtime, _) = start(&lobby_bot(&key));
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 1 << 20).await;
+    let changed_at = now() * 1000;
+    assert_eq!(hook.post(room_enter("alice", changed_at, "1")).await, 200);
+    assert_eq!(reports.next().await, "entered lobby alice");
+    assert_eq!(hook.post(room_enter("alice", changed_at + 5_000, "2")).await, 200);
+    assert_eq!(reports.next().await, "entered lobby alice");
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}

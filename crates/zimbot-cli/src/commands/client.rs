@@ -8,7 +8,7 @@ use prometheus_client::metrics::MetricType;
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_client::{
-    Client, ClientStats, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, S3Store, SendJournal,
+    Client, ClientStats, HttpPutStore, HubMediaStore, LocalMediaStore, MediaStore, RoomSpec, S3Store, SendJournal,
     ServerApiConfig, ServerApiTransport, Transport,
 };
 use zimbot_runtime::config::{Backend, Config, MediaStoreSettings};
@@ -39,7 +39,13 @@ fn transport_and_store(config: &Config) -> anyhow::Result<(Arc<dyn Transport>, A
         server_secret: zim.server_secret.clone(),
         request_timeout: Duration::from_millis(config.client.request_timeout_ms),
     })
-    .with_context(|| format!("{}: zim: the Server API settings", config.source.display()))?;
+    .with_context(|| format!("{}: zim: the Server API settings", config.source.display()))?
+    // A send finding a declared room gone creates it again as declared, not with the service's defaults.
+    .with_declared_rooms(config.rooms.iter().map(|room| RoomSpec {
+        room_id: room.id.clone(),
+        name: room.name.clone(),
+        destroy_delay_secs: room.destroy_delay_secs,
+    }));
     let store: Arc<dyn MediaStore> = match (&zim.backend, &zim.media_store) {
         (_, Some(MediaStoreSettings::HttpPut(store))) => Arc::new(
             HttpPutStore::new(&store.put_url, &store.public_url, store.auth_header.clone())
@@ -152,6 +158,12 @@ impl Collector for ClientMetrics {
             "zimbot_upload_bytes",
             "Bytes of files the media store acknowledged.",
             [(no_labels, stats.uploaded_bytes)],
+        )?;
+        counter_family(
+            &mut encoder,
+            "zimbot_rooms_recreated",
+            "Declared rooms created again because a send found them gone.",
+            [(no_labels, stats.rooms_recreated)],
         )?;
         counter_family(
             &mut encoder,

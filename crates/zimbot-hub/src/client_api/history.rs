@@ -1,4 +1,8 @@
 //! `GET /client/v1/messages`: one conversation's history, in seq order.
+//!
+//! A room keeps no history for people who were not there: with `user=`, a room's history holds only the messages
+//! sent while that person was in the room (what reached them live). Without `user=`, it is the hub's whole record
+//! of the room, for tests and operators (the service offers no such view).
 
 use super::conversation_type::ConversationTypeParam;
 use super::ClientApiError;
@@ -19,7 +23,7 @@ const MAX_LIMIT: u32 = 1000;
 pub(crate) struct HistoryQuery {
     conv_type: ConversationTypeParam,
     conv_id: String,
-    /// For peer chats: the other side.
+    /// For peer chats: the other side; for rooms: the person whose view is read.
     #[serde(default)]
     user: Option<String>,
     #[serde(default)]
@@ -43,6 +47,10 @@ pub(crate) async fn history(
             rejection.body_text()
         ))
     })?;
+    let receiver = match query.conv_type.0 {
+        ConversationType::Room => query.user.clone().filter(|user| !user.is_empty()),
+        ConversationType::Peer | ConversationType::Group => None,
+    };
     let key = match query.conv_type.0 {
         ConversationType::Peer => {
             let user = query.user.as_deref().filter(|user| !user.is_empty()).ok_or_else(|| {
@@ -61,5 +69,5 @@ pub(crate) async fn history(
         Some(seq) => HistoryWindow::After(seq),
         None => HistoryWindow::Latest,
     };
-    Ok(Json(HistoryAnswer { messages: state.store.history(key, window, limit).await? }))
+    Ok(Json(HistoryAnswer { messages: state.store.history(key, window, limit, receiver).await? }))
 }

@@ -5,12 +5,16 @@
 //! - `POST /client/v1/rooms/{room_id}/enter` and `.../leave` with `{"user"}`: answer the room
 //!   (`{"room_id","name","members","exists"}`); entering creates a room that does not exist, leaving the last
 //!   member starts the room's destroy delay.
-//! - `GET /client/v1/rooms`: `{"rooms": [...]}`, the rooms that exist now.
+//! - `GET /client/v1/rooms`: `{"rooms": [...]}`, the rooms that exist now; `GET /client/v1/rooms/{room_id}`: one
+//!   (`exists` false when it does not). Each names its `destroy_delay_secs`.
 //! - `POST /client/v1/groups/{group_id}/join` and `.../leave` with `{"user"}`: answer the group
 //!   (`{"group_id","members","disbanded"}`); joining creates a group whose id was never used (the person its
-//!   owner), a disbanded group answers 410; the last member leaving disbands it.
+//!   owner), a disbanded group answers 410; the last member leaving disbands it. `GET /client/v1/groups/{group_id}`
+//!   answers the same without changing it.
 //! - `POST /client/v1/presence` with `{"user","action"}` (`online`, `logout` or `offline`): fires `user_action`,
-//!   as a client app logging in, logging out or dropping its connection does; answers `{"user","action"}`.
+//!   as a client app logging in, logging out or dropping its connection does; answers `{"user","action"}`. Logging
+//!   out or going offline leaves every room the person was in (with `room_exit`), as the service drops an offline
+//!   client from its rooms.
 
 use super::ClientApiError;
 use crate::membership::ClientJoin;
@@ -46,9 +50,21 @@ fn read(conversation: &str, body: Result<Json<Member>, JsonRejection>) -> Result
 
 fn room_json(state: &SharedState, room_id: &str) -> Value {
     match state.room(room_id) {
-        Some(room) => json!({"room_id": room.room_id, "name": room.name, "members": room.members, "exists": true}),
+        Some(room) => json!({"room_id": room.room_id, "name": room.name, "members": room.members, "exists": true,
+                             "destroy_delay_secs": room.destroy_delay.as_secs()}),
         None => json!({"room_id": room_id, "name": room_id, "members": [], "exists": false}),
     }
+}
+
+pub(crate) async fn room(State(state): State<SharedState>, Path(room_id): Path<String>) -> Json<Value> {
+    Json(room_json(&state, &room_id))
+}
+
+pub(crate) async fn group(
+    State(state): State<SharedState>,
+    Path(group_id): Path<String>,
+) -> Result<Json<Value>, ClientApiError> {
+    Ok(Json(group_json(&state, &group_id).await?))
 }
 
 pub(crate) async fn enter_room(
@@ -79,7 +95,10 @@ pub(crate) async fn rooms(State(state): State<SharedState>) -> Json<Value> {
         .rooms
         .list()
         .into_iter()
-        .map(|room| json!({"room_id": room.room_id, "name": room.name, "members": room.members}))
+        .map(|room| {
+            json!({"room_id": room.room_id, "name": room.name, "members": room.members,
+                   "destroy_delay_secs": room.destroy_delay.as_secs()})
+        })
         .collect();
     state.fire_room_changes();
     Json(json!({ "rooms": rooms }))
@@ -155,5 +174,8 @@ pub(crate) async fn presence(
         PresenceAction::Offline => (2, "offline"),
     };
     state.user_action(&presence.user, code);
+    if !matches!(presence.action, PresenceAction::Online) {
+        state.leave_every_room(&presence.user);
+    }
     Ok(Json(json!({"user": presence.user, "action": name})))
 }

@@ -9,10 +9,12 @@
 //! - `GET /client/v1/messages?conv_type=&conv_id=[&user=][&after_seq=][&limit=]`: `{"messages": [...]}` in seq
 //!   order. A peer chat is the pair `conv_id` + `user`, whichever of them wrote. Without `after_seq` the newest
 //!   `limit` (default 100, at most 1000) messages; with it, the oldest `limit` after that seq.
+//!   For a room, `user` reads that person's view: only what was sent while they were in the room.
 //! - `GET /client/v1/conversations[?user=]`: `{"conversations": [...]}`, newest activity first.
 //! - `GET /client/v1/users`: `{"users": [...]}`.
-//! - `GET /client/v1/events[?conv_type=&conv_id=[&user=]]`: server-sent events, one `message` event per new
-//!   message (data: the message JSON), optionally only of one conversation.
+//! - `GET /client/v1/events[?conv_type=&conv_id=][&user=]`: server-sent events, one `message` event per new
+//!   message (data: the message JSON), optionally only of one conversation; with `user`, only what that person
+//!   receives (room messages only while they are in the room).
 //!
 //! - Rooms, groups and presence: enter and leave rooms, join and leave groups, list rooms, come online or go
 //!   offline (see the `membership` module).
@@ -32,7 +34,7 @@ mod uploads;
 
 pub(crate) use directory::{conversations, users};
 pub(crate) use history::history;
-pub(crate) use membership::{enter_room, join_group, leave_group, leave_room, presence, rooms};
+pub(crate) use membership::{enter_room, group, join_group, leave_group, leave_room, presence, room, rooms};
 pub(crate) use post::post;
 pub(crate) use stream::events;
 pub(crate) use uploads::uploads;

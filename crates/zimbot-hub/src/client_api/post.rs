@@ -128,6 +128,8 @@ fn new_message(request: PostMessage) -> Result<NewMessage, ClientApiError> {
         media,
         extended_data: request.extended_data,
         source: MessageSource::Client,
+        // Filled in as the message is delivered, from the room as it is then.
+        recipients: Vec::new(),
     })
 }
 

@@ -1,5 +1,10 @@
 //! `GET /client/v1/events`: new messages as server-sent events, optionally of one conversation only.
 //!
+//! With `user=`, the stream is that person's: only the messages they receive (peer messages they sent or got,
+//! room messages sent while they were in the room, group messages), as a client app hears them. Without it, the
+//! stream shows every message (of the conversation, when one is given): the hub's own view, for tests and
+//! operators, which the service offers no one.
+//!
 //! Each message is an event named `message` whose data is the message JSON and whose id is the message id. A
 //! subscriber that falls too far behind gets a `lagged` event (data: how many messages it missed) and should
 //! reload the history. The stream ends when the hub shuts down.
@@ -7,7 +12,7 @@
 use super::conversation_type::ConversationTypeParam;
 use super::ClientApiError;
 use crate::conversation::ConversationKey;
-use crate::message::HubMessage;
+use crate::events::LiveMessage;
 use crate::state::SharedState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -30,20 +35,22 @@ pub(crate) struct EventsQuery {
 }
 
 /// Which messages a subscriber wants.
-#[derive(Debug, Clone)]
-enum Filter {
-    Everything,
-    Conversation(ConversationKey),
+#[derive(Debug, Clone, Default)]
+struct Filter {
+    /// Only this conversation's, when set.
+    conversation: Option<ConversationKey>,
+    /// Only those this person receives, when set.
+    receiver: Option<String>,
 }
 
 impl Filter {
-    fn wants(&self, message: &HubMessage) -> bool {
-        match self {
-            Self::Everything => true,
-            Self::Conversation(key) => {
-                *key == ConversationKey::of_message(message.conv_type, &message.from, &message.conv_id)
-            }
-        }
+    fn wants(&self, live: &LiveMessage) -> bool {
+        let message = &live.message;
+        let in_conversation = self
+            .conversation
+            .as_ref()
+            .is_none_or(|key| *key == ConversationKey::of_message(message.conv_type, &message.from, &message.conv_id));
+        in_conversation && self.receiver.as_deref().is_none_or(|user| live.reaches(user))
     }
 }
 
@@ -52,19 +59,19 @@ pub(crate) async fn events(
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ClientApiError> {
     let Query(query) = query.map_err(|rejection| ClientApiError::BadRequest(rejection.body_text()))?;
-    let filter = match (query.conv_type, query.conv_id) {
-        (None, None) => Filter::Everything,
+    let receiver = query.user.filter(|user| !user.is_empty());
+    let conversation = match (query.conv_type, query.conv_id) {
+        (None, None) => None,
         (Some(ConversationTypeParam(ConversationType::Peer)), Some(conv_id)) => {
-            let user = query.user.ok_or_else(|| {
+            let user = receiver.as_deref().ok_or_else(|| {
                 ClientApiError::BadRequest("peer events need user= (the other side of the chat)".to_owned())
             })?;
-            Filter::Conversation(ConversationKey::peer(&conv_id, &user))
+            Some(ConversationKey::peer(&conv_id, user))
         }
-        (Some(ConversationTypeParam(kind)), Some(conv_id)) => {
-            Filter::Conversation(ConversationKey::shared(kind, &conv_id))
-        }
+        (Some(ConversationTypeParam(kind)), Some(conv_id)) => Some(ConversationKey::shared(kind, &conv_id)),
         _ => return Err(ClientApiError::BadRequest("give both conv_type and conv_id, or neither".to_owned())),
     };
+    let filter = Filter { conversation, receiver };
     let receiver = state.events.subscribe();
     let stream =
         futures::stream::unfold((receiver, filter), next_event).take_until(state.shutdown.clone().cancelled_owned());
@@ -73,11 +80,12 @@ pub(crate) async fn events(
 
 /// The next event for this subscriber, or `None` when the hub is gone.
 async fn next_event(
-    (mut receiver, filter): (broadcast::Receiver<HubMessage>, Filter),
-) -> Option<(Result<Event, Infallible>, (broadcast::Receiver<HubMessage>, Filter))> {
+    (mut receiver, filter): (broadcast::Receiver<LiveMessage>, Filter),
+) -> Option<(Result<Event, Infallible>, (broadcast::Receiver<LiveMessage>, Filter))> {
     loop {
         let event = match receiver.recv().await {
-            Ok(message) if filter.wants(&message) => {
+            Ok(live) if filter.wants(&live) => {
+                let message = live.message;
                 match Event::default().event("message").id(message.id.clone()).json_data(&message) {
                     Ok(event) => event,
                     Err(error) => {

@@ -109,5 +109,7 @@ fn message(send: &ValidSend, conv_type: ConversationType, conv_id: String) -> Ne
         media: send.media.clone(),
         extended_data: send.extended_data.clone(),
         source: MessageSource::ServerApi,
+        // Filled in as the message is delivered, from the room as it is then.
+        recipients: Vec::new(),
     }
 }

@@ -1,10 +1,15 @@
 //! The callback delivery queue on disk: every callback the hub owes its receiver, from the moment its message is
-//! stored until it was delivered or given up, so retries survive a restart of the hub (a crash, or a stop with
-//! callbacks still waiting for their next attempt).
+//! stored (or its room, group or presence change happened) until it was delivered or given up, so retries survive
+//! a restart of the hub (a crash, or a stop with callbacks still waiting for their next attempt).
+//!
+//! Message callbacks are stored as the `Callback` they are; membership and presence callbacks as
+//! `{"membership": StoredEvent}`, read back first (a `Callback` reads almost any object, its fields defaulted).
 
 use super::{Store, StoreError};
 use crate::conversation::ConversationKey;
 use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use zimbot_model::wire::Callback;
 use zimbot_model::ConversationType;
 
@@ -23,11 +28,37 @@ pub(super) fn prepare(connection: &Connection) -> rusqlite::Result<()> {
     connection.execute_batch(SCHEMA)
 }
 
+/// A membership or presence callback as it waits in the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredEvent {
+    pub(crate) event: String,
+    pub(crate) about: String,
+    /// Its fields with `appid` and `event`, without `nonce`, `timestamp` and `signature`.
+    pub(crate) body: Map<String, Value>,
+    pub(crate) millisecond_timestamp: bool,
+    /// When the change happened, in Unix milliseconds: the callback's `timestamp` on every attempt.
+    pub(crate) time_ms: i64,
+}
+
+/// How a [`StoredEvent`] is written, so it is never read as a message callback.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventRow {
+    membership: StoredEvent,
+}
+
+/// What a queued callback is.
+pub(crate) enum QueuedBody {
+    Message(Box<Callback>),
+    Event(StoredEvent),
+}
+
 /// A callback read back from the queue, with the conversation it is ordered in.
 pub(crate) struct PendingCallback {
     pub(crate) id: i64,
     pub(crate) key: ConversationKey,
-    pub(crate) callback: Callback,
+    pub(crate) callback: QueuedBody,
 }
 
 impl Store {
@@ -55,6 +86,19 @@ impl Store {
         .await
     }
 
+    /// Stores the membership or presence callback `event` of `key`'s conversation and returns its id. Written at
+    /// once, on the caller's thread: membership changes come from synchronous code and are rare, and the id must
+    /// be known before the callback joins its conversation's queue.
+    pub(crate) fn save_event_blocking(&self, key: &ConversationKey, event: StoredEvent) -> rusqlite::Result<i64> {
+        let text = serde_json::to_string(&EventRow { membership: event }).expect("an event always serializes");
+        let connection = self.connection.lock();
+        connection.execute(
+            "INSERT INTO pending_callbacks (conv_type, first, second, callback) VALUES (?1, ?2, ?3, ?4)",
+            params![key.kind.code(), key.first, key.second, text],
+        )?;
+        Ok(connection.last_insert_rowid())
+    }
+
     /// Removes a callback that was delivered or given up.
     pub(crate) async fn forget_callback(&self, id: i64) -> Result<(), StoreError> {
         self.run(move |connection| {
@@ -77,7 +121,13 @@ impl Store {
         for row in rows {
             let (id, kind, first, second, text) = row?;
             let kind = ConversationType::ALL.into_iter().find(|kind_of| kind_of.code() == kind);
-            match (kind, serde_json::from_str::<Callback>(&text)) {
+            let body = match serde_json::from_str::<EventRow>(&text) {
+                Ok(row) => Ok(QueuedBody::Event(row.membership)),
+                Err(_) => {
+                    serde_json::from_str::<Callback>(&text).map(|callback| QueuedBody::Message(Box::new(callback)))
+                }
+            };
+            match (kind, body) {
                 (Some(kind), Ok(callback)) => {
                     pending.push(PendingCallback { id, key: ConversationKey { kind, first, second }, callback })
                 }

@@ -30,6 +30,8 @@ pub(crate) struct NewMessage {
     pub(crate) media: Option<MessageMedia>,
     pub(crate) extended_data: String,
     pub(crate) source: MessageSource,
+    /// For a room message, the members in the room as it is sent: the people it reaches.
+    pub(crate) recipients: Vec<String>,
 }
 
 impl NewMessage {
@@ -81,6 +83,12 @@ impl Store {
                 ],
             )?;
             let id = transaction.last_insert_rowid();
+            for user in &message.recipients {
+                transaction.execute(
+                    "INSERT OR IGNORE INTO room_receipts (user_id, message_id) VALUES (?1, ?2)",
+                    params![user, id],
+                )?;
+            }
             transaction.commit()?;
             Ok(HubMessage {
                 id: id.to_string(),
@@ -103,24 +111,30 @@ impl Store {
         .await
     }
 
-    /// The messages of conversation `key` within `window`, at most `limit`, in seq order.
+    /// The messages of conversation `key` within `window`, at most `limit`, in seq order; with `receiver`, only
+    /// the room messages that reached that person (sent while they were in the room).
     pub(crate) async fn history(
         &self,
         key: ConversationKey,
         window: HistoryWindow,
         limit: u32,
+        receiver: Option<String>,
     ) -> Result<Vec<HubMessage>, StoreError> {
         self.run(move |connection| {
             let (filter, order, after) = match window {
                 HistoryWindow::After(seq) => ("seq > ?4", "ASC", seq),
                 HistoryWindow::Latest => ("?4 = ?4", "DESC", 0),
             };
+            let reached = match receiver {
+                Some(_) => "id IN (SELECT message_id FROM room_receipts WHERE user_id = ?6)",
+                None => "?6 IS NULL",
+            };
             let mut statement = connection.prepare(&format!(
                 "SELECT {COLUMNS} FROM messages WHERE conv_type = ?1 AND first = ?2 AND second = ?3 AND {filter}
-                 ORDER BY seq {order} LIMIT ?5"
+                 AND {reached} ORDER BY seq {order} LIMIT ?5"
             ))?;
-            let rows =
-                statement.query_map(params![key.kind.code(), key.first, key.second, after, limit], read_message)?;
+            let rows = statement
+                .query_map(params![key.kind.code(), key.first, key.second, after, limit, receiver], read_message)?;
             let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
             messages.sort_by_key(|message| message.seq);
             Ok(messages)

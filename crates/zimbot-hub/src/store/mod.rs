@@ -12,7 +12,7 @@ mod messages;
 mod schema;
 mod users;
 
-pub(crate) use callback_queue::PendingCallback;
+pub(crate) use callback_queue::{PendingCallback, QueuedBody, StoredEvent};
 pub(crate) use groups::{GroupStatus, LeaveOutcome, NewGroup};
 pub(crate) use messages::{HistoryWindow, NewMessage};
 pub(crate) use users::RegisterOutcome;

@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS messages (
     time_ms       INTEGER NOT NULL,
     UNIQUE (conv_type, first, second, seq)
 );
+-- Who was in a room when each of its messages was sent: the only people it reached, and the only ones whose
+-- room history shows it (the service delivers room messages to the members online then and keeps no history).
+CREATE TABLE IF NOT EXISTS room_receipts (
+    user_id    TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (user_id, message_id)
+);
 CREATE TABLE IF NOT EXISTS media (
     uid        TEXT NOT NULL,
     file_name  TEXT NOT NULL,

@@ -2,6 +2,7 @@
 //! delivered is not delivered again.
 
 use crate::support::{start_hub_in, CallbackReceiver};
+use serde_json::json;
 use std::time::Duration;
 
 /// Retries far apart, so a refused callback is still waiting for its next attempt when the hub stops.
@@ -50,5 +51,33 @@ async fn a_delivered_callback_is_not_delivered_again_after_a_restart() {
     hub.create_room("@RBT#announcer", "lobby").await;
     hub.send_room_text("@RBT#announcer", "lobby", "after").await;
     assert_eq!(second.next_accepted().await.msg_body, "after", "the first run's callback came again");
+    hub.hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn membership_callbacks_waiting_for_a_retry_at_shutdown_are_delivered_in_order_after_the_restart() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut refusing = CallbackReceiver::start(usize::MAX).await;
+    let hub = start_hub_in(data_dir.path(), |config| {
+        config.callback_url = Some(refusing.url.clone());
+        config.callback_retry_delays = vec![SLOW_RETRIES; 5];
+    })
+    .await;
+    let entered = hub.http.post(hub.url("/client/v1/rooms/lobby/enter")).json(&json!({"user": "alice"})).send().await;
+    assert!(entered.unwrap().status().is_success());
+    assert!(!refusing.next_attempt().await.accepted, "the first attempt was refused");
+    hub.hub.shutdown().await;
+
+    let mut accepting = CallbackReceiver::start(0).await;
+    let hub = start_hub_in(data_dir.path(), |config| config.callback_url = Some(accepting.url.clone())).await;
+    let first = accepting.next_attempt().await.raw;
+    let second = accepting.next_attempt().await.raw;
+    assert_eq!(
+        [
+            (first["event"].clone(), first["room_id"].clone()),
+            (second["event"].clone(), second["operator_account"].clone())
+        ],
+        [(json!("room_create"), json!("lobby")), (json!("room_enter"), json!("alice"))]
+    );
     hub.hub.shutdown().await;
 }

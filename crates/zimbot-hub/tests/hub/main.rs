@@ -12,6 +12,7 @@ mod page;
 mod page_security;
 mod qps;
 mod restart;
+mod room_delivery;
 mod rooms_groups;
 mod server_api;
 mod support;

@@ -126,3 +126,19 @@ async fn coming_online_and_going_offline_fire_user_action() {
     client_post(&hub, "/client/v1/presence", json!({"user": "alice", "action": "offline"})).await;
     assert_eq!(receiver.next_event("user_action").await["action"], 2);
 }
+
+#[tokio::test]
+async fn a_retried_membership_callback_keeps_the_timestamp_of_its_change_with_a_new_nonce() {
+    let receiver = CallbackReceiver::start(1).await;
+    let url = receiver.url.clone();
+    let mut receiver = receiver;
+    let hub = start_hub(move |config| config.callback_url = Some(url)).await;
+    client_post(&hub, "/client/v1/rooms/lobby/enter", json!({"user": "alice"})).await;
+    let refused = receiver.next_attempt().await;
+    let retried = receiver.next_attempt().await;
+    assert_eq!((refused.accepted, retried.accepted), (false, true));
+    assert_eq!((&refused.raw["event"], &retried.raw["event"]), (&json!("room_create"), &json!("room_create")));
+    assert_eq!(refused.raw["timestamp"], retried.raw["timestamp"], "the time of the change, on every attempt");
+    assert_ne!(refused.raw["nonce"], retried.raw["nonce"]);
+    assert!(signed(&retried.raw));
+}

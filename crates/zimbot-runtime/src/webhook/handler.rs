@@ -221,6 +221,24 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
             count(&state.stats.unavailable);
             return answer(StatusCode::SERVICE_UNAVAILABLE, "stopping; retry later");
         }
+        // A retry of a membership callback (new nonce and signature, same change) reaches bots once.
+        let member_key = match serde_json::from_slice(&body) {
+            Ok(raw) => super::membership_key::membership_key(&raw),
+            Err(error) => return malformed(format!("not a ZIM callback: {error}")),
+        };
+        match state.dedupe().recall(&member_key, [0; 20], until, now) {
+            Recall::New => {}
+            Recall::Same | Recall::Different => {
+                count(&state.stats.duplicates);
+                return answer(StatusCode::OK, "duplicate ignored");
+            }
+            Recall::Full => {
+                if recalled == Recall::New {
+                    state.dedupe().forget(&signature_key);
+                }
+                return state.full();
+            }
+        }
         count(&state.stats.accepted);
         let delivered = state.runtime.deliver_membership(event);
         return answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()));

@@ -12,7 +12,8 @@
 //!   same body is a retransmission and goes on to the `msg_id` check; a nonce alone may repeat;
 //! - a membership or presence event (`room_enter`, `group_join`, `user_action`, ...; room and group events stamp
 //!   milliseconds) → 200, routed to the bots whose `listen` selects its room, group or user (400 when it lacks its
-//!   room, group or user id);
+//!   room, group or user id); the same callback again (its body without `nonce` and `signature`, which holds the
+//!   time of its change: see [`membership_key`]) within the dedupe window → 200, dropped;
 //! - an event zimbot does not act on → 200, ignored;
 //! - a `msg_id` seen recently (ZIM retries after 2, 4, 8, 16, 32 s, and sends `bot_msg` beside `send_msg` for
 //!   messages to bots) → 200, dropped. Ids are remembered as long as a callback carrying them could still pass
@@ -29,6 +30,7 @@
 mod dedupe;
 mod handler;
 mod id_caps;
+mod membership_key;
 mod verify;
 
 pub use dedupe::{Dedupe, DedupeLimits, Recall};

@@ -151,6 +151,10 @@ impl Plugin for Probe {
     async fn on_group_message(&self, ctx: &BotContext, message: ReceivedMessage) -> HookResult {
         self.handle(ctx, message).await
     }
+    async fn on_room_member_entered(&self, _ctx: &BotContext, member: zimbot_sdk::prelude::RoomMember) -> HookResult {
+        self.say(format!("entered {} {}", member.room_id, member.user_id));
+        Ok(())
+    }
     async fn on_cron(&self, _ctx: &BotContext, tick: CronTick) -> HookResult {
         self.say(format!("cron {}", tick.schedule_id));
         Ok(())
