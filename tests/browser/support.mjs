@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,16 +24,6 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 
 /** A port nobody listens on right now, picked by the kernel. */
-export async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 /** bots.yaml for a test run; `bots` is the YAML of the bot list, indented under `bots:`. */
 function configYaml({ hubPort, webhookPort, dataDir, maxUploadMb, bots }) {
   return [
@@ -56,23 +45,24 @@ function configYaml({ hubPort, webhookPort, dataDir, maxUploadMb, bots }) {
 /**
  * Starts `zimbot run` from the repository root (so the bots' relative asset paths resolve) and resolves once it
  * prints its `zimbot running:` line. Answers { baseUrl, output(), stop(), restart(), dispose() }: `stop` ends the
- * process (SIGTERM, then waits for it to exit), `restart` starts it again on the same ports and data directory,
- * `dispose` stops it and removes its folder.
+ * process (SIGTERM, then waits for it to exit), `restart` starts it again on the same hub port (the page's URL names
+ * it) and data directory, `dispose` stops it and removes its folder. The first start lets the OS pick both ports
+ * (port 0) and reads the hub's from the ready line.
  */
 export async function startZimbot({ bots, maxUploadMb = 200 }) {
   if (!existsSync(ZIMBOT)) {
     throw new Error(`${ZIMBOT} is missing: build it with \`cargo build -p zimbot-cli\` first`);
   }
   const folder = await mkdtemp(join(tmpdir(), 'zimbot-browser-'));
-  const hubPort = await freePort();
-  const webhookPort = await freePort();
   const configPath = join(folder, 'bots.yaml');
-  await writeFile(configPath, configYaml({ hubPort, webhookPort, dataDir: join(folder, 'hub'), maxUploadMb, bots }));
+  const writeConfig = (hubPort) =>
+    writeFile(configPath, configYaml({ hubPort, webhookPort: 0, dataDir: join(folder, 'hub'), maxUploadMb, bots }));
+  await writeConfig(0);
 
   let output = '';
   let running = null;
   const instance = {
-    baseUrl: `http://127.0.0.1:${hubPort}`,
+    baseUrl: null,
     output: () => output,
     async stop() {
       if (running) await running.stop();
@@ -83,6 +73,12 @@ export async function startZimbot({ bots, maxUploadMb = 200 }) {
       running = await runProcess(configPath, (text) => {
         output += text;
       });
+      if (instance.baseUrl === null) {
+        const hub = running.readyLine.match(/hub and chat page at (http:\/\/127\.0\.0\.1:(\d+))\//);
+        if (!hub) throw new Error(`no hub address in the ready line: ${running.readyLine}`);
+        instance.baseUrl = hub[1];
+        await writeConfig(Number(hub[2]));
+      }
     },
     async dispose() {
       await instance.stop();
@@ -126,7 +122,9 @@ async function runProcess(configPath, record) {
     child.stdout.on('data', (text) => {
       printed += text;
       record(text);
-      if (printed.split('\n').some((line) => line.startsWith('zimbot running:'))) resolveReady();
+      // Whole lines only (the last piece may be cut mid-line).
+      const readyLine = printed.split('\n').slice(0, -1).find((line) => line.startsWith('zimbot running:'));
+      if (readyLine !== undefined) resolveReady(readyLine);
     });
     exited.then(([code, signal]) => {
       rejectReady(new Error(`zimbot exited (code ${code}, signal ${signal}) before it was ready:\n${printed}`));
@@ -136,15 +134,16 @@ async function runProcess(configPath, record) {
       STARTUP_TIMEOUT_MS,
     );
   });
+  let readyLine;
   try {
-    await ready;
+    readyLine = await ready;
   } catch (error) {
     await stop();
     throw error;
   } finally {
     clearTimeout(timer);
   }
-  return { stop };
+  return { stop, readyLine };
 }
 
 /** Headless Chromium from the system (playwright's own browser downloads are not used). */
