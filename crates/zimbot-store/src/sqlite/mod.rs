@@ -3,6 +3,7 @@
 //! One connection behind a lock serves every operation: SQLite allows one writer at a time anyway, and each
 //! operation is one short transaction. Callers on async tasks run operations on blocking threads.
 
+mod bot_data;
 mod cron;
 mod dead_letters;
 mod inbox;
@@ -71,6 +72,8 @@ impl SqliteStore {
     }
 }
 
+#[cfg(test)]
+mod bot_data_tests;
 #[cfg(test)]
 mod inbox_tests;
 #[cfg(test)]
