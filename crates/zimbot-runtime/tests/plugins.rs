@@ -177,7 +177,7 @@ async fn the_media_poster_library_resumes_after_its_last_post_when_rebuilt_from_
     let sender = Sender { bot: "poster".into(), user_id: "@RBT#poster".into(), priority: Default::default() };
     let notifications = Arc::new(NotificationQueue::new());
     let services = services(recorder.loopback.clone(), Arc::new(SystemClock));
-    let host = BotHost::new(sender, services, notifications, tracing::Span::none());
+    let host = BotHost::new(sender, services, notifications, tracing::Span::none(), "0.0.0");
     let folder = assets().join("posts");
     let info = BotInfo {
         bot_id: "poster".into(),

@@ -57,6 +57,7 @@
 mod host;
 mod records;
 mod schedules;
+mod store;
 
 pub use records::{received, HookError, LogLine, TestSend};
 
@@ -71,6 +72,7 @@ use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+use zimbot_abi::store::{Revision, StoredEntry};
 use zimbot_abi::{
     BotInfo, BytesRef, CronTick, Event, HookReply, HostContext, LogLevel, PluginDescriptor, PluginInstance, SendOutcome,
 };
@@ -138,6 +140,7 @@ impl<P: PluginFactory> TestBot<P> {
     fn create_at(bot: BotInfo, snapshot: Option<serde_json::Value>, now_ms: i64) -> Result<Self, String> {
         let descriptor = descriptor::<P>(true);
         let host = FakeHost::new(now_ms);
+        host.book().plugin_version = P::VERSION.to_owned();
         let bot_json = serde_json::to_vec(&bot).map_err(|error| format!("the bot info does not encode: {error}"))?;
         let snapshot_json = match &snapshot {
             Some(value) => {
@@ -176,10 +179,12 @@ impl<P: PluginFactory> TestBot<P> {
         self.stop().map_err(|error| format!("on_stop: {error}"))?;
         let bot = self.bot.clone();
         let schedules = std::mem::take(&mut self.schedules);
+        let store = std::mem::take(&mut self.host.book().store);
         drop(self);
         let snapshot = Some(snapshot).filter(|value| !value.is_null());
         let mut bot = Self::create_at(bot, snapshot, now_ms)?;
         bot.schedules = schedules;
+        bot.host.book().store = store;
         bot.run(Event::Start).map_err(|error| format!("on_start: {error}"))?;
         Ok(bot)
     }
@@ -286,6 +291,23 @@ impl<P: PluginFactory> TestBot<P> {
         let fresh = book.sends[book.sends_taken..].to_vec();
         book.sends_taken = book.sends.len();
         fresh
+    }
+
+    /// What the bot's store holds under `key` (value, writer's plugin version, revision).
+    pub fn stored(&self, key: &str) -> Option<StoredEntry> {
+        self.host.book().store.entry(key)
+    }
+
+    /// Puts `value` under `key` as if a plugin of `plugin_version` had stored it: to test how a new version
+    /// migrates what an older one left.
+    pub fn put_stored(&mut self, key: &str, value: serde_json::Value, plugin_version: &str) -> Revision {
+        self.host.book().store.write(key.to_owned(), value, plugin_version)
+    }
+
+    /// Makes every store call fail with `storage_unavailable` (as a read-only or full database does in the
+    /// runtime) until called again with `false`.
+    pub fn set_store_unavailable(&mut self, unavailable: bool) {
+        self.host.book().store.unavailable = unavailable;
     }
 
     /// Refuses the plugin's next send with `rejected` (as the client refuses a missing file or a full queue).

@@ -131,7 +131,7 @@ impl BotRunner {
         };
         let (journal, unfinished) = open_journal(&services, &config);
         let persist = SnapshotWriter::spawn(Arc::clone(&services.state), config.id.clone(), &runtime);
-        let host = BotHost::new(sender, services, Arc::clone(&notifications), span.clone());
+        let host = BotHost::new(sender, services, Arc::clone(&notifications), span.clone(), &plugin.version);
         let info = BotInfo {
             bot_id: config.id.clone(),
             user_id: config.user_id.clone(),

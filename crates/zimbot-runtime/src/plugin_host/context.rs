@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use zimbot_abi::store::{StoreFailure, StoreFailureReason};
 use zimbot_abi::{Action, ActionReply, BytesRef, ContextRegistry, HostApi, HostContext, LogLevel, OwnedBuffer};
 use zimbot_model::{RejectReason, SendRejected};
 
@@ -185,6 +186,9 @@ fn gone_reply(action: &[u8]) -> ActionReply {
                         was rebuilt after a panic); calls through it are refused, use the context of the current hook";
     match serde_json::from_slice::<Action>(action) {
         Ok(Action::Send { .. }) => ActionReply::Rejected { rejected: SendRejected::new(RejectReason::BotGone, GONE) },
+        Ok(action) if zimbot_abi::store::is_store_action(&action) => {
+            ActionReply::StoreFailed { failure: StoreFailure::new(StoreFailureReason::BotGone, GONE) }
+        }
         _ => ActionReply::Error { message: GONE.to_owned() },
     }
 }

@@ -6,6 +6,7 @@
 //! [`InstanceContext`], a key the host checks on every call, so nothing a plugin keeps can reach a bot once that
 //! instance is gone.
 
+mod bot_store;
 mod catalog;
 mod context;
 mod host_api;
