@@ -15,6 +15,9 @@
 //!   added with [`TestBot::schedule`] fire `on_cron` as `advance` passes their fire times, read by `zimbot-cron`
 //!   exactly as the runtime reads a bot's `schedules:` (the clock starts at 2026-01-01T00:00:00Z, a Thursday).
 //! - Carry state over a rebuild ([`TestBot::restart`], through the plugin's `snapshot`).
+//! - The bot's store (`ctx.store()`) is kept in memory with the runtime's limits and errors, and outlives
+//!   `restart`: inspect it ([`TestBot::stored`]), seed what an older plugin version wrote
+//!   ([`TestBot::put_stored`]), and make it fail as an unusable database does ([`TestBot::set_store_unavailable`]).
 //!
 //! A hook that waits for time or a send result returns [`HookError::Pending`] and keeps running; the call that
 //! provides what it waited for lets it finish.
