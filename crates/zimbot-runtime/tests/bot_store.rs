@@ -164,3 +164,17 @@ async fn a_runtime_without_storage_answers_store_calls_with_storage_unavailable(
     assert!(answer.starts_with("error storage_unavailable"), "{answer}");
     keeper.stop().await;
 }
+
+#[tokio::test]
+async fn a_read_only_database_fails_writes_with_storage_unavailable_and_still_answers_reads() {
+    let db = Db::new();
+    let keeper = Keeper::start(Some(db.storage()));
+    keeper.ask("put greeting hello").await;
+    db.store.refuse_writes(true).unwrap();
+    let answer = keeper.ask("put greeting bye").await;
+    assert!(answer.starts_with("error storage_unavailable") && answer.contains("\"greeting\""), "{answer}");
+    assert_eq!(keeper.ask("get greeting").await, "greeting = hello by 3.1.0");
+    db.store.refuse_writes(false).unwrap();
+    assert!(keeper.ask("put greeting bye").await.starts_with("put greeting r"));
+    keeper.stop().await;
+}

@@ -3,7 +3,7 @@
 //!
 //! Keys and values are checked with `zimbot_abi::store`'s rules (the SDK's test harness applies the same ones),
 //! every write is stamped with the plugin's version, and each call runs on the blocking pool (SQLite waits for
-//! the disk). The lease is taken at the first call (an owner that holds the bot already, as the journal does,
+//! the disk). The lease is taken when the bot starts (an owner that holds the bot already, as the journal does,
 //! gets the same lease), and kept: once another owner takes the bot over, writes through it are refused as
 //! `fenced`. A store that fails (read-only, full) answers `storage_unavailable`, and the bot keeps running.
 
@@ -26,8 +26,11 @@ pub(super) struct BotStoreHost {
 }
 
 impl BotStoreHost {
+    /// The bot's store; its lease is taken now when it can be (a read-only database still serves reads then),
+    /// else at the first call.
     pub(super) fn new(storage: Option<Arc<Storage>>, bot: String, plugin_version: String) -> Self {
-        Self { storage, bot, plugin_version, lease: Mutex::new(None) }
+        let lease = storage.as_ref().and_then(|storage| storage.leases.acquire(&bot, &storage.owner).ok());
+        Self { storage, bot, plugin_version, lease: Mutex::new(lease) }
     }
 
     /// Carries out a store action (see `zimbot_abi::store::is_store_action`).

@@ -9,7 +9,7 @@ use crate::{BotData, DataEntry, DataWrite, Lease, StoreError, Swapped};
 
 impl BotData for SqliteStore {
     fn get(&self, lease: &Lease, key: &str) -> Result<Option<DataEntry>, StoreError> {
-        self.transaction(|tx| {
+        self.read(|tx| {
             check_fence(self, tx, lease)?;
             read(tx, &lease.bot, key).map_err(|source| self.unavailable(source))
         })
@@ -34,7 +34,7 @@ impl BotData for SqliteStore {
     }
 
     fn list(&self, lease: &Lease, prefix: &str, limit: usize) -> Result<Vec<DataEntry>, StoreError> {
-        self.transaction(|tx| {
+        self.read(|tx| {
             check_fence(self, tx, lease)?;
             let sql = |source| self.unavailable(source);
             // A range on the primary key: keys compare as bytes in SQLite as in Rust, so the keys with `prefix`
