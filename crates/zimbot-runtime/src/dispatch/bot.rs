@@ -18,7 +18,9 @@ use crate::config::BotConfig;
 use crate::journal::{BotJournal, JournaledMessage, JournaledTick, Unfinished};
 use crate::metrics::BotStats;
 use crate::outbound::Sender;
-use crate::plugin_host::{BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle};
+use crate::plugin_host::{
+    within_tick, BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle,
+};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -428,7 +430,12 @@ impl BotRunner {
         };
         let hook = event.hook_name();
         let started = Instant::now();
-        let outcome = tokio::time::timeout(self.config.hook_timeout, instance.clone().call(&event)).await;
+        let call = instance.clone().call(&event);
+        let call = match self.tick_deadline(&event) {
+            Some(deadline_ms) => futures::future::Either::Left(within_tick(deadline_ms, call)),
+            None => futures::future::Either::Right(call),
+        };
+        let outcome = tokio::time::timeout(self.config.hook_timeout, call).await;
         self.stats.observe_hook(started.elapsed());
         match outcome {
             Ok(CallOutcome::Ok) | Ok(CallOutcome::Unsupported) => {
@@ -455,6 +462,15 @@ impl BotRunner {
                 Err(format!("{hook} ran past hook_timeout ({:?})", self.config.hook_timeout))
             }
         }
+    }
+
+    /// The default deadline of the sends of a tick's hook: its fire time plus its schedule's misfire grace (see
+    /// `plugin_host::within_tick`).
+    fn tick_deadline(&self, event: &Event) -> Option<i64> {
+        let Event::Cron { tick } = event else { return None };
+        let schedule = self.config.schedules.iter().find(|schedule| schedule.id == tick.schedule_id)?;
+        let grace_ms = i64::try_from(schedule.misfire_grace.as_millis()).unwrap_or(i64::MAX);
+        Some(tick.fired_at_ms.saturating_add(grace_ms))
     }
 
     /// After a good hook: reads the state now, or schedules one read for when the interval allows (see

@@ -206,7 +206,9 @@ unsafe extern "C" fn host_submit(context: *const HostContext, action: BytesRef<'
         return async move { reply }.into_ffi();
     };
     let (reply, handed) = match serde_json::from_slice::<Action>(action) {
-        Ok(action) => {
+        Ok(mut action) => {
+            // Read here, in the plugin's poll, where the running tick hook's scope is visible.
+            super::tick_deadline::default_deadline(&mut action);
             // Not aborted when the plugin drops its future: a send the outbound accepted must still get its
             // forwarder, or its hooks and result would never come. A waiter left behind ends with its send.
             let host = Arc::clone(&entry.host);

@@ -13,8 +13,10 @@ mod host_api;
 mod instance;
 mod library;
 mod poll_gate;
+mod tick_deadline;
 
 pub use catalog::{LoadError, PluginCatalog, PluginInfo, PluginSource};
 pub use context::{stale_context_calls, InstanceContext, StaleCalls};
 pub use host_api::{BotHost, HostServices};
 pub use instance::{CallOutcome, PluginInstanceHandle};
+pub use tick_deadline::within_tick;
