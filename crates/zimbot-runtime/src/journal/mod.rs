@@ -16,7 +16,9 @@ mod bot_journal;
 mod retention;
 mod writer;
 
-pub use bot_journal::{BotJournal, JournaledMessage, JournaledTick, Unfinished};
+pub use bot_journal::{
+    BotJournal, JournaledMembership, JournaledMessage, JournaledTick, Unfinished, MEMBERSHIP_KEY_PREFIX,
+};
 pub use retention::spawn_retention;
 pub use writer::{InboxWriter, JournalError};
 

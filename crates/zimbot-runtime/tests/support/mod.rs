@@ -155,6 +155,15 @@ impl Plugin for Probe {
         self.say(format!("cron {}", tick.schedule_id));
         Ok(())
     }
+    /// Says `entered ROOM USER`; a member named `blocker` makes it say `blocking` and wait for an hour.
+    async fn on_room_member_entered(&self, ctx: &BotContext, member: RoomMember) -> HookResult {
+        if member.user_id.as_str() == "blocker" {
+            self.say("blocking");
+            ctx.sleep(Duration::from_secs(3600)).await;
+        }
+        self.say(format!("entered {} {}", member.room_id, member.user_id));
+        Ok(())
+    }
     async fn on_message_attached(&self, _ctx: &BotContext, message: AttachedMessage) -> HookResult {
         self.say(format!("attached {}", message.local_id.0));
         Ok(())
