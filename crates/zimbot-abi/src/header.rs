@@ -10,8 +10,9 @@ pub const ENTRY_SYMBOL_NAME: &str = "zimbot_plugin_entry_v1";
 pub const MAGIC: [u8; 8] = *b"ZIMBOTPL";
 /// Changes when anything in this crate changes incompatibly; host and plugin must agree.
 pub const ABI_MAJOR: u16 = 1;
-/// Grows when something is added compatibly (a new event, a new host function at the end of the vtable).
-pub const ABI_MINOR: u16 = 0;
+/// Grows when something is added compatibly (a new event, a new host function at the end of the vtable, new
+/// actions a plugin relies on). 1.1 added the per-bot store's actions.
+pub const ABI_MINOR: u16 = 1;
 
 /// The struct sizes one minor version of ABI 1 was built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,11 +30,21 @@ pub struct MinorLayout {
 /// functions of that minor (the older prefix of [`HostApi`], as its own frozen type, since `create` takes it by
 /// value). A plugin built against a newer minor than the host's is refused: the host cannot know what it expects.
 /// Sizes that match no row mean the plugin was built against a modified SDK, and it is refused too.
-pub const LAYOUTS: &[MinorLayout] = &[MinorLayout {
-    minor: 0,
-    descriptor_size: std::mem::size_of::<PluginDescriptor>() as u32,
-    host_api_size: std::mem::size_of::<HostApi>() as u32,
-}];
+///
+/// 1.1 added actions only (the per-bot store), so its structs have 1.0's sizes: a 1.1 plugin is refused by a 1.0
+/// host (newer minor), which would not know its store actions, while this host loads both.
+pub const LAYOUTS: &[MinorLayout] = &[
+    MinorLayout {
+        minor: 0,
+        descriptor_size: std::mem::size_of::<PluginDescriptor>() as u32,
+        host_api_size: std::mem::size_of::<HostApi>() as u32,
+    },
+    MinorLayout {
+        minor: 1,
+        descriptor_size: std::mem::size_of::<PluginDescriptor>() as u32,
+        host_api_size: std::mem::size_of::<HostApi>() as u32,
+    },
+];
 
 /// The layout row of `minor`, when this host knows it.
 pub fn layout_of(minor: u16) -> Option<MinorLayout> {
@@ -239,7 +250,13 @@ mod tests {
     fn an_older_minor_with_another_minors_sizes_is_refused_naming_its_minor() {
         let header = AbiHeader { descriptor_size: AbiHeader::current().descriptor_size + 8, ..AbiHeader::current() };
         let message = header.check_compatible().unwrap_err().to_string();
-        assert!(message.contains("plugin ABI 1.0 has"), "{message}");
+        assert!(message.contains(&format!("plugin ABI 1.{ABI_MINOR} has")), "{message}");
+    }
+
+    #[test]
+    fn a_plugin_built_for_1_0_still_loads() {
+        let header = AbiHeader { abi_minor: 0, ..AbiHeader::current() };
+        assert_eq!(header.check_compatible(), Ok(()));
     }
 
     #[test]

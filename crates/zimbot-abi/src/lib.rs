@@ -15,7 +15,8 @@
 //! - Buffers are freed by the side that allocated them: an [`OwnedBuffer`] carries its allocator's free function.
 //!
 //! Versions: [`ABI_MAJOR`] changes on any incompatible change (and the entry symbol's name with it);
-//! [`ABI_MINOR`] grows when fields are appended to [`PluginDescriptor`] or [`HostApi`]. A host loads plugins of
+//! [`ABI_MINOR`] grows when fields are appended to [`PluginDescriptor`] or [`HostApi`], or when actions are added
+//! that a plugin relies on (1.1: the per-bot store, [`store`]). A host loads plugins of
 //! its own and every older minor (each is checked against its own sizes in [`LAYOUTS`]) and refuses a newer minor
 //! with a message saying to upgrade zimbot.
 //!
@@ -27,6 +28,7 @@ mod descriptor;
 mod header;
 mod host_api;
 mod messages;
+pub mod store;
 
 pub use buffer::{BytesRef, OwnedBuffer, StrRef};
 pub use context_registry::ContextRegistry;

@@ -4,6 +4,7 @@
 //! side can add variants: an old plugin answers an unknown event with `unsupported`, an old host answers an unknown
 //! action with `error`.
 
+use crate::store::{Revision, StoreFailure, StoredEntry, Swap};
 use serde::{Deserialize, Serialize};
 use zimbot_model::{
     AttachedMessage, BotId, LocalMessageId, MembershipEvent, MessageSentResult, ReceivedMessage, SendFailure,
@@ -121,6 +122,16 @@ pub enum Action {
     Send { request: Box<SendRequest> },
     /// Wait for an accepted send's terminal result.
     AwaitResult { local_id: LocalMessageId },
+    /// The bot's stored value under `key` (ABI 1.1, like every `store_*` action; see [`crate::store`]).
+    StoreGet { key: String },
+    /// Store `value` under `key`, replacing what it held.
+    StorePut { key: String, value: serde_json::Value },
+    /// Remove `key`.
+    StoreDelete { key: String },
+    /// Every stored value whose key starts with `prefix`, in key order.
+    StoreList { prefix: String },
+    /// Store `value` under `key` only if the key holds revision `expected` (`None`: only if it is absent).
+    StoreCompareAndSwap { key: String, expected: Option<Revision>, value: serde_json::Value },
     #[serde(other)]
     Unknown,
 }
@@ -158,6 +169,18 @@ pub enum ActionReply {
     Finished { outcome: SendOutcome },
     /// The action could not be carried out (unknown action, unknown local id, undecodable JSON).
     Error { message: String },
+    /// A `store_get`'s answer: the entry, or `None` when the key is absent.
+    StoreValue { entry: Option<StoredEntry> },
+    /// A `store_put` wrote its value under this revision.
+    StoreWritten { revision: Revision },
+    /// A `store_delete` ended; `existed` says whether the key held a value.
+    StoreDeleted { existed: bool },
+    /// A `store_list`'s entries, in key order.
+    StoreListed { entries: Vec<StoredEntry> },
+    /// What a `store_compare_and_swap` did.
+    StoreSwapped { swap: Swap },
+    /// A store action failed.
+    StoreFailed { failure: StoreFailure },
     #[serde(other)]
     Unknown,
 }
@@ -188,5 +211,19 @@ mod tests {
         let json = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
         assert_eq!(event.hook_name(), "on_cron");
+    }
+
+    #[test]
+    fn store_actions_and_replies_round_trip() {
+        let action = Action::StoreCompareAndSwap {
+            key: "count".into(),
+            expected: Some(crate::store::Revision(3)),
+            value: serde_json::json!(4),
+        };
+        let json = serde_json::to_string(&action).unwrap();
+        assert_eq!(serde_json::from_str::<Action>(&json).unwrap(), action);
+        let reply = ActionReply::StoreSwapped { swap: Swap::Conflict { current: None } };
+        let json = serde_json::to_string(&reply).unwrap();
+        assert_eq!(serde_json::from_str::<ActionReply>(&json).unwrap(), reply);
     }
 }

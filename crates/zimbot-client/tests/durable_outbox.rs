@@ -246,3 +246,18 @@ async fn a_failed_send_is_kept_in_the_dead_list_with_its_reason() {
     let failed = store.list(Listing::Failed, Some("bot")).unwrap();
     assert!(failed[0].outcome.as_deref().is_some_and(|outcome| outcome.contains("660200001")), "{failed:?}");
 }
+
+#[tokio::test]
+async fn a_send_the_read_only_outbox_cannot_store_is_refused_as_storage_unavailable_and_the_next_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let transport = FakeTransport::new();
+    let (client, store) = durable(&dir, transport.clone(), ClientConfig::default());
+    let bot = sender("bot", Priority::Medium);
+    // SQLite's own read-only refusal (query_only): file permissions would not stop a test running as root.
+    store.refuse_writes(true).unwrap();
+    let refused = client.send(&bot, text("lost", "lobby")).expect_err("refused");
+    assert_eq!(refused.reason, zimbot_model::RejectReason::StorageUnavailable, "{}", refused.message);
+    store.refuse_writes(false).unwrap();
+    client.send(&bot, text("kept", "lobby")).expect("accepted").result().await.unwrap();
+    assert_eq!(texts_seen(&transport), ["kept"]);
+}

@@ -55,7 +55,7 @@ async fn hook_calls_per_second(plugin: &PluginInfo) -> f64 {
     let outbound = LoopbackOutbound::new();
     let sender = Sender { bot: "bench".into(), user_id: "@RBT#bench".into(), priority: Default::default() };
     let notifications = Arc::new(NotificationQueue::new());
-    let host = BotHost::new(sender, services(outbound), notifications, tracing::Span::none());
+    let host = BotHost::new(sender, services(outbound), notifications, tracing::Span::none(), "0.0.0");
     let info = BotInfo {
         bot_id: "bench".into(),
         user_id: "@RBT#bench".into(),

@@ -12,10 +12,11 @@
 
 use crate::config::{BotConfig, Config};
 use crate::dispatch::{BotRunner, Inbound, Router};
-use crate::journal::{InboxWriter, JournaledMessage};
+use crate::journal::{InboxWriter, JournaledMembership, JournaledMessage, MEMBERSHIP_KEY_PREFIX};
 use crate::plugin_host::{HostServices, PluginCatalog};
 use crate::schedule::{Job, Scheduler, Tick};
 use parking_lot::Mutex;
+use sha1::Digest as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -244,6 +245,54 @@ impl Runtime {
         Ok(delivered)
     }
 
+    /// Takes a membership or presence event the webhook is about to acknowledge, as [`Runtime::accept`] takes a
+    /// message: with a journal it is kept before this returns (so a crash does not lose a `room_enter` a bot was
+    /// answering), deduplicated by its content (a retry of the same callback is the same event), then put in the
+    /// listening bots' mailboxes; without one it is delivered as [`Runtime::deliver_membership`] does.
+    pub async fn accept_membership(
+        &self,
+        event: zimbot_model::MembershipEvent,
+        now_ms: i64,
+        remember_until_ms: i64,
+    ) -> Result<Vec<BotId>, Refusal> {
+        let Some(journal) = &self.journal else { return Ok(self.deliver_membership(event)) };
+        let targets = self.router.route_membership(&event);
+        if let Some(full) =
+            targets.iter().map(|index| &self.bots[*index]).find(|bot| bot.is_journaled() && !bot.has_room())
+        {
+            return Err(Refusal::Busy(full.config().id.clone()));
+        }
+        let (journaled, direct): (Vec<usize>, Vec<usize>) =
+            targets.into_iter().partition(|index| self.bots[*index].is_journaled());
+        let payload = serde_json::to_vec(&event).map_err(|error| Refusal::StorageUnavailable(error.to_string()))?;
+        let digest: [u8; 20] = sha1::Sha1::digest(&payload).into();
+        let arrival = zimbot_store::Arrival {
+            dedupe_key: format!("{MEMBERSHIP_KEY_PREFIX}{}", hex(&digest)),
+            remember_until_ms,
+            arrived_at_ms: now_ms,
+            payload,
+            bots: journaled.iter().map(|index| self.bots[*index].config().id.to_string()).collect(),
+        };
+        let entries = match journal.accept(arrival).await {
+            Ok(zimbot_store::Accepted::Journaled(entries)) => entries,
+            Ok(zimbot_store::Accepted::Duplicate) => return Err(Refusal::Duplicate),
+            Err(error) => return Err(Refusal::StorageUnavailable(error.0)),
+        };
+        let mut delivered = Vec::with_capacity(entries.len() + direct.len());
+        for (index, entry) in journaled.into_iter().zip(entries) {
+            let runner = &self.bots[index];
+            if runner.deliver_journaled_membership(JournaledMembership { entry, event: event.clone() }) {
+                delivered.push(runner.config().id.clone());
+            }
+        }
+        for index in direct {
+            if self.bots[index].deliver(Inbound::Membership(event.clone())) {
+                delivered.push(self.bots[index].config().id.clone());
+            }
+        }
+        Ok(delivered)
+    }
+
     /// Whether `user` is a bot user of this runtime.
     pub fn is_bot_user(&self, user: &zimbot_model::UserId) -> bool {
         self.router.is_bot_user(user)
@@ -322,4 +371,9 @@ fn last_fires(runner: &BotRunner) -> HashMap<String, chrono::DateTime<chrono::Ut
             HashMap::new()
         }
     }
+}
+
+/// `bytes` as lowercase hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -113,6 +113,26 @@ async fn a_callback_the_journal_cannot_keep_is_answered_503_and_its_retry_is_tak
 }
 
 #[tokio::test]
+async fn a_callback_arriving_while_the_database_is_read_only_is_answered_503_and_its_retry_is_taken_once_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let (key, mut reports) = Reports::new();
+    let runtime = start_journaled_on(&lobby_bot(&key), storage(&store), webhook_clock());
+    reports.until("start").await;
+    let hook = Webhook::start(runtime.clone(), 1 << 20).await;
+    // SQLite's own read-only refusal (query_only): file permissions would not stop a test running as root.
+    store.refuse_writes(true).unwrap();
+    let body = room_callback("j-ro", "kept later", SECRET, now());
+    assert_eq!(hook.post(body.clone()).await, 503);
+    assert_eq!(hook.state.stats().storage_unavailable.load(Ordering::Relaxed), 1);
+    store.refuse_writes(false).unwrap();
+    assert_eq!(hook.post(body).await, 200);
+    assert_eq!(reports.next().await, "room lobby kept later");
+    hook.stop().await;
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
 async fn a_callback_retried_after_a_restart_is_a_duplicate_and_reaches_no_bot() {
     let dir = tempfile::tempdir().unwrap();
     let body = room_callback("j-3", "once", SECRET, now());

@@ -1,5 +1,6 @@
 //! `BotContext`: what a hook can do — send, sleep, spawn, log — all through the host.
 
+use crate::store::BotStore;
 use async_ffi::FutureExt as _;
 use std::future::Future;
 use std::sync::Arc;
@@ -74,6 +75,11 @@ impl BotContext {
     /// The bot's `config:` section.
     pub fn config(&self) -> &serde_json::Value {
         &self.inner.bot.config
+    }
+
+    /// The bot's own key-value data, kept by the host across restarts (see [`BotStore`]).
+    pub fn store(&self) -> BotStore {
+        BotStore::new(self.clone())
     }
 
     /// Sends a media message through the runtime's shared client, mirroring the SDK's `sendMediaMessage`.
@@ -181,7 +187,7 @@ impl BotContext {
         self.log(LogLevel::DEBUG, message)
     }
 
-    async fn submit(&self, action: &Action) -> ActionReply {
+    pub(crate) async fn submit(&self, action: &Action) -> ActionReply {
         let bytes = match serde_json::to_vec(action) {
             Ok(bytes) => bytes,
             Err(error) => return ActionReply::Error { message: format!("could not encode the action: {error}") },

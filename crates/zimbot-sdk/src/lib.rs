@@ -27,7 +27,7 @@
 //! (with `crate-type = ["cdylib"]` in the plugin's Cargo.toml). The same type can be compiled into a host as a
 //! built-in through [`builtin`]; both go through the same C ABI (`zimbot-abi`).
 //!
-//! Versions: every plugin records the plugin ABI it was built for (`zimbot_abi::ABI_MAJOR`.`ABI_MINOR`, today 1.0).
+//! Versions: every plugin records the plugin ABI it was built for (`zimbot_abi::ABI_MAJOR`.`ABI_MINOR`, today 1.1).
 //! A zimbot host loads plugins built for its own or any older minor, and refuses, with a message saying to upgrade
 //! zimbot, one built for a newer minor. Semver policy: an SDK release that appends to the ABI bumps `ABI_MINOR`
 //! and the SDK's minor version together; one that breaks the ABI bumps `ABI_MAJOR` and the SDK's major version.
@@ -38,12 +38,14 @@
 mod context;
 mod export;
 mod plugin;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use context::{BotContext, SendHandle};
 pub use export::{builtin, descriptor};
 pub use plugin::{HookResult, Plugin, PluginError, PluginFactory, PluginInit};
+pub use store::{BotStore, Entry, Revision, StoreError, StoreErrorReason, Swap};
 
 /// The ABI crate, for the `export_plugin!` macro and hosts.
 pub use zimbot_abi as abi;
@@ -66,8 +68,8 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Everything a plugin usually needs, in one import.
 pub mod prelude {
     pub use crate::{
-        async_trait, export_plugin, BotContext, CronTick, HookResult, Plugin, PluginError, PluginFactory, PluginInit,
-        SendHandle,
+        async_trait, export_plugin, BotContext, BotStore, CronTick, Entry, HookResult, Plugin, PluginError,
+        PluginFactory, PluginInit, Revision, SendHandle, StoreError, StoreErrorReason, Swap,
     };
     pub use serde_json::{self, json};
     pub use zimbot_model::{

@@ -15,6 +15,9 @@
 //!   added with [`TestBot::schedule`] fire `on_cron` as `advance` passes their fire times, read by `zimbot-cron`
 //!   exactly as the runtime reads a bot's `schedules:` (the clock starts at 2026-01-01T00:00:00Z, a Thursday).
 //! - Carry state over a rebuild ([`TestBot::restart`], through the plugin's `snapshot`).
+//! - The bot's store (`ctx.store()`) is kept in memory with the runtime's limits and errors, and outlives
+//!   `restart`: inspect it ([`TestBot::stored`]), seed what an older plugin version wrote
+//!   ([`TestBot::put_stored`]), and make it fail as an unusable database does ([`TestBot::set_store_unavailable`]).
 //!
 //! A hook that waits for time or a send result returns [`HookError::Pending`] and keeps running; the call that
 //! provides what it waited for lets it finish.
@@ -57,6 +60,7 @@
 mod host;
 mod records;
 mod schedules;
+mod store;
 
 pub use records::{received, HookError, LogLine, TestSend};
 
@@ -71,6 +75,7 @@ use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+use zimbot_abi::store::{Revision, StoredEntry};
 use zimbot_abi::{
     BotInfo, BytesRef, CronTick, Event, HookReply, HostContext, LogLevel, PluginDescriptor, PluginInstance, SendOutcome,
 };
@@ -138,6 +143,7 @@ impl<P: PluginFactory> TestBot<P> {
     fn create_at(bot: BotInfo, snapshot: Option<serde_json::Value>, now_ms: i64) -> Result<Self, String> {
         let descriptor = descriptor::<P>(true);
         let host = FakeHost::new(now_ms);
+        host.book().plugin_version = P::VERSION.to_owned();
         let bot_json = serde_json::to_vec(&bot).map_err(|error| format!("the bot info does not encode: {error}"))?;
         let snapshot_json = match &snapshot {
             Some(value) => {
@@ -176,10 +182,12 @@ impl<P: PluginFactory> TestBot<P> {
         self.stop().map_err(|error| format!("on_stop: {error}"))?;
         let bot = self.bot.clone();
         let schedules = std::mem::take(&mut self.schedules);
+        let store = std::mem::take(&mut self.host.book().store);
         drop(self);
         let snapshot = Some(snapshot).filter(|value| !value.is_null());
         let mut bot = Self::create_at(bot, snapshot, now_ms)?;
         bot.schedules = schedules;
+        bot.host.book().store = store;
         bot.run(Event::Start).map_err(|error| format!("on_start: {error}"))?;
         Ok(bot)
     }
@@ -286,6 +294,23 @@ impl<P: PluginFactory> TestBot<P> {
         let fresh = book.sends[book.sends_taken..].to_vec();
         book.sends_taken = book.sends.len();
         fresh
+    }
+
+    /// What the bot's store holds under `key` (value, writer's plugin version, revision).
+    pub fn stored(&self, key: &str) -> Option<StoredEntry> {
+        self.host.book().store.entry(key)
+    }
+
+    /// Puts `value` under `key` as if a plugin of `plugin_version` had stored it: to test how a new version
+    /// migrates what an older one left.
+    pub fn put_stored(&mut self, key: &str, value: serde_json::Value, plugin_version: &str) -> Revision {
+        self.host.book().store.write(key.to_owned(), value, plugin_version)
+    }
+
+    /// Makes every store call fail with `storage_unavailable` (as a read-only or full database does in the
+    /// runtime) until called again with `false`.
+    pub fn set_store_unavailable(&mut self, unavailable: bool) {
+        self.host.book().store.unavailable = unavailable;
     }
 
     /// Refuses the plugin's next send with `rejected` (as the client refuses a missing file or a full queue).

@@ -12,8 +12,10 @@
 //!
 //! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`]; the outbox of
 //! accepted sends ([`Outbox`]); the inbox journal
-//! ([`Inbox`], with callback dedupe inside its commits), [`DeadLetters`] and [`Retention`].
+//! ([`Inbox`], with callback dedupe inside its commits), [`DeadLetters`] and [`Retention`]; each bot's
+//! key-value data ([`BotData`]).
 
+mod bot_data;
 mod cron;
 mod dead_letters;
 mod durability;
@@ -24,6 +26,7 @@ mod outbox;
 mod retention;
 mod sqlite;
 
+pub use bot_data::{BotData, DataEntry, DataWrite, Swapped};
 pub use cron::{tick_key, CronBook, TickRecord};
 pub use dead_letters::{DeadLetters, EntryState, ListedEntry};
 pub use durability::Durability;

@@ -15,10 +15,12 @@ use super::notifications::NotificationQueue;
 use super::persist::SnapshotWriter;
 use super::snapshot_pace::{Read, SnapshotPace};
 use crate::config::BotConfig;
-use crate::journal::{BotJournal, JournaledMessage, JournaledTick, Unfinished};
+use crate::journal::{BotJournal, JournaledMembership, JournaledMessage, JournaledTick, Unfinished};
 use crate::metrics::BotStats;
 use crate::outbound::Sender;
-use crate::plugin_host::{BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle};
+use crate::plugin_host::{
+    within_tick, BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle,
+};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -47,6 +49,8 @@ pub enum Inbound {
     Membership(MembershipEvent),
     /// A cron tick kept in the journal with its schedule's last fire, run like a journaled message.
     JournaledCron(JournaledTick),
+    /// A membership or presence event kept in the journal, run like a journaled message.
+    JournaledMembership(JournaledMembership),
 }
 
 impl Inbound {
@@ -55,7 +59,9 @@ impl Inbound {
             Self::Message(message) => Event::Message { message, redelivery: false },
             Self::Journaled(journaled) => Event::Message { message: journaled.message, redelivery: false },
             Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => Event::Cron { tick },
-            Self::Membership(event) => Event::Membership { event },
+            Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
+                Event::Membership { event }
+            }
         }
     }
 
@@ -69,7 +75,9 @@ impl Inbound {
                 format!("cron tick of '{}'", tick.schedule_id)
             }
             // Debug-quoted for the same reason.
-            Self::Membership(event) => format!("{} event of {:?}", event.hook_name(), event.actor().as_str()),
+            Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
+                format!("{} event of {:?}", event.hook_name(), event.actor().as_str())
+            }
         }
     }
 }
@@ -131,7 +139,7 @@ impl BotRunner {
         };
         let (journal, unfinished) = open_journal(&services, &config);
         let persist = SnapshotWriter::spawn(Arc::clone(&services.state), config.id.clone(), &runtime);
-        let host = BotHost::new(sender, services, Arc::clone(&notifications), span.clone());
+        let host = BotHost::new(sender, services, Arc::clone(&notifications), span.clone(), &plugin.version);
         let info = BotInfo {
             bot_id: config.id.clone(),
             user_id: config.user_id.clone(),
@@ -177,6 +185,7 @@ impl BotRunner {
             runner.mailbox.push_beyond_capacity(match unfinished {
                 Unfinished::Message(journaled) => Inbound::Journaled(journaled),
                 Unfinished::Tick(journaled) => Inbound::JournaledCron(journaled),
+                Unfinished::Membership(journaled) => Inbound::JournaledMembership(journaled),
             });
         }
         let inbound = runtime.spawn(Arc::clone(&runner).run_inbound_lane().instrument(span.clone()));
@@ -231,7 +240,7 @@ impl BotRunner {
         let counter = match &item {
             Inbound::Message(_) | Inbound::Journaled(_) => &self.stats.delivered,
             Inbound::Cron(_) | Inbound::JournaledCron(_) => &self.stats.cron_ticks,
-            Inbound::Membership(_) => &self.stats.membership_events,
+            Inbound::Membership(_) | Inbound::JournaledMembership(_) => &self.stats.membership_events,
         };
         // A journaled bot's mailbox never drops: what it holds may be acknowledged messages (the webhook bounds
         // those with 503s; ticks come at the schedules' pace).
@@ -276,14 +285,24 @@ impl BotRunner {
     /// Puts a journaled message in the mailbox (never dropping one: see [`BotRunner::has_room`]). Returns false
     /// when the bot no longer takes any; the message stays in the journal for the next start.
     pub fn deliver_journaled(&self, journaled: JournaledMessage) -> bool {
-        match self.mailbox.push_beyond_capacity(Inbound::Journaled(journaled)) {
+        self.push_journaled(Inbound::Journaled(journaled), &self.stats.delivered)
+    }
+
+    /// Puts a journaled membership or presence event in the mailbox, as [`BotRunner::deliver_journaled`] does a
+    /// message.
+    pub fn deliver_journaled_membership(&self, journaled: JournaledMembership) -> bool {
+        self.push_journaled(Inbound::JournaledMembership(journaled), &self.stats.membership_events)
+    }
+
+    fn push_journaled(&self, item: Inbound, counter: &std::sync::atomic::AtomicU64) -> bool {
+        match self.mailbox.push_beyond_capacity(item) {
             Pushed::Closed(refused) => {
                 let _entered = self.span.enter();
                 tracing::warn!("bot is stopped: {} kept in the journal for the next start", refused.describe());
                 false
             }
             _ => {
-                BotStats::add(&self.stats.delivered);
+                BotStats::add(counter);
                 true
             }
         }
@@ -327,6 +346,11 @@ impl BotRunner {
                 let what = Inbound::JournaledCron(journaled.clone()).describe();
                 let tick = journaled.tick;
                 self.run_journaled(journaled.entry, what, |_| Event::Cron { tick: tick.clone() }).await
+            }
+            Inbound::JournaledMembership(journaled) => {
+                let what = Inbound::JournaledMembership(journaled.clone()).describe();
+                let event = journaled.event;
+                self.run_journaled(journaled.entry, what, |_| Event::Membership { event: event.clone() }).await
             }
             other => {
                 // Unjournaled: run_hook logs and counts a failure, and there is nothing to retry from.
@@ -428,7 +452,12 @@ impl BotRunner {
         };
         let hook = event.hook_name();
         let started = Instant::now();
-        let outcome = tokio::time::timeout(self.config.hook_timeout, instance.clone().call(&event)).await;
+        let call = instance.clone().call(&event);
+        let call = match self.tick_deadline(&event) {
+            Some(deadline_ms) => futures::future::Either::Left(within_tick(deadline_ms, call)),
+            None => futures::future::Either::Right(call),
+        };
+        let outcome = tokio::time::timeout(self.config.hook_timeout, call).await;
         self.stats.observe_hook(started.elapsed());
         match outcome {
             Ok(CallOutcome::Ok) | Ok(CallOutcome::Unsupported) => {
@@ -455,6 +484,15 @@ impl BotRunner {
                 Err(format!("{hook} ran past hook_timeout ({:?})", self.config.hook_timeout))
             }
         }
+    }
+
+    /// The default deadline of the sends of a tick's hook: its fire time plus its schedule's misfire grace (see
+    /// `plugin_host::within_tick`).
+    fn tick_deadline(&self, event: &Event) -> Option<i64> {
+        let Event::Cron { tick } = event else { return None };
+        let schedule = self.config.schedules.iter().find(|schedule| schedule.id == tick.schedule_id)?;
+        let grace_ms = i64::try_from(schedule.misfire_grace.as_millis()).unwrap_or(i64::MAX);
+        Some(tick.fired_at_ms.saturating_add(grace_ms))
     }
 
     /// After a good hook: reads the state now, or schedules one read for when the interval allows (see

@@ -4,7 +4,7 @@
 use super::{InboxWriter, JournalError, Storage};
 use std::sync::Arc;
 use zimbot_abi::CronTick;
-use zimbot_model::ReceivedMessage;
+use zimbot_model::{MembershipEvent, ReceivedMessage};
 use zimbot_store::{Claim, CronBook, EntryId, Inbox, Lease, StoreError, TickRecord};
 
 /// A journaled message on its way through a bot's inbound lane.
@@ -21,11 +21,23 @@ pub struct JournaledTick {
     pub tick: CronTick,
 }
 
+/// A journaled membership or presence event on its way through a bot's inbound lane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournaledMembership {
+    pub entry: EntryId,
+    pub event: MembershipEvent,
+}
+
+/// The dedupe keys of membership and presence events start with this (messages' with `msg:`, ticks' with
+/// `cron:`): how an entry's payload is read back.
+pub const MEMBERSHIP_KEY_PREFIX: &str = "member:";
+
 /// An entry the bot had not finished before the restart.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unfinished {
     Message(JournaledMessage),
     Tick(JournaledTick),
+    Membership(JournaledMembership),
 }
 
 /// A bot's lease on its journal entries.
@@ -59,6 +71,9 @@ impl BotJournal {
             let read = if entry.dedupe_key.starts_with("cron:") {
                 serde_json::from_slice::<CronTick>(&entry.payload)
                     .map(|tick| Unfinished::Tick(JournaledTick { entry: entry.id, tick }))
+            } else if entry.dedupe_key.starts_with(MEMBERSHIP_KEY_PREFIX) {
+                serde_json::from_slice::<MembershipEvent>(&entry.payload)
+                    .map(|event| Unfinished::Membership(JournaledMembership { entry: entry.id, event }))
             } else {
                 serde_json::from_slice::<ReceivedMessage>(&entry.payload)
                     .map(|message| Unfinished::Message(JournaledMessage { entry: entry.id, message }))

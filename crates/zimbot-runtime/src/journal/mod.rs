@@ -16,14 +16,16 @@ mod bot_journal;
 mod retention;
 mod writer;
 
-pub use bot_journal::{BotJournal, JournaledMessage, JournaledTick, Unfinished};
+pub use bot_journal::{
+    BotJournal, JournaledMembership, JournaledMessage, JournaledTick, Unfinished, MEMBERSHIP_KEY_PREFIX,
+};
 pub use retention::spawn_retention;
 pub use writer::{InboxWriter, JournalError};
 
 use crate::config::StorageConfig;
 use std::sync::Arc;
 use std::time::Duration;
-use zimbot_store::{CronBook, DeadLetters, Inbox, Leases, Owner, Retention, RetentionPolicy, SqliteStore};
+use zimbot_store::{BotData, CronBook, DeadLetters, Inbox, Leases, Owner, Retention, RetentionPolicy, SqliteStore};
 
 /// Everything the runtime keeps, behind the store's traits.
 #[derive(Clone)]
@@ -33,6 +35,8 @@ pub struct Storage {
     pub leases: Arc<dyn Leases>,
     pub dead_letters: Arc<dyn DeadLetters>,
     pub retention: Arc<dyn Retention>,
+    /// Each bot's key-value data (`ctx.store()`).
+    pub data: Arc<dyn BotData>,
     /// Who this process is to the store: every lease it takes names it.
     pub owner: Owner,
     /// Attempts a message's hook gets before the message is a dead letter.
@@ -49,6 +53,7 @@ impl Storage {
             cron: store.clone(),
             leases: store.clone(),
             dead_letters: store.clone(),
+            data: store.clone(),
             retention: store,
             owner: process_owner(),
             max_attempts: config.max_attempts,

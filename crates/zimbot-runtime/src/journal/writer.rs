@@ -4,6 +4,10 @@
 //! Each caller's answer waits for the commit that holds its operation. While one commit runs, newly arriving
 //! operations queue and form the next batch (up to [`MAX_BATCH`]), so under load each commit (and, at
 //! `durability: power`, each fsync) is shared by many callbacks and hooks, and the rate holds.
+//!
+//! The writer is a thread of its own, not a task: a commit blocks on SQLite, and a dedicated thread that waits
+//! on the queue spares every batch the hand-offs to and from the blocking pool (a lane waits for one commit per
+//! message, so those hand-offs were a large part of its time).
 
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -27,10 +31,17 @@ pub struct InboxWriter {
 }
 
 impl InboxWriter {
-    /// Starts the writer task on `runtime`.
-    pub fn spawn(inbox: Arc<dyn Inbox>, runtime: &tokio::runtime::Handle) -> Self {
+    /// Starts the writer thread; it ends once every handle is dropped and the queue is drained. (`runtime` is
+    /// not used: the writer needs none.)
+    pub fn spawn(inbox: Arc<dyn Inbox>, _runtime: &tokio::runtime::Handle) -> Self {
         let (requests, incoming) = mpsc::unbounded_channel();
-        runtime.spawn(write_batches(inbox, incoming));
+        let spawned = std::thread::Builder::new()
+            .name("zimbot-journal".to_owned())
+            .spawn(move || write_batches(inbox.as_ref(), incoming));
+        if let Err(error) = spawned {
+            // The requests' answers then fail at once ("the journal writer has stopped"): callbacks get 503.
+            tracing::error!("the journal writer thread could not start: {error}");
+        }
         Self { requests }
     }
 
@@ -91,9 +102,17 @@ fn unexpected(answer: JournalAnswer) -> JournalError {
     JournalError(format!("the store answered an operation with {answer:?}"))
 }
 
-async fn write_batches(inbox: Arc<dyn Inbox>, mut incoming: mpsc::UnboundedReceiver<Request>) {
+/// The writer thread: takes what is queued (waiting when nothing is), commits it as one batch, answers.
+fn write_batches(inbox: &dyn Inbox, mut incoming: mpsc::UnboundedReceiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    while let Some(first) = incoming.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match incoming.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
         let mut flushes = Vec::new();
         let mut ops = Vec::with_capacity(batch.len());
         let mut answers = Vec::with_capacity(batch.len());
@@ -106,11 +125,14 @@ async fn write_batches(inbox: Arc<dyn Inbox>, mut incoming: mpsc::UnboundedRecei
                 None => flushes.push(answer),
             }
         }
-        let inbox = Arc::clone(&inbox);
-        let committed = tokio::task::spawn_blocking(move || inbox.apply(&ops))
-            .await
-            .map_err(|error| JournalError(format!("the commit task failed: {error}")))
-            .and_then(|result| result.map_err(|error| JournalError(error.to_string())));
+        let committed = match ops.is_empty() {
+            true => Ok(Vec::new()),
+            // A panic in the store is answered as a failed commit rather than ending the writer (and with it
+            // every later callback's chance of a 200).
+            false => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inbox.apply(&ops)))
+                .map_err(|_| JournalError("the commit panicked".to_owned()))
+                .and_then(|result| result.map_err(|error| JournalError(error.to_string()))),
+        };
         match committed {
             Ok(results) => {
                 for (answer, result) in answers.into_iter().zip(results) {

@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use zimbot_abi::store::{StoreFailure, StoreFailureReason};
 use zimbot_abi::{Action, ActionReply, BytesRef, ContextRegistry, HostApi, HostContext, LogLevel, OwnedBuffer};
 use zimbot_model::{RejectReason, SendRejected};
 
@@ -183,6 +184,9 @@ fn gone_reply(action: &[u8]) -> ActionReply {
                         was rebuilt after a panic); calls through it are refused, use the context of the current hook";
     match serde_json::from_slice::<Action>(action) {
         Ok(Action::Send { .. }) => ActionReply::Rejected { rejected: SendRejected::new(RejectReason::BotGone, GONE) },
+        Ok(action) if zimbot_abi::store::is_store_action(&action) => {
+            ActionReply::StoreFailed { failure: StoreFailure::new(StoreFailureReason::BotGone, GONE) }
+        }
         _ => ActionReply::Error { message: GONE.to_owned() },
     }
 }
@@ -200,7 +204,9 @@ unsafe extern "C" fn host_submit(context: *const HostContext, action: BytesRef<'
         return async move { reply }.into_ffi();
     };
     let (reply, handed) = match serde_json::from_slice::<Action>(action) {
-        Ok(action) => {
+        Ok(mut action) => {
+            // Read here, in the plugin's poll, where the running tick hook's scope is visible.
+            super::tick_deadline::default_deadline(&mut action);
             // Not aborted when the plugin drops its future: a send the outbound accepted must still get its
             // forwarder, or its hooks and result would never come. A waiter left behind ends with its send.
             let host = Arc::clone(&entry.host);

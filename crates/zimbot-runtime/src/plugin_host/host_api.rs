@@ -7,6 +7,7 @@
 //! handle before `on_message_attached` of that send can run. Plugins reach a `BotHost` only through an [`InstanceContext`] (see
 //! `context`), which the host checks on every call.
 
+use super::bot_store::BotStoreHost;
 use super::context::InstanceContext;
 use crate::clock::Clock;
 use crate::dispatch::NotificationQueue;
@@ -72,18 +73,30 @@ pub struct BotHost {
     pub(super) services: HostServices,
     notifications: Arc<NotificationQueue>,
     results: Mutex<ResultBook>,
+    /// The bot's `ctx.store()`.
+    store: Arc<BotStoreHost>,
     pub(super) span: tracing::Span,
 }
 
 impl BotHost {
-    /// A host for `sender`'s bot whose send events go to `notifications`.
+    /// A host for `sender`'s bot whose send events go to `notifications`; its store stamps values with
+    /// `plugin_version` (the bot's plugin's `VERSION`).
     pub fn new(
         sender: Sender,
         services: HostServices,
         notifications: Arc<NotificationQueue>,
         span: tracing::Span,
+        plugin_version: &str,
     ) -> Arc<Self> {
-        Arc::new(Self { sender, services, notifications, results: Mutex::new(ResultBook::default()), span })
+        let store = BotStoreHost::new(services.storage.clone(), sender.bot.to_string(), plugin_version.to_owned());
+        Arc::new(Self {
+            sender,
+            services,
+            notifications,
+            results: Mutex::new(ResultBook::default()),
+            store: Arc::new(store),
+            span,
+        })
     }
 
     /// A fresh context for one plugin instance of this bot: its `HostApi` is live until the context is retired
@@ -133,6 +146,11 @@ impl BotHost {
                     Err(_) => ActionReply::Error { message: format!("{local_id} ended without a result") },
                 }
             }
+            Action::StoreGet { .. }
+            | Action::StorePut { .. }
+            | Action::StoreDelete { .. }
+            | Action::StoreList { .. }
+            | Action::StoreCompareAndSwap { .. } => Arc::clone(&self.store).answer(action).await,
             Action::Unknown => ActionReply::Error { message: "this runtime does not know that action".to_owned() },
         }
     }

@@ -6,14 +6,17 @@
 //! [`InstanceContext`], a key the host checks on every call, so nothing a plugin keeps can reach a bot once that
 //! instance is gone.
 
+mod bot_store;
 mod catalog;
 mod context;
 mod host_api;
 mod instance;
 mod library;
 mod poll_gate;
+mod tick_deadline;
 
 pub use catalog::{LoadError, PluginCatalog, PluginInfo, PluginSource};
 pub use context::{stale_context_calls, InstanceContext, StaleCalls};
 pub use host_api::{BotHost, HostServices};
 pub use instance::{CallOutcome, PluginInstanceHandle};
+pub use tick_deadline::within_tick;

@@ -239,9 +239,25 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
                 return state.full();
             }
         }
-        count(&state.stats.accepted);
-        let delivered = state.runtime.deliver_membership(event);
-        return answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()));
+        return match state.runtime.accept_membership(event, now.saturating_mul(1000), until.saturating_mul(1000)).await
+        {
+            Ok(delivered) => {
+                count(&state.stats.accepted);
+                answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()))
+            }
+            Err(Refusal::Duplicate) => {
+                count(&state.stats.duplicates);
+                answer(StatusCode::OK, "duplicate ignored")
+            }
+            Err(refusal) => {
+                // Not kept: the retry must not be taken for a replay.
+                if recalled == Recall::New {
+                    state.dedupe().forget(&signature_key);
+                }
+                state.dedupe().forget(&member_key);
+                state.refused(refusal)
+            }
+        };
     }
     if !callback.is_message() {
         count(&state.stats.ignored);
@@ -285,13 +301,7 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
             if recalled == Recall::New {
                 state.dedupe().forget(&signature_key);
             }
-            let counter = match refusal {
-                Refusal::Busy(_) => &state.stats.busy,
-                _ => &state.stats.storage_unavailable,
-            };
-            count(counter);
-            state.logs.unavailable.log(|unlogged| tracing::warn!(unlogged, "callback answered 503: {refusal}"));
-            answer(StatusCode::SERVICE_UNAVAILABLE, format!("{refusal}; retry later"))
+            state.refused(refusal)
         }
     }
 }
@@ -323,6 +333,17 @@ fn membership(callback: &Callback, body: &[u8]) -> Option<Result<MembershipEvent
 }
 
 impl WebhookState {
+    /// The 503 for a callback the runtime could not take (a full mailbox, storage unavailable): counted, logged
+    /// at a bounded rate, and retried by the service.
+    fn refused(&self, refusal: Refusal) -> Response {
+        let counter = match refusal {
+            Refusal::Busy(_) => &self.stats.busy,
+            _ => &self.stats.storage_unavailable,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.logs.unavailable.log(|unlogged| tracing::warn!(unlogged, "callback answered 503: {refusal}"));
+        answer(StatusCode::SERVICE_UNAVAILABLE, format!("{refusal}; retry later"))
+    }
     fn dedupe(&self) -> MutexGuard<'_, Dedupe> {
         self.dedupe.lock()
     }

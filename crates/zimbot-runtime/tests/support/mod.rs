@@ -151,12 +151,17 @@ impl Plugin for Probe {
     async fn on_group_message(&self, ctx: &BotContext, message: ReceivedMessage) -> HookResult {
         self.handle(ctx, message).await
     }
-    async fn on_room_member_entered(&self, _ctx: &BotContext, member: zimbot_sdk::prelude::RoomMember) -> HookResult {
-        self.say(format!("entered {} {}", member.room_id, member.user_id));
-        Ok(())
-    }
     async fn on_cron(&self, _ctx: &BotContext, tick: CronTick) -> HookResult {
         self.say(format!("cron {}", tick.schedule_id));
+        Ok(())
+    }
+    /// Says `entered ROOM USER`; a member named `blocker` makes it say `blocking` and wait for an hour.
+    async fn on_room_member_entered(&self, ctx: &BotContext, member: RoomMember) -> HookResult {
+        if member.user_id.as_str() == "blocker" {
+            self.say("blocking");
+            ctx.sleep(Duration::from_secs(3600)).await;
+        }
+        self.say(format!("entered {} {}", member.room_id, member.user_id));
         Ok(())
     }
     async fn on_message_attached(&self, _ctx: &BotContext, message: AttachedMessage) -> HookResult {

@@ -8,12 +8,14 @@
 //! is dropped or restarted, calls through a kept `BotContext` clone find nothing and fail as the runtime's do
 //! (sends refused as `BotGone`, sleeps end at once, spawns and logs dropped).
 
+use super::store::MemoryStore;
 use super::{LogLine, TestSend};
 use async_ffi::{FfiFuture, FutureExt as _};
 use futures::channel::oneshot;
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::sync::Arc;
+use zimbot_abi::store::{StoreFailure, StoreFailureReason};
 use zimbot_abi::{
     Action, ActionReply, BytesRef, ContextRegistry, HostApi, HostContext, LogLevel, OwnedBuffer, SendOutcome,
 };
@@ -42,6 +44,9 @@ pub(super) struct Book {
     pub(super) logs: Vec<LogLine>,
     /// Tasks the plugin spawned that the harness has not put on its executor yet.
     pub(super) spawned: Vec<FfiFuture<()>>,
+    /// The bot's store, and the plugin version its writes are stamped with.
+    pub(super) store: MemoryStore,
+    pub(super) plugin_version: String,
 }
 
 /// Where an accepted send stands.
@@ -79,6 +84,11 @@ impl FakeHost {
 
     fn submit(&self, action: Action) -> FfiFuture<ActionReply> {
         let mut book = self.book();
+        if zimbot_abi::store::is_store_action(&action) {
+            let book = &mut *book;
+            let reply = book.store.answer(action, &book.plugin_version);
+            return async move { reply }.into_ffi();
+        }
         let reply = match action {
             Action::Send { request } => {
                 let rejected = book.reject_next.take().or_else(|| {
@@ -110,7 +120,14 @@ impl FakeHost {
                 }
                 None => ActionReply::Error { message: format!("{local_id} is not a send of this bot") },
             },
-            Action::Unknown => ActionReply::Error { message: "the test host does not know that action".to_owned() },
+            Action::Unknown
+            | Action::StoreGet { .. }
+            | Action::StorePut { .. }
+            | Action::StoreDelete { .. }
+            | Action::StoreList { .. }
+            | Action::StoreCompareAndSwap { .. } => {
+                ActionReply::Error { message: "the test host does not know that action".to_owned() }
+            }
         };
         async move { reply }.into_ffi()
     }
@@ -136,6 +153,9 @@ fn gone(action: &[u8]) -> ActionReply {
     const GONE: &str = "this context's plugin instance is gone (the test bot was dropped or restarted)";
     match serde_json::from_slice::<Action>(action) {
         Ok(Action::Send { .. }) => ActionReply::Rejected { rejected: SendRejected::new(RejectReason::BotGone, GONE) },
+        Ok(action) if zimbot_abi::store::is_store_action(&action) => {
+            ActionReply::StoreFailed { failure: StoreFailure::new(StoreFailureReason::BotGone, GONE) }
+        }
         _ => ActionReply::Error { message: GONE.to_owned() },
     }
 }

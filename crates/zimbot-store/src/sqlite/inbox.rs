@@ -16,15 +16,19 @@ impl Inbox for SqliteStore {
     fn apply(&self, ops: &[JournalOp]) -> Result<Vec<Result<JournalAnswer, StoreError>>, StoreError> {
         self.transaction(|tx| {
             let mut answers = Vec::with_capacity(ops.len());
+            // A batch holds many claims and completions of few bots: each lease is checked once per commit.
+            let mut fences = Fences::default();
             for op in ops {
                 let answer = match op {
                     JournalOp::Accept(arrival) => accept_one(self, tx, arrival).map(JournalAnswer::Accepted),
-                    JournalOp::Claim { lease, id, max_attempts, now_ms } => {
-                        claim_one(self, tx, lease, *id, *max_attempts, *now_ms).map(JournalAnswer::Claimed)
-                    }
-                    JournalOp::Complete { lease, id } => {
-                        complete_one(self, tx, lease, *id).map(|()| JournalAnswer::Completed)
-                    }
+                    JournalOp::Claim { lease, id, max_attempts, now_ms } => fences
+                        .check(self, tx, lease)
+                        .and_then(|()| claim_one(self, tx, lease, *id, *max_attempts, *now_ms))
+                        .map(JournalAnswer::Claimed),
+                    JournalOp::Complete { lease, id } => fences
+                        .check(self, tx, lease)
+                        .and_then(|()| complete_one(self, tx, lease, *id))
+                        .map(|()| JournalAnswer::Completed),
                 };
                 match answer {
                     // A refused op leaves the others be; a failed database fails the batch (and rolls it back).
@@ -65,11 +69,17 @@ impl Inbox for SqliteStore {
     }
 
     fn claim(&self, lease: &Lease, id: EntryId, max_attempts: u32, now_ms: i64) -> Result<Claim, StoreError> {
-        self.transaction(|tx| claim_one(self, tx, lease, id, max_attempts, now_ms))
+        self.transaction(|tx| {
+            check_fence(self, tx, lease)?;
+            claim_one(self, tx, lease, id, max_attempts, now_ms)
+        })
     }
 
     fn complete(&self, lease: &Lease, id: EntryId) -> Result<(), StoreError> {
-        self.transaction(|tx| complete_one(self, tx, lease, id))
+        self.transaction(|tx| {
+            check_fence(self, tx, lease)?;
+            complete_one(self, tx, lease, id)
+        })
     }
 
     fn release(&self, lease: &Lease, id: EntryId) -> Result<(), StoreError> {
@@ -98,19 +108,22 @@ impl Inbox for SqliteStore {
 /// Journals one arrival (see [`Inbox::accept`]).
 fn accept_one(store: &SqliteStore, tx: &Connection, arrival: &Arrival) -> Result<Accepted, StoreError> {
     let sql = |source| store.unavailable(source);
-    let until: Option<i64> = tx
-        .prepare_cached("SELECT until FROM inbox_dedupe WHERE key = ?1")
-        .and_then(|mut statement| statement.query_row([&arrival.dedupe_key], |row| row.get(0)).optional())
+    // The usual case, a key never seen, in one statement; a key seen before is looked at and extended.
+    let inserted = tx
+        .prepare_cached("INSERT INTO inbox_dedupe (key, until) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING")
+        .and_then(|mut statement| statement.execute(params![arrival.dedupe_key, arrival.remember_until_ms]))
         .map_err(sql)?;
-    let duplicate = until.is_some_and(|until| until > arrival.arrived_at_ms);
-    tx.prepare_cached(
-        "INSERT INTO inbox_dedupe (key, until) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET until = max(until, excluded.until)",
-    )
-    .and_then(|mut statement| statement.execute(params![arrival.dedupe_key, arrival.remember_until_ms]))
-    .map_err(sql)?;
-    if duplicate {
-        return Ok(Accepted::Duplicate);
+    if inserted == 0 {
+        let until: i64 = tx
+            .prepare_cached("SELECT until FROM inbox_dedupe WHERE key = ?1")
+            .and_then(|mut statement| statement.query_row([&arrival.dedupe_key], |row| row.get(0)))
+            .map_err(sql)?;
+        tx.prepare_cached("UPDATE inbox_dedupe SET until = max(until, ?2) WHERE key = ?1")
+            .and_then(|mut statement| statement.execute(params![arrival.dedupe_key, arrival.remember_until_ms]))
+            .map_err(sql)?;
+        if until > arrival.arrived_at_ms {
+            return Ok(Accepted::Duplicate);
+        }
     }
     let mut journal = tx
         .prepare_cached("INSERT INTO inbox (bot, dedupe_key, payload, arrived_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")
@@ -125,7 +138,25 @@ fn accept_one(store: &SqliteStore, tx: &Connection, arrival: &Arrival) -> Result
     Ok(Accepted::Journaled(ids))
 }
 
-/// Counts an attempt, or buries an entry out of attempts (see [`Inbox::claim`]).
+/// The leases a batch has checked already. A lease that passed stays good for the rest of the commit: only this
+/// transaction could change the leases table meanwhile, and journal operations never do.
+#[derive(Default)]
+struct Fences {
+    passed: Vec<Lease>,
+}
+
+impl Fences {
+    fn check(&mut self, store: &SqliteStore, tx: &Connection, lease: &Lease) -> Result<(), StoreError> {
+        if self.passed.contains(lease) {
+            return Ok(());
+        }
+        check_fence(store, tx, lease)?;
+        self.passed.push(lease.clone());
+        Ok(())
+    }
+}
+
+/// Counts an attempt, or buries an entry out of attempts (see [`Inbox::claim`]); the lease was checked.
 fn claim_one(
     store: &SqliteStore,
     tx: &Connection,
@@ -134,27 +165,33 @@ fn claim_one(
     max_attempts: u32,
     now_ms: i64,
 ) -> Result<Claim, StoreError> {
-    check_fence(store, tx, lease)?;
+    // The usual case in one statement: a pending entry with attempts left.
+    let counted: Option<u32> = tx
+        .prepare_cached(
+            "UPDATE inbox SET attempts = attempts + 1 WHERE id = ?1 AND bot = ?2 AND dead = 0 AND attempts < ?3
+             RETURNING attempts",
+        )
+        .and_then(|mut statement| {
+            statement.query_row(params![id.0, lease.bot, max_attempts], |row| row.get(0)).optional()
+        })
+        .map_err(|source| store.unavailable(source))?;
+    if let Some(attempt) = counted {
+        return Ok(Claim::Run { attempt });
+    }
     let Some(attempts) = pending_attempts(tx, lease, id).map_err(|source| store.unavailable(source))? else {
         return Ok(Claim::Gone);
     };
-    if attempts >= max_attempts {
-        let reason = format!(
-            "its hook was started {attempts} time(s) and never finished well (it failed, or the process died \
-             running it); max_attempts is {max_attempts}"
-        );
-        bury_entry(tx, id, &reason, now_ms).map_err(|source| store.unavailable(source))?;
-        return Ok(Claim::Dead { attempts });
-    }
-    tx.prepare_cached("UPDATE inbox SET attempts = attempts + 1 WHERE id = ?1")
-        .and_then(|mut statement| statement.execute([id.0]))
-        .map_err(|source| store.unavailable(source))?;
-    Ok(Claim::Run { attempt: attempts + 1 })
+    // Out of attempts: the statement above counted any pending entry that had some left.
+    let reason = format!(
+        "its hook was started {attempts} time(s) and never finished well (it failed, or the process died running \
+         it); max_attempts is {max_attempts}"
+    );
+    bury_entry(tx, id, &reason, now_ms).map_err(|source| store.unavailable(source))?;
+    Ok(Claim::Dead { attempts })
 }
 
-/// Deletes a finished entry (see [`Inbox::complete`]).
+/// Deletes a finished entry (see [`Inbox::complete`]); the lease was checked.
 fn complete_one(store: &SqliteStore, tx: &Connection, lease: &Lease, id: EntryId) -> Result<(), StoreError> {
-    check_fence(store, tx, lease)?;
     tx.prepare_cached("DELETE FROM inbox WHERE id = ?1 AND bot = ?2 AND dead = 0")
         .and_then(|mut statement| statement.execute(params![id.0, lease.bot]))
         .map_err(|source| store.unavailable(source))?;

@@ -270,3 +270,21 @@ fn a_batch_of_operations_of_several_bots_is_answered_in_order_and_a_stale_lease_
     let left: Vec<_> = store.pending(&current_a).unwrap().into_iter().map(|entry| entry.dedupe_key).collect();
     assert_eq!(left, ["msg:2"]);
 }
+
+#[test]
+fn in_one_batch_a_stale_lease_is_refused_after_the_current_lease_of_its_bot_passed() {
+    use crate::{JournalAnswer, JournalOp};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = ids(&store.accept(&[arrival("msg:1", 1_000, &["a"])]).unwrap()[0])[0];
+    let stale = lease(&store, "a");
+    let current = taken_over(&store, "a");
+    let answers = store
+        .apply(&[
+            JournalOp::Claim { lease: current, id: first, max_attempts: 3, now_ms: 0 },
+            JournalOp::Complete { lease: stale, id: first },
+        ])
+        .unwrap();
+    assert_eq!(answers[0].as_ref().unwrap(), &JournalAnswer::Claimed(Claim::Run { attempt: 1 }));
+    assert!(matches!(answers[1], Err(StoreError::Fenced { .. })));
+}

@@ -57,6 +57,19 @@ const STEPS: &[&str] = &[
         last_fire INTEGER NOT NULL,
         PRIMARY KEY (bot, schedule)
     ) WITHOUT ROWID;",
+    // 5: per-bot key-value data (`ctx.store()`), and each bot's last revision (revisions outlive deletes).
+    "CREATE TABLE bot_data (
+        bot            TEXT NOT NULL,
+        key            TEXT NOT NULL,
+        value          TEXT NOT NULL,
+        plugin_version TEXT NOT NULL,
+        revision       INTEGER NOT NULL,
+        PRIMARY KEY (bot, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE bot_data_revisions (
+        bot  TEXT PRIMARY KEY,
+        last INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// Applies the steps the database has not seen yet.

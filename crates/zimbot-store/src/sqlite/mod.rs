@@ -3,6 +3,7 @@
 //! One connection behind a lock serves every operation: SQLite allows one writer at a time anyway, and each
 //! operation is one short transaction. Callers on async tasks run operations on blocking threads.
 
+mod bot_data;
 mod cron;
 mod dead_letters;
 mod inbox;
@@ -49,6 +50,14 @@ impl SqliteStore {
         self.durability
     }
 
+    /// Makes the store refuse every write with SQLite's own read-only error (`PRAGMA query_only`), as a database
+    /// on a read-only disk does, until called again with `false`; reads go on. Every part of zimbot then meets
+    /// the failure it must survive (`storage_unavailable`, 503), which the tests rely on: file permissions do
+    /// not stop a process running as root, this does.
+    pub fn refuse_writes(&self, refuse: bool) -> Result<(), StoreError> {
+        self.connection.lock().pragma_update(None, "query_only", refuse).map_err(|source| self.unavailable(source))
+    }
+
     /// Runs `work` in one transaction on the store's connection, committing when it returns `Ok`.
     pub(crate) fn transaction<T>(
         &self,
@@ -65,6 +74,21 @@ impl SqliteStore {
         Ok(value)
     }
 
+    /// Runs `work`, which only reads, in one deferred transaction: it takes no write lock, so reads go on while
+    /// the database cannot be written (read-only, full) or another process writes.
+    pub(crate) fn read<T>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.connection.lock();
+        let transaction = connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
+            .map_err(|source| self.unavailable(source))?;
+        let value = work(&transaction)?;
+        transaction.commit().map_err(|source| self.unavailable(source))?;
+        Ok(value)
+    }
+
     /// Wraps a SQLite error as this store being unavailable.
     pub(crate) fn unavailable(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Unavailable { path: self.path.clone(), source }
@@ -72,7 +96,11 @@ impl SqliteStore {
 }
 
 #[cfg(test)]
+mod bot_data_tests;
+#[cfg(test)]
 mod inbox_tests;
+#[cfg(test)]
+mod storage_error_tests;
 #[cfg(test)]
 mod tests;
 
