@@ -1,9 +1,11 @@
 //! Cron: 10 000 schedules firing every second (`* * * * * *`; 100 counting bots with 100 schedules each)
-//! through the real scheduler and runtime.
+//! through the real scheduler and runtime, and 100 000 schedules (1 000 bots × 100) idle between their ticks.
 //!
 //! Figures: p99 lateness of the tick as fired (`fired_at - scheduled_at`, milliseconds as the scheduler reports
 //! them) and of the hook being entered (wall clock in µs minus `scheduled_at`), and the process's CPU use (user +
-//! system over wall time, in % of one core) while the schedules run. The first two seconds are a warm-up.
+//! system over wall time, in % of one core) while the schedules run. The first two seconds are a warm-up. The
+//! idle figure is the CPU use of the runtime holding 100 000 hourly schedules none of which is due in the
+//! measured time (their minute is half an hour away).
 
 use crate::fixtures::{counting_catalog, loopback_services, parse_config};
 use crate::process::cpu_time;
@@ -17,6 +19,36 @@ const SCENARIO: &str = "cron";
 const BOTS: usize = 100;
 const SCHEDULES_PER_BOT: usize = 100;
 const WARM_UP: Duration = Duration::from_secs(2);
+const IDLE_BOTS: usize = 1_000;
+
+fn idle_bots_yaml(minute: u32) -> String {
+    let schedules: Vec<String> =
+        (0..SCHEDULES_PER_BOT).map(|schedule| format!("{{ id: s{schedule}, cron: \"{minute} * * * *\" }}")).collect();
+    let schedules = schedules.join(", ");
+    let mut yaml = String::from("bots:\n");
+    for bot in 0..IDLE_BOTS {
+        yaml.push_str(&format!(
+            "  - {{ id: i{bot}, user_id: \"@RBT#i{bot}\", plugin: counting, schedules: [{schedules}] }}\n"
+        ));
+    }
+    yaml
+}
+
+/// CPU use (% of one core) of the runtime holding 100 000 schedules, none due for the `duration` measured.
+async fn idle_once(duration: Duration) -> anyhow::Result<f64> {
+    use chrono::Timelike as _;
+    let minute = (chrono::Utc::now().minute() + 30) % 60;
+    let config = parse_config(&idle_bots_yaml(minute))?;
+    let runtime = Runtime::start(&config, &counting_catalog(), loopback_services());
+    anyhow::ensure!(runtime.failed_bots().is_empty(), "bots failed to start: {:?}", runtime.failed_bots());
+    // Start-up (the bots' `on_start`, the scheduler's first fire times) is not idle time.
+    tokio::time::sleep(WARM_UP).await;
+    let (cpu_before, wall_before) = (cpu_time()?, Instant::now());
+    tokio::time::sleep(duration).await;
+    let (cpu, wall) = (cpu_time()? - cpu_before, wall_before.elapsed());
+    runtime.shutdown(Duration::from_secs(5)).await;
+    Ok(cpu.as_secs_f64() / wall.as_secs_f64() * 100.0)
+}
 
 fn bots_yaml() -> String {
     let schedules: Vec<String> =
@@ -67,8 +99,10 @@ async fn once(duration: Duration) -> anyhow::Result<Run> {
 /// Runs the schedules for `duration`, `runs` times.
 pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
     let mut results = Vec::new();
+    let mut idle = Vec::new();
     for _ in 0..runs {
         results.push(once(duration).await?);
+        idle.push(idle_once(duration).await?);
     }
     let values = |pick: fn(&Run) -> f64| results.iter().map(pick).collect::<Vec<_>>();
     let mut outcome = Outcome::default();
@@ -82,11 +116,21 @@ pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
             .goal(Goal::AtMost(10.0)),
         Figure::new(SCENARIO, "CPU (user+sys / wall)", "% of a core", 1).runs(values(|run| run.cpu_percent)),
         Figure::new(SCENARIO, "ticks delivered", "/s", 0).runs(values(|run| run.ticks_per_second)),
+        Figure::new(SCENARIO, "CPU, 100 000 schedules idle between ticks", "% of a core", 2)
+            .runs(idle)
+            .goal(Goal::AtMost(5.0)),
     ]);
     outcome.notes.push(format!(
         "{} schedules ({BOTS} bots × {SCHEDULES_PER_BOT}), {} s measured after a {} s warm-up; 'fired' is in whole \
          milliseconds as the scheduler stamps it",
         BOTS * SCHEDULES_PER_BOT,
+        duration.as_secs(),
+        WARM_UP.as_secs()
+    ));
+    outcome.notes.push(format!(
+        "idle: {} schedules ({IDLE_BOTS} counting bots × {SCHEDULES_PER_BOT}, hourly at a minute half an hour \
+         away), CPU over {} s after a {} s settling time",
+        IDLE_BOTS * SCHEDULES_PER_BOT,
         duration.as_secs(),
         WARM_UP.as_secs()
     ));
