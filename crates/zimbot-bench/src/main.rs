@@ -75,10 +75,12 @@ fn main() -> anyhow::Result<()> {
     clock::init();
     let arguments: Vec<String> = std::env::args().collect();
     if arguments.get(1).map(String::as_str) == Some(scenarios::upload::CHILD_FLAG) {
-        let (Some(base_url), Some(path)) = (arguments.get(2), arguments.get(3)) else {
-            anyhow::bail!("usage: zimbot-bench {} BASE_URL FILE", scenarios::upload::CHILD_FLAG);
+        let (Some(base_url), Some(paths)) = (arguments.get(2), arguments.get(3..).filter(|paths| !paths.is_empty()))
+        else {
+            anyhow::bail!("usage: zimbot-bench {} BASE_URL FILE...", scenarios::upload::CHILD_FLAG);
         };
-        return scenarios::upload::child(base_url, std::path::Path::new(path));
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        return scenarios::upload::child(base_url, &paths);
     }
     let args = Args::parse();
     for name in &args.only {
