@@ -1,0 +1,126 @@
+//! Soak: the real `zimbot run` (embedded hub, webhook, 10 echo bots listening to rooms) taking one million
+//! signed callbacks from the load generator; its VmRSS after 200 000 and after 1 000 000 callbacks shows whether
+//! memory grows with the callbacks handled.
+//!
+//! The webhook remembers at most 100 000 msg_ids for deduplication here (`dedupe_max_entries`), so that memory is
+//! full well before the first sample: growth after it is not the dedupe memory filling up to its cap (500 000 by
+//! default), which is bounded by design.
+
+use crate::fixtures::CALLBACK_SECRET;
+use crate::loadgen::post_flood;
+use crate::report::{Figure, Goal, Outcome};
+use crate::scenarios::inbound::CONNECTIONS;
+use crate::zimbot_child::{free_port, ZimbotChild};
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const SCENARIO: &str = "soak";
+const BOTS: usize = 10;
+const FIRST_SAMPLE: u64 = 200_000;
+const LAST_SAMPLE: u64 = 1_000_000;
+/// Each flood of the generator; the samples are taken between floods.
+const STRETCH: Duration = Duration::from_secs(2);
+/// Time for the bots' mailboxes to empty before a sample.
+const SETTLE: Duration = Duration::from_secs(1);
+
+fn bots_yaml(plugin_dir: &Path, data_dir: &Path, webhook_port: u16) -> anyhow::Result<String> {
+    let mut yaml = format!(
+        "zim:\n  backend: hub\n  callback_secret: {CALLBACK_SECRET}\n  hub: {{ listen: 127.0.0.1:{}, data_dir: {:?} }}\n\
+         webhook:\n  listen: 127.0.0.1:{webhook_port}\n  timestamp_window_secs: 315360000\n  \
+         dedupe_max_entries: 100000\nplugin_dirs: [{:?}]\nbots:\n",
+        free_port()?,
+        data_dir.display().to_string(),
+        plugin_dir.display().to_string()
+    );
+    for bot in 0..BOTS {
+        yaml.push_str(&format!(
+            "  - {{ id: b{bot}, user_id: \"@RBT#b{bot}\", plugin: echo, mailbox: 8192, listen: {{ rooms: [r{bot}] }} }}\n"
+        ));
+    }
+    Ok(yaml)
+}
+
+/// One run's figures.
+struct Run {
+    rss_first: f64,
+    rss_last: f64,
+    failed: u64,
+    rate: f64,
+}
+
+/// Floods `address` for one stretch from a thread of its own, numbering callbacks from `base`.
+async fn stretch(address: SocketAddr, base: u64) -> anyhow::Result<crate::loadgen::LoadResult> {
+    let body = Arc::new(move |number: u64| crate::scenarios::inbound::callback_body(BOTS, base + number));
+    let load = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(post_flood(address, "/zim/callback", CONNECTIONS, STRETCH, body))
+    });
+    tokio::task::spawn_blocking(move || load.join())
+        .await
+        .context("waiting for the load generator")?
+        .map_err(|_| anyhow::anyhow!("the load generator thread panicked"))?
+}
+
+async fn once(zimbot: &Path, plugin_dir: &Path) -> anyhow::Result<Run> {
+    let directory = tempfile::tempdir().context("a directory for the soak run")?;
+    let config = directory.path().join("bots.yaml");
+    let port = free_port()?;
+    std::fs::write(&config, bots_yaml(plugin_dir, &directory.path().join("data"), port)?)
+        .context("writing bots.yaml")?;
+    let child = ZimbotChild::start(zimbot, &config, BOTS, Duration::from_secs(60)).await?;
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let (mut handled, mut failed, mut busy) = (0u64, 0u64, Duration::ZERO);
+    let mut rss_first = None;
+    while handled < LAST_SAMPLE {
+        let load = stretch(address, handled + failed).await?;
+        handled += load.ok;
+        failed += load.failed;
+        busy += load.elapsed;
+        if rss_first.is_none() && handled >= FIRST_SAMPLE {
+            tokio::time::sleep(SETTLE).await;
+            rss_first = Some(child.rss_mib()?);
+        }
+    }
+    tokio::time::sleep(SETTLE).await;
+    let rss_last = child.rss_mib()?;
+    child.stop().await?;
+    Ok(Run {
+        rss_first: rss_first.context("no sample after the first callbacks")?,
+        rss_last,
+        failed,
+        rate: handled as f64 / busy.as_secs_f64(),
+    })
+}
+
+/// Runs the soak `runs` times.
+pub async fn run(runs: usize) -> anyhow::Result<Outcome> {
+    let dir = crate::artifacts::ensure_built()?;
+    let zimbot = dir.join("zimbot");
+    let mut results = Vec::new();
+    for _ in 0..runs {
+        results.push(once(&zimbot, &dir).await?);
+    }
+    let values = |pick: fn(&Run) -> f64| results.iter().map(pick).collect::<Vec<_>>();
+    let mut outcome = Outcome::default();
+    outcome.figures.extend([
+        Figure::new(SCENARIO, "VmRSS after 200 000 callbacks", "MiB", 1).runs(values(|run| run.rss_first)),
+        Figure::new(SCENARIO, "VmRSS after 1 000 000 callbacks", "MiB", 1).runs(values(|run| run.rss_last)),
+        Figure::new(SCENARIO, "VmRSS growth, 200 000 → 1 000 000 callbacks", "MiB", 1)
+            .runs(values(|run| run.rss_last - run.rss_first))
+            .goal(Goal::AtMost(2.0)),
+        Figure::new(SCENARIO, "callbacks accepted", "/s", 0).runs(values(|run| run.rate)),
+    ]);
+    outcome.notes.push(format!(
+        "{} with the embedded hub, the webhook and {BOTS} echo bots (each callback runs a room-message hook across \
+         the plugin ABI); the generator: {CONNECTIONS} keep-alive connections in {} s stretches, samples after a \
+         {} s pause; requests not answered 200 per run: {:?}",
+        zimbot.display(),
+        STRETCH.as_secs(),
+        SETTLE.as_secs(),
+        results.iter().map(|run| run.failed).collect::<Vec<_>>()
+    ));
+    Ok(outcome)
+}
