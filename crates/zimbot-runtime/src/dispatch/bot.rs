@@ -321,10 +321,20 @@ impl BotRunner {
     }
 
     /// Puts ticks due at one instant in the mailbox: one entry for all of them when the bot keeps no journal
-    /// (a batch takes one mailbox place, and its hooks run one after another), else each journaled as
-    /// [`BotRunner::deliver_tick`] does. Returns false when the bot no longer takes any.
+    /// (a batch takes one mailbox place, and its hooks run one after another); else all journaled in one commit,
+    /// each with its schedule's last fire, and queued as journaled ticks (or one by one as
+    /// [`BotRunner::deliver_tick`] does, when that commit fails). Returns false when the bot no longer takes any.
     pub async fn deliver_ticks(&self, mut ticks: Vec<CronTick>) -> bool {
-        if self.journal.is_some() {
+        if let Some(journal) = &self.journal {
+            if ticks.len() > 1 {
+                if let Ok(entries) = journal.record_ticks(&ticks).await {
+                    let mut delivered = true;
+                    for (entry, tick) in entries.into_iter().zip(ticks) {
+                        delivered &= self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick }));
+                    }
+                    return delivered;
+                }
+            }
             let mut delivered = true;
             for tick in ticks {
                 delivered &= self.deliver_tick(tick).await;
