@@ -72,11 +72,28 @@ struct Run {
     ticks_per_second: f64,
 }
 
-async fn once(duration: Duration) -> anyhow::Result<Run> {
+/// Host services with the inbox journal on a database file in `folder` (durability `process`, the default).
+fn journaled_services(folder: &std::path::Path) -> anyhow::Result<zimbot_runtime::plugin_host::HostServices> {
+    use zimbot_store::{Durability, RetentionPolicy, SqliteStore};
+    let path = folder.join("zimbot.db");
+    let store = std::sync::Arc::new(SqliteStore::open(&path, Durability::Process)?);
+    let config = zimbot_runtime::config::StorageConfig {
+        path,
+        durability: Durability::Process,
+        max_attempts: 3,
+        retention_interval: Duration::from_secs(60),
+        retention: RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 1000 },
+    };
+    Ok(loopback_services().with_storage(zimbot_runtime::journal::Storage::sqlite(store, &config)))
+}
+
+async fn once(duration: Duration, journaled: bool) -> anyhow::Result<Run> {
     let config = parse_config(&bots_yaml())?;
+    let folder = tempfile::tempdir()?;
+    let services = if journaled { journaled_services(folder.path())? } else { loopback_services() };
     let measured_from = chrono::Utc::now() + chrono::Duration::from_std(WARM_UP)?;
     RECORDER.reset(measured_from.timestamp_millis());
-    let runtime = Runtime::start(&config, &counting_catalog(), loopback_services());
+    let runtime = Runtime::start(&config, &counting_catalog(), services);
     anyhow::ensure!(runtime.failed_bots().is_empty(), "bots failed to start: {:?}", runtime.failed_bots());
     tokio::time::sleep(WARM_UP).await;
     let (cpu_before, wall_before, ticks_before) = (cpu_time()?, Instant::now(), RECORDER.ticks());
@@ -98,12 +115,14 @@ async fn once(duration: Duration) -> anyhow::Result<Run> {
 
 /// Runs the schedules for `duration`, `runs` times.
 pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
-    let mut results = Vec::new();
+    let (mut results, mut journaled) = (Vec::new(), Vec::new());
     let mut idle = Vec::new();
     for _ in 0..runs {
-        results.push(once(duration).await?);
+        results.push(once(duration, false).await?);
+        journaled.push(once(duration, true).await?);
         idle.push(idle_once(duration).await?);
     }
+    let journaled_values = |pick: fn(&Run) -> f64| journaled.iter().map(pick).collect::<Vec<_>>();
     let values = |pick: fn(&Run) -> f64| results.iter().map(pick).collect::<Vec<_>>();
     let mut outcome = Outcome::default();
     outcome.figures.extend([
@@ -116,13 +135,24 @@ pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
             .goal(Goal::AtMost(10.0)),
         Figure::new(SCENARIO, "CPU (user+sys / wall)", "% of a core", 1).runs(values(|run| run.cpu_percent)),
         Figure::new(SCENARIO, "ticks delivered", "/s", 0).runs(values(|run| run.ticks_per_second)),
+        Figure::new(SCENARIO, "journal on: p50 lateness, hook entered", "ms", 1)
+            .runs(journaled_values(|run| run.hook_p50_ms)),
+        Figure::new(SCENARIO, "journal on: p99 lateness, hook entered", "ms", 1)
+            .runs(journaled_values(|run| run.hook_p99_ms))
+            .goal(Goal::AtMost(10.0)),
+        Figure::new(SCENARIO, "journal on: CPU (user+sys / wall)", "% of a core", 1)
+            .runs(journaled_values(|run| run.cpu_percent)),
+        Figure::new(SCENARIO, "journal on: ticks delivered", "/s", 0)
+            .runs(journaled_values(|run| run.ticks_per_second)),
         Figure::new(SCENARIO, "CPU, 100 000 schedules idle between ticks", "% of a core", 2)
             .runs(idle)
             .goal(Goal::AtMost(5.0)),
     ]);
     outcome.notes.push(format!(
         "{} schedules ({BOTS} bots × {SCHEDULES_PER_BOT}), {} s measured after a {} s warm-up; 'fired' is in whole \
-         milliseconds as the scheduler stamps it",
+         milliseconds as the scheduler stamps it; 'journal on': the same with the inbox journal (SQLite, durability \
+         process, the default of `zimbot run`), each tick journaled with its schedule's last fire and claimed and \
+         completed around its hook",
         BOTS * SCHEDULES_PER_BOT,
         duration.as_secs(),
         WARM_UP.as_secs()
