@@ -21,24 +21,33 @@ const SCHEDULES_PER_BOT: usize = 100;
 const WARM_UP: Duration = Duration::from_secs(2);
 const IDLE_BOTS: usize = 1_000;
 
-fn idle_bots_yaml(minute: u32) -> String {
+/// 1 000 bots with 100 hourly schedules each at `minute`. Built from one parsed bot: the YAML of them all would
+/// pass the 1 MiB that bots.yaml may hold.
+fn idle_bots_config(minute: u32) -> anyhow::Result<zimbot_runtime::config::Config> {
     let schedules: Vec<String> =
         (0..SCHEDULES_PER_BOT).map(|schedule| format!("{{ id: s{schedule}, cron: \"{minute} * * * *\" }}")).collect();
-    let schedules = schedules.join(", ");
-    let mut yaml = String::from("bots:\n");
-    for bot in 0..IDLE_BOTS {
-        yaml.push_str(&format!(
-            "  - {{ id: i{bot}, user_id: \"@RBT#i{bot}\", plugin: counting, schedules: [{schedules}] }}\n"
-        ));
-    }
-    yaml
+    let yaml = format!(
+        "bots:\n  - {{ id: i0, user_id: \"@RBT#i0\", plugin: counting, schedules: [{}] }}\n",
+        schedules.join(", ")
+    );
+    let mut config = parse_config(&yaml)?;
+    let template = config.bots[0].clone();
+    config.bots = (0..IDLE_BOTS)
+        .map(|bot| {
+            let mut copy = template.clone();
+            copy.id = zimbot_model::BotId::from(format!("i{bot}").as_str());
+            copy.user_id = zimbot_model::UserId::from(format!("@RBT#i{bot}").as_str());
+            copy
+        })
+        .collect();
+    Ok(config)
 }
 
 /// CPU use (% of one core) of the runtime holding 100 000 schedules, none due for the `duration` measured.
 async fn idle_once(duration: Duration) -> anyhow::Result<f64> {
     use chrono::Timelike as _;
     let minute = (chrono::Utc::now().minute() + 30) % 60;
-    let config = parse_config(&idle_bots_yaml(minute))?;
+    let config = idle_bots_config(minute)?;
     let runtime = Runtime::start(&config, &counting_catalog(), loopback_services());
     anyhow::ensure!(runtime.failed_bots().is_empty(), "bots failed to start: {:?}", runtime.failed_bots());
     // Start-up (the bots' `on_start`, the scheduler's first fire times) is not idle time.

@@ -1,7 +1,8 @@
-//! Next fire times shared by the jobs of one wake-up: jobs with the same expression and time zone, due at the
-//! same instant, have the same next fire time, so it is worked out once per (expression, zone, instant) rather
-//! than once per job. With 10 000 schedules of one expression this turns 10 000 searches of the `cron` crate
-//! into one.
+//! Next fire times shared by jobs: jobs with the same expression and time zone, due at the same instant, have
+//! the same next fire time, so it is worked out once per (expression, zone, instant) rather than once per job.
+//! With 10 000 schedules of one expression this turns 10 000 searches of the `cron` crate into one. Each group
+//! keeps its last answer only (the jobs of a group due together are handled one after another), so the memory is
+//! one entry a group and a lookup costs no hashing.
 
 use std::collections::HashMap;
 
@@ -34,19 +35,42 @@ impl SpecGroups {
     pub(crate) fn of_job(&self, index: usize) -> usize {
         self.of_job[index]
     }
+
+    /// How many groups there are.
+    pub(crate) fn count(&self) -> usize {
+        self.of_job.iter().max().map_or(0, |last| last + 1)
+    }
 }
 
-/// The next fire times worked out during one wake-up of the scheduler, by (group, the time they follow).
-/// Dropped after the wake-up, so it never holds more than the instants of one batch.
+/// A next fire time worked out: (the time it follows, the answer).
+type Known = (DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// The last next fire time worked out for each group.
 #[derive(Debug, Default)]
 pub(crate) struct NextTimes {
-    known: HashMap<(usize, DateTime<Utc>), Option<DateTime<Utc>>>,
+    last: Vec<Option<Known>>,
 }
 
 impl NextTimes {
-    /// The first fire time of `job` (of `group`) strictly after `after`, computed once per group and instant.
+    /// Room for `groups` groups.
+    pub(crate) fn for_groups(groups: usize) -> Self {
+        Self { last: vec![None; groups] }
+    }
+
+    /// The first fire time of `job` (of `group`) strictly after `after`; computed again only when the group's
+    /// last answer was for another time.
     pub(crate) fn after(&mut self, job: &Job, group: usize, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        *self.known.entry((group, after)).or_insert_with(|| job.spec.next_after(after, job.timezone))
+        if group >= self.last.len() {
+            self.last.resize(group + 1, None);
+        }
+        match self.last[group] {
+            Some((known_after, next)) if known_after == after => next,
+            _ => {
+                let next = job.spec.next_after(after, job.timezone);
+                self.last[group] = Some((after, next));
+                next
+            }
+        }
     }
 }
 
@@ -93,5 +117,16 @@ mod tests {
         let hour = next_times.after(&hourly, 1, after);
         assert_eq!(minute.map(|at| at.to_rfc3339()), Some("2024-06-01T12:01:00+00:00".to_owned()));
         assert_eq!(hour.map(|at| at.to_rfc3339()), Some("2024-06-01T13:00:00+00:00".to_owned()));
+    }
+
+    #[test]
+    fn a_group_asked_about_another_instant_gets_that_instant_next_time() {
+        let every_minute = job("* * * * *", chrono_tz::UTC);
+        let noon = DateTime::parse_from_rfc3339("2024-06-01T12:00:00Z").expect("valid").with_timezone(&Utc);
+        let later = DateTime::parse_from_rfc3339("2024-06-01T12:30:00Z").expect("valid").with_timezone(&Utc);
+        let mut next_times = NextTimes::for_groups(1);
+        next_times.after(&every_minute, 0, noon);
+        let next = next_times.after(&every_minute, 0, later);
+        assert_eq!(next.map(|at| at.to_rfc3339()), Some("2024-06-01T12:31:00+00:00".to_owned()));
     }
 }

@@ -111,9 +111,9 @@ impl Scheduler {
     async fn run_into(self, sink: Sink, shutdown: impl Future<Output = ()>) {
         let mut shutdown = pin!(shutdown);
         let mut queue = self.initial_queue();
+        let mut next_times = NextTimes::for_groups(self.groups.count());
         loop {
             let now = self.clock.now();
-            let mut next_times = NextTimes::default();
             let mut batch = Vec::new();
             loop {
                 let due = queue.pop_due(now);
