@@ -87,7 +87,9 @@ async fn curl_upload(base_url: &str, path: &Path, run: usize) -> anyhow::Result<
     let started = Instant::now();
     let mut command = std::process::Command::new("curl");
     command
-        .args(["-sS", "-o", "/dev/null", "--fail", "-T"])
+        .args(["-sS", "-o", "/dev/null", "--fail", "-H"])
+        .arg(format!("Authorization: Bearer {}", crate::fixtures::UPLOAD_KEY))
+        .arg("-T")
         .arg(path)
         .arg(format!("{base_url}/media/curl{run}/big.bin"));
     let output = crate::child::output(command).await?;
