@@ -193,7 +193,9 @@ async fn flood(duration: Duration, setting: Setting, image: &std::path::Path) ->
         })
         .collect();
     client.register_bots(users).await.context("registering the bots with the hub")?;
-    create_flood_room(&transport.inner, "@RBT#flood0").await.context("creating the flood room")?;
+    for room in [FLOOD_ROOM, LIGHT_ROOM] {
+        create_room(&transport.inner, room, "@RBT#flood0").await.with_context(|| format!("creating room {room}"))?;
+    }
 
     // Enough queued that every flooding bot stays backlogged for the whole period.
     let per_bot = ((duration.as_secs_f64() + 2.0) * limit / FLOOD_BOTS as f64).ceil() as usize + 2;
@@ -376,10 +378,10 @@ pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// Creates the room the flood goes to, as a room must exist before it takes messages (else the first send would
-/// meet "room does not exist" and be retried after the client creates it).
-async fn create_flood_room(transport: &ServerApiTransport, creator: &str) -> Result<(), ZimError> {
-    let room = RoomSpec { room_id: ConversationId::new(FLOOD_ROOM), name: String::new(), destroy_delay_secs: None };
+/// Creates a room the bots send to, as a room must exist before it takes messages (else a send would meet "room
+/// does not exist" and be retried after the client creates it, which the light bots' waits would include).
+async fn create_room(transport: &ServerApiTransport, room: &str, creator: &str) -> Result<(), ZimError> {
+    let room = RoomSpec { room_id: ConversationId::new(room), name: String::new(), destroy_delay_secs: None };
     transport.create_declared_room(&UserId::new(creator), &room).await.map(drop)
 }
 
@@ -401,7 +403,7 @@ mod tests {
             })
             .collect();
         client.register_bots(users).await.unwrap();
-        create_flood_room(&transport, "@RBT#bot0").await.unwrap();
+        create_room(&transport, FLOOD_ROOM, "@RBT#bot0").await.unwrap();
         let handles: Vec<_> = (0..60)
             .map(|index| {
                 let request = SendRequest::text(format!("jittered {index}"), FLOOD_ROOM, ConversationType::Room);

@@ -76,6 +76,12 @@ async fn once(zimbot: &Path, plugin_dir: &Path) -> anyhow::Result<Run> {
     let mut rss_first = None;
     while handled < LAST_SAMPLE {
         let load = stretch(address, handled + failed).await?;
+        anyhow::ensure!(
+            load.ok > 0,
+            "zimbot accepted no callback in a {} s stretch ({} not answered 200) after {handled} accepted",
+            STRETCH.as_secs(),
+            load.failed
+        );
         handled += load.ok;
         failed += load.failed;
         busy += load.elapsed;
