@@ -23,6 +23,8 @@ const FIRST_SAMPLE: u64 = 200_000;
 const LAST_SAMPLE: u64 = 1_000_000;
 /// Each flood of the generator; the samples are taken between floods.
 const STRETCH: Duration = Duration::from_secs(2);
+/// How long past a stretch its last answers may take.
+const ANSWER_PATIENCE: Duration = Duration::from_secs(30);
 /// Time for the bots' mailboxes to empty before a sample.
 const SETTLE: Duration = Duration::from_secs(1);
 
@@ -75,7 +77,11 @@ async fn once(zimbot: &Path, plugin_dir: &Path) -> anyhow::Result<Run> {
     let (mut handled, mut failed, mut busy) = (0u64, 0u64, Duration::ZERO);
     let mut rss_first = None;
     while handled < LAST_SAMPLE {
-        let load = stretch(address, handled + failed).await?;
+        // A zimbot that stops answering would hold the generator's requests for ever.
+        let load =
+            tokio::time::timeout(STRETCH + ANSWER_PATIENCE, stretch(address, handled + failed)).await.with_context(
+                || format!("zimbot stopped answering callbacks ({handled} accepted, {failed} not answered 200)"),
+            )??;
         anyhow::ensure!(
             load.ok > 0,
             "zimbot accepted no callback in a {} s stretch ({} not answered 200) after {handled} accepted",
