@@ -14,6 +14,8 @@ use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
 
 /// The callback secret of every generated configuration.
 pub const CALLBACK_SECRET: &str = "zimbot-bench-callback-secret";
+/// An operator upload key every bench hub takes (`Authorization: Bearer`), for uploads by `curl -T`.
+pub const UPLOAD_KEY: &str = "zimbot-bench-upload-key";
 
 /// A hub on a free loopback port with its data in a temporary directory, removed when this is dropped.
 pub struct BenchHub {
@@ -32,6 +34,7 @@ impl BenchHub {
             // Benchmarks measure throughput, not the storage quotas.
             max_user_storage_bytes: u64::MAX,
             max_total_storage_bytes: u64::MAX,
+            upload_keys: vec![UPLOAD_KEY.to_owned()],
             ..HubConfig::default()
         };
         let hub = Hub::start(config).await.context("starting the hub")?;

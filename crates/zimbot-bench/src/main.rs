@@ -12,9 +12,12 @@
 //! - `outbox`: the send path's latency in memory and with the durable outbox at each durability level;
 //! - `inbound_journal`: the same flood to 10 bots with the inbox journal on, at each durability level;
 //! - `upload`: a 1 GiB sparse file through the client to the hub, against `curl -T`, and the client's peak RSS;
-//! - `cron`: 10 000 every-second schedules through the scheduler into a counting plugin: lateness and CPU;
+//!   four such files at once;
+//! - `cron`: 10 000 every-second schedules through the scheduler into a counting plugin: lateness and CPU; and
+//!   the CPU of 100 000 schedules idle between their ticks;
 //! - `plugins`: dynamic against built-in dispatch (the runtime's `plugin_dispatch` bench) and start-up of 100 bots;
-//! - `idle`: resident memory of `zimbot run` with 100 idle bots;
+//! - `idle`: resident memory of `zimbot run` with 100 idle bots, and with 1 000 (start-up time, memory per bot);
+//! - `soak`: `zimbot run` taking one million callbacks: its resident memory after 200 000 and after 1 000 000;
 //! - `peers` (only with `--peers` or `--only peers`): zimbot's webhook against Hubot and errbot (installed pinned
 //!   under `target/peers/` from npm and PyPI) and a bare hyper server (the machine's ceiling), driven alike.
 //!
@@ -39,6 +42,7 @@ mod report;
 mod scenarios;
 mod stats;
 mod wrk;
+mod zimbot_child;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -53,8 +57,8 @@ struct Args {
     /// Shorter timed scenarios and one run each: a quick look, not figures to publish.
     #[arg(long)]
     quick: bool,
-    /// Run only these scenarios (limiter, inbound, inbound_journal, outbox, upload, cron, plugins, idle, peers); may be
-    /// repeated.
+    /// Run only these scenarios (limiter, inbound, inbound_journal, outbox, upload, cron, plugins, idle, soak,
+    /// peers); may be repeated.
     #[arg(long, value_name = "NAME")]
     only: Vec<String>,
     /// Runs per figure (default 3, or 1 with --quick).
@@ -75,10 +79,12 @@ fn main() -> anyhow::Result<()> {
     clock::init();
     let arguments: Vec<String> = std::env::args().collect();
     if arguments.get(1).map(String::as_str) == Some(scenarios::upload::CHILD_FLAG) {
-        let (Some(base_url), Some(path)) = (arguments.get(2), arguments.get(3)) else {
-            anyhow::bail!("usage: zimbot-bench {} BASE_URL FILE", scenarios::upload::CHILD_FLAG);
+        let (Some(base_url), Some(paths)) = (arguments.get(2), arguments.get(3..).filter(|paths| !paths.is_empty()))
+        else {
+            anyhow::bail!("usage: zimbot-bench {} BASE_URL FILE...", scenarios::upload::CHILD_FLAG);
         };
-        return scenarios::upload::child(base_url, std::path::Path::new(path));
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        return scenarios::upload::child(base_url, &paths);
     }
     let args = Args::parse();
     for name in &args.only {
@@ -137,6 +143,7 @@ async fn run_scenario(name: &str, quick: bool, runs: usize) -> anyhow::Result<Ou
         "cron" => scenarios::cron::run(seconds(30, 10), runs).await,
         "plugins" => scenarios::plugins::run(runs).await,
         "idle" => scenarios::idle::run(runs).await,
+        "soak" => scenarios::soak::run(runs).await,
         scenarios::PEERS => scenarios::peers::run(seconds(5, 3), runs).await,
         other => anyhow::bail!("no scenario '{other}'"),
     }

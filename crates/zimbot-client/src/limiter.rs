@@ -20,10 +20,26 @@
 //! Starts are counted over the service's window plus a safety margin ([`WindowLimiter::set_margin`], see
 //! `safety_margin`): starts spaced that way still look spaced by more than the service's window after network
 //! jitter smaller than the margin. The margin may change at any time; it applies to the starts already logged.
+//!
+//! A limiter that *counts answers* ([`WindowLimiter::counting_answers`]) also takes each start's answer
+//! ([`WindowLimiter::record_answer`]): a request reaches the service before its answer comes back, so a start
+//! counts until the earlier of its answer and its start plus the margin. Over a fast path (loopback, a close
+//! region) the answer comes long before the margin runs out, and the window reopens one round trip after a
+//! window, rather than one margin after it. The rule that keeps every service window within the limit: a send may
+//! start once the `limit`-th latest of the logged starts' counted-until instants is a window old (see
+//! [`WindowLimiter::next_start`]); a later send arrives after its own start, so no `limit + 1` arrivals fit in one
+//! window.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// One logged start, and its answer once it came.
+#[derive(Debug, Clone, Copy)]
+struct Logged {
+    started: Instant,
+    answered: Option<Instant>,
+}
 
 /// A sliding-log limiter of send starts.
 #[derive(Debug)]
@@ -32,10 +48,12 @@ pub struct WindowLimiter {
     window: Duration,
     margin: Duration,
     paced: bool,
+    /// Whether a start counts only until its answer, when that comes before the margin runs out.
+    answers: bool,
     /// The next slot of the pacing grid.
     next_slot: Option<Instant>,
-    /// Start times of the last `limit` starts, oldest first.
-    starts: VecDeque<Instant>,
+    /// The starts that may still hold a window closed (at least the last `limit`), in start order.
+    starts: VecDeque<Logged>,
     paused_until: Option<Instant>,
     /// Starts that would have broken the contract (an internal check; stays 0).
     violations: u64,
@@ -51,6 +69,7 @@ impl WindowLimiter {
             window,
             margin: Duration::ZERO,
             paced: false,
+            answers: false,
             next_slot: None,
             starts: VecDeque::with_capacity(limit + 1),
             paused_until: None,
@@ -63,16 +82,46 @@ impl WindowLimiter {
         Self { paced: true, ..Self::new(limit, window) }
     }
 
-    /// The pacing slot: the counted window divided by the limit.
+    /// This limiter, counting each start only until its answer when that comes first (see the module
+    /// documentation); the caller reports answers with [`Self::record_answer`].
+    pub fn counting_answers(self) -> Self {
+        Self { answers: true, ..self }
+    }
+
+    /// The pacing slot: the counted window divided by the limit. Counting answers, the service's window divided
+    /// by the limit: the window rule, not the grid, then spaces the starts by the round trips.
     pub fn slot(&self) -> Duration {
-        self.window() / self.limit as u32
+        if self.answers {
+            self.window / self.limit as u32
+        } else {
+            self.window() / self.limit as u32
+        }
+    }
+
+    /// Until when a logged start counts: its start plus the margin, or its answer when that came sooner.
+    fn counted_until(&self, logged: &Logged) -> Instant {
+        let by_margin = logged.started + self.margin;
+        match (self.answers, logged.answered) {
+            (true, Some(answered)) => answered.min(by_margin),
+            _ => by_margin,
+        }
+    }
+
+    /// The `k`-th latest counted-until instant of the log (`k` ≥ 1), if it holds `k` starts.
+    fn kth_latest(&self, k: usize) -> Option<Instant> {
+        if self.starts.len() < k {
+            return None;
+        }
+        let mut until: Vec<Instant> = self.starts.iter().map(|logged| self.counted_until(logged)).collect();
+        let index = until.len() - k;
+        Some(*until.select_nth_unstable(index).1)
     }
 
     /// The instant from which the window holds less than half the limit again (a burst may start), if it is
     /// half full now.
     fn half_empties(&self) -> Option<Instant> {
         let half = (self.limit / 2).max(1);
-        (self.starts.len() >= half).then(|| self.starts[self.starts.len() - half] + self.window())
+        self.kth_latest(half).map(|until| until + self.window)
     }
 
     /// Counts starts over the window plus `margin` from now on.
@@ -93,10 +142,9 @@ impl WindowLimiter {
     /// The earliest instant at or after `now` when a start is allowed.
     pub fn next_start(&self, now: Instant) -> Instant {
         let mut earliest = now;
-        if self.starts.len() >= self.limit {
+        if let Some(until) = self.kth_latest(self.limit) {
             // The start `limit` places back must leave the window before another may begin.
-            let oldest = self.starts[self.starts.len() - self.limit];
-            earliest = earliest.max(oldest + self.window());
+            earliest = earliest.max(until + self.window);
         }
         if let (true, Some(next_slot), Some(half_empties)) = (self.paced, self.next_slot, self.half_empties()) {
             // Paced until the next slot, or until enough starts left the window for a new burst.
@@ -123,9 +171,32 @@ impl WindowLimiter {
                 _ => now + slot,
             });
         }
-        self.starts.push_back(now);
-        while self.starts.len() > self.limit {
+        self.starts.push_back(Logged { started: now, answered: None });
+        // The oldest start stops mattering once `limit` later ones are logged and its count is over. (Counting
+        // answers, a later start can stop counting before an earlier one, so the log may hold more than `limit`.)
+        while self.starts.len() > self.limit
+            && self.starts.front().is_some_and(|oldest| self.counted_until(oldest) + self.window <= now)
+        {
             self.starts.pop_front();
+        }
+        if !self.answers {
+            while self.starts.len() > self.limit {
+                self.starts.pop_front();
+            }
+        }
+    }
+
+    /// The answer to the start logged at `started` came at `answered` (any outcome: the request went out). Only
+    /// a limiter [`Self::counting_answers`] uses it; an answer to a start no longer logged changes nothing.
+    pub fn record_answer(&mut self, started: Instant, answered: Instant) {
+        if !self.answers {
+            return;
+        }
+        // Starts logged at the same instant are alike: whichever of them is marked, the log says the same.
+        if let Some(logged) =
+            self.starts.iter_mut().find(|logged| logged.started == started && logged.answered.is_none())
+        {
+            logged.answered = Some(answered.max(started));
         }
     }
 
@@ -288,6 +359,76 @@ mod tests {
             assert_eq!(limiter.acquire().await, Duration::ZERO);
         }
         assert_eq!(Instant::now(), begin);
+    }
+
+    fn ms(millis: u64) -> Duration {
+        Duration::from_millis(millis)
+    }
+
+    #[test]
+    fn counting_answers_a_start_counts_until_its_answer() {
+        let mut limiter = WindowLimiter::new(2, Duration::from_secs(1)).counting_answers();
+        limiter.set_margin(ms(50));
+        let begin = Instant::now();
+        limiter.record_start(begin);
+        limiter.record_start(begin);
+        assert_eq!(limiter.next_start(begin), begin + ms(1050), "unanswered, they count by the margin");
+        limiter.record_answer(begin, begin + ms(3));
+        // The third start may follow the answered one by a window: it arrives after it starts, so no window of
+        // the service holds all three.
+        assert_eq!(limiter.next_start(begin), begin + ms(1003));
+    }
+
+    #[test]
+    fn an_answer_after_the_margin_leaves_the_margin_in_force() {
+        let mut limiter = WindowLimiter::new(1, Duration::from_secs(1)).counting_answers();
+        limiter.set_margin(ms(50));
+        let begin = Instant::now();
+        limiter.record_start(begin);
+        limiter.record_answer(begin, begin + ms(80));
+        assert_eq!(limiter.next_start(begin), begin + ms(1050));
+    }
+
+    #[test]
+    fn a_limiter_not_counting_answers_ignores_them() {
+        let mut limiter = WindowLimiter::new(1, Duration::from_secs(1));
+        limiter.set_margin(ms(50));
+        let begin = Instant::now();
+        limiter.record_start(begin);
+        limiter.record_answer(begin, begin + ms(2));
+        assert_eq!(limiter.next_start(begin), begin + ms(1050));
+    }
+
+    #[test]
+    fn answers_out_of_order_hold_the_window_by_the_latest_counted_starts() {
+        // Limit 2: the window reopens once the second-latest counted-until instant is a window old. The later
+        // start was answered first, so it is the earlier start's answer that holds the window.
+        let mut limiter = WindowLimiter::new(2, Duration::from_secs(1)).counting_answers();
+        limiter.set_margin(ms(100));
+        let begin = Instant::now();
+        limiter.record_start(begin);
+        limiter.record_start(begin + ms(10));
+        limiter.record_answer(begin + ms(10), begin + ms(12));
+        limiter.record_answer(begin, begin + ms(40));
+        assert_eq!(limiter.next_start(begin + ms(10)), begin + ms(1012));
+        limiter.record_start(begin + ms(1012));
+        limiter.record_answer(begin + ms(1012), begin + ms(1013));
+        assert_eq!(limiter.next_start(begin + ms(1012)), begin + ms(1040), "the earlier start's answer");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn counting_instant_answers_a_paced_backlog_reaches_the_full_limit() {
+        let mut limiter = WindowLimiter::paced(10, Duration::from_secs(1)).counting_answers();
+        limiter.set_margin(ms(50));
+        let begin = Instant::now();
+        for _ in 0..100 {
+            limiter.acquire().await;
+            let now = Instant::now();
+            limiter.record_answer(now, now);
+        }
+        // Ten in the first window, then one a slot of 100 ms: the 100th at 1 s + 89 slots.
+        assert_eq!(Instant::now() - begin, ms(1000) + ms(100) * 89);
+        assert_eq!(limiter.violations(), 0);
     }
 
     #[test]

@@ -13,9 +13,11 @@
 //!   others (7, 660300006, 660600010, 660700001) the action's own. Pauses only ever extend.
 //! - Every window counts over the service's window plus one safety margin, shared by all (the sends take the same
 //!   path to the service); an adaptive margin follows the latencies [`SendWindows::record_latency`] is given.
+//! - With the adaptive margin the windows also count answers ([`SendWindows::record_answer`]): a start counts
+//!   until its answer when that comes before the margin runs out (see `limiter`). A fixed margin is kept as set.
 
 use crate::limiter::WindowLimiter;
-use crate::safety_margin::MeasuredMargin;
+use crate::safety_margin::{MeasuredMargin, SafetyMargin};
 use crate::ClientConfig;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -44,7 +46,10 @@ impl SendWindows {
     /// The windows `config` asks for, each counted over the service's window plus the safety margin.
     pub(crate) fn new(config: &ClientConfig) -> Self {
         let window = config.window();
-        let overall = (config.sends_per_window > 0).then(|| WindowLimiter::paced(config.sends_per_window, window));
+        let answers = matches!(config.safety_margin(), SafetyMargin::Adaptive { .. });
+        let counting = move |limiter: WindowLimiter| if answers { limiter.counting_answers() } else { limiter };
+        let overall =
+            (config.sends_per_window > 0).then(|| counting(WindowLimiter::paced(config.sends_per_window, window)));
         let limits = &config.action_limits;
         let per_action = [
             (Action::SendPeerMessage, limits.send_peer_message),
@@ -59,7 +64,7 @@ impl SendWindows {
                 true => WindowLimiter::paced(limit, window),
                 false => WindowLimiter::new(limit, window),
             };
-            (action, limiter)
+            (action, counting(limiter))
         })
         .collect();
         let mut windows = Self { overall, per_action, margin: MeasuredMargin::new(config.safety_margin()) };
@@ -118,6 +123,16 @@ impl SendWindows {
         }
         if let (true, Some(overall)) = (Self::counts_overall(action), self.overall.as_mut()) {
             overall.record_start(now);
+        }
+    }
+
+    /// The answer to the call of `action` that started at `started` came at `answered` (whatever it said).
+    pub(crate) fn record_answer(&mut self, action: Action, started: Instant, answered: Instant) {
+        if let Some(window) = self.per_action.get_mut(&action) {
+            window.record_answer(started, answered);
+        }
+        if let (true, Some(overall)) = (Self::counts_overall(action), self.overall.as_mut()) {
+            overall.record_answer(started, answered);
         }
     }
 

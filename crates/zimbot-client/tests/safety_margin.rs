@@ -1,6 +1,7 @@
 //! The send windows' safety margin, seen from a service that counts arrivals, on virtual time: the adaptive
-//! default reaches 99 % of the limit when latencies are steady, and keeps every service window within the limit
-//! when each request takes a random 0–50 ms to arrive.
+//! default (which also counts each send only until its answer) reaches the limit when latencies are steady, and
+//! keeps every service window within the limit when each request takes a random 0–50 ms to arrive and its answer
+//! a random 0–50 ms more to come back.
 
 mod support;
 
@@ -19,13 +20,20 @@ use zimbot_model::{ConversationType, Priority, SendRequest, ZimError};
 /// answered on arrival. Arrival instants are what the service counts.
 struct JitteryService {
     jitter_ms: u64,
+    /// The most an answer takes to come back after its request arrived.
+    return_ms: u64,
     rng: Mutex<StdRng>,
     arrivals: Mutex<Vec<Instant>>,
 }
 
 impl JitteryService {
     fn new(jitter_ms: u64) -> Arc<Self> {
-        Arc::new(Self { jitter_ms, rng: Mutex::new(StdRng::seed_from_u64(16)), arrivals: Mutex::default() })
+        Self::with_return(jitter_ms, 0)
+    }
+
+    fn with_return(jitter_ms: u64, return_ms: u64) -> Arc<Self> {
+        let rng = Mutex::new(StdRng::seed_from_u64(16));
+        Arc::new(Self { jitter_ms, return_ms, rng, arrivals: Mutex::default() })
     }
 
     fn arrivals(&self) -> Vec<Instant> {
@@ -38,9 +46,13 @@ impl JitteryService {
 #[async_trait]
 impl Transport for JitteryService {
     async fn send_message(&self, _message: &OutboundMessage) -> Result<SendReceipt, ZimError> {
-        let delay = Duration::from_millis(self.rng.lock().unwrap().random_range(0..=self.jitter_ms));
-        tokio::time::sleep(delay).await;
+        let (delay, back) = {
+            let mut rng = self.rng.lock().unwrap();
+            (rng.random_range(0..=self.jitter_ms), rng.random_range(0..=self.return_ms))
+        };
+        tokio::time::sleep(Duration::from_millis(delay)).await;
         self.arrivals.lock().unwrap().push(Instant::now());
+        tokio::time::sleep(Duration::from_millis(back)).await;
         Ok(SendReceipt { message_id: Some("m".into()), message_seq: Some(1) })
     }
 
@@ -79,11 +91,25 @@ async fn flood(service: &Arc<JitteryService>, config: ClientConfig, count: usize
 }
 
 #[tokio::test(start_paused = true)]
-async fn with_steady_latencies_the_adaptive_margin_is_its_floor_and_the_rate_99_percent_of_the_limit() {
+async fn with_instant_answers_the_adaptive_default_reaches_the_limit() {
     let service = JitteryService::new(0);
     let begin = Instant::now();
     let client = flood(&service, ClientConfig::default(), 200).await;
     assert_eq!(client.safety_margin(), Duration::from_millis(5));
+    // Each send counts until its answer, which comes at once: ten in the first window, then one a slot of
+    // 100 ms, the 200th at 1 s + 189 slots, the limit itself (timers fire on whole milliseconds).
+    let arrivals = service.arrivals();
+    let expected = begin + Duration::from_millis(1000) + Duration::from_millis(100) * 189;
+    let last = arrivals.last().copied().unwrap();
+    assert!(last >= expected && last - expected <= Duration::from_millis(2), "{:?}", last - begin);
+    assert_eq!(busiest_window(&arrivals, Duration::from_secs(1)), 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_steady_latencies_and_a_fixed_margin_of_5_ms_the_rate_is_99_5_percent_of_the_limit() {
+    let service = JitteryService::new(0);
+    let begin = Instant::now();
+    flood(&service, ClientConfig { safety_margin_ms: Some(5), ..ClientConfig::default() }, 200).await;
     // Ten in the first window, then one a slot of 100.5 ms (the counted window of 1005 ms over ten): the 200th at
     // 1.005 s + 189 slots, 99.5 % of 10/s (timers fire on whole milliseconds, and the lateness does not add up).
     let arrivals = service.arrivals();
@@ -91,6 +117,15 @@ async fn with_steady_latencies_the_adaptive_margin_is_its_floor_and_the_rate_99_
     let last = arrivals.last().copied().unwrap();
     assert!(last >= expected && last - expected <= Duration::from_millis(1), "{:?}", last - begin);
     assert_eq!(busiest_window(&arrivals, Duration::from_secs(1)), 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_jittered_arrivals_and_slow_answers_no_service_window_holds_more_than_the_limit() {
+    // Requests take 0–50 ms to arrive and answers 0–50 ms more to come back: an answer says little about when its
+    // request arrived, and every window still holds the limit at most.
+    let service = JitteryService::with_return(50, 50);
+    flood(&service, ClientConfig::default(), 600).await;
+    assert_eq!(busiest_window(&service.arrivals(), Duration::from_secs(1)), 10);
 }
 
 #[tokio::test(start_paused = true)]

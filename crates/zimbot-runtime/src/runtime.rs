@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use zimbot_abi::CronTick;
 use zimbot_model::{BotId, ReceivedMessage};
 
 /// A bot that did not start, and why.
@@ -139,18 +138,20 @@ impl Runtime {
         if jobs.is_empty() {
             return;
         }
-        let (ticks_tx, mut ticks) = mpsc::channel::<Tick>(1024);
+        // Batches of ticks due together (at most `MAX_BATCH` each): 64 of them hold a whole instant of 65 536
+        // schedules without holding the scheduler back.
+        let (ticks_tx, mut ticks) = mpsc::channel::<Vec<Tick>>(64);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let scheduler = Scheduler::new(Arc::clone(&self.services.clock), jobs);
         let runtime = Arc::downgrade(self);
         let task = self.services.runtime.spawn(async move {
             let forward = async move {
-                while let Some(tick) = ticks.recv().await {
+                while let Some(batch) = ticks.recv().await {
                     let Some(runtime) = runtime.upgrade() else { return };
-                    runtime.deliver_tick(tick).await;
+                    runtime.deliver_ticks(batch).await;
                 }
             };
-            let run = scheduler.run(ticks_tx, async move {
+            let run = scheduler.run_batches(ticks_tx, async move {
                 let _ = stop_rx.await;
             });
             tokio::join!(run, forward);
@@ -158,15 +159,11 @@ impl Runtime {
         *self.scheduler.lock() = Some((task, stop_tx));
     }
 
-    async fn deliver_tick(&self, tick: Tick) {
-        let Some(runner) = self.by_id.get(&tick.bot).map(|index| &self.bots[*index]) else { return };
-        runner
-            .deliver_tick(CronTick {
-                schedule_id: tick.schedule_id,
-                scheduled_at_ms: tick.scheduled_at.timestamp_millis(),
-                fired_at_ms: tick.fired_at.timestamp_millis(),
-            })
-            .await;
+    /// Hands each bot its ticks of `batch` at once (see [`BotRunner::deliver_ticks`]).
+    async fn deliver_ticks(&self, batch: Vec<Tick>) {
+        for (index, ticks) in crate::dispatch::ticks_by_bot(batch, |bot| self.by_id.get(bot).copied()) {
+            self.bots[index].deliver_ticks(ticks).await;
+        }
     }
 
     /// Routes a received message to every bot that listens to it; returns the bots it went to.

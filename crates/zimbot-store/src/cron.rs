@@ -30,6 +30,13 @@ pub trait CronBook: Send + Sync {
     /// commit.
     fn record_tick(&self, lease: &Lease, tick: &TickRecord) -> Result<EntryId, StoreError>;
 
+    /// Journals `ticks` (the lease's bot's ticks due together) as [`CronBook::record_tick`] does each, and answers
+    /// their entries in the same order. An engine that can should do it in one commit (SQLite does); this default
+    /// makes one commit a tick.
+    fn record_ticks(&self, lease: &Lease, ticks: &[TickRecord]) -> Result<Vec<EntryId>, StoreError> {
+        ticks.iter().map(|tick| self.record_tick(lease, tick)).collect()
+    }
+
     /// The lease's bot's schedules with their last fire time (ms since the Unix epoch).
     fn last_fires(&self, lease: &Lease) -> Result<Vec<(String, i64)>, StoreError>;
 }

@@ -43,7 +43,7 @@ fn bots_yaml(bots: usize) -> String {
 }
 
 /// The body of callback `number` to one of `bots` rooms, sent now, with its own nonce and signature.
-fn callback_body(bots: usize, number: u64) -> String {
+pub(crate) fn callback_body(bots: usize, number: u64) -> String {
     let text = message_text(crate::clock::now_ns());
     let nonce = number;
     let signature = callback_signature(CALLBACK_SECRET, &TIMESTAMP.to_string(), &nonce.to_string());

@@ -60,6 +60,8 @@ impl Setting {
 struct Stamping {
     inner: ServerApiTransport,
     starts: Mutex<Vec<(String, Instant)>>,
+    /// Each attempt's time from its start here to its answer.
+    round_trips: Mutex<Vec<Duration>>,
     errors: Mutex<Vec<ZimError>>,
 }
 
@@ -69,6 +71,7 @@ impl Transport for Stamping {
         let at = Instant::now();
         self.starts.lock().push((message.from.to_string(), at));
         let result = self.inner.send_message(message).await;
+        self.round_trips.lock().push(at.elapsed());
         if let Err(error) = &result {
             self.errors.lock().push(error.clone());
         }
@@ -103,6 +106,10 @@ struct Run {
     light_missing: usize,
     /// The margin the client counted with at the end.
     margin: Duration,
+    /// The sends' mean round trip at the transport, in ms.
+    mean_round_trip_ms: f64,
+    /// The sends' p99 round trip at the transport, in ms.
+    p99_round_trip_ms: f64,
 }
 
 /// The sustained rate of starts: the starts after the first over the time from the first to the last. (Starts are
@@ -168,7 +175,8 @@ async fn flood(duration: Duration, setting: Setting, image: &std::path::Path) ->
         Some(proxy) => server_api(&proxy.base_url())?,
         None => hub.transport()?,
     };
-    let transport = Arc::new(Stamping { inner, starts: Mutex::default(), errors: Mutex::default() });
+    let transport =
+        Arc::new(Stamping { inner, starts: Mutex::default(), round_trips: Mutex::default(), errors: Mutex::default() });
     let config = ClientConfig { safety_margin_ms: setting.margin_ms, ..ClientConfig::default() };
     let limit = f64::from(config.sends_per_window) * 1000.0 / config.window_ms as f64;
     let client = hub.client(config, Arc::clone(&transport) as Arc<dyn Transport>)?;
@@ -185,7 +193,9 @@ async fn flood(duration: Duration, setting: Setting, image: &std::path::Path) ->
         })
         .collect();
     client.register_bots(users).await.context("registering the bots with the hub")?;
-    create_flood_room(&transport.inner, "@RBT#flood0").await.context("creating the flood room")?;
+    for room in [FLOOD_ROOM, LIGHT_ROOM] {
+        create_room(&transport.inner, room, "@RBT#flood0").await.with_context(|| format!("creating room {room}"))?;
+    }
 
     // Enough queued that every flooding bot stays backlogged for the whole period.
     let per_bot = ((duration.as_secs_f64() + 2.0) * limit / FLOOD_BOTS as f64).ceil() as usize + 2;
@@ -275,6 +285,9 @@ async fn flood(duration: Duration, setting: Setting, image: &std::path::Path) ->
     let hub_busiest_second = busiest_second(&mut hub_times_ms);
     let mut wire_times_ms: Vec<i64> = starts.iter().map(|(_, at)| (*at - first).as_millis() as i64).collect();
     let wire_busiest_second = busiest_second(&mut wire_times_ms);
+    let round_trips: Vec<f64> =
+        transport.round_trips.lock().iter().map(|round_trip| round_trip.as_secs_f64() * 1000.0).collect();
+    let mean_round_trip_ms = round_trips.iter().sum::<f64>() / round_trips.len().max(1) as f64;
     let hub_violations = hub.hub.stats().qps_violations.values().sum();
     let client_errors = transport.errors.lock().len();
     hub.hub.shutdown().await;
@@ -290,6 +303,8 @@ async fn flood(duration: Duration, setting: Setting, image: &std::path::Path) ->
         light_samples: waits.len(),
         light_missing,
         margin,
+        mean_round_trip_ms,
+        p99_round_trip_ms: percentile(&round_trips, 99.0),
     })
 }
 
@@ -331,13 +346,17 @@ pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
                 .goal(Goal::AtMost(500.0)),
         ]);
         let margins: Vec<f64> = results.iter().map(|run| run.margin.as_secs_f64() * 1000.0).collect();
+        let round_trips = values(|run| run.mean_round_trip_ms);
         outcome.notes.push(format!(
-            "{}: margin at the end {} ms, so the ceiling is {:.1} % of the limit (window / (window + margin)); \
-             send errors seen by the client: {}; light sends measured per run: {} (not started by the end: {}); \
-             median share {:.2} %",
+            "{}: margin at the end {} ms; a send counts until the earlier of its answer and its start + margin, so \
+             the rate is about window / (window + mean round trip): mean round trip per run {} ms (p99 {} ms), \
+             {:.1} % of the limit at the median; send errors seen by the client: {}; light sends measured per \
+             run: {} (not started by the end: {}); median share {:.2} %",
             setting.label(),
             margins.iter().map(|margin| format!("{margin:.1}")).collect::<Vec<_>>().join(", "),
-            100_000.0 / (1000.0 + median(&margins)),
+            round_trips.iter().map(|ms| format!("{ms:.1}")).collect::<Vec<_>>().join(", "),
+            values(|run| run.p99_round_trip_ms).iter().map(|ms| format!("{ms:.1}")).collect::<Vec<_>>().join(", "),
+            100_000.0 / (1000.0 + median(&round_trips).min(median(&margins))),
             results.iter().map(|run| run.client_errors.to_string()).collect::<Vec<_>>().join(", "),
             results.iter().map(|run| run.light_samples.to_string()).collect::<Vec<_>>().join(", "),
             results.iter().map(|run| run.light_missing.to_string()).collect::<Vec<_>>().join(", "),
@@ -359,10 +378,10 @@ pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// Creates the room the flood goes to, as a room must exist before it takes messages (else the first send would
-/// meet "room does not exist" and be retried after the client creates it).
-async fn create_flood_room(transport: &ServerApiTransport, creator: &str) -> Result<(), ZimError> {
-    let room = RoomSpec { room_id: ConversationId::new(FLOOD_ROOM), name: String::new(), destroy_delay_secs: None };
+/// Creates a room the bots send to, as a room must exist before it takes messages (else a send would meet "room
+/// does not exist" and be retried after the client creates it, which the light bots' waits would include).
+async fn create_room(transport: &ServerApiTransport, room: &str, creator: &str) -> Result<(), ZimError> {
+    let room = RoomSpec { room_id: ConversationId::new(room), name: String::new(), destroy_delay_secs: None };
     transport.create_declared_room(&UserId::new(creator), &room).await.map(drop)
 }
 
@@ -384,7 +403,7 @@ mod tests {
             })
             .collect();
         client.register_bots(users).await.unwrap();
-        create_flood_room(&transport, "@RBT#bot0").await.unwrap();
+        create_room(&transport, FLOOD_ROOM, "@RBT#bot0").await.unwrap();
         let handles: Vec<_> = (0..60)
             .map(|index| {
                 let request = SendRequest::text(format!("jittered {index}"), FLOOD_ROOM, ConversationType::Room);

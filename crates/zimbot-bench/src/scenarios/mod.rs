@@ -8,10 +8,12 @@ pub mod limiter;
 pub mod outbox;
 pub mod peers;
 pub mod plugins;
+pub mod soak;
 pub mod upload;
 
 /// The scenario names, in the order they run.
-pub const NAMES: [&str; 8] = ["limiter", "inbound", "inbound_journal", "outbox", "upload", "cron", "plugins", "idle"];
+pub const NAMES: [&str; 9] =
+    ["limiter", "inbound", "inbound_journal", "outbox", "upload", "cron", "plugins", "idle", "soak"];
 
 /// The peers scenario, run only when asked for (`--peers` or `--only peers`): it installs Hubot and errbot.
 pub const PEERS: &str = "peers";

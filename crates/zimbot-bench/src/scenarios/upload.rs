@@ -1,8 +1,13 @@
 //! Upload: a 1 GiB sparse file sent as a file message through the client to the real hub (upload, then the
-//! Server API send), against `curl -T` of the same file to the same store in the same run.
+//! Server API send), against `curl -T` of the same file to the same store in the same run; and four such files
+//! sent at once (the client's default of four uploads at a time), for the time and the peak RSS.
 //!
 //! The client runs in a child process (this binary with `--upload-child`), so its peak RSS (VmHWM) is that of
 //! the upload alone and not of whatever the benchmark did before.
+//!
+//! The first upload of a file is also measured alone ("cold"): the file's pages are dropped from the page cache
+//! first (`posix_fadvise(DONTNEED)`), so the kernel reads it from disk (for a sparse file: allocates and zeroes
+//! its pages) during the upload. Every other upload reads the file from the page cache, as curl does.
 
 use crate::fixtures::{server_api, BenchHub};
 use crate::report::{Figure, Goal, Outcome};
@@ -16,11 +21,14 @@ use zimbot_model::{ConversationType, MediaLimits, MediaMessage, Priority, SendCo
 
 const SCENARIO: &str = "upload";
 const SIZE: u64 = 1024 * 1024 * 1024;
-/// The flag that makes this binary the upload child: `--upload-child BASE_URL FILE`.
+/// The flag that makes this binary the upload child: `--upload-child BASE_URL FILE...`.
 pub const CHILD_FLAG: &str = "--upload-child";
+/// Files sent at once in the concurrent figure.
+const AT_ONCE: usize = 4;
 
-/// The child: sends `path` as a file message to the hub at `base_url`, prints `SECONDS PEAK_RSS_KIB`.
-pub fn child(base_url: &str, path: &Path) -> anyhow::Result<()> {
+/// The child: sends each of `paths` as a file message to the hub at `base_url`, all at once, and prints
+/// `SECONDS PEAK_RSS_KIB` (the time until the last one was sent).
+pub fn child(base_url: &str, paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let seconds = runtime.block_on(async {
         let limits = MediaLimits { file: 2 * SIZE, ..MediaLimits::default() };
@@ -37,11 +45,21 @@ pub fn child(base_url: &str, path: &Path) -> anyhow::Result<()> {
         };
         client.register_bots(vec![user]).await.context("registering the uploader")?;
         let sender = Sender { bot: "uploader".into(), user_id: "@RBT#uploader".into(), priority: Priority::Medium };
-        let request =
-            SendRequest::media(MediaMessage::file(path), "bench-upload", ConversationType::Room, SendConfig::default());
         let started = Instant::now();
-        let handle = client.send(&sender, request).map_err(|refused| anyhow::anyhow!("send refused: {refused:?}"))?;
-        handle.result().await.map_err(|failure| anyhow::anyhow!("send failed: {failure:?}"))?;
+        let mut handles = Vec::new();
+        for path in paths {
+            let request = SendRequest::media(
+                MediaMessage::file(path),
+                "bench-upload",
+                ConversationType::Room,
+                SendConfig::default(),
+            );
+            handles
+                .push(client.send(&sender, request).map_err(|refused| anyhow::anyhow!("send refused: {refused:?}"))?);
+        }
+        for handle in handles {
+            handle.result().await.map_err(|failure| anyhow::anyhow!("send failed: {failure:?}"))?;
+        }
         let seconds = started.elapsed().as_secs_f64();
         client.close(Duration::from_secs(5)).await;
         anyhow::Ok(seconds)
@@ -50,16 +68,17 @@ pub fn child(base_url: &str, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn client_upload(base_url: &str, path: &Path) -> anyhow::Result<(f64, f64)> {
+/// Sends `paths` at once through a child; returns (seconds, peak RSS in MiB).
+async fn client_upload(base_url: &str, paths: &[&Path]) -> anyhow::Result<(f64, f64)> {
     let exe = std::env::current_exe().context("the benchmark's own path")?;
     let mut command = std::process::Command::new(exe);
-    command.arg(CHILD_FLAG).arg(base_url).arg(path);
+    command.arg(CHILD_FLAG).arg(base_url).args(paths);
     let output = crate::child::output(command).await.context("the upload child")?;
     let text = String::from_utf8_lossy(&output.stdout);
     anyhow::ensure!(output.status.success(), "the upload child failed: {}", String::from_utf8_lossy(&output.stderr));
     let mut fields = text.split_whitespace().map(str::parse::<f64>);
     match (fields.next(), fields.next()) {
-        (Some(Ok(seconds)), Some(Ok(peak_kib))) => Ok((SIZE as f64 / seconds, peak_kib / 1024.0)),
+        (Some(Ok(seconds)), Some(Ok(peak_kib))) => Ok((seconds, peak_kib / 1024.0)),
         _ => anyhow::bail!("the upload child printed {text:?}"),
     }
 }
@@ -68,7 +87,9 @@ async fn curl_upload(base_url: &str, path: &Path, run: usize) -> anyhow::Result<
     let started = Instant::now();
     let mut command = std::process::Command::new("curl");
     command
-        .args(["-sS", "-o", "/dev/null", "--fail", "-T"])
+        .args(["-sS", "-o", "/dev/null", "--fail", "-H"])
+        .arg(format!("Authorization: Bearer {}", crate::fixtures::UPLOAD_KEY))
+        .arg("-T")
         .arg(path)
         .arg(format!("{base_url}/media/curl{run}/big.bin"));
     let output = crate::child::output(command).await?;
@@ -83,36 +104,77 @@ async fn flush_written_files() -> anyhow::Result<()> {
     tokio::task::spawn_blocking(|| unsafe { libc::sync() }).await.context("the blocking pool")
 }
 
-/// Uploads the file `runs` times each way, alternating client and curl.
+/// Drops `path`'s pages from the page cache, so that the next read of it goes to the disk.
+fn evict_from_page_cache(path: &Path) -> anyhow::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    // SAFETY: the descriptor is open for the call; offset 0 and length 0 mean the whole file.
+    let status = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    anyhow::ensure!(status == 0, "posix_fadvise(DONTNEED) on {} failed: {status}", path.display());
+    Ok(())
+}
+
+/// Sparse files of `SIZE` in `directory`.
+fn sparse_files(directory: &Path, count: usize) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    (0..count)
+        .map(|index| {
+            let path = directory.join(format!("big{index}.bin"));
+            std::fs::File::create(&path).and_then(|file| file.set_len(SIZE)).context("creating a sparse file")?;
+            Ok(path)
+        })
+        .collect()
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Uploads the file `runs` times each way (client cold, client, curl), then four files at once.
 pub async fn run(runs: usize) -> anyhow::Result<Outcome> {
-    let directory = tempfile::tempdir().context("a directory for the sparse file")?;
-    let path = directory.path().join("big.bin");
-    std::fs::File::create(&path).and_then(|file| file.set_len(SIZE)).context("creating the sparse file")?;
+    // Removed with everything in it when this returns.
+    let directory = tempfile::tempdir().context("a directory for the sparse files")?;
+    let paths = sparse_files(directory.path(), AT_ONCE)?;
+    let path = paths[0].as_path();
     let curl = std::process::Command::new("curl").arg("--version").output().is_ok();
-    let (mut client_rates, mut curl_rates, mut peaks) = (Vec::new(), Vec::new(), Vec::new());
-    // One unmeasured round first: the first client upload of a benchmark process is consistently about half as
-    // fast as the later ones (the first curl upload is not), which would otherwise be one run of every median.
-    for run in 0..=runs {
+    let (mut client_rates, mut curl_rates, mut peaks, mut cold_rates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut together_seconds, mut together_peaks) = (Vec::new(), Vec::new());
+    for run in 0..runs {
         // A fresh hub each run, so stored files do not pile up on disk.
         let hub = BenchHub::start(2 * SIZE).await?;
         let base_url = hub.hub.base_url();
+        evict_from_page_cache(path)?;
         flush_written_files().await?;
-        let (rate, peak) = client_upload(&base_url, &path).await?;
-        let curl_rate = if curl {
+        let (cold_seconds, _) = client_upload(&base_url, &[path]).await?;
+        cold_rates.push(SIZE as f64 / cold_seconds / MIB);
+        flush_written_files().await?;
+        let (seconds, peak) = client_upload(&base_url, &[path]).await?;
+        client_rates.push(SIZE as f64 / seconds / MIB);
+        peaks.push(peak);
+        if curl {
             flush_written_files().await?;
-            Some(curl_upload(&base_url, &path, run).await? / (1024.0 * 1024.0))
-        } else {
-            None
-        };
-        if run > 0 {
-            client_rates.push(rate / (1024.0 * 1024.0));
-            peaks.push(peak);
-            curl_rates.extend(curl_rate);
+            curl_rates.push(curl_upload(&base_url, path, run).await? / MIB);
         }
+        hub.hub.shutdown().await;
+
+        let hub = BenchHub::start(2 * SIZE).await?;
+        let all: Vec<&Path> = paths.iter().map(std::path::PathBuf::as_path).collect();
+        // Read once so that all four come from the page cache, like the single uploads above.
+        if run == 0 {
+            for path in &all[1..] {
+                std::io::copy(&mut std::fs::File::open(path)?, &mut std::io::sink())?;
+            }
+        }
+        flush_written_files().await?;
+        let (seconds, peak) = client_upload(&hub.hub.base_url(), &all).await?;
+        together_seconds.push(seconds);
+        together_peaks.push(peak);
         hub.hub.shutdown().await;
     }
     let mut outcome = Outcome::default();
     outcome.figures.push(Figure::new(SCENARIO, "client send of 1 GiB file", "MiB/s", 0).runs(client_rates.clone()));
+    outcome.figures.push(
+        Figure::new(SCENARIO, "client send of 1 GiB file, first read of the file (cold page cache)", "MiB/s", 0)
+            .runs(cold_rates),
+    );
     if curl {
         let ratios = client_rates.iter().zip(&curl_rates).map(|(client, curl)| client / curl).collect();
         outcome.figures.push(Figure::new(SCENARIO, "curl -T of the same file", "MiB/s", 0).runs(curl_rates));
@@ -125,10 +187,21 @@ pub async fn run(runs: usize) -> anyhow::Result<Outcome> {
     outcome
         .figures
         .push(Figure::new(SCENARIO, "client process peak RSS (VmHWM)", "MiB", 1).runs(peaks).goal(Goal::AtMost(64.0)));
+    outcome.figures.extend([
+        Figure::new(SCENARIO, format!("{AT_ONCE} × 1 GiB at once: time to the last sent"), "s", 1)
+            .runs(together_seconds.clone()),
+        Figure::new(SCENARIO, format!("{AT_ONCE} × 1 GiB at once: rate"), "MiB/s", 0)
+            .runs(together_seconds.iter().map(|seconds| AT_ONCE as f64 * SIZE as f64 / seconds / MIB).collect()),
+        Figure::new(SCENARIO, format!("{AT_ONCE} × 1 GiB at once: client peak RSS (VmHWM)"), "MiB", 1)
+            .runs(together_peaks)
+            .goal(Goal::AtMost(64.0)),
+    ]);
     outcome.notes.push(
         "the client figure is the whole send (upload, store acknowledgement, Server API send) in a child \
          process; the hub stores the file on disk in a temporary directory in both cases, and dirty pages are \
-         written out (sync) before each upload; one unmeasured round runs first"
+         written out (sync) before each upload; 'cold' drops the file from the page cache first \
+         (posix_fadvise DONTNEED), the other uploads read it from the cache; the sparse files are made in a \
+         temporary directory and removed at the end"
             .to_owned(),
     );
     Ok(outcome)

@@ -107,7 +107,7 @@ impl Inner {
             state.windows.record_start(send_action(message.conversation_type), started);
             job.attempts += 1;
             let attempt = job.attempts;
-            let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt, now));
+            let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt, started));
             job.task = Some(task.abort_handle());
             return true;
         }
@@ -123,8 +123,15 @@ impl Inner {
     ) {
         let local_id = taken.item;
         let outcome = self.transport.send_message(&message).await;
-        // Measured from the limiter's stamp, so the margin covers the way from the stamp to the wire too.
-        self.state.lock().windows.record_latency(started.elapsed());
+        {
+            let answered = Instant::now();
+            let mut state = self.state.lock();
+            // Measured from the limiter's stamp, so the margin covers the way from the stamp to the wire too.
+            state.windows.record_latency(answered - started);
+            // The request has reached the service (or never will): the windows may reopen sooner.
+            state.windows.record_answer(send_action(message.conversation_type), started, answered);
+        }
+        self.wake_dispatcher.notify_one();
         match outcome {
             Ok(receipt) => {
                 let mut state = self.state.lock();

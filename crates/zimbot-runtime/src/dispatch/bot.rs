@@ -51,16 +51,21 @@ pub enum Inbound {
     JournaledCron(JournaledTick),
     /// A membership or presence event kept in the journal, run like a journaled message.
     JournaledMembership(JournaledMembership),
+    /// Several ticks of the bot due at one instant, in one mailbox place: the lane runs their hooks one after
+    /// another (see [`BotRunner::deliver_ticks`]).
+    CronBatch(Vec<CronTick>),
 }
 
 impl Inbound {
-    fn into_event(self) -> Event {
+    /// The events of the item's hooks: one, or one per tick of a batch.
+    fn into_events(self) -> Vec<Event> {
         match self {
-            Self::Message(message) => Event::Message { message, redelivery: false },
-            Self::Journaled(journaled) => Event::Message { message: journaled.message, redelivery: false },
-            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => Event::Cron { tick },
+            Self::Message(message) => vec![Event::Message { message, redelivery: false }],
+            Self::Journaled(journaled) => vec![Event::Message { message: journaled.message, redelivery: false }],
+            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => vec![Event::Cron { tick }],
+            Self::CronBatch(ticks) => ticks.into_iter().map(|tick| Event::Cron { tick }).collect(),
             Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
-                Event::Membership { event }
+                vec![Event::Membership { event }]
             }
         }
     }
@@ -74,6 +79,7 @@ impl Inbound {
             Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => {
                 format!("cron tick of '{}'", tick.schedule_id)
             }
+            Self::CronBatch(ticks) => format!("{} cron ticks due together", ticks.len()),
             // Debug-quoted for the same reason.
             Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
                 format!("{} event of {:?}", event.hook_name(), event.actor().as_str())
@@ -237,10 +243,11 @@ impl BotRunner {
 
     /// Puts a message or tick in the mailbox. Returns false when the bot no longer takes any.
     pub fn deliver(&self, item: Inbound) -> bool {
-        let counter = match &item {
-            Inbound::Message(_) | Inbound::Journaled(_) => &self.stats.delivered,
-            Inbound::Cron(_) | Inbound::JournaledCron(_) => &self.stats.cron_ticks,
-            Inbound::Membership(_) | Inbound::JournaledMembership(_) => &self.stats.membership_events,
+        let (counter, count) = match &item {
+            Inbound::Message(_) | Inbound::Journaled(_) => (&self.stats.delivered, 1),
+            Inbound::Cron(_) | Inbound::JournaledCron(_) => (&self.stats.cron_ticks, 1),
+            Inbound::CronBatch(ticks) => (&self.stats.cron_ticks, ticks.len() as u64),
+            Inbound::Membership(_) | Inbound::JournaledMembership(_) => (&self.stats.membership_events, 1),
         };
         // A journaled bot's mailbox never drops: what it holds may be acknowledged messages (the webhook bounds
         // those with 503s; ticks come at the schedules' pace).
@@ -249,7 +256,9 @@ impl BotRunner {
         match pushed {
             Pushed::Queued => {}
             Pushed::DroppedOldest(dropped) => {
-                BotStats::add(&self.stats.mailbox_dropped);
+                // A dropped batch counts each of its ticks.
+                let ticks = if let Inbound::CronBatch(ticks) = &dropped { ticks.len() as u64 } else { 1 };
+                self.stats.mailbox_dropped.fetch_add(ticks, std::sync::atomic::Ordering::Relaxed);
                 let _entered = self.span.enter();
                 self.dropped_log.log(|unlogged| {
                     tracing::warn!(
@@ -267,7 +276,7 @@ impl BotRunner {
                 return false;
             }
         }
-        BotStats::add(counter);
+        counter.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
         true
     }
 
@@ -330,6 +339,34 @@ impl BotRunner {
         }
     }
 
+    /// Puts ticks due at one instant in the mailbox: one entry for all of them when the bot keeps no journal
+    /// (a batch takes one mailbox place, and its hooks run one after another); else all journaled in one commit,
+    /// each with its schedule's last fire, and queued as journaled ticks (or one by one as
+    /// [`BotRunner::deliver_tick`] does, when that commit fails). Returns false when the bot no longer takes any.
+    pub async fn deliver_ticks(&self, mut ticks: Vec<CronTick>) -> bool {
+        if let Some(journal) = &self.journal {
+            if ticks.len() > 1 {
+                if let Ok(entries) = journal.record_ticks(&ticks).await {
+                    let mut delivered = true;
+                    for (entry, tick) in entries.into_iter().zip(ticks) {
+                        delivered &= self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick }));
+                    }
+                    return delivered;
+                }
+            }
+            let mut delivered = true;
+            for tick in ticks {
+                delivered &= self.deliver_tick(tick).await;
+            }
+            return delivered;
+        }
+        match ticks.len() {
+            0 => true,
+            1 => ticks.pop().is_some_and(|tick| self.deliver(Inbound::Cron(tick))),
+            _ => self.deliver(Inbound::CronBatch(ticks)),
+        }
+    }
+
     /// Runs one item of the lane.
     async fn run_item(self: &Arc<Self>, item: Inbound) {
         match item {
@@ -354,7 +391,9 @@ impl BotRunner {
             }
             other => {
                 // Unjournaled: run_hook logs and counts a failure, and there is nothing to retry from.
-                let _ = self.run_hook(other.into_event()).await;
+                for event in other.into_events() {
+                    let _ = self.run_hook(event).await;
+                }
             }
         }
     }
@@ -423,16 +462,23 @@ impl BotRunner {
         let permits = Arc::new(Semaphore::new(concurrency));
         let mut running = tokio::task::JoinSet::new();
         while let Some(item) = self.mailbox.pop().await {
-            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { break };
-            let runner = Arc::clone(&self);
-            running.spawn(
-                async move {
-                    runner.run_item(item).await;
-                    drop(permit);
-                }
-                .instrument(self.span.clone()),
-            );
-            while running.try_join_next().is_some() {}
+            // A batch's ticks may run side by side like any other items of this lane.
+            let items = match item {
+                Inbound::CronBatch(ticks) => ticks.into_iter().map(Inbound::Cron).collect(),
+                item => vec![item],
+            };
+            for item in items {
+                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { break };
+                let runner = Arc::clone(&self);
+                running.spawn(
+                    async move {
+                        runner.run_item(item).await;
+                        drop(permit);
+                    }
+                    .instrument(self.span.clone()),
+                );
+                while running.try_join_next().is_some() {}
+            }
         }
         while running.join_next().await.is_some() {}
     }

@@ -11,11 +11,12 @@
 mod fire_queue;
 mod job;
 mod misfire;
+mod next_times;
 mod scheduler;
 
 pub use job::{Job, Tick};
 pub use misfire::{Misfire, DEFAULT_MISFIRE_GRACE};
-pub use scheduler::{Scheduler, MAX_SLEEP};
+pub use scheduler::{Scheduler, MAX_BATCH, MAX_SLEEP};
 pub use zimbot_cron::{CronError, CronSpec, FieldKind, FieldProblem};
 
 #[cfg(test)]

@@ -11,11 +11,16 @@ use tokio::sync::mpsc;
 use super::fire_queue::{Due, FireQueue};
 use super::job::{Job, Tick};
 use super::misfire::Misfire;
+use super::next_times::{NextTimes, SpecGroups};
 use crate::clock::Clock;
 
 /// The longest the scheduler sleeps before re-reading the wall clock. Sleeping in short stretches is what
 /// notices a clock jump or a machine that was suspended (tokio's timer may not count suspended time).
 pub const MAX_SLEEP: Duration = Duration::from_secs(30);
+
+/// The most ticks [`Scheduler::run_batches`] puts in one batch. Ticks due together beyond it go out in further
+/// batches, so the first bots' ticks are on their way while the scheduler still works out the rest.
+pub const MAX_BATCH: usize = 1024;
 
 /// Runs every job's schedule and hands each due [`Tick`] to the dispatcher.
 ///
@@ -37,18 +42,54 @@ pub const MAX_SLEEP: Duration = Duration::from_secs(30);
 ///   has fired is never fired again: after the clock goes back, each job waits for its next unfired time.
 /// - **Daylight saving and time zones** follow [`CronSpec::next_after`](super::CronSpec::next_after): a
 ///   repeated local time fires once, a skipped one fires right after the gap.
-/// - **Back-pressure and ending.** Each tick is sent with `Sender::send`, so a full channel holds the scheduler
-///   (and later ticks become late). [`Scheduler::run`] returns when `shutdown` resolves, or when the receiving
-///   side of the channel is closed.
+/// - **Batches.** Every tick due at one wake-up carries the same `fired_at` (the clock as read on waking).
+///   [`Scheduler::run_batches`] hands them on as batches of at most [`MAX_BATCH`] ticks in the order above, so the
+///   receiver can give each bot its ticks of the instant at once; [`Scheduler::run`] hands them on one by one.
+///   Jobs with the same expression and time zone share the work of finding their next fire time.
+/// - **Back-pressure and ending.** Each tick or batch is sent with `Sender::send`, so a full channel holds the
+///   scheduler (and later ticks become late). Both run functions return when `shutdown` resolves, or when the
+///   receiving side of the channel is closed.
 pub struct Scheduler {
     clock: Arc<dyn Clock>,
     jobs: Vec<Job>,
+    groups: SpecGroups,
+}
+
+/// Where the ticks go: one at a time, or in batches.
+enum Sink {
+    Ticks(mpsc::Sender<Tick>),
+    Batches(mpsc::Sender<Vec<Tick>>),
+}
+
+impl Sink {
+    /// Hands `ticks` on; false when the receiver is gone.
+    async fn send(&self, ticks: Vec<Tick>) -> bool {
+        match self {
+            Self::Ticks(sink) => {
+                for tick in ticks {
+                    if sink.send(tick).await.is_err() {
+                        return false;
+                    }
+                }
+                true
+            }
+            Self::Batches(sink) => sink.send(ticks).await.is_ok(),
+        }
+    }
+
+    async fn closed(&self) {
+        match self {
+            Self::Ticks(sink) => sink.closed().await,
+            Self::Batches(sink) => sink.closed().await,
+        }
+    }
 }
 
 impl Scheduler {
     /// A scheduler for `jobs`, reading time from `clock`.
     pub fn new(clock: Arc<dyn Clock>, jobs: Vec<Job>) -> Self {
-        Self { clock, jobs }
+        let groups = SpecGroups::of(&jobs);
+        Self { clock, jobs, groups }
     }
 
     /// The jobs, in the order ties are broken.
@@ -58,21 +99,40 @@ impl Scheduler {
 
     /// Runs until `shutdown` resolves or `sink` is closed, sending each due tick to `sink`.
     pub async fn run(self, sink: mpsc::Sender<Tick>, shutdown: impl Future<Output = ()>) {
+        self.run_into(Sink::Ticks(sink), shutdown).await;
+    }
+
+    /// Runs until `shutdown` resolves or `sink` is closed, sending the ticks due at each wake-up to `sink` in
+    /// batches of at most [`MAX_BATCH`].
+    pub async fn run_batches(self, sink: mpsc::Sender<Vec<Tick>>, shutdown: impl Future<Output = ()>) {
+        self.run_into(Sink::Batches(sink), shutdown).await;
+    }
+
+    async fn run_into(self, sink: Sink, shutdown: impl Future<Output = ()>) {
         let mut shutdown = pin!(shutdown);
         let mut queue = self.initial_queue();
+        let mut next_times = NextTimes::for_groups(self.groups.count());
         loop {
             let now = self.clock.now();
-            while let Some(due) = queue.pop_due(now) {
-                let tick = self.handle_due(due, now, &mut queue);
-                if let Some(tick) = tick {
+            let mut batch = Vec::new();
+            loop {
+                let due = queue.pop_due(now);
+                let all_taken = due.is_none();
+                if let Some(tick) = due.and_then(|due| self.handle_due(due, now, &mut queue, &mut next_times)) {
+                    batch.push(tick);
+                }
+                if !batch.is_empty() && (all_taken || batch.len() >= MAX_BATCH) {
                     tokio::select! {
                         biased;
                         () = &mut shutdown => return,
-                        sent = sink.send(tick) => if sent.is_err() {
+                        sent = sink.send(std::mem::take(&mut batch)) => if !sent {
                             tracing::debug!("tick receiver closed; scheduler stopping");
                             return;
                         },
                     }
+                }
+                if all_taken {
+                    break;
                 }
             }
             let Some(next_at) = queue.next_at() else {
@@ -113,7 +173,13 @@ impl Scheduler {
     }
 
     /// Decides what a due entry sends (if anything) and queues the job's next fire time.
-    fn handle_due(&self, due: Due, now: DateTime<Utc>, queue: &mut FireQueue) -> Option<Tick> {
+    fn handle_due(
+        &self,
+        due: Due,
+        now: DateTime<Utc>,
+        queue: &mut FireQueue,
+        next_times: &mut NextTimes,
+    ) -> Option<Tick> {
         let job = &self.jobs[due.job];
         let grace = TimeDelta::from_std(job.misfire_grace).unwrap_or(TimeDelta::MAX);
         let late_by = now - due.at;
@@ -132,7 +198,7 @@ impl Scheduler {
             );
             (job.misfire == Misfire::FireOnce, resume_after)
         };
-        if let Some(at) = job.spec.next_after(resume_after, job.timezone) {
+        if let Some(at) = next_times.after(job, self.groups.of_job(due.job), resume_after) {
             queue.push(Due { at, job: due.job });
         }
         send.then(|| Tick {

@@ -247,6 +247,41 @@ fn a_recorded_tick_is_a_pending_entry_and_its_schedules_last_fire() {
 }
 
 #[test]
+fn ticks_recorded_together_are_pending_entries_in_order_with_each_schedules_last_fire() {
+    use crate::{CronBook, TickRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let lease = lease(&store, "a");
+    let tick = |schedule: &str, at: i64| TickRecord {
+        schedule_id: schedule.into(),
+        scheduled_at_ms: at,
+        fired_at_ms: at,
+        payload: vec![],
+    };
+    let entries = store.record_ticks(&lease, &[tick("s1", 60_000), tick("s2", 60_000)]).unwrap();
+    let pending = store.pending(&lease).unwrap();
+    assert_eq!(pending.iter().map(|entry| entry.id).collect::<Vec<_>>(), entries);
+    let keys: Vec<&str> = pending.iter().map(|entry| entry.dedupe_key.as_str()).collect();
+    assert_eq!(keys, ["cron:s1@60000", "cron:s2@60000"]);
+    let mut fires = store.last_fires(&lease).unwrap();
+    fires.sort();
+    assert_eq!(fires, [("s1".to_owned(), 60_000), ("s2".to_owned(), 60_000)]);
+}
+
+#[test]
+fn ticks_recorded_under_a_stale_lease_are_refused_and_none_is_kept() {
+    use crate::{CronBook, TickRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let stale = lease(&store, "a");
+    let current = taken_over(&store, "a");
+    let tick = TickRecord { schedule_id: "s1".into(), scheduled_at_ms: 60_000, fired_at_ms: 60_000, payload: vec![] };
+    assert!(store.record_ticks(&stale, &[tick.clone(), tick]).is_err());
+    assert!(store.pending(&current).unwrap().is_empty());
+    assert!(store.last_fires(&current).unwrap().is_empty());
+}
+
+#[test]
 fn a_batch_of_operations_of_several_bots_is_answered_in_order_and_a_stale_lease_refuses_only_its_own() {
     use crate::{JournalAnswer, JournalOp};
     let dir = tempfile::tempdir().unwrap();

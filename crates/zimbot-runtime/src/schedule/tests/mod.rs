@@ -1,6 +1,7 @@
 //! Specifications of the cron scheduler, one behaviour per test, all on virtual time (what expressions mean is
 //! specified in `zimbot-cron`).
 
+mod batches;
 mod scheduler;
 
 use chrono::{DateTime, Utc};
