@@ -207,39 +207,16 @@ impl Runtime {
     ) -> Result<Vec<BotId>, Refusal> {
         let Some(journal) = &self.journal else { return Ok(self.deliver(message)) };
         let targets: Vec<usize> = self.router.route(&message);
-        if let Some(full) =
-            targets.iter().map(|index| &self.bots[*index]).find(|bot| bot.is_journaled() && !bot.has_room())
-        {
-            return Err(Refusal::Busy(full.config().id.clone()));
-        }
-        let (journaled, direct): (Vec<usize>, Vec<usize>) =
-            targets.into_iter().partition(|index| self.bots[*index].is_journaled());
         let payload = serde_json::to_vec(&message).map_err(|error| Refusal::StorageUnavailable(error.to_string()))?;
-        let arrival = zimbot_store::Arrival {
-            dedupe_key: format!("msg:{}", message.message_id),
-            remember_until_ms,
-            arrived_at_ms: now_ms,
-            payload,
-            bots: journaled.iter().map(|index| self.bots[*index].config().id.to_string()).collect(),
-        };
-        let entries = match journal.accept(arrival).await {
-            Ok(zimbot_store::Accepted::Journaled(entries)) => entries,
-            Ok(zimbot_store::Accepted::Duplicate) => return Err(Refusal::Duplicate),
-            Err(error) => return Err(Refusal::StorageUnavailable(error.0)),
-        };
-        let mut delivered = Vec::with_capacity(entries.len() + direct.len());
-        for (index, entry) in journaled.into_iter().zip(entries) {
-            let runner = &self.bots[index];
-            if runner.deliver_journaled(JournaledMessage { entry, message: message.clone() }) {
-                delivered.push(runner.config().id.clone());
-            }
-        }
-        for index in direct {
-            if self.bots[index].deliver(Inbound::Message(message.clone())) {
-                delivered.push(self.bots[index].config().id.clone());
-            }
-        }
-        Ok(delivered)
+        let kept = Kept { dedupe_key: format!("msg:{}", message.message_id), payload, now_ms, remember_until_ms };
+        self.journal_then_deliver(
+            journal,
+            targets,
+            kept,
+            |runner, entry| runner.deliver_journaled(JournaledMessage { entry, message: message.clone() }),
+            |runner| runner.deliver(Inbound::Message(message.clone())),
+        )
+        .await
     }
 
     /// Takes a membership or presence event the webhook is about to acknowledge, as [`Runtime::accept`] takes a
@@ -254,6 +231,31 @@ impl Runtime {
     ) -> Result<Vec<BotId>, Refusal> {
         let Some(journal) = &self.journal else { return Ok(self.deliver_membership(event)) };
         let targets = self.router.route_membership(&event);
+        let payload = serde_json::to_vec(&event).map_err(|error| Refusal::StorageUnavailable(error.to_string()))?;
+        let digest: [u8; 20] = sha1::Sha1::digest(&payload).into();
+        let dedupe_key = format!("{MEMBERSHIP_KEY_PREFIX}{}", hex(&digest));
+        let kept = Kept { dedupe_key, payload, now_ms, remember_until_ms };
+        self.journal_then_deliver(
+            journal,
+            targets,
+            kept,
+            |runner, entry| runner.deliver_journaled_membership(JournaledMembership { entry, event: event.clone() }),
+            |runner| runner.deliver(Inbound::Membership(event.clone())),
+        )
+        .await
+    }
+
+    /// Keeps an arrival for the journaled bots among `targets` (refused whole when one of their mailboxes is full,
+    /// or as a duplicate), then hands each journaled bot its entry and each other bot the item directly; returns
+    /// the bots it went to.
+    async fn journal_then_deliver(
+        &self,
+        journal: &InboxWriter,
+        targets: Vec<usize>,
+        kept: Kept,
+        journaled_item: impl Fn(&BotRunner, zimbot_store::EntryId) -> bool,
+        direct_item: impl Fn(&BotRunner) -> bool,
+    ) -> Result<Vec<BotId>, Refusal> {
         if let Some(full) =
             targets.iter().map(|index| &self.bots[*index]).find(|bot| bot.is_journaled() && !bot.has_room())
         {
@@ -261,13 +263,11 @@ impl Runtime {
         }
         let (journaled, direct): (Vec<usize>, Vec<usize>) =
             targets.into_iter().partition(|index| self.bots[*index].is_journaled());
-        let payload = serde_json::to_vec(&event).map_err(|error| Refusal::StorageUnavailable(error.to_string()))?;
-        let digest: [u8; 20] = sha1::Sha1::digest(&payload).into();
         let arrival = zimbot_store::Arrival {
-            dedupe_key: format!("{MEMBERSHIP_KEY_PREFIX}{}", hex(&digest)),
-            remember_until_ms,
-            arrived_at_ms: now_ms,
-            payload,
+            dedupe_key: kept.dedupe_key,
+            remember_until_ms: kept.remember_until_ms,
+            arrived_at_ms: kept.now_ms,
+            payload: kept.payload,
             bots: journaled.iter().map(|index| self.bots[*index].config().id.to_string()).collect(),
         };
         let entries = match journal.accept(arrival).await {
@@ -277,13 +277,12 @@ impl Runtime {
         };
         let mut delivered = Vec::with_capacity(entries.len() + direct.len());
         for (index, entry) in journaled.into_iter().zip(entries) {
-            let runner = &self.bots[index];
-            if runner.deliver_journaled_membership(JournaledMembership { entry, event: event.clone() }) {
-                delivered.push(runner.config().id.clone());
+            if journaled_item(&self.bots[index], entry) {
+                delivered.push(self.bots[index].config().id.clone());
             }
         }
         for index in direct {
-            if self.bots[index].deliver(Inbound::Membership(event.clone())) {
+            if direct_item(&self.bots[index]) {
                 delivered.push(self.bots[index].config().id.clone());
             }
         }
@@ -373,4 +372,12 @@ fn last_fires(runner: &BotRunner) -> HashMap<String, chrono::DateTime<chrono::Ut
 /// `bytes` as lowercase hexadecimal.
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// What an arrival is kept under in the inbox journal.
+struct Kept {
+    dedupe_key: String,
+    payload: Vec<u8>,
+    now_ms: i64,
+    remember_until_ms: i64,
 }
