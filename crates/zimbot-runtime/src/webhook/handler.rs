@@ -226,38 +226,8 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
             Ok(raw) => super::membership_key::membership_key(&raw),
             Err(error) => return malformed(format!("not a ZIM callback: {error}")),
         };
-        match state.dedupe().recall(&member_key, [0; 20], until, now) {
-            Recall::New => {}
-            Recall::Same | Recall::Different => {
-                count(&state.stats.duplicates);
-                return answer(StatusCode::OK, "duplicate ignored");
-            }
-            Recall::Full => {
-                if recalled == Recall::New {
-                    state.dedupe().forget(&signature_key);
-                }
-                return state.full();
-            }
-        }
-        return match state.runtime.accept_membership(event, now.saturating_mul(1000), until.saturating_mul(1000)).await
-        {
-            Ok(delivered) => {
-                count(&state.stats.accepted);
-                answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()))
-            }
-            Err(Refusal::Duplicate) => {
-                count(&state.stats.duplicates);
-                answer(StatusCode::OK, "duplicate ignored")
-            }
-            Err(refusal) => {
-                // Not kept: the retry must not be taken for a replay.
-                if recalled == Recall::New {
-                    state.dedupe().forget(&signature_key);
-                }
-                state.dedupe().forget(&member_key);
-                state.refused(refusal)
-            }
-        };
+        let accepting = state.runtime.accept_membership(event, now.saturating_mul(1000), until.saturating_mul(1000));
+        return take_once(&state, &member_key, &signature_key, recalled, until, now, accepting).await;
     }
     if !callback.is_message() {
         count(&state.stats.ignored);
@@ -272,7 +242,24 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
         return answer(StatusCode::SERVICE_UNAVAILABLE, "stopping; retry later");
     }
     let message_key = format!("msg:{}", message.message_id);
-    match state.dedupe().recall(&message_key, [0; 20], until, now) {
+    let accepting = state.runtime.accept(message, now.saturating_mul(1000), until.saturating_mul(1000));
+    take_once(&state, &message_key, &signature_key, recalled, until, now, accepting).await
+}
+
+/// Takes a callback once by `key` (its message id, or a membership change's content): a retry remembered in
+/// memory, or in the journal (`accepting` answers `Duplicate`), is acknowledged and dropped; one `accepting`
+/// refuses is forgotten under both keys, so its retry is neither a duplicate nor a replay.
+async fn take_once(
+    state: &WebhookState,
+    key: &str,
+    signature_key: &str,
+    recalled: Recall,
+    until: i64,
+    now: i64,
+    accepting: impl std::future::Future<Output = Result<Vec<zimbot_model::BotId>, Refusal>>,
+) -> Response {
+    let count = |counter: &AtomicU64| counter.fetch_add(1, Ordering::Relaxed);
+    match state.dedupe().recall(key, [0; 20], until, now) {
         Recall::New => {}
         Recall::Same | Recall::Different => {
             count(&state.stats.duplicates);
@@ -281,12 +268,12 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
         Recall::Full => {
             // The retry will come with a fresh signature; this one need not be kept for it.
             if recalled == Recall::New {
-                state.dedupe().forget(&signature_key);
+                state.dedupe().forget(signature_key);
             }
             return state.full();
         }
     }
-    match state.runtime.accept(message, now.saturating_mul(1000), until.saturating_mul(1000)).await {
+    match accepting.await {
         Ok(delivered) => {
             count(&state.stats.accepted);
             answer(StatusCode::OK, format!("delivered to {} bot(s)", delivered.len()))
@@ -296,10 +283,10 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
             answer(StatusCode::OK, "duplicate ignored")
         }
         Err(refusal) => {
-            // Not kept: the retry must not be taken for a duplicate.
-            state.dedupe().forget(&message_key);
+            // Not kept: the retry must be taken for neither a duplicate nor a replay.
+            state.dedupe().forget(key);
             if recalled == Recall::New {
-                state.dedupe().forget(&signature_key);
+                state.dedupe().forget(signature_key);
             }
             state.refused(refusal)
         }
