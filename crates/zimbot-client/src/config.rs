@@ -137,7 +137,7 @@ impl ClientConfig {
     }
 
     /// The safety margin's setting: fixed when `safety_margin_ms` is set, adaptive otherwise.
-    pub fn safety_margin(&self) -> SafetyMargin {
+    pub(crate) fn safety_margin(&self) -> SafetyMargin {
         match self.safety_margin_ms {
             Some(margin) => SafetyMargin::Fixed(Duration::from_millis(margin)),
             None => SafetyMargin::Adaptive {

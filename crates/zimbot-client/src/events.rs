@@ -115,6 +115,7 @@ impl EventSink {
         }
     }
 
+    #[cfg(test)]
     /// Whether the terminal event was sent.
     pub fn is_finished(&self) -> bool {
         self.state.lock().sender.is_none()

@@ -6,9 +6,10 @@
 //! [`SendHandle`] into hooks.
 //!
 //! The send path reads as layers, each a type with its own contract and tests:
-//! validation (`validate`) → [`FairQueue`] (which bot's send goes next) → upload through a [`MediaStore`]
-//! (outside the limit) → [`WindowLimiter`] (when it may start) → [`Transport`] (one attempt on the wire), with
-//! [`RetryPolicy`] deciding about retries and [`EventSink`] guaranteeing the event order.
+//! validation (`validate`) → `FairQueue` (which bot's send goes next) → upload through a [`MediaStore`]
+//! (outside the limit) → `WindowLimiter` (when it may start) → [`Transport`] (one attempt on the wire), with
+//! `RetryPolicy` deciding about retries and `EventSink` guaranteeing the event order. Those inner layers are
+//! private to the crate; what other crates use is listed below.
 //!
 //! Main types:
 //! - [`Client`], [`Sender`], [`SendHandle`], [`ClientStats`], [`ClientConfig`]: the API the runtime codes against.
@@ -52,28 +53,22 @@ mod upload;
 mod validate;
 
 pub use client::{Client, SendHandle, Sender};
-pub use config::{ActionLimits, ClientConfig, UnknownOutcome};
-pub use conversation_setup::{disbanded_group_error, Created, GroupSpec, RoomSpec, MAX_USERS_PER_INVITE};
 pub use error::ClientError;
-pub use events::{EventSink, PROGRESS_INTERVAL};
+pub use config::{ActionLimits, ClientConfig, UnknownOutcome};
+pub use conversation_setup::{Created, GroupSpec, RoomSpec};
 pub use http_put_store::HttpPutStore;
 pub use hub_store::HubMediaStore;
-pub use limiter::WindowLimiter;
 pub use local_store::LocalMediaStore;
-pub use message_body::{check_wire_limits, outbound_message, MAX_EXTENDED_DATA_BYTES};
-pub use queue::{FairQueue, Taken};
-pub use retry::RetryPolicy;
+pub use message_body::outbound_message;
 pub use s3_config::{
-    S3Config, S3Link, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE, MAX_PARTS, MAX_PRESIGNED_LINK, MIN_PART_SIZE,
+    S3Config, S3Link, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE, MAX_PRESIGNED_LINK, MIN_PART_SIZE,
 };
 pub use s3_multipart::PART_ATTEMPTS;
 pub use s3_probe::ProbeReport;
 pub use s3_store::{LeftoverUploads, S3Store};
-pub use safety_margin::{MeasuredMargin, SafetyMargin};
 pub use send_journal::SendJournal;
 pub use server_api::{ServerApiConfig, ServerApiTransport};
 pub use stats::ClientStats;
 pub use store::{MediaStore, ProgressCallback, UploadRequest};
-pub use transport::{OutboundMessage, SendReceipt, Transport, MAX_USERS_PER_REGISTER};
-pub use upload::CHUNK_SIZE;
+pub use transport::{OutboundMessage, SendReceipt, Transport};
 pub use validate::{MAX_FILE_NAME_BYTES, MAX_URL_BYTES};

@@ -129,11 +129,6 @@ impl WindowLimiter {
         self.margin = margin;
     }
 
-    /// The most starts per window.
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
     /// The counted window: the service's window plus the margin.
     pub fn window(&self) -> Duration {
         self.window + self.margin
@@ -200,6 +195,7 @@ impl WindowLimiter {
         }
     }
 
+    #[cfg(test)]
     /// Waits until a start is allowed, records it, and returns how long it waited.
     pub async fn acquire(&mut self) -> Duration {
         let asked = Instant::now();

@@ -187,11 +187,6 @@ impl<K: Eq + Hash + Clone, L: Eq + Hash + Clone, T> FairQueue<K, L, T> {
         self.len == 0
     }
 
-    /// Items waiting under `key`.
-    pub fn len_of(&self, key: &K) -> usize {
-        self.keys.get(key).map_or(0, |queue| queue.len)
-    }
-
     /// Adds `item` at the back of `key`'s `lane`, in `priority`'s class.
     pub fn push(&mut self, key: K, priority: Priority, lane: L, item: T) {
         let seq = self.next_seq;

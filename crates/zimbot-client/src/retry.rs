@@ -23,11 +23,6 @@ impl RetryPolicy {
         Self { max_attempts: max_attempts.max(1), initial, max: max.max(initial) }
     }
 
-    /// The attempts allowed in all.
-    pub fn max_attempts(&self) -> u32 {
-        self.max_attempts
-    }
-
     /// Whether another attempt may follow failed attempt number `attempt`.
     pub fn allows_another(&self, attempt: u32) -> bool {
         attempt < self.max_attempts
