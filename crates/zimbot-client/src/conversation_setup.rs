@@ -86,7 +86,7 @@ impl ServerApiTransport {
         self.created(Action::CreateGroup, &body, GROUP_EXISTS).await
     }
 
-    /// Adds `users` to `group_id` as `from`, [`MAX_USERS_PER_INVITE`] a call, calls a second apart; the users the
+    /// Adds `users` to `group_id` as `from`, 100 a call (`MAX_USERS_PER_INVITE`), calls a second apart; the users the
     /// service refused, with their codes.
     pub async fn add_group_members(
         &self,

@@ -48,7 +48,7 @@ pub trait Transport: Send + Sync + 'static {
     /// Makes one attempt to deliver `message`.
     async fn send_message(&self, message: &OutboundMessage) -> Result<SendReceipt, ZimError>;
 
-    /// Registers up to [`MAX_USERS_PER_REGISTER`] bot users in one attempt; existing users count as registered.
+    /// Registers up to 20 bot users (`MAX_USERS_PER_REGISTER`) in one attempt; existing users count as registered.
     async fn register_bots(&self, bots: &[RegisterUserInfo]) -> Result<(), ZimError>;
 
     /// Creates `room` as `from` in one attempt; a room that exists already counts as created.

@@ -37,7 +37,8 @@
 //!
 //! Groups live in the same SQLite file; rooms live in memory (a restart disconnects everyone, so every room goes).
 //!
-//! Main types: [`HubConfig`], [`Hub`], [`ServerAction`], [`HubStats`], [`HubMessage`], [`HubError`].
+//! Main types: [`HubConfig`] (with its clock, a `zimbot_clock::Clock`), [`Hub`], [`ServerAction`], [`HubStats`],
+//! [`HubError`]. The JSON the client API answers with is documented in `client_api`, not as Rust types.
 
 mod callbacks;
 mod client_api;
@@ -66,7 +67,5 @@ pub use error::HubError;
 pub use hub::Hub;
 /// How the media store reads a `Range` header; public so it can be fuzzed on its own (see `fuzz/`).
 pub use media::{parse_range, RangeRequest};
-pub use message::{ConversationSummary, HubMessage, HubUser, MessageMedia, MessageSource};
 pub use server_api::ServerAction;
 pub use stats::HubStats;
-pub use zimbot_clock::{Clock, ManualClock, SystemClock};

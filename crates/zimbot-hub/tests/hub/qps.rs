@@ -3,7 +3,7 @@
 use crate::support::{start_hub, test_config};
 use std::sync::Arc;
 use std::time::Duration;
-use zimbot_hub::ManualClock;
+use zimbot_clock::ManualClock;
 use zimbot_hub::ServerAction as Action;
 
 #[tokio::test]

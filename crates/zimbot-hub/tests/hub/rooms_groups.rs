@@ -4,7 +4,8 @@ use crate::support::{start_hub, text_body, TestHub};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use zimbot_hub::{ManualClock, ServerAction as Action};
+use zimbot_clock::ManualClock;
+use zimbot_hub::ServerAction as Action;
 
 /// A hub whose rooms and windows run on a clock the test moves.
 async fn hub_on_manual_clock() -> (TestHub, ManualClock) {
