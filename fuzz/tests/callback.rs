@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 use std::time::Duration;
 use zimbot_fuzz::{config, inputs};
-use zimbot_model::wire::{callback_signature, Callback};
 use zimbot_runtime::webhook::{check_id_lengths, verify_callback, MAX_ID_BYTES, MAX_TOKEN_BYTES};
+use zimbot_wire::{callback_signature, Callback};
 
 /// Any instant chrono can hold, from an arbitrary number.
 fn instant(seconds: i64) -> chrono::DateTime<chrono::Utc> {

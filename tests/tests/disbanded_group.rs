@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::*;
 use zimbot_client::{Client, ClientConfig, HubMediaStore, Sender, ServerApiConfig, ServerApiTransport};
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{BotId, ConversationType, Priority, SendRequest, UserId, ZimCode};
+use zimbot_wire::RegisterUserInfo;
 
 /// The development app the hub runs with by default.
 const APP_ID: u32 = 1234567;

@@ -9,7 +9,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use support::*;
 use zimbot_double::{Capture, ServiceDouble};
-use zimbot_model::wire::callback_signature;
+use zimbot_wire::callback_signature;
 
 const APP_ID: u32 = 1234567;
 const SERVER_SECRET: &str = "0123456789abcdef0123456789abcdef";

@@ -57,11 +57,11 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
-use zimbot_model::wire::{Action, RegisterUserInfo};
 use zimbot_model::{
     AttachedMessage, BotId, ConversationId, ConversationType, LocalMessageId, MessageSentResult, Priority, SendEvent,
     SendFailure, SendRejected, SendRequest, UserId, ZimCode, ZimError,
 };
+use zimbot_wire::{Action, RegisterUserInfo};
 
 /// Who sends: the bot (its queue), its ZIM user id (`FromUserId`) and its priority class.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,8 @@
 use crate::server_api::ServerApiTransport;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
-use zimbot_model::wire::Action;
 use zimbot_model::{ConversationId, UserId, ZimCode, ZimError};
+use zimbot_wire::Action;
 
 /// Most users one `InviteUsersIntoGroup` call takes.
 pub const MAX_USERS_PER_INVITE: usize = 100;
@@ -102,7 +102,7 @@ impl ServerApiTransport {
             let ids: Vec<&str> = batch.iter().map(UserId::as_str).collect();
             let body = json!({"FromUserId": from.as_str(), "GroupId": group_id.as_str(), "UserIds": ids,
                               "GroupMemberInfos": []});
-            let envelope: zimbot_model::wire::ApiEnvelope<Map<String, Value>> =
+            let envelope: zimbot_wire::ApiEnvelope<Map<String, Value>> =
                 self.exchange(Action::InviteUsersIntoGroup, &body).await?;
             if envelope.code != 0 {
                 return Err(ZimError::new(ZimCode(envelope.code), envelope.message));
@@ -117,7 +117,7 @@ impl ServerApiTransport {
     }
 
     async fn created(&self, action: Action, body: &Value, exists: ZimCode) -> Result<Created, ZimError> {
-        let envelope: zimbot_model::wire::ApiEnvelope<Map<String, Value>> = self.exchange(action, body).await?;
+        let envelope: zimbot_wire::ApiEnvelope<Map<String, Value>> = self.exchange(action, body).await?;
         match ZimCode(envelope.code) {
             ZimCode::SUCCESS => Ok(Created::Created),
             code if code == exists => Ok(Created::Existed),

@@ -12,8 +12,8 @@ use crate::ClientError;
 use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
-use zimbot_model::wire::{Action, SignedQuery};
 use zimbot_model::{ZimCode, ZimError};
+use zimbot_wire::{Action, SignedQuery};
 
 /// A fresh signature nonce: 16 hex characters, as the Server API's.
 fn nonce() -> String {

@@ -53,16 +53,14 @@ mod upload;
 mod validate;
 
 pub use client::{Client, SendHandle, Sender};
-pub use error::ClientError;
 pub use config::{ActionLimits, ClientConfig, UnknownOutcome};
 pub use conversation_setup::{Created, GroupSpec, RoomSpec};
+pub use error::ClientError;
 pub use http_put_store::HttpPutStore;
 pub use hub_store::HubMediaStore;
 pub use local_store::LocalMediaStore;
 pub use message_body::outbound_message;
-pub use s3_config::{
-    S3Config, S3Link, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE, MAX_PRESIGNED_LINK, MIN_PART_SIZE,
-};
+pub use s3_config::{S3Config, S3Link, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE, MAX_PRESIGNED_LINK, MIN_PART_SIZE};
 pub use s3_multipart::PART_ATTEMPTS;
 pub use s3_probe::ProbeReport;
 pub use s3_store::{LeftoverUploads, S3Store};

@@ -3,8 +3,8 @@
 
 use crate::transport::OutboundMessage;
 use crate::validate::MAX_URL_BYTES;
-use zimbot_model::wire::{ApiImageInfo, ApiMediaBody, MessageBody, OfflinePush};
 use zimbot_model::{MediaKind, MediaMessage, MessageType, OutgoingMessage, SendConfig, SendRequest, UserId};
+use zimbot_wire::{ApiImageInfo, ApiMediaBody, MessageBody, OfflinePush};
 
 /// The wire message for `request` sent by `from`. For media, `media_url` is where the file is stored (uploaded or
 /// given) and `uid` the message's fresh media id.

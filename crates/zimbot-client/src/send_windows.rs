@@ -22,8 +22,8 @@ use crate::ClientConfig;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
-use zimbot_model::wire::Action;
 use zimbot_model::{ConversationType, ZimCode};
+use zimbot_wire::Action;
 
 /// The action a send to `conversation_type` is made with.
 pub(crate) fn send_action(conversation_type: ConversationType) -> Action {

@@ -23,12 +23,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use zimbot_model::wire::{
+use zimbot_model::{ConversationId, ConversationType, UserId, ZimCode, ZimError};
+use zimbot_wire::{
     Action, ApiEnvelope, AuditInfo, CreateRoomRequest, MessageFields, RegisterResponse, RegisterUserInfo,
     RegisterUsersRequest, SendGroupMessageRequest, SendGroupMessageResponse, SendMsgOptions, SendPeerMessageRequest,
     SendPeerMessageResponse, SendRoomMessageRequest, SendRoomMessageResponse, SignedQuery,
 };
-use zimbot_model::{ConversationId, ConversationType, UserId, ZimCode, ZimError};
 
 /// Where and as whom to call the Server API.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,8 +17,8 @@
 //! [`crate::ServerApiTransport`] speaks the ZIM Server API; tests use in-memory transports.
 
 use async_trait::async_trait;
-use zimbot_model::wire::{MessageBody, RegisterUserInfo};
 use zimbot_model::{ConversationId, ConversationType, MessageType, SendConfig, UserId, ZimCode, ZimError};
+use zimbot_wire::{MessageBody, RegisterUserInfo};
 
 /// The most users one `RobotRegister` request may carry.
 pub const MAX_USERS_PER_REGISTER: usize = 20;

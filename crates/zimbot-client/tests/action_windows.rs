@@ -10,8 +10,8 @@ use support::fakes::{FakeTransport, GatedStore, Start};
 use support::sender;
 use tokio::time::Instant;
 use zimbot_client::{ActionLimits, Client, ClientConfig};
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{ConversationType, Priority, SendRequest, ZimCode};
+use zimbot_wire::RegisterUserInfo;
 
 /// Per-action windows only, counted over exactly one second.
 fn per_action_only() -> ClientConfig {

@@ -11,8 +11,8 @@ use support::server::{APP_ID, SECRET};
 use support::{fast_config, sender};
 use zimbot_client::{Client, ClientConfig, HttpPutStore, ServerApiConfig, ServerApiTransport};
 use zimbot_double::{Reply, ServiceDouble};
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{ConversationType, MessageSentResult, Priority, SendFailure, SendRequest, ZimCode};
+use zimbot_wire::RegisterUserInfo;
 
 async fn double() -> ServiceDouble {
     ServiceDouble::start(APP_ID, SECRET).await

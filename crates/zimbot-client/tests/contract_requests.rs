@@ -9,10 +9,10 @@ use support::server::{APP_ID, SECRET};
 use support::{fast_config, sender};
 use zimbot_client::{Client, HttpPutStore};
 use zimbot_double::{Capture, ServiceDouble};
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{
     ConversationType, ImageSize, MediaKind, MediaMessage, Priority, PushConfig, SendConfig, SendRequest,
 };
+use zimbot_wire::RegisterUserInfo;
 
 async fn double_and_client() -> (ServiceDouble, Client) {
     let double = ServiceDouble::start(APP_ID, SECRET).await;

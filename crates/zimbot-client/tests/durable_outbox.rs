@@ -10,11 +10,11 @@ use support::sender;
 use zimbot_client::{
     Client, ClientConfig, OutboundMessage, SendHandle, SendJournal, SendReceipt, Transport, UnknownOutcome,
 };
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{
     ConversationType, LocalMessageId, MediaMessage, Priority, SendConfig, SendEvent, SendRequest, ZimCode, ZimError,
 };
 use zimbot_store::{Durability, Listing, Outbox, Owner, SendState, SqliteStore};
+use zimbot_wire::RegisterUserInfo;
 
 /// A service that takes requests and never answers: every send stays on the wire.
 struct SilentTransport;

@@ -13,8 +13,8 @@ use support::fakes::GatedStore;
 use support::sender;
 use tokio::time::Instant;
 use zimbot_client::{Client, ClientConfig, OutboundMessage, SendReceipt, Transport};
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{ConversationType, Priority, SendRequest, ZimError};
+use zimbot_wire::RegisterUserInfo;
 
 /// A service reached through a jittery path: each request arrives a random 0..=`jitter` after it was sent, and is
 /// answered on arrival. Arrival instants are what the service counts.

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use support::server::{Answer, TestServer, SECRET};
 use support::{all_events, assert_event_order, fast_config, sender, transport_to};
 use zimbot_client::{Client, HubMediaStore, ServerApiTransport, Transport};
-use zimbot_model::wire::{server_api_signature, RegisterUserInfo};
 use zimbot_model::{
     ConversationType, MediaKind, MediaMessage, Priority, PushConfig, SendConfig, SendEvent, SendRequest, ZimCode,
 };
+use zimbot_wire::{server_api_signature, RegisterUserInfo};
 
 fn transport(server: &TestServer) -> ServerApiTransport {
     transport_to(server.base_url(), SECRET)

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use zimbot_contract::Contract;
-use zimbot_model::wire::SignedQuery;
+use zimbot_wire::SignedQuery;
 
 /// One Server API request as the double received it, with what it answered.
 #[derive(Debug, Clone)]

@@ -38,8 +38,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use zimbot_model::wire::{callback_signature, Callback, CallbackEvent, CallbackUser};
 use zimbot_model::{ConversationType, UserId};
+use zimbot_wire::{callback_signature, Callback, CallbackEvent, CallbackUser};
 
 /// Where and how callbacks are sent.
 #[derive(Debug, Clone)]

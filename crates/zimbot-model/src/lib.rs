@@ -3,6 +3,9 @@
 //! This crate is plain data with serde: no I/O, no async, no runtime. Every other zimbot crate speaks in
 //! these types — the plugin ABI serializes them, the client sends them, the hub stores them.
 //!
+//! What it is not: the service's wire format. The JSON the ZIM Server API and its callbacks use lives in
+//! `zimbot-wire`; plugin authors (through `zimbot_sdk::model`) never see it.
+//!
 //! Main types:
 //! - [`ConversationType`], [`ConversationId`], [`UserId`], [`BotId`]: who and where.
 //! - [`MessageType`], [`ReceivedMessage`], [`MessageContent`]: what arrives.
@@ -22,7 +25,6 @@ mod media;
 mod membership;
 mod message;
 mod send;
-pub mod wire;
 
 pub use conversation::{BotId, ConversationId, ConversationType, IdError, UserId, MAX_ID_BYTES, SEND_ID_PUNCTUATION};
 pub use error::{ZimCode, ZimError};

@@ -1,6 +1,6 @@
 //! Membership and presence events: people entering and leaving rooms, joining and leaving groups, rooms and groups
 //! coming and going, users coming online and going offline. The service reports them as callbacks
-//! (`room_enter`, `group_join`, `user_action`, ...; see [`crate::wire::membership_event`]); plugins get them as
+//! (`room_enter`, `group_join`, `user_action`, ...; see `zimbot_wire::membership_event`); plugins get them as
 //! typed hooks.
 
 use crate::{ConversationId, ConversationType, UserId};

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::webhook::{lobby_bot, now, Webhook, SECRET};
 use support::{start_journaled, start_journaled_on, Reports};
-use zimbot_model::wire::callback_signature;
 use zimbot_model::{ConversationId, MembershipEvent, RoomMember, UserId};
 use zimbot_runtime::clock::{Clock, ManualClock};
 use zimbot_runtime::config::StorageConfig;
 use zimbot_runtime::journal::Storage;
 use zimbot_runtime::runtime::Refusal;
 use zimbot_store::{Durability, Retention, RetentionPolicy, SqliteStore};
+use zimbot_wire::callback_signature;
 
 const NOW_MS: i64 = 1_000;
 const REMEMBER_UNTIL_MS: i64 = i64::MAX;

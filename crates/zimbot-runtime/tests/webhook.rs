@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 use support::webhook::{lobby_bot, now, room_callback, Webhook, SECRET};
 use support::{start, Reports};
-use zimbot_model::wire::callback_signature;
+use zimbot_wire::callback_signature;
 
 #[tokio::test]
 async fn a_signed_callback_is_delivered_and_its_retry_is_dropped() {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::webhook::{lobby_bot, room_callback, Webhook, SECRET};
 use support::{start, Reports};
-use zimbot_model::wire::callback_signature;
 use zimbot_runtime::clock::ManualClock;
+use zimbot_wire::callback_signature;
 
 const T0: i64 = 1_800_000_000;
 

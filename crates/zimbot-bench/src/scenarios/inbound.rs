@@ -19,11 +19,11 @@ use anyhow::Context as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zimbot_model::wire::callback_signature;
 use zimbot_runtime::clock::SystemClock;
 use zimbot_runtime::plugin_host::HostServices;
 use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::webhook::{self, WebhookState};
+use zimbot_wire::callback_signature;
 
 const SCENARIO: &str = "inbound";
 pub(crate) const CONNECTIONS: usize = 64;

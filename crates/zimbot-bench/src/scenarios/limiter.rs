@@ -24,10 +24,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zimbot_client::{ClientConfig, OutboundMessage, RoomSpec, SendReceipt, Sender, ServerApiTransport, Transport};
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{
     BotId, ConversationId, ConversationType, MediaMessage, Priority, SendConfig, SendRequest, UserId, ZimError,
 };
+use zimbot_wire::RegisterUserInfo;
 
 const SCENARIO: &str = "limiter";
 const FLOOD_BOTS: usize = 100;

@@ -21,9 +21,9 @@ use zimbot_client::{
     ActionLimits, Client, ClientConfig, MediaStore, OutboundMessage, ProgressCallback, SendJournal, SendReceipt,
     Sender, Transport, UploadRequest,
 };
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{BotId, ConversationType, Priority, SendRequest, UserId, ZimError};
 use zimbot_store::{Durability, Owner, SqliteStore};
+use zimbot_wire::RegisterUserInfo;
 
 const SCENARIO: &str = "outbox";
 

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use zimbot_model::wire::callback_signature;
+use zimbot_wire::callback_signature;
 
 const SCENARIO: &str = "soak";
 const BOTS: usize = 10;

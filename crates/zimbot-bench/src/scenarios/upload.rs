@@ -16,8 +16,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zimbot_client::{Client, ClientConfig, HubMediaStore, Sender};
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{ConversationType, MediaLimits, MediaMessage, Priority, SendConfig, SendRequest};
+use zimbot_wire::RegisterUserInfo;
 
 const SCENARIO: &str = "upload";
 const SIZE: u64 = 1024 * 1024 * 1024;

@@ -78,11 +78,11 @@ fn transport_and_store(config: &Config) -> anyhow::Result<(Arc<dyn Transport>, A
 }
 
 /// The bot users of `config` as `RobotRegister` takes them (registered at every start and by `check --online`).
-pub fn bot_users(config: &Config) -> Vec<zimbot_model::wire::RegisterUserInfo> {
+pub fn bot_users(config: &Config) -> Vec<zimbot_wire::RegisterUserInfo> {
     config
         .bots
         .iter()
-        .map(|bot| zimbot_model::wire::RegisterUserInfo {
+        .map(|bot| zimbot_wire::RegisterUserInfo {
             user_id: bot.user_id.to_string(),
             user_name: bot.name.clone(),
             user_avatar: String::new(),

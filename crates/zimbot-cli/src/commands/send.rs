@@ -5,9 +5,9 @@ use anyhow::Context as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{ConversationId, ConversationType, MediaKind, MediaMessage, SendConfig, SendEvent, SendRequest};
 use zimbot_runtime::outbound::Sender;
+use zimbot_wire::RegisterUserInfo;
 
 #[derive(clap::Args)]
 pub struct SendArgs {

@@ -11,9 +11,9 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use zimbot_model::wire::Action;
 use zimbot_model::{BotId, ConversationType, LocalMessageId, MessageSentResult, SendEvent, ZimCode, ZimError};
 use zimbot_store::{SendClaim as Claim, SendId};
+use zimbot_wire::Action;
 
 impl Inner {
     /// Waits until `action`'s window lets a call start, and records the start.

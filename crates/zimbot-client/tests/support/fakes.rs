@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use zimbot_client::{MediaStore, OutboundMessage, ProgressCallback, SendReceipt, Transport, UploadRequest};
-use zimbot_model::wire::RegisterUserInfo;
 use zimbot_model::{ConversationType, ZimCode, ZimError};
+use zimbot_wire::RegisterUserInfo;
 
 /// One send attempt the transport saw.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::oneshot;
-use zimbot_model::wire::SignedQuery;
+use zimbot_wire::SignedQuery;
 
 pub const APP_ID: u32 = 12345;
 pub const SECRET: &str = "9193cc662a4c0ec135ec71fb57194b38";

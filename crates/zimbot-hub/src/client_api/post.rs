@@ -13,8 +13,8 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
-use zimbot_model::wire::CallbackMediaBody;
 use zimbot_model::{ConversationId, ConversationType, MediaKind, MessageType, UserId};
+use zimbot_wire::CallbackMediaBody;
 
 /// The request body.
 #[derive(Debug, Deserialize)]

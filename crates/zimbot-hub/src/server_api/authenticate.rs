@@ -3,8 +3,8 @@
 use super::action::ServerAction;
 use super::query::RequestQuery;
 use crate::state::HubState;
-use zimbot_model::wire::server_api_signature;
 use zimbot_model::{ZimCode, ZimError};
+use zimbot_wire::server_api_signature;
 
 /// The only signature version the service speaks.
 const SIGNATURE_VERSION: &str = "2.0";

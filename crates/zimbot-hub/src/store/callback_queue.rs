@@ -10,8 +10,8 @@ use crate::conversation::ConversationKey;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use zimbot_model::wire::Callback;
 use zimbot_model::ConversationType;
+use zimbot_wire::Callback;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS pending_callbacks (

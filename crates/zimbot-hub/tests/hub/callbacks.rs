@@ -4,9 +4,9 @@ use crate::support::{start_hub, text_body, CallbackReceiver, CALLBACK_SECRET, DE
 use serde_json::json;
 use std::time::Duration;
 use zimbot_hub::ServerAction as Action;
-use zimbot_model::wire::{callback_signature, CallbackEvent, CallbackMediaBody};
+use zimbot_wire::{callback_signature, CallbackEvent, CallbackMediaBody};
 
-fn signature_is_valid(callback: &zimbot_model::wire::Callback) -> bool {
+fn signature_is_valid(callback: &zimbot_wire::Callback) -> bool {
     callback.signature == callback_signature(CALLBACK_SECRET, &callback.timestamp.to_string(), &callback.nonce)
 }
 

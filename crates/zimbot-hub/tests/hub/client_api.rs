@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use zimbot_hub::ServerAction as Action;
-use zimbot_model::wire::ApiMediaBody;
 use zimbot_model::MediaKind;
+use zimbot_wire::ApiMediaBody;
 
 #[tokio::test]
 async fn posting_text_answers_the_stored_message_and_registers_the_sender() {

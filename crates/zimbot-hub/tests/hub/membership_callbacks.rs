@@ -4,7 +4,7 @@
 use crate::support::{start_hub, CallbackReceiver, TestHub, CALLBACK_SECRET};
 use serde_json::{json, Value};
 use zimbot_hub::ServerAction as Action;
-use zimbot_model::wire::callback_signature;
+use zimbot_wire::callback_signature;
 
 async fn hub_with_receiver() -> (TestHub, CallbackReceiver) {
     let receiver = CallbackReceiver::start(0).await;

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use zimbot_hub::ServerAction as Action;
 use zimbot_hub::{Hub, HubConfig, HubStats};
-use zimbot_model::wire::{Callback, CallbackEvent, SignedQuery};
+use zimbot_wire::{Callback, CallbackEvent, SignedQuery};
 
 /// The longest any specification waits for something that should happen at once.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -74,7 +74,7 @@ pub fn signed_query(action: Action) -> SignedQuery {
 
 /// A query for `action` signed with `secret` for `app_id` at `timestamp`.
 pub fn sign(action: Action, app_id: u32, secret: &str, nonce: String, timestamp: i64) -> SignedQuery {
-    let signature = zimbot_model::wire::server_api_signature(app_id, &nonce, secret, timestamp);
+    let signature = zimbot_wire::server_api_signature(app_id, &nonce, secret, timestamp);
     SignedQuery {
         action: action.name().to_owned(),
         app_id,

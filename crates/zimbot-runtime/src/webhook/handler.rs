@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_listener::RateLimitedLog;
-use zimbot_model::wire::{membership_event, Callback, MEMBERSHIP_EVENTS};
 use zimbot_model::{MembershipEvent, MAX_ID_BYTES};
+use zimbot_wire::{membership_event, Callback, MEMBERSHIP_EVENTS};
 
 /// What the webhook has seen, for `/metrics`.
 #[derive(Debug, Default)]

@@ -5,7 +5,7 @@
 //! [`MAX_ID_BYTES`] to leave room for a raised limit. Message ids, nonces, signatures and the app id are short
 //! numbers or hex strings; [`MAX_TOKEN_BYTES`] is far above any of them.
 
-use zimbot_model::wire::Callback;
+use zimbot_wire::Callback;
 
 /// Longest user, room, group or conversation id, in bytes.
 pub const MAX_ID_BYTES: usize = 128;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
-use zimbot_model::wire::{callback_signature, Callback};
+use zimbot_wire::{callback_signature, Callback};
 
 /// Why a callback is not trusted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,11 +4,11 @@
 //! wrote (a real clock could tick between signing and checking and move a boundary case across the window).
 
 use std::sync::Arc;
-use zimbot_model::wire::callback_signature;
 use zimbot_runtime::clock::{Clock, ManualClock};
 use zimbot_runtime::config::Config;
 use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::webhook::{self, WebhookState};
+use zimbot_wire::callback_signature;
 
 pub const SECRET: &str = "hook-secret";
 

@@ -1,12 +1,12 @@
 //! The callbacks the service POSTs to the webhook (`send_msg`, `bot_msg`), and how one becomes a
 //! [`ReceivedMessage`].
 
-use super::number_or_string::{id, integer, or_default, unsigned};
-use super::ApiMediaBody;
-use crate::{
+use crate::number_or_string::{id, integer, or_default, unsigned};
+use crate::ApiMediaBody;
+use serde::{Deserialize, Deserializer, Serialize};
+use zimbot_model::{
     ConversationId, ConversationType, MediaKind, MessageContent, MessageType, ReceivedMedia, ReceivedMessage, UserId,
 };
-use serde::{Deserialize, Deserializer, Serialize};
 
 /// The callback events zimbot acts on; any other event name is kept as `Other` and ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]

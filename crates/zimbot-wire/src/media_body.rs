@@ -1,7 +1,7 @@
 //! `MessageBody`, and the JSON string a Server API media message carries in `MessageBody.Message`.
 
-use crate::MediaKind;
 use serde::{Deserialize, Serialize};
+use zimbot_model::MediaKind;
 
 /// Offline push settings of a Server API message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,9 +7,9 @@
 //! `action` (0 online, 1 logout, 2 offline). Room and group `timestamp`s are milliseconds, `user_action`'s
 //! seconds; numbers may come as strings.
 
-use crate::membership::{ConversationLifecycle, GroupMembers, MembershipEvent, Presence, RoomMember};
-use crate::{ConversationId, ConversationType, UserId};
 use serde_json::Value;
+use zimbot_model::{ConversationId, ConversationType, UserId};
+use zimbot_model::{ConversationLifecycle, GroupMembers, MembershipEvent, Presence, RoomMember};
 
 /// The callback events read as membership or presence.
 pub const MEMBERSHIP_EVENTS: [&str; 9] = [

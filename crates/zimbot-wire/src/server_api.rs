@@ -1,9 +1,9 @@
 //! Server API requests and responses: the signed query string, the send and register bodies, the envelope.
 
-use super::number_or_string::{id, integer, or_default, unsigned};
-use super::MessageBody;
-use crate::{ZimCode, ZimError};
+use crate::number_or_string::{id, integer, or_default, unsigned};
+use crate::MessageBody;
 use serde::{Deserialize, Serialize};
+use zimbot_model::{ZimCode, ZimError};
 
 /// The only signature version the service speaks.
 pub const SIGNATURE_VERSION: &str = "2.0";
@@ -86,7 +86,7 @@ pub struct SignedQuery {
 impl SignedQuery {
     /// A query for `action`, signed with `server_secret`.
     pub fn sign(action: Action, app_id: u32, server_secret: &str, nonce: String, timestamp: i64) -> Self {
-        let signature = super::server_api_signature(app_id, &nonce, server_secret, timestamp);
+        let signature = crate::server_api_signature(app_id, &nonce, server_secret, timestamp);
         Self {
             action: action.as_str().to_owned(),
             app_id,
@@ -99,7 +99,7 @@ impl SignedQuery {
 
     /// Whether the signature is right for `server_secret`.
     pub fn verify(&self, server_secret: &str) -> bool {
-        super::server_api_signature(self.app_id, &self.signature_nonce, server_secret, self.timestamp) == self.signature
+        crate::server_api_signature(self.app_id, &self.signature_nonce, server_secret, self.timestamp) == self.signature
     }
 }
 
