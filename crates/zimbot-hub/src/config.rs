@@ -47,7 +47,7 @@ pub struct HubConfig {
     pub room_destroy_delay_cap: Duration,
     /// Timeouts and caps of the hub's listener.
     pub limits: zimbot_listener::ListenerLimits,
-    /// The clock the QPS windows and the rooms' destroy delays are measured with (tests substitute a [`crate::ManualClock`]).
+    /// The clock the QPS windows and the rooms' destroy delays are measured with (tests substitute a `zimbot_clock::ManualClock`).
     pub clock: Arc<dyn Clock>,
 }
 
