@@ -31,8 +31,8 @@ impl PluginFactory for Counting {
 }
 
 /// A plugin catalog holding the counting plugin as `counting`.
-pub fn catalog() -> zimbot_runtime::plugin_host::PluginCatalog {
-    let mut catalog = zimbot_runtime::plugin_host::PluginCatalog::new();
+pub fn catalog() -> zimbot_runtime::PluginCatalog {
+    let mut catalog = zimbot_runtime::PluginCatalog::new();
     catalog.register_builtin("counting", zimbot_sdk::builtin::<Counting>());
     catalog
 }

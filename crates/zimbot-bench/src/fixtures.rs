@@ -9,8 +9,8 @@ use zimbot_client::{Client, ClientConfig, HubMediaStore, ServerApiConfig, Server
 use zimbot_hub::{Hub, HubConfig};
 use zimbot_runtime::clock::SystemClock;
 use zimbot_runtime::config::{self, AcceptAnyPlugin, Config};
-use zimbot_runtime::outbound::{LoopbackOutbound, Outbound};
-use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
+use zimbot_runtime::{HostServices, PluginCatalog};
+use zimbot_runtime::{LoopbackOutbound, Outbound};
 
 /// The callback secret of every generated configuration.
 pub const CALLBACK_SECRET: &str = "zimbot-bench-callback-secret";

@@ -2,7 +2,7 @@
 //! `plugin: announcer` and `plugin: media-poster` with no library to build. A library of the same name in
 //! `plugin_dirs` is chosen over a built-in (see `PluginCatalog`), and `zimbot check` says which was.
 
-use zimbot_runtime::plugin_host::PluginCatalog;
+use zimbot_runtime::PluginCatalog;
 use zimbot_sdk::PluginFactory;
 
 /// A catalog holding this binary's built-in plugins, each under its plugin name.

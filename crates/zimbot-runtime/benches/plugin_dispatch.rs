@@ -23,12 +23,11 @@ use zimbot_abi::{BotInfo, Event};
 use zimbot_model::{ConversationId, ConversationType, MessageContent, ReceivedMessage, UserId};
 use zimbot_runtime::clock::SystemClock;
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
-use zimbot_runtime::dispatch::NotificationQueue;
-use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, Sender};
-use zimbot_runtime::plugin_host::{
-    BotHost, CallOutcome, HostServices, PluginCatalog, PluginInfo, PluginInstanceHandle,
-};
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::internals::NotificationQueue;
+use zimbot_runtime::internals::{BotHost, CallOutcome, PluginInstanceHandle};
+use zimbot_runtime::Runtime;
+use zimbot_runtime::{HostServices, PluginCatalog, PluginInfo};
+use zimbot_runtime::{LoopbackOutbound, Outbound, Sender};
 
 const ROUNDS: usize = 7;
 const CALLS_PER_ROUND: usize = 50_000;

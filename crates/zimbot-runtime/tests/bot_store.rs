@@ -13,10 +13,10 @@ use std::time::Duration;
 use zimbot_model::{ConversationId, ConversationType, MessageContent, OutgoingMessage, ReceivedMessage, UserId};
 use zimbot_runtime::clock::SystemClock;
 use zimbot_runtime::config::{self, AcceptAnyPlugin, StorageConfig};
-use zimbot_runtime::journal::Storage;
-use zimbot_runtime::outbound::LoopbackOutbound;
-use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::LoopbackOutbound;
+use zimbot_runtime::Runtime;
+use zimbot_runtime::Storage;
+use zimbot_runtime::{HostServices, PluginCatalog};
 use zimbot_store::{Durability, Leases, Owner, RetentionPolicy, SqliteStore};
 
 /// A generous bound for things that happen at once; reached only when something is broken.

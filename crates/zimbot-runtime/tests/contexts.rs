@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_model::{ConversationType, MessageContent, ReceivedMessage, RejectReason, UserId};
-use zimbot_runtime::outbound::LoopbackOutbound;
-use zimbot_runtime::plugin_host::stale_context_calls;
+use zimbot_runtime::internals::stale_context_calls;
+use zimbot_runtime::LoopbackOutbound;
 use zimbot_sdk::BotContext;
 
 fn room_text(text: &str) -> ReceivedMessage {

@@ -11,9 +11,9 @@ use std::time::Duration;
 use support::{catalog, parse, services_with_clock, start_journaled_on, Reports};
 use zimbot_model::ConversationType::Room;
 use zimbot_runtime::clock::ManualClock;
-use zimbot_runtime::dispatch::BotRunner;
-use zimbot_runtime::outbound::LoopbackOutbound;
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::internals::BotRunner;
+use zimbot_runtime::LoopbackOutbound;
+use zimbot_runtime::Runtime;
 
 /// A bot whose mailbox holds one item, listening to `lobby`, with three schedules firing every minute.
 fn three_schedules(key: &str) -> String {
@@ -80,7 +80,7 @@ async fn a_batch_dropped_from_a_full_mailbox_counts_each_of_its_ticks() {
 #[tokio::test]
 async fn journaled_ticks_due_together_all_run_and_each_schedule_keeps_its_last_fire() {
     use zimbot_runtime::config::StorageConfig;
-    use zimbot_runtime::journal::Storage;
+    use zimbot_runtime::Storage;
     use zimbot_store::{CronBook, Durability, Leases, Owner, RetentionPolicy, SqliteStore};
 
     let dir = tempfile::tempdir().unwrap();

@@ -12,7 +12,7 @@ use support::{start_journaled_on, Reports};
 use zimbot_abi::CronTick;
 use zimbot_runtime::clock::ManualClock;
 use zimbot_runtime::config::StorageConfig;
-use zimbot_runtime::journal::Storage;
+use zimbot_runtime::Storage;
 use zimbot_store::{CronBook, Durability, Inbox as _, Leases, Owner, RetentionPolicy, SqliteStore, TickRecord};
 
 struct Db {

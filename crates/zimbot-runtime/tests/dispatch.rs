@@ -170,7 +170,7 @@ async fn repeated_panics_stop_only_that_bot() {
         start(&bots_yaml(&[("fragile", &key, "{ rooms: [lobby] }"), ("steady", &other_key, "{ peers: ['*'] }")]));
     reports.until("start").await;
     other.until("start").await;
-    for _ in 0..zimbot_runtime::dispatch::MAX_PANICS {
+    for _ in 0..zimbot_runtime::internals::MAX_PANICS {
         runtime.deliver(text(Room, "lobby", "alice", "panic"));
     }
     // Two rebuilds, then the third panic stops the bot.

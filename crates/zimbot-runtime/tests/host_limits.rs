@@ -14,7 +14,7 @@ use zimbot_model::{
     AttachedMessage, ConversationType, LocalMessageId, MessageContent, MessageSentResult, ReceivedMessage, SendEvent,
     SendRejected, SendRequest, UploadProgress, UserId,
 };
-use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, OutboundSend, Sender};
+use zimbot_runtime::{LoopbackOutbound, Outbound, OutboundSend, Sender};
 
 fn room_text(text: &str) -> ReceivedMessage {
     use std::sync::atomic::AtomicU64;
@@ -63,7 +63,7 @@ async fn a_burst_of_hooks_reads_the_state_at_a_bounded_rate() {
     }
     reports.until("count 200").await;
     let reads = bot.stats().snapshots_taken.load(Relaxed);
-    let bound = 2 + started.elapsed().as_secs() / zimbot_runtime::dispatch::SNAPSHOT_INTERVAL.as_secs();
+    let bound = 2 + started.elapsed().as_secs() / zimbot_runtime::internals::SNAPSHOT_INTERVAL.as_secs();
     assert!(reads <= bound, "{reads} state reads for 200 hooks (at most {bound} allowed)");
     runtime.shutdown(PATIENCE).await;
     assert!(bot.stats().snapshots_taken.load(Relaxed) > reads, "shutdown reads the final state once more");

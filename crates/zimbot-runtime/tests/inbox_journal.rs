@@ -10,8 +10,8 @@ use support::{start_journaled, text, Reports};
 use zimbot_model::ConversationType::Peer;
 use zimbot_model::ReceivedMessage;
 use zimbot_runtime::config::StorageConfig;
-use zimbot_runtime::journal::Storage;
-use zimbot_runtime::runtime::Refusal;
+use zimbot_runtime::Refusal;
+use zimbot_runtime::Storage;
 use zimbot_store::{
     Accepted, Arrival, DeadLetters, Durability, EntryState, Inbox, Leases, Owner, Retention, RetentionPolicy,
     SqliteStore,

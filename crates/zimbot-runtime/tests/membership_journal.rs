@@ -10,8 +10,8 @@ use support::{start_journaled, start_journaled_on, Reports};
 use zimbot_model::{ConversationId, MembershipEvent, RoomMember, UserId};
 use zimbot_runtime::clock::{Clock, ManualClock};
 use zimbot_runtime::config::StorageConfig;
-use zimbot_runtime::journal::Storage;
-use zimbot_runtime::runtime::Refusal;
+use zimbot_runtime::Refusal;
+use zimbot_runtime::Storage;
 use zimbot_store::{Durability, Retention, RetentionPolicy, SqliteStore};
 use zimbot_wire::callback_signature;
 

@@ -8,7 +8,7 @@ mod log_capture;
 use keeper::{bot_yaml, keeper, start, PATIENCE};
 use log_capture::Captured;
 use zimbot_model::{ConversationType, MessageContent, ReceivedMessage, UserId};
-use zimbot_runtime::outbound::LoopbackOutbound;
+use zimbot_runtime::LoopbackOutbound;
 
 // Current-thread runtime: the log call below runs on this thread, under the thread's log subscriber.
 #[tokio::test(flavor = "current_thread")]

@@ -20,10 +20,11 @@ use zimbot_model::{
 };
 use zimbot_runtime::clock::{Clock, ManualClock, SystemClock};
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
-use zimbot_runtime::dispatch::{Inbound, NotificationQueue};
-use zimbot_runtime::outbound::{LoopbackOutbound, Outbound, Sender};
-use zimbot_runtime::plugin_host::{BotHost, CallOutcome, HostServices, PluginCatalog, PluginInstanceHandle};
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::internals::{BotHost, CallOutcome, PluginInstanceHandle};
+use zimbot_runtime::internals::{Inbound, NotificationQueue};
+use zimbot_runtime::Runtime;
+use zimbot_runtime::{HostServices, PluginCatalog};
+use zimbot_runtime::{LoopbackOutbound, Outbound, Sender};
 
 /// A generous bound for things that happen at once; reached only when something is broken.
 const PATIENCE: Duration = Duration::from_secs(30);

@@ -6,7 +6,7 @@ mod keeper;
 use keeper::{bot_yaml, keeper, start, PATIENCE};
 use std::sync::atomic::Ordering::SeqCst;
 use zimbot_model::{ConversationType, MessageContent, ReceivedMessage, UserId};
-use zimbot_runtime::outbound::LoopbackOutbound;
+use zimbot_runtime::LoopbackOutbound;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn on_message_attached_never_runs_before_the_sending_hook_holds_the_handle() {

@@ -7,10 +7,10 @@ use std::time::Duration;
 use zimbot_abi::CronTick;
 use zimbot_runtime::clock::SystemClock;
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
-use zimbot_runtime::dispatch::Inbound;
-use zimbot_runtime::outbound::LoopbackOutbound;
-use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::internals::Inbound;
+use zimbot_runtime::LoopbackOutbound;
+use zimbot_runtime::Runtime;
+use zimbot_runtime::{HostServices, PluginCatalog};
 use zimbot_sdk::prelude::*;
 
 const PATIENCE: Duration = Duration::from_secs(30);

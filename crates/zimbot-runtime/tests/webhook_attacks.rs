@@ -30,7 +30,7 @@ fn callback_json(msg_id: &str, text: &str, timestamp: i64, nonce: &str) -> serde
 }
 
 /// A runtime with one lobby bot, and a webhook in front of it on a manual clock at `T0`.
-async fn lobby(webhook_section: &str) -> (Webhook, Reports, Arc<ManualClock>, Arc<zimbot_runtime::runtime::Runtime>) {
+async fn lobby(webhook_section: &str) -> (Webhook, Reports, Arc<ManualClock>, Arc<zimbot_runtime::Runtime>) {
     let (key, mut reports) = Reports::new();
     let (runtime, _) = start(&lobby_bot(&key));
     reports.until("start").await;
@@ -40,7 +40,7 @@ async fn lobby(webhook_section: &str) -> (Webhook, Reports, Arc<ManualClock>, Ar
     (hook, reports, clock, runtime)
 }
 
-async fn finish(hook: Webhook, runtime: Arc<zimbot_runtime::runtime::Runtime>) {
+async fn finish(hook: Webhook, runtime: Arc<zimbot_runtime::Runtime>) {
     hook.stop().await;
     runtime.shutdown(Duration::from_secs(5)).await;
 }

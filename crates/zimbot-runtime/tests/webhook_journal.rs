@@ -11,7 +11,7 @@ use support::webhook::{lobby_bot, now, room_callback, Webhook, SECRET};
 use support::{start_journaled_on, Reports};
 use zimbot_runtime::clock::{Clock, ManualClock};
 use zimbot_runtime::config::StorageConfig;
-use zimbot_runtime::journal::Storage;
+use zimbot_runtime::Storage;
 use zimbot_store::{
     Accepted, Arrival, Claim, Durability, EntryId, Inbox, InboxEntry, JournalAnswer, JournalOp, Lease, Retention,
     RetentionPolicy, SqliteStore, StoreError,

@@ -13,7 +13,7 @@ use crate::recorder::RECORDER;
 use crate::report::{Figure, Goal, Outcome};
 use crate::stats::percentile;
 use std::time::{Duration, Instant};
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::Runtime;
 
 const SCENARIO: &str = "cron";
 const BOTS: usize = 100;
@@ -82,7 +82,7 @@ struct Run {
 }
 
 /// Host services with the inbox journal on a database file in `folder` (durability `process`, the default).
-fn journaled_services(folder: &std::path::Path) -> anyhow::Result<zimbot_runtime::plugin_host::HostServices> {
+fn journaled_services(folder: &std::path::Path) -> anyhow::Result<zimbot_runtime::HostServices> {
     use zimbot_store::{Durability, RetentionPolicy, SqliteStore};
     let path = folder.join("zimbot.db");
     let store = std::sync::Arc::new(SqliteStore::open(&path, Durability::Process)?);
@@ -93,7 +93,7 @@ fn journaled_services(folder: &std::path::Path) -> anyhow::Result<zimbot_runtime
         retention_interval: Duration::from_secs(60),
         retention: RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 1000 },
     };
-    Ok(loopback_services().with_storage(zimbot_runtime::journal::Storage::sqlite(store, &config)))
+    Ok(loopback_services().with_storage(zimbot_runtime::Storage::sqlite(store, &config)))
 }
 
 async fn once(duration: Duration, journaled: bool) -> anyhow::Result<Run> {

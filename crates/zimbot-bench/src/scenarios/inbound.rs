@@ -20,9 +20,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zimbot_runtime::clock::SystemClock;
-use zimbot_runtime::plugin_host::HostServices;
-use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::webhook::{self, WebhookState};
+use zimbot_runtime::HostServices;
+use zimbot_runtime::Runtime;
 use zimbot_wire::callback_signature;
 
 const SCENARIO: &str = "inbound";

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_runtime::config::StorageConfig;
-use zimbot_runtime::journal::Storage;
+use zimbot_runtime::Storage;
 use zimbot_store::{Durability, RetentionPolicy, SqliteStore};
 
 const SCENARIO: &str = "inbound_journal";

@@ -9,8 +9,8 @@ use crate::fixtures::{loopback_services, parse_config};
 use crate::report::{Figure, Goal, Outcome};
 use anyhow::Context as _;
 use std::time::{Duration, Instant};
-use zimbot_runtime::plugin_host::PluginCatalog;
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::PluginCatalog;
+use zimbot_runtime::Runtime;
 
 const SCENARIO: &str = "plugins";
 const BOTS: usize = 100;

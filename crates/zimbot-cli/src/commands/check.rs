@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 use zimbot_runtime::config::{Backend, Config};
-use zimbot_runtime::plugin_host::PluginInfo;
+use zimbot_runtime::PluginInfo;
 
 pub async fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
     let catalog = crate::builtins::catalog();
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn misfire_policies_are_shown_as_bots_yaml_spells_them() {
-        assert_eq!(yaml_spelling(&zimbot_runtime::schedule::Misfire::FireOnce), "fire_once");
+        assert_eq!(yaml_spelling(&zimbot_runtime::config::Misfire::FireOnce), "fire_once");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod storage;
 use std::path::Path;
 use std::process::ExitCode;
 use zimbot_runtime::config::{self, Config};
-use zimbot_runtime::plugin_host::PluginCatalog;
+use zimbot_runtime::PluginCatalog;
 
 /// Loads a bots.yaml, printing every problem (FILE:LINE:COL: bot 'ID': message) when there are any.
 pub fn load_config(path: &Path, catalog: &PluginCatalog) -> Result<Config, ExitCode> {

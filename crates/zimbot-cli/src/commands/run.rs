@@ -1,6 +1,6 @@
 //! `zimbot run`: the embedded hub (when `zim.backend: hub`), the shared client, every bot, and the webhook, until
 //! Ctrl-C / SIGTERM (listened for from the first line, so one that comes during start is never lost); then an
-//! orderly stop (see `zimbot_runtime::runtime`).
+//! orderly stop (see `zimbot_runtime::Runtime`).
 
 use super::client::{bot_users, build_durable_client, client_metrics, start_media_listener};
 use super::outbox_store::open_journal;
@@ -11,11 +11,11 @@ use std::sync::Arc;
 use zimbot_hub::{Hub, HubConfig};
 use zimbot_runtime::clock::{Clock, SystemClock};
 use zimbot_runtime::config::{Backend, Config};
-use zimbot_runtime::journal::Storage;
-use zimbot_runtime::plugin_host::HostServices;
-use zimbot_runtime::runtime::Runtime;
-use zimbot_runtime::state::StateStore;
 use zimbot_runtime::webhook::{self, WebhookState};
+use zimbot_runtime::HostServices;
+use zimbot_runtime::Runtime;
+use zimbot_runtime::StateStore;
+use zimbot_runtime::Storage;
 
 pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     // First: a stop request during start is kept and honoured once start is done.

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zimbot_model::{ConversationId, ConversationType, MediaKind, MediaMessage, SendConfig, SendEvent, SendRequest};
-use zimbot_runtime::outbound::Sender;
+use zimbot_runtime::Sender;
 use zimbot_wire::RegisterUserInfo;
 
 #[derive(clap::Args)]

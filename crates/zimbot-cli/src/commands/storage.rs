@@ -1,7 +1,7 @@
 //! Opening the one store a `zimbot run` (or `zimbot inbox`) uses: `storage.path` of bots.yaml.
 //!
 //! `zimbot run` opens it once, before the client and the bots, and hands the same `Arc<SqliteStore>` to every
-//! part that keeps something: the runtime's inbox journal (through `zimbot_runtime::journal::Storage`) and, from
+//! part that keeps something: the runtime's inbox journal (through `zimbot_runtime::Storage`) and, from
 //! the same spot in `run`, the client's outbox.
 
 use anyhow::Context as _;

@@ -52,6 +52,7 @@ mod wording;
 #[cfg(test)]
 mod tests;
 
+pub use crate::schedule::Misfire;
 pub use bot::{BotConfig, ScheduleConfig};
 pub use conversations::{GroupConfig, RoomConfig};
 pub use document::{MAX_CONFIG_BYTES, MAX_NESTING};

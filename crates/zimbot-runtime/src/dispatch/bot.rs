@@ -33,7 +33,7 @@ use zimbot_abi::{BotInfo, CronTick, Event};
 use zimbot_model::{MembershipEvent, ReceivedMessage, SendEvent};
 use zimbot_store::{Claim, EntryId};
 
-/// Panics within [`PANIC_WINDOW`] after which a bot is stopped.
+/// Panics within `PANIC_WINDOW` (a minute) after which a bot is stopped.
 pub const MAX_PANICS: usize = 3;
 /// The window [`MAX_PANICS`] is counted in.
 pub const PANIC_WINDOW: Duration = Duration::from_secs(60);

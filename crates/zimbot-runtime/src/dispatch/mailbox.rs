@@ -96,10 +96,6 @@ impl<T> Mailbox<T> {
     pub fn len(&self) -> usize {
         self.state.lock().items.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]

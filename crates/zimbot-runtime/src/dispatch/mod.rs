@@ -8,9 +8,8 @@ mod router;
 mod snapshot_pace;
 mod tick_batch;
 
-pub use bot::{BotRunner, Inbound, StartError, MAX_PANICS, PANIC_WINDOW};
-pub use mailbox::{Mailbox, Pushed};
-pub use notifications::{NotificationQueue, Queued};
+pub use bot::{BotRunner, Inbound, MAX_PANICS};
+pub use notifications::NotificationQueue;
 pub use router::Router;
 pub use snapshot_pace::SNAPSHOT_INTERVAL;
 pub(crate) use tick_batch::by_bot as ticks_by_bot;

@@ -16,7 +16,7 @@ mod poll_gate;
 mod tick_deadline;
 
 pub use catalog::{LoadError, PluginCatalog, PluginInfo, PluginSource};
-pub use context::{stale_context_calls, InstanceContext, StaleCalls};
+pub use context::{stale_context_calls, InstanceContext};
 pub use host_api::{BotHost, HostServices};
 pub use instance::{CallOutcome, PluginInstanceHandle};
 pub use tick_deadline::within_tick;

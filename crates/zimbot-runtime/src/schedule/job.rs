@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use zimbot_model::BotId;
 
-use super::misfire::{Misfire, DEFAULT_MISFIRE_GRACE};
+use super::misfire::Misfire;
 use zimbot_cron::CronSpec;
 
 /// One schedule of one bot, as configured in bots.yaml.
@@ -31,6 +31,7 @@ pub struct Job {
 }
 
 impl Job {
+    #[cfg(test)]
     /// A job in UTC with the default misfire policy and grace; set the public fields to change them.
     pub fn new(bot: BotId, schedule_id: impl Into<String>, spec: CronSpec) -> Self {
         Self {
@@ -39,7 +40,7 @@ impl Job {
             spec,
             timezone: Tz::UTC,
             misfire: Misfire::default(),
-            misfire_grace: DEFAULT_MISFIRE_GRACE,
+            misfire_grace: super::misfire::DEFAULT_MISFIRE_GRACE,
             resume_after: None,
         }
     }

@@ -16,8 +16,8 @@ mod scheduler;
 
 pub use job::{Job, Tick};
 pub use misfire::{Misfire, DEFAULT_MISFIRE_GRACE};
-pub use scheduler::{Scheduler, MAX_BATCH, MAX_SLEEP};
-pub use zimbot_cron::{CronError, CronSpec, FieldKind, FieldProblem};
+pub use scheduler::Scheduler;
+pub use zimbot_cron::CronSpec;
 
 #[cfg(test)]
 mod tests;

@@ -57,6 +57,7 @@ pub struct Scheduler {
 
 /// Where the ticks go: one at a time, or in batches.
 enum Sink {
+    #[cfg(test)]
     Ticks(mpsc::Sender<Tick>),
     Batches(mpsc::Sender<Vec<Tick>>),
 }
@@ -65,6 +66,7 @@ impl Sink {
     /// Hands `ticks` on; false when the receiver is gone.
     async fn send(&self, ticks: Vec<Tick>) -> bool {
         match self {
+            #[cfg(test)]
             Self::Ticks(sink) => {
                 for tick in ticks {
                     if sink.send(tick).await.is_err() {
@@ -79,6 +81,7 @@ impl Sink {
 
     async fn closed(&self) {
         match self {
+            #[cfg(test)]
             Self::Ticks(sink) => sink.closed().await,
             Self::Batches(sink) => sink.closed().await,
         }
@@ -92,11 +95,7 @@ impl Scheduler {
         Self { clock, jobs, groups }
     }
 
-    /// The jobs, in the order ties are broken.
-    pub fn jobs(&self) -> &[Job] {
-        &self.jobs
-    }
-
+    #[cfg(test)]
     /// Runs until `shutdown` resolves or `sink` is closed, sending each due tick to `sink`.
     pub async fn run(self, sink: mpsc::Sender<Tick>, shutdown: impl Future<Output = ()>) {
         self.run_into(Sink::Ticks(sink), shutdown).await;

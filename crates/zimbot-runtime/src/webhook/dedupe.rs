@@ -92,15 +92,13 @@ impl Dedupe {
         }
     }
 
+    #[cfg(test)]
     /// How many keys are remembered.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
+    #[cfg(test)]
     /// The bytes counted against `max_bytes`.
     pub fn bytes(&self) -> usize {
         self.bytes

@@ -2,9 +2,9 @@
 //!
 //! `POST /zim/callback` answers before any plugin runs (delivery only puts the message in mailboxes). With the
 //! inbox journal (`zimbot run`), a message callback is answered 200 only once it is journaled (see
-//! [`crate::journal`]); a `msg_id` journaled before, even before a restart, is a duplicate (200, dropped); a
+//! the journal); a `msg_id` journaled before, even before a restart, is a duplicate (200, dropped); a
 //! journal that cannot keep it, or a bot whose mailbox is full, gets 503 and the service retries.
-//! - a body over the cap → 413; a body that is not a callback, or an id over its cap ([`id_caps`]) → 400;
+//! - a body over the cap → 413; a body that is not a callback, or an id over its cap (`id_caps.rs`) → 400;
 //! - bad or missing signature (checked against the callback secret and, during a rotation, the previous one),
 //!   or a timestamp outside the window → 401;
 //! - a signature (timestamp, nonce, signature) already seen with a different body → 401: ZIM's signature does
@@ -13,7 +13,7 @@
 //! - a membership or presence event (`room_enter`, `group_join`, `user_action`, ...; room and group events stamp
 //!   milliseconds) → 200, routed to the bots whose `listen` selects its room, group or user (400 when it lacks its
 //!   room, group or user id); the same callback again (its body without `nonce` and `signature`, which holds the
-//!   time of its change: see [`membership_key`]) within the dedupe window → 200, dropped;
+//!   time of its change: see `membership_key.rs`) within the dedupe window → 200, dropped;
 //! - an event zimbot does not act on → 200, ignored;
 //! - a `msg_id` seen recently (ZIM retries after 2, 4, 8, 16, 32 s, and sends `bot_msg` beside `send_msg` for
 //!   messages to bots) → 200, dropped. Ids are remembered as long as a callback carrying them could still pass
@@ -33,9 +33,9 @@ mod id_caps;
 mod membership_key;
 mod verify;
 
-pub use dedupe::{Dedupe, DedupeLimits, Recall};
-pub use handler::{router, WebhookState, WebhookStats};
-pub use id_caps::{check_id_lengths, TooLong, MAX_ID_BYTES, MAX_TOKEN_BYTES, MAX_USER_LIST};
+pub(crate) use dedupe::{Dedupe, DedupeLimits, Recall};
+pub use handler::{router, WebhookState};
+pub use id_caps::{check_id_lengths, TooLong, MAX_ID_BYTES, MAX_TOKEN_BYTES};
 pub use verify::{verify_callback, VerifyError};
 
 use std::sync::Arc;

@@ -11,9 +11,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use zimbot_runtime::clock::SystemClock;
 use zimbot_runtime::config::{self, AcceptAnyPlugin};
-use zimbot_runtime::outbound::Outbound;
-use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::Outbound;
+use zimbot_runtime::Runtime;
+use zimbot_runtime::{HostServices, PluginCatalog};
 use zimbot_sdk::prelude::*;
 
 /// A generous bound for what happens at once; reached only when something is broken.

@@ -12,9 +12,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use zimbot_runtime::clock::{Clock, SystemClock};
 use zimbot_runtime::config::{self, AcceptAnyPlugin, Config};
-use zimbot_runtime::outbound::{LoopbackOutbound, Outbound};
-use zimbot_runtime::plugin_host::{HostServices, PluginCatalog};
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::Runtime;
+use zimbot_runtime::{HostServices, PluginCatalog};
+use zimbot_runtime::{LoopbackOutbound, Outbound};
 use zimbot_sdk::prelude::*;
 
 /// Where each probe instance reports, by the `probe` key of its bot's config.
@@ -236,21 +236,17 @@ pub fn start(yaml: &str) -> (Arc<Runtime>, Arc<LoopbackOutbound>) {
 
 /// Starts a runtime for `yaml` on a loopback outbound, keeping plugin state in `state_dir`.
 pub fn start_with_state(yaml: &str, state_dir: &std::path::Path) -> Arc<Runtime> {
-    let services = services(LoopbackOutbound::new()).with_state(zimbot_runtime::state::StateStore::in_dir(state_dir));
+    let services = services(LoopbackOutbound::new()).with_state(zimbot_runtime::StateStore::in_dir(state_dir));
     Runtime::start(&parse(yaml), &catalog(), services)
 }
 
 /// Starts a runtime for `yaml` on a loopback outbound, journaling messages in `storage`.
-pub fn start_journaled(yaml: &str, storage: zimbot_runtime::journal::Storage) -> Arc<Runtime> {
+pub fn start_journaled(yaml: &str, storage: zimbot_runtime::Storage) -> Arc<Runtime> {
     start_journaled_on(yaml, storage, Arc::new(SystemClock))
 }
 
 /// Like [`start_journaled`], on `clock` (the journal's retention reads it).
-pub fn start_journaled_on(
-    yaml: &str,
-    storage: zimbot_runtime::journal::Storage,
-    clock: Arc<dyn Clock>,
-) -> Arc<Runtime> {
+pub fn start_journaled_on(yaml: &str, storage: zimbot_runtime::Storage, clock: Arc<dyn Clock>) -> Arc<Runtime> {
     let services = services_with_clock(LoopbackOutbound::new(), clock).with_storage(storage);
     Runtime::start(&parse(yaml), &catalog(), services)
 }

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use zimbot_runtime::clock::{Clock, ManualClock};
 use zimbot_runtime::config::Config;
-use zimbot_runtime::runtime::Runtime;
 use zimbot_runtime::webhook::{self, WebhookState};
+use zimbot_runtime::Runtime;
 use zimbot_wire::callback_signature;
 
 pub const SECRET: &str = "hook-secret";

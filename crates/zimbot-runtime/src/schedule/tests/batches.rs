@@ -9,7 +9,8 @@ use zimbot_model::BotId;
 
 use super::instant;
 use crate::clock::ManualClock;
-use crate::schedule::{CronSpec, Job, Scheduler, Tick, MAX_BATCH};
+use crate::schedule::scheduler::MAX_BATCH;
+use crate::schedule::{CronSpec, Job, Scheduler, Tick};
 
 struct Harness {
     clock: Arc<ManualClock>,
