@@ -70,6 +70,13 @@ const STEPS: &[&str] = &[
         bot  TEXT PRIMARY KEY,
         last INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 6: plugin snapshots: one row per bot, replaced newest-wins by (fence, sequence).
+    "CREATE TABLE snapshots (
+        bot      TEXT PRIMARY KEY,
+        snapshot BLOB NOT NULL,
+        fence    INTEGER NOT NULL,
+        sequence INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// Applies the steps the database has not seen yet.

@@ -11,6 +11,7 @@ mod leases;
 mod migrations;
 mod outbox;
 mod retention;
+mod snapshots;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -99,6 +100,8 @@ impl SqliteStore {
 mod bot_data_tests;
 #[cfg(test)]
 mod inbox_tests;
+#[cfg(test)]
+mod snapshots_tests;
 #[cfg(test)]
 mod storage_error_tests;
 #[cfg(test)]
