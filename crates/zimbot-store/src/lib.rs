@@ -13,7 +13,7 @@
 //! Main types: [`Owner`], [`Fence`], [`Lease`], [`Durability`], [`StoreError`], [`SqliteStore`]; the outbox of
 //! accepted sends ([`Outbox`]); the inbox journal
 //! ([`Inbox`], with callback dedupe inside its commits), [`DeadLetters`] and [`Retention`]; each bot's
-//! key-value data ([`BotData`]).
+//! key-value data ([`BotData`]); each bot's plugin snapshot ([`Snapshots`]).
 
 mod bot_data;
 mod cron;
@@ -24,6 +24,7 @@ mod inbox;
 mod lease;
 mod outbox;
 mod retention;
+mod snapshots;
 mod sqlite;
 
 pub use bot_data::{BotData, DataEntry, DataWrite, Swapped};
@@ -35,4 +36,5 @@ pub use inbox::{Accepted, Arrival, Claim, EntryId, Inbox, InboxEntry, JournalAns
 pub use lease::{Fence, Lease, Leases, Owner};
 pub use outbox::{Claim as SendClaim, Listing, NewSend, Outbox, Outcome, SendId, SendState, StoredSend};
 pub use retention::{Cleaned, JournalSizes, Retention, RetentionPolicy};
+pub use snapshots::{Saved, Snapshots};
 pub use sqlite::SqliteStore;

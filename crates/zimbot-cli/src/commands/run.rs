@@ -48,7 +48,7 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     // journal and the outbox hold each bot under the same owner (so one lease per bot).
     let store = super::storage::open_store(&config)?;
     let storage = Storage::sqlite(Arc::clone(&store), &config.storage);
-    let client = build_durable_client(&config, open_journal(store, storage.owner.clone()))?;
+    let client = build_durable_client(&config, open_journal(Arc::clone(&store), storage.owner.clone()))?;
     let bots = bot_users(&config);
     client
         .register_bots(bots)
@@ -58,7 +58,12 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let services = HostServices::new(Arc::new(client.clone()), Arc::clone(&clock))
-        .with_state(StateStore::in_dir(&config.state_dir))
+        .with_state(StateStore::in_store(
+            Arc::clone(&store) as Arc<dyn zimbot_store::Snapshots>,
+            Arc::clone(&store) as Arc<dyn zimbot_store::Leases>,
+            storage.owner.clone(),
+            &config.state_dir,
+        ))
         .with_storage(storage);
     // Starting bots loads libraries, reads kept state and runs plugins' `create`: blocking work, kept off the
     // async workers.

@@ -36,7 +36,8 @@ pub(super) struct RawFile {
     /// Folders searched for plugin libraries, relative to this file's folder.
     #[serde(default, deserialize_with = "text::list")]
     pub plugin_dirs: Vec<String>,
-    /// Where bots' plugin state (their snapshots) is kept across restarts, relative to this file's folder.
+    /// The folder of zimbot's state, relative to this file's folder: the storage file by default, and where older
+    /// versions kept plugin snapshots (imported into the store once).
     #[serde(default = "defaults::state_dir", deserialize_with = "text::one")]
     pub state_dir: String,
     /// Where everything acknowledged (the inbox journal, dedupe records, dead letters) is kept, and how.

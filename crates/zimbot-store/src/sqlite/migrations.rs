@@ -70,6 +70,17 @@ const STEPS: &[&str] = &[
         bot  TEXT PRIMARY KEY,
         last INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 6: plugin snapshots: one row per bot, replaced newest-wins by (fence, sequence).
+    "CREATE TABLE snapshots (
+        bot      TEXT PRIMARY KEY,
+        snapshot BLOB NOT NULL,
+        fence    INTEGER NOT NULL,
+        sequence INTEGER NOT NULL
+    ) WITHOUT ROWID;",
+    // 7: dead letters are indexed by age alone: the index of step 3 took a write for every live entry's
+    // journaling and completion, which retention never looks at.
+    "DROP INDEX inbox_dead_by_age;
+    CREATE INDEX inbox_dead_by_age ON inbox (dead_at) WHERE dead = 1;",
 ];
 
 /// Applies the steps the database has not seen yet.

@@ -4,6 +4,7 @@
 //! operation is one short transaction. Callers on async tasks run operations on blocking threads.
 
 mod bot_data;
+mod checkpointer;
 mod cron;
 mod dead_letters;
 mod inbox;
@@ -11,6 +12,7 @@ mod leases;
 mod migrations;
 mod outbox;
 mod retention;
+mod snapshots;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,6 +27,8 @@ pub struct SqliteStore {
     path: PathBuf,
     connection: Mutex<Connection>,
     durability: Durability,
+    /// Copies the WAL back into the file off the commit path (see `checkpointer`).
+    _checkpointer: Option<checkpointer::Checkpointer>,
 }
 
 impl SqliteStore {
@@ -36,8 +40,15 @@ impl SqliteStore {
         connection.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
         connection.pragma_update(None, "synchronous", durability.synchronous()).map_err(unavailable)?;
         connection.pragma_update(None, "foreign_keys", "ON").map_err(unavailable)?;
+        connection.pragma_update(None, "wal_autocheckpoint", checkpointer::BACKSTOP_PAGES).map_err(unavailable)?;
         migrations::apply(&connection, path)?;
-        Ok(Self { path: path.to_path_buf(), connection: Mutex::new(connection), durability })
+        let checkpointer = checkpointer::Checkpointer::start(path);
+        Ok(Self {
+            path: path.to_path_buf(),
+            connection: Mutex::new(connection),
+            durability,
+            _checkpointer: checkpointer,
+        })
     }
 
     /// The database file.
@@ -99,6 +110,8 @@ impl SqliteStore {
 mod bot_data_tests;
 #[cfg(test)]
 mod inbox_tests;
+#[cfg(test)]
+mod snapshots_tests;
 #[cfg(test)]
 mod storage_error_tests;
 #[cfg(test)]

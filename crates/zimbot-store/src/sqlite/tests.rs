@@ -58,3 +58,19 @@ fn power_durability_syncs_every_commit() {
     let synchronous: i64 = store.connection.lock().pragma_query_value(None, "synchronous", |row| row.get(0)).unwrap();
     assert_eq!(synchronous, 2, "FULL");
 }
+
+#[test]
+fn committed_pages_reach_the_database_file_without_a_commit_checkpointing() {
+    use crate::Snapshots;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let lease = store.acquire("poster", &Owner::new("a")).unwrap();
+    // 1 MiB in the WAL: below the writer's backstop, so only the checkpoint thread copies it into the file.
+    store.save_snapshot(&lease, 1, &vec![b'x'; 1 << 20]).unwrap();
+    let file = dir.path().join("zimbot.db");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::metadata(&file).unwrap().len() < 1 << 20 {
+        assert!(std::time::Instant::now() < deadline, "the WAL was never checkpointed into {}", file.display());
+        std::thread::sleep(checkpointer::INTERVAL / 5);
+    }
+}
