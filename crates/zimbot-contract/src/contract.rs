@@ -38,7 +38,7 @@ pub struct ActionContract {
 }
 
 impl ActionContract {
-    /// Every way `body` breaks the request schema, each as "at <JSON pointer>: <what>"; empty when it conforms.
+    /// Every way `body` breaks the request schema, each as `at <JSON pointer>: <what>`; empty when it conforms.
     pub fn request_errors(&self, body: &Value) -> Vec<String> {
         errors(&self.request, body)
     }

@@ -11,7 +11,7 @@
 
 use crate::{Lease, StoreError};
 
-/// What [`Snapshots::save`] did.
+/// What [`Snapshots::save_snapshot`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Saved {
     /// Kept: it is the bot's snapshot now.
