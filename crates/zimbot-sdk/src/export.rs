@@ -8,7 +8,7 @@ use async_ffi::{FfiFuture, FutureExt as _};
 use futures::FutureExt as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use zimbot_abi::{
-    AbiHeader, BotInfo, BytesRef, CreateResult, Event, HookReply, HostApi, OwnedBuffer, PluginDescriptor,
+    AbiHeader, BotInfo, BytesRef, CreateResult, CronTick, Event, HookReply, HostApi, OwnedBuffer, PluginDescriptor,
     PluginInstance, StrRef,
 };
 use zimbot_model::{ConversationType, MembershipEvent};
@@ -106,16 +106,30 @@ unsafe extern "C" fn on_event<P: PluginFactory>(
         let instance = unsafe { &*instance.0 };
         let reply = match event {
             Err(error) => HookReply::Error { message: format!("the host sent an unreadable event: {error}") },
-            Ok(event) => {
-                match AssertUnwindSafe(dispatch(&instance.plugin, &instance.context, event)).catch_unwind().await {
-                    Ok(reply) => reply,
-                    Err(payload) => HookReply::Panicked { message: panic_message(payload.as_ref()) },
-                }
-            }
+            Ok(Event::CronBatch { ticks }) => cron_batch(&instance.plugin, &instance.context, ticks).await,
+            Ok(event) => guarded(dispatch(&instance.plugin, &instance.context, event)).await,
         };
         json_buffer(&reply)
     }
     .into_ffi()
+}
+
+/// `hook`'s reply, or `panicked` when it panics.
+async fn guarded(hook: impl std::future::Future<Output = HookReply>) -> HookReply {
+    match AssertUnwindSafe(hook).catch_unwind().await {
+        Ok(reply) => reply,
+        Err(payload) => HookReply::Panicked { message: panic_message(payload.as_ref()) },
+    }
+}
+
+/// Runs `on_cron` for each tick of a batch, one after another, each under its own panic guard: a tick whose hook
+/// panics or errs does not keep the later ticks from theirs. One reply per tick, in order.
+async fn cron_batch<P: Plugin>(plugin: &P, context: &BotContext, ticks: Vec<CronTick>) -> HookReply {
+    let mut replies = Vec::with_capacity(ticks.len());
+    for tick in ticks {
+        replies.push(guarded(dispatch(plugin, context, Event::Cron { tick })).await);
+    }
+    HookReply::Batch { replies }
 }
 
 async fn dispatch<P: Plugin>(plugin: &P, context: &BotContext, event: Event) -> HookReply {
@@ -136,7 +150,8 @@ async fn dispatch<P: Plugin>(plugin: &P, context: &BotContext, event: Event) -> 
         Event::Failed { failure } => plugin.on_message_send_failed(context, failure).await,
         Event::Stop => plugin.on_stop(context).await,
         Event::Membership { event } => dispatch_membership(plugin, context, event).await,
-        Event::Unknown => return HookReply::Unsupported,
+        // Taken apart by `cron_batch` before it gets here; a batch nested in a batch is not a thing hosts send.
+        Event::CronBatch { .. } | Event::Unknown => return HookReply::Unsupported,
     };
     match result {
         Ok(()) => HookReply::Ok,

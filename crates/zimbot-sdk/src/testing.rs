@@ -236,6 +236,18 @@ impl<P: PluginFactory> TestBot<P> {
         })
     }
 
+    /// Ticks of the schedules `schedule_ids`, due together at the virtual clock's time, in one call as the runtime
+    /// hands them over (`on_cron` runs for each, in order). The first tick's failure, if any, is the answer; the
+    /// other ticks' hooks run whatever it was.
+    pub fn cron_batch(&mut self, schedule_ids: &[&str]) -> Result<(), HookError> {
+        let now = self.now_ms();
+        let ticks = schedule_ids
+            .iter()
+            .map(|id| CronTick { schedule_id: (*id).to_owned(), scheduled_at_ms: now, fired_at_ms: now })
+            .collect();
+        self.run(Event::CronBatch { ticks })
+    }
+
     /// `user` entered `room`, to `on_room_member_entered`.
     pub fn room_entered(&mut self, room: &str, user: &str) -> Result<(), HookError> {
         let member =
@@ -497,11 +509,8 @@ impl<P: PluginFactory> TestBot<P> {
             let ended = match AssertUnwindSafe(call).catch_unwind().await {
                 Err(_) => Err(HookError::Panicked("the hook panicked outside the SDK's guard".to_owned())),
                 Ok(reply) => match serde_json::from_slice::<HookReply>(reply.as_slice()) {
-                    Ok(HookReply::Ok) => Ok(()),
-                    Ok(HookReply::Error { message }) => Err(HookError::Failed(message)),
-                    Ok(HookReply::Panicked { message }) => Err(HookError::Panicked(message)),
-                    Ok(HookReply::Unsupported) => Err(HookError::Unsupported),
-                    Ok(HookReply::Unknown) | Err(_) => Err(HookError::Failed("unreadable hook reply".to_owned())),
+                    Ok(reply) => hook_ended(reply),
+                    Err(_) => Err(HookError::Failed("unreadable hook reply".to_owned())),
                 },
             };
             let mut slot = report.lock();
@@ -561,3 +570,15 @@ impl<P: PluginFactory> Drop for TestBot<P> {
 
 #[cfg(test)]
 mod tests;
+
+/// How a hook's reply ends it for the test (a batch: its first failure, or ok).
+fn hook_ended(reply: HookReply) -> Result<(), HookError> {
+    match reply {
+        HookReply::Ok => Ok(()),
+        HookReply::Error { message } => Err(HookError::Failed(message)),
+        HookReply::Panicked { message } => Err(HookError::Panicked(message)),
+        HookReply::Unsupported => Err(HookError::Unsupported),
+        HookReply::Batch { replies } => replies.into_iter().map(hook_ended).find(Result::is_err).unwrap_or(Ok(())),
+        HookReply::Unknown => Err(HookError::Failed("unreadable hook reply".to_owned())),
+    }
+}

@@ -52,8 +52,11 @@ pub enum Inbound {
     /// A membership or presence event kept in the journal, run like a journaled message.
     JournaledMembership(JournaledMembership),
     /// Several ticks of the bot due at one instant, in one mailbox place: the lane runs their hooks one after
-    /// another (see [`BotRunner::deliver_ticks`]).
+    /// another, through one plugin call when the plugin takes batches (see [`BotRunner::deliver_ticks`]).
     CronBatch(Vec<CronTick>),
+    /// Several journaled ticks due at one instant, in one mailbox place: claimed together (one journal commit),
+    /// run like a [`Inbound::CronBatch`], each completed or retried on its own.
+    JournaledCronBatch(Vec<JournaledTick>),
 }
 
 impl Inbound {
@@ -64,6 +67,9 @@ impl Inbound {
             Self::Journaled(journaled) => vec![Event::Message { message: journaled.message, redelivery: false }],
             Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => vec![Event::Cron { tick }],
             Self::CronBatch(ticks) => ticks.into_iter().map(|tick| Event::Cron { tick }).collect(),
+            Self::JournaledCronBatch(ticks) => {
+                ticks.into_iter().map(|journaled| Event::Cron { tick: journaled.tick }).collect()
+            }
             Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
                 vec![Event::Membership { event }]
             }
@@ -80,6 +86,7 @@ impl Inbound {
                 format!("cron tick of '{}'", tick.schedule_id)
             }
             Self::CronBatch(ticks) => format!("{} cron ticks due together", ticks.len()),
+            Self::JournaledCronBatch(ticks) => format!("{} journaled cron ticks due together", ticks.len()),
             // Debug-quoted for the same reason.
             Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
                 format!("{} event of {:?}", event.hook_name(), event.actor().as_str())
@@ -247,6 +254,7 @@ impl BotRunner {
             Inbound::Message(_) | Inbound::Journaled(_) => (&self.stats.delivered, 1),
             Inbound::Cron(_) | Inbound::JournaledCron(_) => (&self.stats.cron_ticks, 1),
             Inbound::CronBatch(ticks) => (&self.stats.cron_ticks, ticks.len() as u64),
+            Inbound::JournaledCronBatch(ticks) => (&self.stats.cron_ticks, ticks.len() as u64),
             Inbound::Membership(_) | Inbound::JournaledMembership(_) => (&self.stats.membership_events, 1),
         };
         // A journaled bot's mailbox never drops: what it holds may be acknowledged messages (the webhook bounds
@@ -339,19 +347,17 @@ impl BotRunner {
         }
     }
 
-    /// Puts ticks due at one instant in the mailbox: one entry for all of them when the bot keeps no journal
-    /// (a batch takes one mailbox place, and its hooks run one after another); else all journaled in one commit,
-    /// each with its schedule's last fire, and queued as journaled ticks (or one by one as
-    /// [`BotRunner::deliver_tick`] does, when that commit fails). Returns false when the bot no longer takes any.
+    /// Puts ticks due at one instant in the mailbox as one entry (a batch takes one mailbox place, and its hooks
+    /// run one after another). When the bot keeps a journal they are first journaled in one commit, each with its
+    /// schedule's last fire (or one by one as [`BotRunner::deliver_tick`] does, when that commit fails). Returns
+    /// false when the bot no longer takes any.
     pub async fn deliver_ticks(&self, mut ticks: Vec<CronTick>) -> bool {
         if let Some(journal) = &self.journal {
             if ticks.len() > 1 {
                 if let Ok(entries) = journal.record_ticks(&ticks).await {
-                    let mut delivered = true;
-                    for (entry, tick) in entries.into_iter().zip(ticks) {
-                        delivered &= self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick }));
-                    }
-                    return delivered;
+                    let journaled =
+                        entries.into_iter().zip(ticks).map(|(entry, tick)| JournaledTick { entry, tick }).collect();
+                    return self.deliver(Inbound::JournaledCronBatch(journaled));
                 }
             }
             let mut delivered = true;
@@ -383,6 +389,11 @@ impl BotRunner {
                 let what = Inbound::JournaledCron(journaled.clone()).describe();
                 let tick = journaled.tick;
                 self.run_journaled(journaled.entry, what, |_| Event::Cron { tick: tick.clone() }).await
+            }
+            Inbound::JournaledCronBatch(ticks) => self.run_journaled_ticks(ticks).await,
+            Inbound::CronBatch(ticks) => {
+                // Unjournaled: run_ticks logs and counts each failure, and there is nothing to retry from.
+                let _ = self.run_ticks(ticks).await;
             }
             Inbound::JournaledMembership(journaled) => {
                 let what = Inbound::JournaledMembership(journaled.clone()).describe();
@@ -433,21 +444,137 @@ impl BotRunner {
                 journal.complete(entry);
                 return;
             };
-            if attempt < journal.max_attempts() && !self.is_stopped() {
-                continue;
-            }
-            if self.is_stopped() && attempt < journal.max_attempts() {
-                // Left in the journal: the next start delivers it again.
+            if !self.settle_failure(&journal, entry, &what, attempt, failure).await {
                 return;
             }
-            let reason = format!("its hook failed {attempt} time(s); the last: {failure}");
-            BotStats::add(&self.stats.dead_letters);
-            tracing::error!(entry = %entry, "{what} moved to the dead letters: {reason}");
-            if let Err(error) = journal.bury(entry, reason).await {
-                tracing::error!(entry = %entry, "storage unavailable: could not move it to the dead letters: {error}");
-            }
-            return;
         }
+    }
+
+    /// After a failed attempt on a journaled entry: true when it is to be tried again at once; else it stays in
+    /// the journal for the next start (the bot is stopping) or, its attempts spent, becomes a dead letter.
+    async fn settle_failure(
+        &self,
+        journal: &Arc<BotJournal>,
+        entry: EntryId,
+        what: &str,
+        attempt: u32,
+        failure: String,
+    ) -> bool {
+        if attempt < journal.max_attempts() && !self.is_stopped() {
+            return true;
+        }
+        if self.is_stopped() && attempt < journal.max_attempts() {
+            // Left in the journal: the next start delivers it again.
+            return false;
+        }
+        let reason = format!("its hook failed {attempt} time(s); the last: {failure}");
+        BotStats::add(&self.stats.dead_letters);
+        tracing::error!(entry = %entry, "{what} moved to the dead letters: {reason}");
+        if let Err(error) = journal.bury(entry, reason).await {
+            tracing::error!(entry = %entry, "storage unavailable: could not move it to the dead letters: {error}");
+        }
+        false
+    }
+
+    /// Runs journaled ticks due together: every tick's attempt is claimed at once (the journal writer commits
+    /// them together), their hooks run as one batch, the ticks whose hook ended well are completed, and each
+    /// failed one goes on alone as [`BotRunner::run_journaled`] runs a tick (tried again, or a dead letter).
+    async fn run_journaled_ticks(self: &Arc<Self>, ticks: Vec<JournaledTick>) {
+        let Some(journal) = self.journal.clone() else {
+            let _ = self.run_ticks(ticks.into_iter().map(|journaled| journaled.tick).collect()).await;
+            return;
+        };
+        let claims = futures::future::join_all(ticks.iter().map(|journaled| journal.claim(journaled.entry))).await;
+        let mut runnable: Vec<(JournaledTick, Option<u32>)> = Vec::with_capacity(ticks.len());
+        for (journaled, claim) in ticks.into_iter().zip(claims) {
+            match claim {
+                Ok(Claim::Run { attempt }) => runnable.push((journaled, Some(attempt))),
+                Ok(Claim::Dead { attempts }) => {
+                    BotStats::add(&self.stats.dead_letters);
+                    tracing::error!(
+                        entry = %journaled.entry,
+                        attempts,
+                        "{} moved to the dead letters: its hook never finished well in {attempts} attempt(s) \
+                         (see `zimbot inbox`)",
+                        Inbound::JournaledCron(journaled.clone()).describe()
+                    );
+                }
+                Ok(Claim::Gone) => {}
+                Err(error) => {
+                    tracing::error!(entry = %journaled.entry, "storage unavailable: the attempt is not counted: {error}");
+                    runnable.push((journaled, None));
+                }
+            }
+        }
+        let outcomes = self.run_ticks(runnable.iter().map(|(journaled, _)| journaled.tick.clone()).collect()).await;
+        for ((journaled, attempt), outcome) in runnable.into_iter().zip(outcomes) {
+            // An attempt the journal did not count leaves the entry for the next start, as `run_journaled` does.
+            let Some(attempt) = attempt else { continue };
+            let failure = match outcome {
+                Ok(()) => {
+                    journal.complete(journaled.entry);
+                    continue;
+                }
+                Err(failure) => failure,
+            };
+            let what = Inbound::JournaledCron(journaled.clone()).describe();
+            if self.settle_failure(&journal, journaled.entry, &what, attempt, failure).await {
+                let tick = journaled.tick;
+                self.run_journaled(journaled.entry, what, |_| Event::Cron { tick: tick.clone() }).await;
+            }
+        }
+    }
+
+    /// Runs the hooks of ticks due together, in order: through one plugin call per run of ticks sharing a send
+    /// deadline when the plugin takes batches (ABI 1.2), else one call per tick. One result per tick.
+    async fn run_ticks(self: &Arc<Self>, ticks: Vec<CronTick>) -> Vec<Result<(), String>> {
+        if ticks.len() < 2 || !self.plugin.takes_cron_batches() {
+            let mut results = Vec::with_capacity(ticks.len());
+            for tick in ticks {
+                results.push(self.run_hook(Event::Cron { tick }).await);
+            }
+            return results;
+        }
+        let mut results = Vec::with_capacity(ticks.len());
+        for run in super::tick_batch::by_deadline(ticks, |tick| self.deadline_of(tick)) {
+            results.extend(self.run_tick_batch(run).await);
+        }
+        results
+    }
+
+    /// One plugin call for `ticks` (which share a send deadline), with the hook timeout of each tick added up;
+    /// each tick's outcome is counted and logged as its own hook's would be, and a tick that panicked rebuilds
+    /// the instance (after the call: the other ticks' hooks have run).
+    async fn run_tick_batch(self: &Arc<Self>, ticks: Vec<CronTick>) -> Vec<Result<(), String>> {
+        let count = ticks.len();
+        let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
+            return vec![Err("the bot is stopped".to_owned()); count];
+        };
+        let deadline = ticks.first().and_then(|tick| self.deadline_of(tick));
+        let started = Instant::now();
+        let call = instance.clone().call_ticks(ticks);
+        let call = match deadline {
+            Some(deadline_ms) => futures::future::Either::Left(within_tick(deadline_ms, call)),
+            None => futures::future::Either::Right(call),
+        };
+        let timeout = self.config.hook_timeout.saturating_mul(u32::try_from(count).unwrap_or(u32::MAX));
+        let outcomes = tokio::time::timeout(timeout, call).await;
+        // The call's time is shared out: each tick's hook ran for about its part of it.
+        let each = started.elapsed() / u32::try_from(count).unwrap_or(u32::MAX).max(1);
+        // A batch that ran past its time is cancelled as a whole: every tick counts as timed out.
+        let outcomes: Vec<Option<CallOutcome>> = match outcomes {
+            Ok(outcomes) => outcomes.into_iter().map(Some).collect(),
+            Err(_) => vec![None; count],
+        };
+        let mut results = Vec::with_capacity(count);
+        for outcome in outcomes {
+            self.stats.observe_hook(each);
+            results.push(self.settle_hook("on_cron", outcome, &instance, timeout).await);
+        }
+        if results.iter().any(Result::is_ok) {
+            self.keep_state_soon();
+        }
+        results
     }
 
     async fn run_inbound_lane(self: Arc<Self>) {
@@ -465,6 +592,7 @@ impl BotRunner {
             // A batch's ticks may run side by side like any other items of this lane.
             let items = match item {
                 Inbound::CronBatch(ticks) => ticks.into_iter().map(Inbound::Cron).collect(),
+                Inbound::JournaledCronBatch(ticks) => ticks.into_iter().map(Inbound::JournaledCron).collect(),
                 item => vec![item],
             };
             for item in items {
@@ -505,29 +633,42 @@ impl BotRunner {
         };
         let outcome = tokio::time::timeout(self.config.hook_timeout, call).await;
         self.stats.observe_hook(started.elapsed());
+        let result = self.settle_hook(hook, outcome.ok(), &instance, self.config.hook_timeout).await;
+        if result.is_ok() && !matches!(event, Event::Progress { .. }) {
+            self.keep_state_soon();
+        }
+        result
+    }
+
+    /// Counts and logs how a hook ended (`None`: it ran past `timeout`), and rebuilds the instance after a panic;
+    /// says how it failed when it did not end well.
+    async fn settle_hook(
+        &self,
+        hook: &str,
+        outcome: Option<CallOutcome>,
+        instance: &Arc<PluginInstanceHandle>,
+        timeout: Duration,
+    ) -> Result<(), String> {
         match outcome {
-            Ok(CallOutcome::Ok) | Ok(CallOutcome::Unsupported) => {
+            Some(CallOutcome::Ok) | Some(CallOutcome::Unsupported) => {
                 BotStats::add(&self.stats.hooks_ok);
-                if !matches!(event, Event::Progress { .. }) {
-                    self.keep_state_soon();
-                }
                 Ok(())
             }
-            Ok(CallOutcome::Error(message)) => {
+            Some(CallOutcome::Error(message)) => {
                 BotStats::add(&self.stats.hook_errors);
                 tracing::warn!(hook, "hook returned an error: {message}");
                 Err(format!("{hook} returned an error: {message}"))
             }
-            Ok(CallOutcome::Panicked(message)) => {
+            Some(CallOutcome::Panicked(message)) => {
                 BotStats::add(&self.stats.hook_panics);
                 tracing::error!(hook, "hook panicked: {message}");
-                self.recover_from_panic(&instance).await;
+                self.recover_from_panic(instance).await;
                 Err(format!("{hook} panicked: {message}"))
             }
-            Err(_) => {
+            None => {
                 BotStats::add(&self.stats.hook_timeouts);
-                tracing::warn!(hook, timeout = ?self.config.hook_timeout, "hook ran past hook_timeout and was cancelled");
-                Err(format!("{hook} ran past hook_timeout ({:?})", self.config.hook_timeout))
+                tracing::warn!(hook, ?timeout, "hook ran past hook_timeout and was cancelled");
+                Err(format!("{hook} ran past hook_timeout ({timeout:?})"))
             }
         }
     }
@@ -536,6 +677,11 @@ impl BotRunner {
     /// `plugin_host::within_tick`).
     fn tick_deadline(&self, event: &Event) -> Option<i64> {
         let Event::Cron { tick } = event else { return None };
+        self.deadline_of(tick)
+    }
+
+    /// The default send deadline of `tick`'s hook (see [`BotRunner::tick_deadline`]).
+    fn deadline_of(&self, tick: &CronTick) -> Option<i64> {
         let schedule = self.config.schedules.iter().find(|schedule| schedule.id == tick.schedule_id)?;
         let grace_ms = i64::try_from(schedule.misfire_grace.as_millis()).unwrap_or(i64::MAX);
         Some(tick.fired_at_ms.saturating_add(grace_ms))
