@@ -22,7 +22,7 @@ use crate::plugin_host::{
     within_tick, BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle,
 };
 use parking_lot::Mutex;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -114,6 +114,9 @@ pub struct BotRunner {
     config: Arc<BotConfig>,
     info: BotInfo,
     plugin: PluginInfo,
+    /// Each schedule's misfire grace in ms, by schedule id: looked up for every tick (a bot may have hundreds of
+    /// schedules firing together).
+    graces_ms: HashMap<String, i64>,
     host: Arc<BotHost>,
     instance: Mutex<Option<Current>>,
     /// Held while an instance is rebuilt, so hooks of one instance that panic together rebuild it once.
@@ -166,7 +169,15 @@ impl BotRunner {
                 bot: config.id.to_string(),
                 message: format!("plugin '{}' refused to start: {message}", plugin.name),
             })?;
+        let graces_ms = config
+            .schedules
+            .iter()
+            .map(|schedule| {
+                (schedule.id.clone(), i64::try_from(schedule.misfire_grace.as_millis()).unwrap_or(i64::MAX))
+            })
+            .collect();
         let runner = Arc::new(Self {
+            graces_ms,
             mailbox: Mailbox::new(config.mailbox),
             journal,
             config,
@@ -682,8 +693,7 @@ impl BotRunner {
 
     /// The default send deadline of `tick`'s hook (see [`BotRunner::tick_deadline`]).
     fn deadline_of(&self, tick: &CronTick) -> Option<i64> {
-        let schedule = self.config.schedules.iter().find(|schedule| schedule.id == tick.schedule_id)?;
-        let grace_ms = i64::try_from(schedule.misfire_grace.as_millis()).unwrap_or(i64::MAX);
+        let grace_ms = *self.graces_ms.get(&tick.schedule_id)?;
         Some(tick.fired_at_ms.saturating_add(grace_ms))
     }
 
