@@ -9,18 +9,30 @@
 //!   rebuilt from the last snapshot; [`MAX_PANICS`] panics within [`PANIC_WINDOW`] stop this bot alone.
 //! - Each instance has its own [`InstanceContext`]. Replacing the instance (a rebuild) or stopping the bot retires
 //!   the old context at once, so a `BotContext` clone the plugin kept can no longer send, sleep or spawn.
+//!
+//! This file holds the runner, its start, its lanes and its stop; one hook call is in `hooks`, the panic recovery
+//! in `supervision`, cron ticks in `ticks`, the journaled items' attempts in `journaled`, and the lane's items
+//! in `inbound`.
+
+mod hooks;
+mod inbound;
+mod journaled;
+mod supervision;
+mod ticks;
+
+pub use inbound::Inbound;
+
+use journaled::open_journal;
 
 use super::mailbox::{Mailbox, Pushed};
 use super::notifications::NotificationQueue;
 use super::persist::SnapshotWriter;
-use super::snapshot_pace::{Read, SnapshotPace};
+use super::snapshot_pace::SnapshotPace;
 use crate::config::BotConfig;
-use crate::journal::{BotJournal, JournaledMembership, JournaledMessage, JournaledTick, Unfinished};
+use crate::journal::{BotJournal, JournaledMembership, JournaledMessage, Unfinished};
 use crate::metrics::BotStats;
 use crate::outbound::Sender;
-use crate::plugin_host::{
-    within_tick, BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle,
-};
+use crate::plugin_host::{BotHost, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle};
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -29,71 +41,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument as _;
-use zimbot_abi::{BotInfo, CronTick, Event};
-use zimbot_model::{MembershipEvent, ReceivedMessage, SendEvent};
-use zimbot_store::{Claim, EntryId};
+use zimbot_abi::{BotInfo, Event};
+use zimbot_model::SendEvent;
 
 /// Panics within [`PANIC_WINDOW`] after which a bot is stopped.
 pub const MAX_PANICS: usize = 3;
 /// The window [`MAX_PANICS`] is counted in.
 pub const PANIC_WINDOW: Duration = Duration::from_secs(60);
-
-/// What the inbound lane carries.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Inbound {
-    Message(ReceivedMessage),
-    /// A message kept in the inbox journal: claimed before its hook runs, completed after (see `journal`).
-    Journaled(JournaledMessage),
-    Cron(CronTick),
-    /// A membership or presence event (entered a room, joined a group, came online, ...).
-    Membership(MembershipEvent),
-    /// A cron tick kept in the journal with its schedule's last fire, run like a journaled message.
-    JournaledCron(JournaledTick),
-    /// A membership or presence event kept in the journal, run like a journaled message.
-    JournaledMembership(JournaledMembership),
-    /// Several ticks of the bot due at one instant, in one mailbox place: the lane runs their hooks one after
-    /// another, through one plugin call when the plugin takes batches (see [`BotRunner::deliver_ticks`]).
-    CronBatch(Vec<CronTick>),
-    /// Several journaled ticks due at one instant, in one mailbox place: claimed together (one journal commit),
-    /// run like a [`Inbound::CronBatch`], each completed or retried on its own.
-    JournaledCronBatch(Vec<JournaledTick>),
-}
-
-impl Inbound {
-    /// The events of the item's hooks: one, or one per tick of a batch.
-    fn into_events(self) -> Vec<Event> {
-        match self {
-            Self::Message(message) => vec![Event::Message { message, redelivery: false }],
-            Self::Journaled(journaled) => vec![Event::Message { message: journaled.message, redelivery: false }],
-            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => vec![Event::Cron { tick }],
-            Self::CronBatch(ticks) => ticks.into_iter().map(|tick| Event::Cron { tick }).collect(),
-            Self::JournaledCronBatch(ticks) => {
-                ticks.into_iter().map(|journaled| Event::Cron { tick: journaled.tick }).collect()
-            }
-            Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
-                vec![Event::Membership { event }]
-            }
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            // Debug-quoted: an id from a callback may hold newlines or escapes that would forge log lines.
-            Self::Message(message) | Self::Journaled(JournaledMessage { message, .. }) => {
-                format!("message {:?}", message.message_id)
-            }
-            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => {
-                format!("cron tick of '{}'", tick.schedule_id)
-            }
-            Self::CronBatch(ticks) => format!("{} cron ticks due together", ticks.len()),
-            Self::JournaledCronBatch(ticks) => format!("{} journaled cron ticks due together", ticks.len()),
-            // Debug-quoted for the same reason.
-            Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
-                format!("{} event of {:?}", event.hook_name(), event.actor().as_str())
-            }
-        }
-    }
-}
 
 /// Why a bot could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -341,49 +295,6 @@ impl BotRunner {
         self.journal.as_ref()
     }
 
-    /// Puts a tick in the mailbox: journaled with its schedule's last fire first when the bot keeps a journal
-    /// (a tick that cannot be journaled is still delivered, unjournaled).
-    pub async fn deliver_tick(&self, tick: CronTick) -> bool {
-        let Some(journal) = &self.journal else { return self.deliver(Inbound::Cron(tick)) };
-        match journal.record_tick(&tick).await {
-            Ok(entry) => self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick })),
-            Err(error) => {
-                let _entered = self.span.enter();
-                tracing::error!(
-                    "storage unavailable: the cron tick of '{}' is not journaled: {error}",
-                    tick.schedule_id
-                );
-                self.deliver(Inbound::Cron(tick))
-            }
-        }
-    }
-
-    /// Puts ticks due at one instant in the mailbox as one entry (a batch takes one mailbox place, and its hooks
-    /// run one after another). When the bot keeps a journal they are first journaled in one commit, each with its
-    /// schedule's last fire (or one by one as [`BotRunner::deliver_tick`] does, when that commit fails). Returns
-    /// false when the bot no longer takes any.
-    pub async fn deliver_ticks(&self, mut ticks: Vec<CronTick>) -> bool {
-        if let Some(journal) = &self.journal {
-            if ticks.len() > 1 {
-                if let Ok(entries) = journal.record_ticks(&ticks).await {
-                    let journaled =
-                        entries.into_iter().zip(ticks).map(|(entry, tick)| JournaledTick { entry, tick }).collect();
-                    return self.deliver(Inbound::JournaledCronBatch(journaled));
-                }
-            }
-            let mut delivered = true;
-            for tick in ticks {
-                delivered &= self.deliver_tick(tick).await;
-            }
-            return delivered;
-        }
-        match ticks.len() {
-            0 => true,
-            1 => ticks.pop().is_some_and(|tick| self.deliver(Inbound::Cron(tick))),
-            _ => self.deliver(Inbound::CronBatch(ticks)),
-        }
-    }
-
     /// Runs one item of the lane.
     async fn run_item(self: &Arc<Self>, item: Inbound) {
         match item {
@@ -418,174 +329,6 @@ impl BotRunner {
                 }
             }
         }
-    }
-
-    /// Runs a journaled message's hook: each attempt is counted in the journal before the hook runs; a hook that
-    /// ends well completes the entry; one that fails (error, panic, timeout) is tried again at once, in its
-    /// place in line, until its attempts run out and it becomes a dead letter. When the journal cannot be
-    /// written the hook still runs (the entry stays, and is delivered again after a restart).
-    async fn run_journaled(self: &Arc<Self>, entry: EntryId, what: String, event: impl Fn(bool) -> Event) {
-        let Some(journal) = self.journal.clone() else {
-            let _ = self.run_hook(event(false)).await;
-            return;
-        };
-        loop {
-            let attempt = match journal.claim(entry).await {
-                Ok(Claim::Run { attempt }) => Some(attempt),
-                Ok(Claim::Dead { attempts }) => {
-                    BotStats::add(&self.stats.dead_letters);
-                    tracing::error!(
-                        entry = %entry,
-                        attempts,
-                        "{what} moved to the dead letters: its hook never finished well in {attempts} attempt(s) \
-                         (see `zimbot inbox`)"
-                    );
-                    return;
-                }
-                Ok(Claim::Gone) => return,
-                Err(error) => {
-                    tracing::error!(entry = %entry, "storage unavailable: the attempt is not counted: {error}");
-                    None
-                }
-            };
-            let redelivery = attempt.is_some_and(|attempt| attempt > 1);
-            let failure = self.run_hook(event(redelivery)).await.err();
-            let Some(attempt) = attempt else { return };
-            let Some(failure) = failure else {
-                journal.complete(entry);
-                return;
-            };
-            if !self.settle_failure(&journal, entry, &what, attempt, failure).await {
-                return;
-            }
-        }
-    }
-
-    /// After a failed attempt on a journaled entry: true when it is to be tried again at once; else it stays in
-    /// the journal for the next start (the bot is stopping) or, its attempts spent, becomes a dead letter.
-    async fn settle_failure(
-        &self,
-        journal: &Arc<BotJournal>,
-        entry: EntryId,
-        what: &str,
-        attempt: u32,
-        failure: String,
-    ) -> bool {
-        if attempt < journal.max_attempts() && !self.is_stopped() {
-            return true;
-        }
-        if self.is_stopped() && attempt < journal.max_attempts() {
-            // Left in the journal: the next start delivers it again.
-            return false;
-        }
-        let reason = format!("its hook failed {attempt} time(s); the last: {failure}");
-        BotStats::add(&self.stats.dead_letters);
-        tracing::error!(entry = %entry, "{what} moved to the dead letters: {reason}");
-        if let Err(error) = journal.bury(entry, reason).await {
-            tracing::error!(entry = %entry, "storage unavailable: could not move it to the dead letters: {error}");
-        }
-        false
-    }
-
-    /// Runs journaled ticks due together: every tick's attempt is claimed at once (the journal writer commits
-    /// them together), their hooks run as one batch, the ticks whose hook ended well are completed, and each
-    /// failed one goes on alone as [`BotRunner::run_journaled`] runs a tick (tried again, or a dead letter).
-    async fn run_journaled_ticks(self: &Arc<Self>, ticks: Vec<JournaledTick>) {
-        let Some(journal) = self.journal.clone() else {
-            let _ = self.run_ticks(ticks.into_iter().map(|journaled| journaled.tick).collect()).await;
-            return;
-        };
-        let claims = futures::future::join_all(ticks.iter().map(|journaled| journal.claim(journaled.entry))).await;
-        let mut runnable: Vec<(JournaledTick, Option<u32>)> = Vec::with_capacity(ticks.len());
-        for (journaled, claim) in ticks.into_iter().zip(claims) {
-            match claim {
-                Ok(Claim::Run { attempt }) => runnable.push((journaled, Some(attempt))),
-                Ok(Claim::Dead { attempts }) => {
-                    BotStats::add(&self.stats.dead_letters);
-                    tracing::error!(
-                        entry = %journaled.entry,
-                        attempts,
-                        "{} moved to the dead letters: its hook never finished well in {attempts} attempt(s) \
-                         (see `zimbot inbox`)",
-                        Inbound::JournaledCron(journaled.clone()).describe()
-                    );
-                }
-                Ok(Claim::Gone) => {}
-                Err(error) => {
-                    tracing::error!(entry = %journaled.entry, "storage unavailable: the attempt is not counted: {error}");
-                    runnable.push((journaled, None));
-                }
-            }
-        }
-        let outcomes = self.run_ticks(runnable.iter().map(|(journaled, _)| journaled.tick.clone()).collect()).await;
-        for ((journaled, attempt), outcome) in runnable.into_iter().zip(outcomes) {
-            // An attempt the journal did not count leaves the entry for the next start, as `run_journaled` does.
-            let Some(attempt) = attempt else { continue };
-            let failure = match outcome {
-                Ok(()) => {
-                    journal.complete(journaled.entry);
-                    continue;
-                }
-                Err(failure) => failure,
-            };
-            let what = Inbound::JournaledCron(journaled.clone()).describe();
-            if self.settle_failure(&journal, journaled.entry, &what, attempt, failure).await {
-                let tick = journaled.tick;
-                self.run_journaled(journaled.entry, what, |_| Event::Cron { tick: tick.clone() }).await;
-            }
-        }
-    }
-
-    /// Runs the hooks of ticks due together, in order: through one plugin call per run of ticks sharing a send
-    /// deadline when the plugin takes batches (ABI 1.2), else one call per tick. One result per tick.
-    async fn run_ticks(self: &Arc<Self>, ticks: Vec<CronTick>) -> Vec<Result<(), String>> {
-        if ticks.len() < 2 || !self.plugin.takes_cron_batches() {
-            let mut results = Vec::with_capacity(ticks.len());
-            for tick in ticks {
-                results.push(self.run_hook(Event::Cron { tick }).await);
-            }
-            return results;
-        }
-        let mut results = Vec::with_capacity(ticks.len());
-        for run in super::tick_batch::by_deadline(ticks, |tick| self.deadline_of(tick)) {
-            results.extend(self.run_tick_batch(run).await);
-        }
-        results
-    }
-
-    /// One plugin call for `ticks` (which share a send deadline), with the hook timeout of each tick added up;
-    /// each tick's outcome is counted and logged as its own hook's would be, and a tick that panicked rebuilds
-    /// the instance (after the call: the other ticks' hooks have run).
-    async fn run_tick_batch(self: &Arc<Self>, ticks: Vec<CronTick>) -> Vec<Result<(), String>> {
-        let count = ticks.len();
-        let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
-            return vec![Err("the bot is stopped".to_owned()); count];
-        };
-        let deadline = ticks.first().and_then(|tick| self.deadline_of(tick));
-        let started = Instant::now();
-        let call = instance.clone().call_ticks(ticks);
-        let call = match deadline {
-            Some(deadline_ms) => futures::future::Either::Left(within_tick(deadline_ms, call)),
-            None => futures::future::Either::Right(call),
-        };
-        let timeout = self.config.hook_timeout.saturating_mul(u32::try_from(count).unwrap_or(u32::MAX));
-        let outcomes = tokio::time::timeout(timeout, call).await;
-        // The call's time is shared out: each tick's hook ran for about its part of it.
-        let each = started.elapsed() / u32::try_from(count).unwrap_or(u32::MAX).max(1);
-        // A batch that ran past its time is cancelled as a whole: every tick counts as timed out.
-        let outcomes: Vec<Option<CallOutcome>> = match outcomes {
-            Ok(outcomes) => outcomes.into_iter().map(Some).collect(),
-            Err(_) => vec![None; count],
-        };
-        let mut results = Vec::with_capacity(count);
-        for outcome in outcomes {
-            self.stats.observe_hook(each);
-            results.push(self.settle_hook("on_cron", outcome, &instance, timeout).await);
-        }
-        if results.iter().any(Result::is_ok) {
-            self.keep_state_soon();
-        }
-        results
     }
 
     async fn run_inbound_lane(self: Arc<Self>) {
@@ -629,186 +372,6 @@ impl BotRunner {
         }
     }
 
-    /// Runs one hook on the current instance, with the timeout, counting and panic recovery; says how it failed
-    /// when it did not end well.
-    async fn run_hook(self: &Arc<Self>, event: Event) -> Result<(), String> {
-        let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
-            return Err("the bot is stopped".to_owned());
-        };
-        let hook = event.hook_name();
-        let started = Instant::now();
-        let call = instance.clone().call(&event);
-        let call = match self.tick_deadline(&event) {
-            Some(deadline_ms) => futures::future::Either::Left(within_tick(deadline_ms, call)),
-            None => futures::future::Either::Right(call),
-        };
-        let outcome = tokio::time::timeout(self.config.hook_timeout, call).await;
-        self.stats.observe_hook(started.elapsed());
-        let result = self.settle_hook(hook, outcome.ok(), &instance, self.config.hook_timeout).await;
-        if result.is_ok() && !matches!(event, Event::Progress { .. }) {
-            self.keep_state_soon();
-        }
-        result
-    }
-
-    /// Counts and logs how a hook ended (`None`: it ran past `timeout`), and rebuilds the instance after a panic;
-    /// says how it failed when it did not end well.
-    async fn settle_hook(
-        &self,
-        hook: &str,
-        outcome: Option<CallOutcome>,
-        instance: &Arc<PluginInstanceHandle>,
-        timeout: Duration,
-    ) -> Result<(), String> {
-        match outcome {
-            Some(CallOutcome::Ok) | Some(CallOutcome::Unsupported) => {
-                BotStats::add(&self.stats.hooks_ok);
-                Ok(())
-            }
-            Some(CallOutcome::Error(message)) => {
-                BotStats::add(&self.stats.hook_errors);
-                tracing::warn!(hook, "hook returned an error: {message}");
-                Err(format!("{hook} returned an error: {message}"))
-            }
-            Some(CallOutcome::Panicked(message)) => {
-                BotStats::add(&self.stats.hook_panics);
-                tracing::error!(hook, "hook panicked: {message}");
-                self.recover_from_panic(instance).await;
-                Err(format!("{hook} panicked: {message}"))
-            }
-            None => {
-                BotStats::add(&self.stats.hook_timeouts);
-                tracing::warn!(hook, ?timeout, "hook ran past hook_timeout and was cancelled");
-                Err(format!("{hook} ran past hook_timeout ({timeout:?})"))
-            }
-        }
-    }
-
-    /// The default deadline of the sends of a tick's hook: its fire time plus its schedule's misfire grace (see
-    /// `plugin_host::within_tick`).
-    fn tick_deadline(&self, event: &Event) -> Option<i64> {
-        let Event::Cron { tick } = event else { return None };
-        self.deadline_of(tick)
-    }
-
-    /// The default send deadline of `tick`'s hook (see [`BotRunner::tick_deadline`]).
-    fn deadline_of(&self, tick: &CronTick) -> Option<i64> {
-        let grace_ms = *self.graces_ms.get(&tick.schedule_id)?;
-        Some(tick.fired_at_ms.saturating_add(grace_ms))
-    }
-
-    /// After a good hook: reads the state now, or schedules one read for when the interval allows (see
-    /// `snapshot_pace`).
-    fn keep_state_soon(self: &Arc<Self>) {
-        match self.pace.after_hook(Instant::now()) {
-            Read::Now => self.keep_state(),
-            Read::At(at) => {
-                let runner = Arc::downgrade(self);
-                tokio::spawn(async move {
-                    tokio::time::sleep_until(at).await;
-                    if let Some(runner) = runner.upgrade() {
-                        runner.pace.scheduled_read_done(Instant::now());
-                        runner.keep_state();
-                    }
-                });
-            }
-            Read::Scheduled => {}
-        }
-    }
-
-    /// Reads the current instance's state and has it written when it changed. A plugin that cannot give its
-    /// state (its `snapshot` panicked, or the result is not JSON) leaves the last good state in place.
-    fn keep_state(&self) {
-        let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
-            return;
-        };
-        BotStats::add(&self.stats.snapshots_taken);
-        let Some(snapshot) = instance.snapshot() else {
-            BotStats::add(&self.stats.snapshot_failures);
-            let _entered = self.span.enter();
-            tracing::warn!(
-                "the plugin could not give its state (snapshot panicked or was not JSON); keeping the last good one"
-            );
-            return;
-        };
-        let mut kept = self.snapshot.lock();
-        if *kept != snapshot {
-            self.persist.save(snapshot.clone());
-            *kept = snapshot;
-        }
-    }
-
-    /// Rebuilds the instance from its last snapshot, or stops the bot after too many panics.
-    async fn recover_from_panic(&self, panicked: &Arc<PluginInstanceHandle>) {
-        let now = Instant::now();
-        let recent = {
-            let mut panics = self.panics.lock();
-            panics.push_back(now);
-            while panics.front().is_some_and(|at| now.duration_since(*at) > PANIC_WINDOW) {
-                panics.pop_front();
-            }
-            panics.len()
-        };
-        if recent >= MAX_PANICS {
-            tracing::error!(
-                panics = recent,
-                "bot stopped: its plugin panicked {recent} times within {} s; fix the plugin and restart",
-                PANIC_WINDOW.as_secs()
-            );
-            self.halt();
-            return;
-        }
-        let _rebuilding = self.rebuilding.lock().await;
-        // Another hook of the same instance may have rebuilt it already, or the bot may have stopped.
-        if !self.is_current(panicked) {
-            return;
-        }
-        let context = self.host.context();
-        let (plugin, api, info) = (self.plugin.clone(), context.api(), self.info.clone());
-        let snapshot = self.snapshot.lock().clone();
-        // `create` is plugin code: it runs on the blocking pool, and under no lock the lanes need.
-        let created =
-            tokio::task::spawn_blocking(move || PluginInstanceHandle::create(&plugin, api, &info, Some(&snapshot)))
-                .await
-                .unwrap_or_else(|error| Err(format!("the rebuild task failed: {error}")));
-        match created {
-            Ok(instance) => {
-                let replaced = {
-                    let mut current = self.instance.lock();
-                    if current.is_none() {
-                        // The bot stopped while the instance was being built; it is not used.
-                        return;
-                    }
-                    current.replace(Current { instance, context })
-                };
-                if let Some(replaced) = replaced {
-                    replaced.context.retire_now();
-                }
-                BotStats::add(&self.stats.instance_rebuilds);
-                tracing::warn!("plugin instance rebuilt from its last snapshot after a panic");
-            }
-            Err(message) => {
-                tracing::error!("bot stopped: the plugin could not be rebuilt after a panic: {message}");
-                self.halt();
-            }
-        }
-    }
-
-    fn is_current(&self, instance: &Arc<PluginInstanceHandle>) -> bool {
-        self.instance.lock().as_ref().is_some_and(|current| Arc::ptr_eq(&current.instance, instance))
-    }
-
-    /// Stops taking messages and retires the instance's context; running hooks finish on the instance they have
-    /// (their calls through the context are refused).
-    fn halt(&self) {
-        self.stopped.send_replace(true);
-        self.mailbox.close();
-        let retired = self.instance.lock().take();
-        if let Some(retired) = retired {
-            retired.context.retire_now();
-        }
-    }
-
     /// Shutdown step 1: stop taking messages and let the inbound lane drain until `deadline`.
     pub async fn drain_inbound(&self, deadline: Instant) {
         self.mailbox.close();
@@ -844,23 +407,6 @@ impl BotRunner {
             retired.context.retire().await;
         }
         let _ = tokio::time::timeout_at(deadline, self.persist.flush()).await;
-    }
-}
-
-/// Takes the bot's journal lease and its unfinished messages, when the runtime keeps a journal. A store that
-/// cannot be used leaves the bot running unjournaled (said in the log): it still serves.
-fn open_journal(services: &HostServices, config: &BotConfig) -> (Option<Arc<BotJournal>>, Vec<Unfinished>) {
-    let (Some(storage), Some(writer)) = (&services.storage, &services.journal_writer) else {
-        return (None, Vec::new());
-    };
-    let opened = BotJournal::acquire(storage, writer.clone(), config.id.as_str())
-        .and_then(|journal| journal.unfinished().map(|unfinished| (journal, unfinished)));
-    match opened {
-        Ok((journal, unfinished)) => (Some(Arc::new(journal)), unfinished),
-        Err(error) => {
-            tracing::error!(bot = %config.id, "storage unavailable: this bot's messages are not journaled: {error}");
-            (None, Vec::new())
-        }
     }
 }
 
