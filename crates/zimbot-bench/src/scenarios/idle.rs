@@ -86,7 +86,8 @@ pub async fn run(runs: usize) -> anyhow::Result<Outcome> {
         Figure::new(SCENARIO, "VmRSS per idle bot (same run)", "KiB", 0).runs(per_bot_kib).goal(Goal::AtMost(512.0)),
     ]);
     outcome.notes.push(format!(
-        "{} with the embedded hub, the webhook and {BOTS} or {MANY_BOTS} echo bots; VmRSS sampled {SAMPLES} \
+        "{} with the embedded hub and the webhook on ports it binds itself (port 0), and {BOTS} or {MANY_BOTS} \
+         echo bots; VmRSS sampled {SAMPLES} \
          times, {} ms apart, after 'zimbot running' (median of the samples per run); start-up is from the \
          spawn of the process to that line (hub, webhook, every bot's plugin created and started); per bot is \
          (VmRSS with {MANY_BOTS} − VmRSS with {BOTS}) / {} from the same run",
