@@ -11,8 +11,13 @@ pub const MAGIC: [u8; 8] = *b"ZIMBOTPL";
 /// Changes when anything in this crate changes incompatibly; host and plugin must agree.
 pub const ABI_MAJOR: u16 = 1;
 /// Grows when something is added compatibly (a new event, a new host function at the end of the vtable, new
-/// actions a plugin relies on). 1.1 added the per-bot store's actions.
-pub const ABI_MINOR: u16 = 1;
+/// actions a plugin relies on). 1.1 added the per-bot store's actions; 1.2 the batched cron event
+/// ([`crate::Event::CronBatch`]), which the host sends only to plugins built for 1.2 or later.
+pub const ABI_MINOR: u16 = 2;
+
+/// The first minor whose plugins take [`crate::Event::CronBatch`] (and answer it with
+/// [`crate::HookReply::Batch`]); the host sends older plugins one [`crate::Event::Cron`] per tick.
+pub const CRON_BATCH_MINOR: u16 = 2;
 
 /// The struct sizes one minor version of ABI 1 was built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +37,8 @@ pub struct MinorLayout {
 /// Sizes that match no row mean the plugin was built against a modified SDK, and it is refused too.
 ///
 /// 1.1 added actions only (the per-bot store), so its structs have 1.0's sizes: a 1.1 plugin is refused by a 1.0
-/// host (newer minor), which would not know its store actions, while this host loads both.
+/// host (newer minor), which would not know its store actions, while this host loads both. 1.2 added an event
+/// and a hook reply only: its sizes are 1.1's too.
 pub const LAYOUTS: &[MinorLayout] = &[
     MinorLayout {
         minor: 0,
@@ -41,6 +47,11 @@ pub const LAYOUTS: &[MinorLayout] = &[
     },
     MinorLayout {
         minor: 1,
+        descriptor_size: std::mem::size_of::<PluginDescriptor>() as u32,
+        host_api_size: std::mem::size_of::<HostApi>() as u32,
+    },
+    MinorLayout {
+        minor: 2,
         descriptor_size: std::mem::size_of::<PluginDescriptor>() as u32,
         host_api_size: std::mem::size_of::<HostApi>() as u32,
     },
@@ -175,7 +186,8 @@ impl std::fmt::Display for HeaderMismatch {
             Self::UnknownMinor { found } => write!(
                 f,
                 "it was built for plugin ABI 1.{found}, which this runtime has no layout for; \
-                 rebuild the plugin against zimbot-sdk 1.{ABI_MINOR}"
+                 rebuild the plugin against zimbot-sdk 0.{} (plugin ABI 1.{ABI_MINOR})",
+                ABI_MINOR + 1
             ),
             Self::Layout { minor, found, needed } => write!(
                 f,

@@ -16,7 +16,8 @@
 //!
 //! Versions: [`ABI_MAJOR`] changes on any incompatible change (and the entry symbol's name with it);
 //! [`ABI_MINOR`] grows when fields are appended to [`PluginDescriptor`] or [`HostApi`], or when actions are added
-//! that a plugin relies on (1.1: the per-bot store, [`store`]). A host loads plugins of
+//! that a plugin relies on (1.1: the per-bot store, [`store`]), or when events are added that only a plugin of
+//! that minor may be sent (1.2: [`Event::CronBatch`], many cron ticks in one call). A host loads plugins of
 //! its own and every older minor (each is checked against its own sizes in [`LAYOUTS`]) and refuses a newer minor
 //! with a message saying to upgrade zimbot.
 //!
@@ -34,8 +35,8 @@ pub use buffer::{BytesRef, OwnedBuffer, StrRef};
 pub use context_registry::ContextRegistry;
 pub use descriptor::{CreateResult, PluginDescriptor, PluginEntry, PluginInstance};
 pub use header::{
-    layout_of, AbiHeader, HeaderMismatch, MinorLayout, ABI_MAJOR, ABI_MINOR, ENTRY_SYMBOL, ENTRY_SYMBOL_NAME, LAYOUTS,
-    MAGIC,
+    layout_of, AbiHeader, HeaderMismatch, MinorLayout, ABI_MAJOR, ABI_MINOR, CRON_BATCH_MINOR, ENTRY_SYMBOL,
+    ENTRY_SYMBOL_NAME, LAYOUTS, MAGIC,
 };
 pub use host_api::{HostApi, HostContext, LogLevel};
 pub use messages::{Action, ActionReply, BotInfo, CronTick, Event, HookReply, SendOutcome};

@@ -69,6 +69,12 @@ pub enum Event {
     Membership {
         event: MembershipEvent,
     },
+    /// Several cron ticks of the bot due at one instant, in one call (ABI 1.2): the plugin runs `on_cron` for
+    /// each, in order, and answers [`HookReply::Batch`] with one reply per tick. The host sends it only to
+    /// plugins built for [`crate::CRON_BATCH_MINOR`] or later; older ones get one [`Event::Cron`] per tick.
+    CronBatch {
+        ticks: Vec<CronTick>,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -83,7 +89,7 @@ impl Event {
                 zimbot_model::ConversationType::Room => "on_room_message",
                 zimbot_model::ConversationType::Group => "on_group_message",
             },
-            Self::Cron { .. } => "on_cron",
+            Self::Cron { .. } | Self::CronBatch { .. } => "on_cron",
             Self::Attached { .. } => "on_message_attached",
             Self::Progress { .. } => "on_media_uploading_progress",
             Self::Sent { .. } => "on_message_sent",
@@ -110,6 +116,10 @@ pub enum HookReply {
     },
     /// The plugin does not know this event (it was built for an older minor version).
     Unsupported,
+    /// The answer to [`Event::CronBatch`]: one reply per tick, in the order of the ticks (ABI 1.2).
+    Batch {
+        replies: Vec<HookReply>,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -211,6 +221,34 @@ mod tests {
         let json = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
         assert_eq!(event.hook_name(), "on_cron");
+    }
+
+    #[test]
+    fn a_cron_batch_and_its_replies_round_trip() {
+        let tick = |id: &str| CronTick { schedule_id: id.into(), scheduled_at_ms: 1_000, fired_at_ms: 1_002 };
+        let event = Event::CronBatch { ticks: vec![tick("a"), tick("b")] };
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+        assert_eq!(event.hook_name(), "on_cron");
+        let reply = HookReply::Batch { replies: vec![HookReply::Ok, HookReply::Panicked { message: "p".into() }] };
+        let json = serde_json::to_string(&reply).unwrap();
+        assert_eq!(serde_json::from_str::<HookReply>(&json).unwrap(), reply);
+    }
+
+    #[test]
+    fn a_cron_batch_is_unknown_to_a_reader_without_it() {
+        // What a 1.1 plugin sees if a host sent it a batch anyway: an event it answers `unsupported`.
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum OlderEvent {
+            Cron {
+                tick: CronTick,
+            },
+            #[serde(other)]
+            Unknown,
+        }
+        let json = serde_json::to_string(&Event::CronBatch { ticks: Vec::new() }).unwrap();
+        assert_eq!(serde_json::from_str::<OlderEvent>(&json).unwrap(), OlderEvent::Unknown);
     }
 
     #[test]

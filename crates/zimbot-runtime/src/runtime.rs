@@ -144,17 +144,21 @@ impl Runtime {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let scheduler = Scheduler::new(Arc::clone(&self.services.clock), jobs);
         let runtime = Arc::downgrade(self);
+        // The forwarding runs as a task of its own: while the scheduler works out the later ticks of a large
+        // instant, the first batches already go to the bots (on another worker thread).
+        let forward = self.services.runtime.spawn(async move {
+            while let Some(batch) = ticks.recv().await {
+                let Some(runtime) = runtime.upgrade() else { return };
+                runtime.deliver_ticks(batch).await;
+            }
+        });
         let task = self.services.runtime.spawn(async move {
-            let forward = async move {
-                while let Some(batch) = ticks.recv().await {
-                    let Some(runtime) = runtime.upgrade() else { return };
-                    runtime.deliver_ticks(batch).await;
-                }
-            };
-            let run = scheduler.run_batches(ticks_tx, async move {
-                let _ = stop_rx.await;
-            });
-            tokio::join!(run, forward);
+            scheduler
+                .run_batches(ticks_tx, async move {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            let _ = forward.await;
         });
         *self.scheduler.lock() = Some((task, stop_tx));
     }

@@ -78,6 +78,48 @@ async fn a_batch_dropped_from_a_full_mailbox_counts_each_of_its_ticks() {
 }
 
 #[tokio::test]
+async fn a_failing_journaled_tick_of_a_batch_is_tried_again_alone_and_the_others_complete_once() {
+    use zimbot_runtime::config::StorageConfig;
+    use zimbot_runtime::journal::Storage;
+    use zimbot_store::{Durability, RetentionPolicy, SqliteStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("zimbot.db"), Durability::Process).unwrap());
+    let config = StorageConfig {
+        path: store.path().to_path_buf(),
+        durability: Durability::Process,
+        max_attempts: 3,
+        retention_interval: Duration::from_secs(24 * 3600),
+        retention: RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 100 },
+    };
+    let (key, mut reports) = Reports::new();
+    let yaml = three_schedules(&key).replace("id: s1,", "id: failing,");
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 30).unwrap()));
+    let runtime = start_journaled_on(&yaml, Storage::sqlite(Arc::clone(&store), &config), clock.clone());
+    reports.until("start").await;
+    clock.wait_for_sleepers(2).await;
+    clock.advance(Duration::from_secs(30));
+    // The batch runs every hook once, in order; then the failed tick alone, until its 3 attempts are spent.
+    assert_eq!(
+        reports.until("cron s2").await,
+        ["cron s0", "cron failing", "cron s2"],
+        "the failing tick does not hold back the ones after it"
+    );
+    assert_eq!(reports.next().await, "cron failing");
+    assert_eq!(reports.next().await, "cron failing");
+    let runner = &runtime.bots()[0];
+    let waited = tokio::time::timeout(Duration::from_secs(20), async {
+        while runner.stats().dead_letters.load(Ordering::SeqCst) < 1 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "the failing tick did not become a dead letter");
+    assert_eq!(runner.stats().hooks_ok.load(Ordering::SeqCst) - 1, 2, "s0 and s2 ran once each (after on_start)");
+    runtime.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
 async fn journaled_ticks_due_together_all_run_and_each_schedule_keeps_its_last_fire() {
     use zimbot_runtime::config::StorageConfig;
     use zimbot_runtime::Storage;

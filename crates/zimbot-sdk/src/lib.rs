@@ -27,10 +27,14 @@
 //! (with `crate-type = ["cdylib"]` in the plugin's Cargo.toml). The same type can be compiled into a host as a
 //! built-in through [`builtin`]; both go through the same C ABI (`zimbot-abi`).
 //!
-//! Versions: every plugin records the plugin ABI it was built for (`zimbot_abi::ABI_MAJOR`.`ABI_MINOR`, today 1.1).
-//! A zimbot host loads plugins built for its own or any older minor, and refuses, with a message saying to upgrade
-//! zimbot, one built for a newer minor. Semver policy: an SDK release that appends to the ABI bumps `ABI_MINOR`
-//! and the SDK's minor version together; one that breaks the ABI bumps `ABI_MAJOR` and the SDK's major version.
+//! Versions: every plugin records the plugin ABI it was built for (`zimbot_abi::ABI_MAJOR`.`ABI_MINOR`, today 1.2)
+//! and the SDK version it was built with (`zimbot check` shows both). A zimbot host loads plugins built for its own
+//! or any older minor, and refuses, with a message saying to upgrade zimbot, one built for a newer minor. Semver
+//! policy: an SDK release that appends to the ABI bumps `ABI_MINOR` and the SDK's minor version together; one that
+//! breaks the ABI bumps `ABI_MAJOR` and the SDK's major version. So far: SDK 0.1 builds ABI 1.0, 0.2 ABI 1.1 (the
+//! per-bot store), 0.3 ABI 1.2 (cron ticks due together reach `on_cron` through one call; a plugin sees no
+//! difference in its hooks). A plugin that needs `ctx.store()` or batched ticks therefore says
+//! `zimbot-sdk = "0.3"`, and a host older than its ABI refuses it by name.
 //!
 //! What this crate is not: a runtime. It has no tokio runtime and must not start one; sleeping, spawning, sending
 //! and logging go through the host (see [`BotContext`]). Plugins may use `tokio::sync` and `futures`.

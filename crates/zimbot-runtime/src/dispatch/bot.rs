@@ -9,84 +9,45 @@
 //!   rebuilt from the last snapshot; [`MAX_PANICS`] panics within [`PANIC_WINDOW`] stop this bot alone.
 //! - Each instance has its own [`InstanceContext`]. Replacing the instance (a rebuild) or stopping the bot retires
 //!   the old context at once, so a `BotContext` clone the plugin kept can no longer send, sleep or spawn.
+//!
+//! This file holds the runner, its start, its lanes and its stop; one hook call is in `hooks`, the panic recovery
+//! in `supervision`, cron ticks in `ticks`, the journaled items' attempts in `journaled`, and the lane's items
+//! in `inbound`.
+
+mod hooks;
+mod inbound;
+mod journaled;
+mod supervision;
+mod ticks;
+
+pub use inbound::Inbound;
+
+use journaled::open_journal;
 
 use super::mailbox::{Mailbox, Pushed};
 use super::notifications::NotificationQueue;
 use super::persist::SnapshotWriter;
-use super::snapshot_pace::{Read, SnapshotPace};
+use super::snapshot_pace::SnapshotPace;
 use crate::config::BotConfig;
-use crate::journal::{BotJournal, JournaledMembership, JournaledMessage, JournaledTick, Unfinished};
+use crate::journal::{BotJournal, JournaledMembership, JournaledMessage, Unfinished};
 use crate::metrics::BotStats;
 use crate::outbound::Sender;
-use crate::plugin_host::{
-    within_tick, BotHost, CallOutcome, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle,
-};
+use crate::plugin_host::{BotHost, HostServices, InstanceContext, PluginInfo, PluginInstanceHandle};
 use parking_lot::Mutex;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument as _;
-use zimbot_abi::{BotInfo, CronTick, Event};
-use zimbot_model::{MembershipEvent, ReceivedMessage, SendEvent};
-use zimbot_store::{Claim, EntryId};
+use zimbot_abi::{BotInfo, Event};
+use zimbot_model::SendEvent;
 
 /// Panics within `PANIC_WINDOW` (a minute) after which a bot is stopped.
 pub const MAX_PANICS: usize = 3;
 /// The window [`MAX_PANICS`] is counted in.
 pub const PANIC_WINDOW: Duration = Duration::from_secs(60);
-
-/// What the inbound lane carries.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Inbound {
-    Message(ReceivedMessage),
-    /// A message kept in the inbox journal: claimed before its hook runs, completed after (see `journal`).
-    Journaled(JournaledMessage),
-    Cron(CronTick),
-    /// A membership or presence event (entered a room, joined a group, came online, ...).
-    Membership(MembershipEvent),
-    /// A cron tick kept in the journal with its schedule's last fire, run like a journaled message.
-    JournaledCron(JournaledTick),
-    /// A membership or presence event kept in the journal, run like a journaled message.
-    JournaledMembership(JournaledMembership),
-    /// Several ticks of the bot due at one instant, in one mailbox place: the lane runs their hooks one after
-    /// another (see [`BotRunner::deliver_ticks`]).
-    CronBatch(Vec<CronTick>),
-}
-
-impl Inbound {
-    /// The events of the item's hooks: one, or one per tick of a batch.
-    fn into_events(self) -> Vec<Event> {
-        match self {
-            Self::Message(message) => vec![Event::Message { message, redelivery: false }],
-            Self::Journaled(journaled) => vec![Event::Message { message: journaled.message, redelivery: false }],
-            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => vec![Event::Cron { tick }],
-            Self::CronBatch(ticks) => ticks.into_iter().map(|tick| Event::Cron { tick }).collect(),
-            Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
-                vec![Event::Membership { event }]
-            }
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            // Debug-quoted: an id from a callback may hold newlines or escapes that would forge log lines.
-            Self::Message(message) | Self::Journaled(JournaledMessage { message, .. }) => {
-                format!("message {:?}", message.message_id)
-            }
-            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => {
-                format!("cron tick of '{}'", tick.schedule_id)
-            }
-            Self::CronBatch(ticks) => format!("{} cron ticks due together", ticks.len()),
-            // Debug-quoted for the same reason.
-            Self::Membership(event) | Self::JournaledMembership(JournaledMembership { event, .. }) => {
-                format!("{} event of {:?}", event.hook_name(), event.actor().as_str())
-            }
-        }
-    }
-}
 
 /// Why a bot could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,6 +68,9 @@ pub struct BotRunner {
     config: Arc<BotConfig>,
     info: BotInfo,
     plugin: PluginInfo,
+    /// Each schedule's misfire grace in ms, by schedule id: looked up for every tick (a bot may have hundreds of
+    /// schedules firing together).
+    graces_ms: HashMap<String, i64>,
     host: Arc<BotHost>,
     instance: Mutex<Option<Current>>,
     /// Held while an instance is rebuilt, so hooks of one instance that panic together rebuild it once.
@@ -159,7 +123,15 @@ impl BotRunner {
                 bot: config.id.to_string(),
                 message: format!("plugin '{}' refused to start: {message}", plugin.name),
             })?;
+        let graces_ms = config
+            .schedules
+            .iter()
+            .map(|schedule| {
+                (schedule.id.clone(), i64::try_from(schedule.misfire_grace.as_millis()).unwrap_or(i64::MAX))
+            })
+            .collect();
         let runner = Arc::new(Self {
+            graces_ms,
             mailbox: Mailbox::new(config.mailbox),
             journal,
             config,
@@ -247,6 +219,7 @@ impl BotRunner {
             Inbound::Message(_) | Inbound::Journaled(_) => (&self.stats.delivered, 1),
             Inbound::Cron(_) | Inbound::JournaledCron(_) => (&self.stats.cron_ticks, 1),
             Inbound::CronBatch(ticks) => (&self.stats.cron_ticks, ticks.len() as u64),
+            Inbound::JournaledCronBatch(ticks) => (&self.stats.cron_ticks, ticks.len() as u64),
             Inbound::Membership(_) | Inbound::JournaledMembership(_) => (&self.stats.membership_events, 1),
         };
         // A journaled bot's mailbox never drops: what it holds may be acknowledged messages (the webhook bounds
@@ -322,51 +295,6 @@ impl BotRunner {
         self.journal.as_ref()
     }
 
-    /// Puts a tick in the mailbox: journaled with its schedule's last fire first when the bot keeps a journal
-    /// (a tick that cannot be journaled is still delivered, unjournaled).
-    pub async fn deliver_tick(&self, tick: CronTick) -> bool {
-        let Some(journal) = &self.journal else { return self.deliver(Inbound::Cron(tick)) };
-        match journal.record_tick(&tick).await {
-            Ok(entry) => self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick })),
-            Err(error) => {
-                let _entered = self.span.enter();
-                tracing::error!(
-                    "storage unavailable: the cron tick of '{}' is not journaled: {error}",
-                    tick.schedule_id
-                );
-                self.deliver(Inbound::Cron(tick))
-            }
-        }
-    }
-
-    /// Puts ticks due at one instant in the mailbox: one entry for all of them when the bot keeps no journal
-    /// (a batch takes one mailbox place, and its hooks run one after another); else all journaled in one commit,
-    /// each with its schedule's last fire, and queued as journaled ticks (or one by one as
-    /// [`BotRunner::deliver_tick`] does, when that commit fails). Returns false when the bot no longer takes any.
-    pub async fn deliver_ticks(&self, mut ticks: Vec<CronTick>) -> bool {
-        if let Some(journal) = &self.journal {
-            if ticks.len() > 1 {
-                if let Ok(entries) = journal.record_ticks(&ticks).await {
-                    let mut delivered = true;
-                    for (entry, tick) in entries.into_iter().zip(ticks) {
-                        delivered &= self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick }));
-                    }
-                    return delivered;
-                }
-            }
-            let mut delivered = true;
-            for tick in ticks {
-                delivered &= self.deliver_tick(tick).await;
-            }
-            return delivered;
-        }
-        match ticks.len() {
-            0 => true,
-            1 => ticks.pop().is_some_and(|tick| self.deliver(Inbound::Cron(tick))),
-            _ => self.deliver(Inbound::CronBatch(ticks)),
-        }
-    }
-
     /// Runs one item of the lane.
     async fn run_item(self: &Arc<Self>, item: Inbound) {
         match item {
@@ -384,6 +312,11 @@ impl BotRunner {
                 let tick = journaled.tick;
                 self.run_journaled(journaled.entry, what, |_| Event::Cron { tick: tick.clone() }).await
             }
+            Inbound::JournaledCronBatch(ticks) => self.run_journaled_ticks(ticks).await,
+            Inbound::CronBatch(ticks) => {
+                // Unjournaled: run_ticks logs and counts each failure, and there is nothing to retry from.
+                let _ = self.run_ticks(ticks).await;
+            }
             Inbound::JournaledMembership(journaled) => {
                 let what = Inbound::JournaledMembership(journaled.clone()).describe();
                 let event = journaled.event;
@@ -395,58 +328,6 @@ impl BotRunner {
                     let _ = self.run_hook(event).await;
                 }
             }
-        }
-    }
-
-    /// Runs a journaled message's hook: each attempt is counted in the journal before the hook runs; a hook that
-    /// ends well completes the entry; one that fails (error, panic, timeout) is tried again at once, in its
-    /// place in line, until its attempts run out and it becomes a dead letter. When the journal cannot be
-    /// written the hook still runs (the entry stays, and is delivered again after a restart).
-    async fn run_journaled(self: &Arc<Self>, entry: EntryId, what: String, event: impl Fn(bool) -> Event) {
-        let Some(journal) = self.journal.clone() else {
-            let _ = self.run_hook(event(false)).await;
-            return;
-        };
-        loop {
-            let attempt = match journal.claim(entry).await {
-                Ok(Claim::Run { attempt }) => Some(attempt),
-                Ok(Claim::Dead { attempts }) => {
-                    BotStats::add(&self.stats.dead_letters);
-                    tracing::error!(
-                        entry = %entry,
-                        attempts,
-                        "{what} moved to the dead letters: its hook never finished well in {attempts} attempt(s) \
-                         (see `zimbot inbox`)"
-                    );
-                    return;
-                }
-                Ok(Claim::Gone) => return,
-                Err(error) => {
-                    tracing::error!(entry = %entry, "storage unavailable: the attempt is not counted: {error}");
-                    None
-                }
-            };
-            let redelivery = attempt.is_some_and(|attempt| attempt > 1);
-            let failure = self.run_hook(event(redelivery)).await.err();
-            let Some(attempt) = attempt else { return };
-            let Some(failure) = failure else {
-                journal.complete(entry);
-                return;
-            };
-            if attempt < journal.max_attempts() && !self.is_stopped() {
-                continue;
-            }
-            if self.is_stopped() && attempt < journal.max_attempts() {
-                // Left in the journal: the next start delivers it again.
-                return;
-            }
-            let reason = format!("its hook failed {attempt} time(s); the last: {failure}");
-            BotStats::add(&self.stats.dead_letters);
-            tracing::error!(entry = %entry, "{what} moved to the dead letters: {reason}");
-            if let Err(error) = journal.bury(entry, reason).await {
-                tracing::error!(entry = %entry, "storage unavailable: could not move it to the dead letters: {error}");
-            }
-            return;
         }
     }
 
@@ -465,6 +346,7 @@ impl BotRunner {
             // A batch's ticks may run side by side like any other items of this lane.
             let items = match item {
                 Inbound::CronBatch(ticks) => ticks.into_iter().map(Inbound::Cron).collect(),
+                Inbound::JournaledCronBatch(ticks) => ticks.into_iter().map(Inbound::JournaledCron).collect(),
                 item => vec![item],
             };
             for item in items {
@@ -487,169 +369,6 @@ impl BotRunner {
     async fn run_notification_lane(self: Arc<Self>) {
         while let Some(event) = self.notifications.pop().await {
             let _ = self.run_hook(notification_event(event)).await;
-        }
-    }
-
-    /// Runs one hook on the current instance, with the timeout, counting and panic recovery; says how it failed
-    /// when it did not end well.
-    async fn run_hook(self: &Arc<Self>, event: Event) -> Result<(), String> {
-        let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
-            return Err("the bot is stopped".to_owned());
-        };
-        let hook = event.hook_name();
-        let started = Instant::now();
-        let call = instance.clone().call(&event);
-        let call = match self.tick_deadline(&event) {
-            Some(deadline_ms) => futures::future::Either::Left(within_tick(deadline_ms, call)),
-            None => futures::future::Either::Right(call),
-        };
-        let outcome = tokio::time::timeout(self.config.hook_timeout, call).await;
-        self.stats.observe_hook(started.elapsed());
-        match outcome {
-            Ok(CallOutcome::Ok) | Ok(CallOutcome::Unsupported) => {
-                BotStats::add(&self.stats.hooks_ok);
-                if !matches!(event, Event::Progress { .. }) {
-                    self.keep_state_soon();
-                }
-                Ok(())
-            }
-            Ok(CallOutcome::Error(message)) => {
-                BotStats::add(&self.stats.hook_errors);
-                tracing::warn!(hook, "hook returned an error: {message}");
-                Err(format!("{hook} returned an error: {message}"))
-            }
-            Ok(CallOutcome::Panicked(message)) => {
-                BotStats::add(&self.stats.hook_panics);
-                tracing::error!(hook, "hook panicked: {message}");
-                self.recover_from_panic(&instance).await;
-                Err(format!("{hook} panicked: {message}"))
-            }
-            Err(_) => {
-                BotStats::add(&self.stats.hook_timeouts);
-                tracing::warn!(hook, timeout = ?self.config.hook_timeout, "hook ran past hook_timeout and was cancelled");
-                Err(format!("{hook} ran past hook_timeout ({:?})", self.config.hook_timeout))
-            }
-        }
-    }
-
-    /// The default deadline of the sends of a tick's hook: its fire time plus its schedule's misfire grace (see
-    /// `plugin_host::within_tick`).
-    fn tick_deadline(&self, event: &Event) -> Option<i64> {
-        let Event::Cron { tick } = event else { return None };
-        let schedule = self.config.schedules.iter().find(|schedule| schedule.id == tick.schedule_id)?;
-        let grace_ms = i64::try_from(schedule.misfire_grace.as_millis()).unwrap_or(i64::MAX);
-        Some(tick.fired_at_ms.saturating_add(grace_ms))
-    }
-
-    /// After a good hook: reads the state now, or schedules one read for when the interval allows (see
-    /// `snapshot_pace`).
-    fn keep_state_soon(self: &Arc<Self>) {
-        match self.pace.after_hook(Instant::now()) {
-            Read::Now => self.keep_state(),
-            Read::At(at) => {
-                let runner = Arc::downgrade(self);
-                tokio::spawn(async move {
-                    tokio::time::sleep_until(at).await;
-                    if let Some(runner) = runner.upgrade() {
-                        runner.pace.scheduled_read_done(Instant::now());
-                        runner.keep_state();
-                    }
-                });
-            }
-            Read::Scheduled => {}
-        }
-    }
-
-    /// Reads the current instance's state and has it written when it changed. A plugin that cannot give its
-    /// state (its `snapshot` panicked, or the result is not JSON) leaves the last good state in place.
-    fn keep_state(&self) {
-        let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
-            return;
-        };
-        BotStats::add(&self.stats.snapshots_taken);
-        let Some(snapshot) = instance.snapshot() else {
-            BotStats::add(&self.stats.snapshot_failures);
-            let _entered = self.span.enter();
-            tracing::warn!(
-                "the plugin could not give its state (snapshot panicked or was not JSON); keeping the last good one"
-            );
-            return;
-        };
-        let mut kept = self.snapshot.lock();
-        if *kept != snapshot {
-            self.persist.save(snapshot.clone());
-            *kept = snapshot;
-        }
-    }
-
-    /// Rebuilds the instance from its last snapshot, or stops the bot after too many panics.
-    async fn recover_from_panic(&self, panicked: &Arc<PluginInstanceHandle>) {
-        let now = Instant::now();
-        let recent = {
-            let mut panics = self.panics.lock();
-            panics.push_back(now);
-            while panics.front().is_some_and(|at| now.duration_since(*at) > PANIC_WINDOW) {
-                panics.pop_front();
-            }
-            panics.len()
-        };
-        if recent >= MAX_PANICS {
-            tracing::error!(
-                panics = recent,
-                "bot stopped: its plugin panicked {recent} times within {} s; fix the plugin and restart",
-                PANIC_WINDOW.as_secs()
-            );
-            self.halt();
-            return;
-        }
-        let _rebuilding = self.rebuilding.lock().await;
-        // Another hook of the same instance may have rebuilt it already, or the bot may have stopped.
-        if !self.is_current(panicked) {
-            return;
-        }
-        let context = self.host.context();
-        let (plugin, api, info) = (self.plugin.clone(), context.api(), self.info.clone());
-        let snapshot = self.snapshot.lock().clone();
-        // `create` is plugin code: it runs on the blocking pool, and under no lock the lanes need.
-        let created =
-            tokio::task::spawn_blocking(move || PluginInstanceHandle::create(&plugin, api, &info, Some(&snapshot)))
-                .await
-                .unwrap_or_else(|error| Err(format!("the rebuild task failed: {error}")));
-        match created {
-            Ok(instance) => {
-                let replaced = {
-                    let mut current = self.instance.lock();
-                    if current.is_none() {
-                        // The bot stopped while the instance was being built; it is not used.
-                        return;
-                    }
-                    current.replace(Current { instance, context })
-                };
-                if let Some(replaced) = replaced {
-                    replaced.context.retire_now();
-                }
-                BotStats::add(&self.stats.instance_rebuilds);
-                tracing::warn!("plugin instance rebuilt from its last snapshot after a panic");
-            }
-            Err(message) => {
-                tracing::error!("bot stopped: the plugin could not be rebuilt after a panic: {message}");
-                self.halt();
-            }
-        }
-    }
-
-    fn is_current(&self, instance: &Arc<PluginInstanceHandle>) -> bool {
-        self.instance.lock().as_ref().is_some_and(|current| Arc::ptr_eq(&current.instance, instance))
-    }
-
-    /// Stops taking messages and retires the instance's context; running hooks finish on the instance they have
-    /// (their calls through the context are refused).
-    fn halt(&self) {
-        self.stopped.send_replace(true);
-        self.mailbox.close();
-        let retired = self.instance.lock().take();
-        if let Some(retired) = retired {
-            retired.context.retire_now();
         }
     }
 
@@ -688,23 +407,6 @@ impl BotRunner {
             retired.context.retire().await;
         }
         let _ = tokio::time::timeout_at(deadline, self.persist.flush()).await;
-    }
-}
-
-/// Takes the bot's journal lease and its unfinished messages, when the runtime keeps a journal. A store that
-/// cannot be used leaves the bot running unjournaled (said in the log): it still serves.
-fn open_journal(services: &HostServices, config: &BotConfig) -> (Option<Arc<BotJournal>>, Vec<Unfinished>) {
-    let (Some(storage), Some(writer)) = (&services.storage, &services.journal_writer) else {
-        return (None, Vec::new());
-    };
-    let opened = BotJournal::acquire(storage, writer.clone(), config.id.as_str())
-        .and_then(|journal| journal.unfinished().map(|unfinished| (journal, unfinished)));
-    match opened {
-        Ok((journal, unfinished)) => (Some(Arc::new(journal)), unfinished),
-        Err(error) => {
-            tracing::error!(bot = %config.id, "storage unavailable: this bot's messages are not journaled: {error}");
-            (None, Vec::new())
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Cron ticks due at one instant, sorted out per bot: each bot gets its ticks of the batch as one list, in the
-//! order the scheduler gave them, so its lane takes one entry for all of them instead of one entry per tick.
+//! order the scheduler gave them, so its lane takes one entry for all of them instead of one entry per tick; and
+//! a bot's list cut into runs that may cross to the plugin in one call (ticks whose sends share a deadline).
 
 use crate::schedule::Tick;
 use zimbot_abi::CronTick;
@@ -25,6 +26,20 @@ pub(crate) fn by_bot(ticks: Vec<Tick>, bot_index: impl Fn(&BotId) -> Option<usiz
         }
     }
     groups
+}
+
+/// `ticks` cut into runs of consecutive ticks with the same default send deadline, in order: one plugin call runs
+/// under one deadline, so ticks whose schedules give their sends different deadlines go in different calls.
+pub(crate) fn by_deadline(ticks: Vec<CronTick>, deadline_of: impl Fn(&CronTick) -> Option<i64>) -> Vec<Vec<CronTick>> {
+    let mut runs: Vec<(Option<i64>, Vec<CronTick>)> = Vec::new();
+    for tick in ticks {
+        let deadline = deadline_of(&tick);
+        match runs.last_mut() {
+            Some((last, run)) if *last == deadline => run.push(tick),
+            _ => runs.push((deadline, vec![tick])),
+        }
+    }
+    runs.into_iter().map(|(_, run)| run).collect()
 }
 
 #[cfg(test)]
@@ -62,5 +77,34 @@ mod tests {
         let groups = by_bot(vec![tick("a", "a1")], index_of);
         let tick = &groups[0].1[0];
         assert_eq!((tick.scheduled_at_ms, tick.fired_at_ms), (1_000, 1_000));
+    }
+
+    fn cron(schedule: &str) -> CronTick {
+        CronTick { schedule_id: schedule.to_owned(), scheduled_at_ms: 1_000, fired_at_ms: 1_000 }
+    }
+
+    fn runs(runs: &[Vec<CronTick>]) -> Vec<Vec<&str>> {
+        runs.iter().map(|run| run.iter().map(|tick| tick.schedule_id.as_str()).collect()).collect()
+    }
+
+    #[test]
+    fn ticks_sharing_a_deadline_make_one_run() {
+        let ticks = vec![cron("a"), cron("b"), cron("c")];
+        assert_eq!(runs(&by_deadline(ticks, |_| Some(61_000))), [vec!["a", "b", "c"]]);
+    }
+
+    #[test]
+    fn a_tick_with_another_deadline_starts_a_new_run_in_order() {
+        // "slow" has a longer misfire grace, so its sends may go out later than the others'.
+        let deadline = |tick: &CronTick| Some(if tick.schedule_id == "slow" { 3_601_000 } else { 61_000 });
+        let ticks = vec![cron("a"), cron("slow"), cron("b"), cron("c")];
+        assert_eq!(runs(&by_deadline(ticks, deadline)), [vec!["a"], vec!["slow"], vec!["b", "c"]]);
+    }
+
+    #[test]
+    fn ticks_of_an_unknown_schedule_run_together_without_a_deadline() {
+        let deadline = |tick: &CronTick| (tick.schedule_id != "gone").then_some(61_000);
+        let ticks = vec![cron("gone"), cron("gone"), cron("a")];
+        assert_eq!(runs(&by_deadline(ticks, deadline)), [vec!["gone", "gone"], vec!["a"]]);
     }
 }

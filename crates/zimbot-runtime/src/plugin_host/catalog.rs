@@ -43,6 +43,14 @@ pub struct PluginInfo {
     pub(crate) descriptor: &'static PluginDescriptor,
 }
 
+impl PluginInfo {
+    /// Whether the plugin takes cron ticks due together in one call ([`zimbot_abi::Event::CronBatch`]): built for
+    /// plugin ABI 1.2 or later. Older plugins get one `cron` event per tick.
+    pub fn takes_cron_batches(&self) -> bool {
+        self.descriptor.header.abi_minor >= zimbot_abi::CRON_BATCH_MINOR
+    }
+}
+
 impl fmt::Debug for PluginInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PluginInfo")

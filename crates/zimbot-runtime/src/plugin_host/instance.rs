@@ -5,7 +5,7 @@ use super::PluginInfo;
 use futures::FutureExt as _;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use zimbot_abi::{BotInfo, BytesRef, Event, HookReply, HostApi, PluginInstance};
+use zimbot_abi::{BotInfo, BytesRef, CronTick, Event, HookReply, HostApi, PluginInstance};
 
 /// How one hook call ended, as the host sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,20 @@ pub enum CallOutcome {
     Panicked(String),
     /// The plugin does not know the event.
     Unsupported,
+}
+
+impl CallOutcome {
+    /// The outcome a hook's reply says.
+    fn of(reply: HookReply) -> Self {
+        match reply {
+            HookReply::Ok => Self::Ok,
+            HookReply::Error { message } => Self::Error(message),
+            HookReply::Panicked { message } => Self::Panicked(message),
+            HookReply::Unsupported => Self::Unsupported,
+            HookReply::Batch { .. } => Self::Error("the plugin answered a single hook with a batch".to_owned()),
+            HookReply::Unknown => Self::Error("the plugin answered with an unknown status".to_owned()),
+        }
+    }
 }
 
 /// An instance of a plugin for one bot. Destroyed when the last handle (including running calls) is dropped, so
@@ -60,11 +74,48 @@ impl PluginInstanceHandle {
 
     /// Calls the hook for `event`. Never panics: a panic inside the plugin comes back as `Panicked`.
     pub async fn call(self: Arc<Self>, event: &Event) -> CallOutcome {
+        match self.cross(event).await {
+            Ok(reply) => CallOutcome::of(reply),
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Calls `on_cron` once per tick of `ticks` through one crossing ([`Event::CronBatch`]; only for plugins that
+    /// [take batches](PluginInfo::takes_cron_batches)): one outcome per tick, in order. A failure of the call as a
+    /// whole (a panic outside the SDK's guard, an unreadable reply) is every tick's outcome.
+    pub async fn call_ticks(self: Arc<Self>, ticks: Vec<CronTick>) -> Vec<CallOutcome> {
+        let count = ticks.len();
+        let reply = match self.cross(&Event::CronBatch { ticks }).await {
+            Ok(reply) => reply,
+            Err(outcome) => return vec![outcome; count],
+        };
+        match reply {
+            HookReply::Batch { replies } if replies.len() == count => {
+                replies.into_iter().map(CallOutcome::of).collect()
+            }
+            HookReply::Batch { replies } => {
+                vec![
+                    CallOutcome::Error(format!("the plugin answered {} tick(s) of a batch of {count}", replies.len()));
+                    count
+                ]
+            }
+            // A plugin that does not know batches (it claimed a minor it does not implement) or failed before
+            // running any tick: the same answer for each.
+            other => vec![CallOutcome::of(other); count],
+        }
+    }
+
+    /// Sends `event` across the ABI and decodes the plugin's reply; `Err` is how the call failed when no reply
+    /// could be read.
+    async fn cross(self: Arc<Self>, event: &Event) -> Result<HookReply, CallOutcome> {
         let bytes = match serde_json::to_vec(event) {
             Ok(bytes) => bytes,
-            Err(error) => return CallOutcome::Error(format!("could not encode the event: {error}")),
+            Err(error) => return Err(CallOutcome::Error(format!("could not encode the event: {error}"))),
         };
-        let inbound = matches!(event, Event::Start | Event::Message { .. } | Event::Cron { .. } | Event::Stop);
+        let inbound = matches!(
+            event,
+            Event::Start | Event::Message { .. } | Event::Cron { .. } | Event::CronBatch { .. } | Event::Stop
+        );
         if matches!(event, Event::Attached { .. }) {
             self.polls.until_no_poll_runs().await;
         }
@@ -77,16 +128,10 @@ impl PluginInstanceHandle {
         };
         let reply = match AssertUnwindSafe(future).catch_unwind().await {
             Ok(reply) => reply,
-            Err(_) => return CallOutcome::Panicked("the hook panicked outside the SDK's guard".to_owned()),
+            Err(_) => return Err(CallOutcome::Panicked("the hook panicked outside the SDK's guard".to_owned())),
         };
-        match serde_json::from_slice::<HookReply>(reply.as_slice()) {
-            Ok(HookReply::Ok) => CallOutcome::Ok,
-            Ok(HookReply::Error { message }) => CallOutcome::Error(message),
-            Ok(HookReply::Panicked { message }) => CallOutcome::Panicked(message),
-            Ok(HookReply::Unsupported) => CallOutcome::Unsupported,
-            Ok(HookReply::Unknown) => CallOutcome::Error("the plugin answered with an unknown status".to_owned()),
-            Err(error) => CallOutcome::Error(format!("the plugin's reply was unreadable: {error}")),
-        }
+        serde_json::from_slice::<HookReply>(reply.as_slice())
+            .map_err(|error| CallOutcome::Error(format!("the plugin's reply was unreadable: {error}")))
     }
 
     /// The instance's state (JSON, `null` when it keeps none), to rebuild it later; `None` when the plugin could

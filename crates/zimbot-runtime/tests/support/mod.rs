@@ -151,8 +151,12 @@ impl Plugin for Probe {
     async fn on_group_message(&self, ctx: &BotContext, message: ReceivedMessage) -> HookResult {
         self.handle(ctx, message).await
     }
+    /// Says `cron SCHEDULE`; a schedule whose id starts with `fail` then fails its hook.
     async fn on_cron(&self, _ctx: &BotContext, tick: CronTick) -> HookResult {
         self.say(format!("cron {}", tick.schedule_id));
+        if tick.schedule_id.starts_with("fail") {
+            return Err("this schedule's hook fails".into());
+        }
         Ok(())
     }
     /// Says `entered ROOM USER`; a member named `blocker` makes it say `blocking` and wait for an hour.
