@@ -12,9 +12,9 @@ use support::{parse, services_with_clock, Probe, Reports};
 use zimbot_abi::async_ffi::FfiFuture;
 use zimbot_abi::{BytesRef, OwnedBuffer, PluginDescriptor, PluginInstance};
 use zimbot_runtime::clock::ManualClock;
-use zimbot_runtime::outbound::LoopbackOutbound;
-use zimbot_runtime::plugin_host::PluginCatalog;
-use zimbot_runtime::runtime::Runtime;
+use zimbot_runtime::LoopbackOutbound;
+use zimbot_runtime::PluginCatalog;
+use zimbot_runtime::Runtime;
 
 /// The probe's own descriptor, which the recording one forwards to.
 static PROBE: OnceLock<&'static PluginDescriptor> = OnceLock::new();

@@ -80,7 +80,7 @@ async fn a_batch_dropped_from_a_full_mailbox_counts_each_of_its_ticks() {
 #[tokio::test]
 async fn a_failing_journaled_tick_of_a_batch_is_tried_again_alone_and_the_others_complete_once() {
     use zimbot_runtime::config::StorageConfig;
-    use zimbot_runtime::journal::Storage;
+    use zimbot_runtime::Storage;
     use zimbot_store::{Durability, RetentionPolicy, SqliteStore};
 
     let dir = tempfile::tempdir().unwrap();
