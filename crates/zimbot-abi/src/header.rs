@@ -15,6 +15,10 @@ pub const ABI_MAJOR: u16 = 1;
 /// ([`crate::Event::CronBatch`]), which the host sends only to plugins built for 1.2 or later.
 pub const ABI_MINOR: u16 = 2;
 
+/// The zimbot-sdk releases that build plugins for [`ABI_MAJOR`]; it changes only with `ABI_MAJOR` (the SDK's major
+/// version moves with the ABI's major once it reaches 1.0).
+pub const SDK_SERIES: &str = "0.x";
+
 /// The first minor whose plugins take [`crate::Event::CronBatch`] (and answer it with
 /// [`crate::HookReply::Batch`]); the host sends older plugins one [`crate::Event::Cron`] per tick.
 pub const CRON_BATCH_MINOR: u16 = 2;
@@ -173,12 +177,12 @@ impl std::fmt::Display for HeaderMismatch {
             Self::Major { found, needed } if found < needed => write!(
                 f,
                 "it was built for plugin ABI {found}.x but this runtime needs {needed}.x; \
-                 rebuild the plugin against zimbot-sdk {needed}.x"
+                 rebuild the plugin against zimbot-sdk {SDK_SERIES}"
             ),
             Self::Major { found, needed } => write!(
                 f,
                 "it was built for plugin ABI {found}.x, newer than this runtime's {needed}.x; \
-                 upgrade zimbot or rebuild the plugin against zimbot-sdk {needed}.x"
+                 upgrade zimbot or rebuild the plugin against zimbot-sdk {SDK_SERIES}"
             ),
             Self::NewerMinor { found, supported } => {
                 write!(f, "it needs plugin ABI 1.{found} but this runtime supports up to 1.{supported}; upgrade zimbot")

@@ -36,7 +36,7 @@ pub use context_registry::ContextRegistry;
 pub use descriptor::{CreateResult, PluginDescriptor, PluginEntry, PluginInstance};
 pub use header::{
     layout_of, AbiHeader, HeaderMismatch, MinorLayout, ABI_MAJOR, ABI_MINOR, CRON_BATCH_MINOR, ENTRY_SYMBOL,
-    ENTRY_SYMBOL_NAME, LAYOUTS, MAGIC,
+    ENTRY_SYMBOL_NAME, LAYOUTS, MAGIC, SDK_SERIES,
 };
 pub use host_api::{HostApi, HostContext, LogLevel};
 pub use messages::{Action, ActionReply, BotInfo, CronTick, Event, HookReply, SendOutcome};

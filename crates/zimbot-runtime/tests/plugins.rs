@@ -289,7 +289,7 @@ async fn a_library_for_an_older_abi_major_is_refused() {
             &fixture_path("fixture_old_abi"),
             "exports zimbot_plugin_entry_v0",
             "needs zimbot_plugin_entry_v1",
-            "rebuild it against zimbot-sdk 1.x",
+            &format!("rebuild it against zimbot-sdk {}", zimbot_abi::SDK_SERIES),
         ],
     );
 }

@@ -47,9 +47,10 @@ pub mod store;
 pub mod testing;
 
 pub use context::{BotContext, SendHandle};
-pub use export::{builtin, descriptor};
+pub use export::builtin;
+#[doc(hidden)]
+pub use export::descriptor;
 pub use plugin::{HookResult, Plugin, PluginError, PluginFactory, PluginInit};
-pub use store::{BotStore, Entry, Revision, StoreError, StoreErrorReason, Swap};
 
 /// The ABI crate, for the `export_plugin!` macro and hosts.
 pub use zimbot_abi as abi;
@@ -71,9 +72,10 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Everything a plugin usually needs, in one import.
 pub mod prelude {
+    pub use crate::store::{BotStore, Entry, Revision, StoreError, StoreErrorReason, Swap};
     pub use crate::{
-        async_trait, export_plugin, BotContext, BotStore, CronTick, Entry, HookResult, Plugin, PluginError,
-        PluginFactory, PluginInit, Revision, SendHandle, StoreError, StoreErrorReason, Swap,
+        async_trait, export_plugin, BotContext, CronTick, HookResult, Plugin, PluginError, PluginFactory, PluginInit,
+        SendHandle,
     };
     pub use serde_json::{self, json};
     pub use zimbot_model::{

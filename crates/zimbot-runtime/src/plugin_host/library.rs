@@ -54,7 +54,7 @@ fn missing_entry_message(library: &libloading::Library) -> String {
         // SAFETY: only checks that the symbol exists; nothing is called.
         if unsafe { library.get::<*const ()>(name.as_bytes()) }.is_ok() {
             let direction = if version < zimbot_abi::ABI_MAJOR {
-                format!("rebuild it against zimbot-sdk {}.x", zimbot_abi::ABI_MAJOR)
+                format!("rebuild it against zimbot-sdk {}", zimbot_abi::SDK_SERIES)
             } else {
                 "upgrade zimbot to load it".to_owned()
             };
