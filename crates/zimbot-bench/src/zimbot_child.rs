@@ -7,18 +7,14 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-/// A free loopback port (bound, read and released: the child binds it right after).
-pub fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr().context("a free port")?.port())
-}
-
 /// A running `zimbot run`.
 pub struct ZimbotChild {
     child: Child,
     pid: String,
     /// From the spawn to the `zimbot running` line.
     pub started_in: Duration,
+    /// Where its webhook listens, read from that line (bots.yaml can ask for port 0).
+    pub webhook: std::net::SocketAddr,
 }
 
 impl ZimbotChild {
@@ -48,7 +44,8 @@ impl ZimbotChild {
                 }
             }
         });
-        let mut running = Self { child, pid, started_in: Duration::ZERO };
+        let unknown = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut running = Self { child, pid, started_in: Duration::ZERO, webhook: unknown };
         let line = match tokio::time::timeout(patience, line_rx).await {
             Ok(Ok(line)) => line,
             waited => {
@@ -60,6 +57,13 @@ impl ZimbotChild {
         if !line.contains(&format!("{bots} bot(s) started")) {
             running.kill();
             anyhow::bail!("zimbot: {line}");
+        }
+        match webhook_address(&line) {
+            Some(address) => running.webhook = address,
+            None => {
+                running.kill();
+                anyhow::bail!("zimbot's ready line names no webhook address: {line}");
+            }
         }
         Ok(running)
     }
@@ -84,5 +88,28 @@ impl ZimbotChild {
         let stopped = tokio::task::spawn_blocking(move || child.wait()).await;
         anyhow::ensure!(matches!(stopped, Ok(Ok(_))), "zimbot did not stop cleanly: {stopped:?}");
         Ok(())
+    }
+}
+
+/// The address after `; webhook ` in zimbot's ready line (`zimbot running: …; webhook ADDR; …`).
+fn webhook_address(line: &str) -> Option<std::net::SocketAddr> {
+    let rest = &line[line.find("; webhook ")? + "; webhook ".len()..];
+    rest.split(';').next()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::webhook_address;
+
+    #[test]
+    fn the_webhook_address_is_read_from_the_ready_line() {
+        let line =
+            "zimbot running: 2 bot(s) started; webhook 127.0.0.1:41234; hub and chat page at http://127.0.0.1:5/";
+        assert_eq!(webhook_address(line), Some("127.0.0.1:41234".parse().unwrap()));
+        assert_eq!(
+            webhook_address("zimbot running: 2 bot(s) started; webhook 127.0.0.1:9"),
+            Some("127.0.0.1:9".parse().unwrap())
+        );
+        assert_eq!(webhook_address("zimbot running: 2 bot(s) started"), None);
     }
 }

@@ -11,7 +11,7 @@ use crate::fixtures::CALLBACK_SECRET;
 use crate::loadgen::post_flood;
 use crate::report::{Figure, Goal, Outcome};
 use crate::scenarios::inbound::CONNECTIONS;
-use crate::zimbot_child::{free_port, ZimbotChild};
+use crate::zimbot_child::ZimbotChild;
 use anyhow::Context as _;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -30,12 +30,11 @@ const ANSWER_PATIENCE: Duration = Duration::from_secs(30);
 /// Time for the bots' mailboxes to empty before a sample.
 const SETTLE: Duration = Duration::from_secs(1);
 
-fn bots_yaml(plugin_dir: &Path, data_dir: &Path, webhook_port: u16) -> anyhow::Result<String> {
+fn bots_yaml(plugin_dir: &Path, data_dir: &Path) -> String {
     let mut yaml = format!(
-        "zim:\n  backend: hub\n  callback_secret: {CALLBACK_SECRET}\n  hub: {{ listen: 127.0.0.1:{}, data_dir: {:?} }}\n\
-         webhook:\n  listen: 127.0.0.1:{webhook_port}\n  timestamp_window_secs: 5\n  dedupe_window_secs: 5\n\
+        "zim:\n  backend: hub\n  callback_secret: {CALLBACK_SECRET}\n  hub: {{ listen: 127.0.0.1:0, data_dir: {:?} }}\n\
+         webhook:\n  listen: 127.0.0.1:0\n  timestamp_window_secs: 5\n  dedupe_window_secs: 5\n\
          plugin_dirs: [{:?}]\nbots:\n",
-        free_port()?,
         data_dir.display().to_string(),
         plugin_dir.display().to_string()
     );
@@ -44,7 +43,7 @@ fn bots_yaml(plugin_dir: &Path, data_dir: &Path, webhook_port: u16) -> anyhow::R
             "  - {{ id: b{bot}, user_id: \"@RBT#b{bot}\", plugin: echo, mailbox: 8192, listen: {{ rooms: [r{bot}] }} }}\n"
         ));
     }
-    Ok(yaml)
+    yaml
 }
 
 /// The body of callback `number`, signed now (see the module documentation).
@@ -81,11 +80,9 @@ async fn stretch(address: SocketAddr, base: u64) -> anyhow::Result<crate::loadge
 async fn once(zimbot: &Path, plugin_dir: &Path) -> anyhow::Result<Run> {
     let directory = tempfile::tempdir().context("a directory for the soak run")?;
     let config = directory.path().join("bots.yaml");
-    let port = free_port()?;
-    std::fs::write(&config, bots_yaml(plugin_dir, &directory.path().join("data"), port)?)
-        .context("writing bots.yaml")?;
+    std::fs::write(&config, bots_yaml(plugin_dir, &directory.path().join("data"))).context("writing bots.yaml")?;
     let child = ZimbotChild::start(zimbot, &config, BOTS, Duration::from_secs(60)).await?;
-    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let address = child.webhook;
     let (mut handled, mut failed, mut busy) = (0u64, 0u64, Duration::ZERO);
     let mut rss_first = None;
     while handled < LAST_SAMPLE {
