@@ -19,7 +19,7 @@ pub enum Inbound {
     /// A membership or presence event kept in the journal, run like a journaled message.
     JournaledMembership(JournaledMembership),
     /// Several ticks of the bot due at one instant, in one mailbox place: the lane runs their hooks one after
-    /// another, through one plugin call when the plugin takes batches (see [`BotRunner::deliver_ticks`]).
+    /// another, through one plugin call when the plugin takes batches (see [`super::BotRunner::deliver_ticks`]).
     CronBatch(Vec<CronTick>),
     /// Several journaled ticks due at one instant, in one mailbox place: claimed together (one journal commit),
     /// run like a [`Inbound::CronBatch`], each completed or retried on its own.
