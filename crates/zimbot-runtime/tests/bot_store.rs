@@ -6,46 +6,25 @@
 #[allow(dead_code)]
 mod libraries;
 
+#[path = "support/db.rs"]
+mod db;
+
+use db::Db;
 use libraries::{fixture_plugins_dir, library_file};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use zimbot_model::{ConversationId, ConversationType, MessageContent, OutgoingMessage, ReceivedMessage, UserId};
 use zimbot_runtime::clock::SystemClock;
-use zimbot_runtime::config::{self, AcceptAnyPlugin, StorageConfig};
+use zimbot_runtime::config::{self, AcceptAnyPlugin};
 use zimbot_runtime::LoopbackOutbound;
 use zimbot_runtime::Runtime;
 use zimbot_runtime::Storage;
 use zimbot_runtime::{HostServices, PluginCatalog};
-use zimbot_store::{Durability, Leases, Owner, RetentionPolicy, SqliteStore};
+use zimbot_store::{Leases, Owner};
 
 /// A generous bound for things that happen at once; reached only when something is broken.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-/// A database file in a temporary folder.
-struct Db {
-    _dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
-}
-
-impl Db {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("zimbot.db"), Durability::Process).unwrap());
-        Self { _dir: dir, store }
-    }
-
-    fn storage(&self) -> Storage {
-        let config = StorageConfig {
-            path: self.store.path().to_path_buf(),
-            durability: Durability::Process,
-            max_attempts: 3,
-            retention_interval: Duration::from_secs(3600),
-            retention: RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 100 },
-        };
-        Storage::sqlite(Arc::clone(&self.store), &config)
-    }
-}
 
 /// A runtime with one bot, `keeper`, running the store-keeper fixture; journaled in `storage` when given.
 struct Keeper {

@@ -8,6 +8,7 @@ use chrono::{TimeZone, Utc};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use support::db::Db;
 use support::{catalog, parse, services_with_clock, start_journaled_on, Reports};
 use zimbot_model::ConversationType::Room;
 use zimbot_runtime::clock::ManualClock;
@@ -25,20 +26,6 @@ fn three_schedules(key: &str) -> String {
 }
 
 /// Waits (yielding, never sleeping) until the bot has counted `ticks` cron ticks delivered.
-/// A SQLite store in `dir` and the storage settings of a journaled runtime on it (3 attempts before a dead letter).
-fn sqlite_storage(dir: &std::path::Path) -> (Arc<zimbot_store::SqliteStore>, zimbot_runtime::config::StorageConfig) {
-    use zimbot_store::{Durability, RetentionPolicy, SqliteStore};
-    let store = Arc::new(SqliteStore::open(&dir.join("zimbot.db"), Durability::Process).unwrap());
-    let config = zimbot_runtime::config::StorageConfig {
-        path: store.path().to_path_buf(),
-        durability: Durability::Process,
-        max_attempts: 3,
-        retention_interval: Duration::from_secs(24 * 3600),
-        retention: RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 100 },
-    };
-    (store, config)
-}
-
 async fn until_ticks_delivered(runner: &BotRunner, ticks: u64) {
     let waited = tokio::time::timeout(Duration::from_secs(20), async {
         while runner.stats().cron_ticks.load(Ordering::SeqCst) < ticks {
@@ -93,14 +80,11 @@ async fn a_batch_dropped_from_a_full_mailbox_counts_each_of_its_ticks() {
 
 #[tokio::test]
 async fn a_failing_journaled_tick_of_a_batch_is_tried_again_alone_and_the_others_complete_once() {
-    use zimbot_runtime::Storage;
-
-    let dir = tempfile::tempdir().unwrap();
-    let (store, config) = sqlite_storage(dir.path());
+    let db = Db::new();
     let (key, mut reports) = Reports::new();
     let yaml = three_schedules(&key).replace("id: s1,", "id: failing,");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 30).unwrap()));
-    let runtime = start_journaled_on(&yaml, Storage::sqlite(Arc::clone(&store), &config), clock.clone());
+    let runtime = start_journaled_on(&yaml, db.storage(), clock.clone());
     reports.until("start").await;
     clock.wait_for_sleepers(2).await;
     clock.advance(Duration::from_secs(30));
@@ -126,15 +110,12 @@ async fn a_failing_journaled_tick_of_a_batch_is_tried_again_alone_and_the_others
 
 #[tokio::test]
 async fn journaled_ticks_due_together_all_run_and_each_schedule_keeps_its_last_fire() {
-    use zimbot_runtime::Storage;
     use zimbot_store::{CronBook, Leases, Owner};
 
-    let dir = tempfile::tempdir().unwrap();
-    let (store, config) = sqlite_storage(dir.path());
+    let db = Db::new();
     let (key, mut reports) = Reports::new();
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 30).unwrap()));
-    let runtime =
-        start_journaled_on(&three_schedules(&key), Storage::sqlite(Arc::clone(&store), &config), clock.clone());
+    let runtime = start_journaled_on(&three_schedules(&key), db.storage(), clock.clone());
     reports.until("start").await;
     // The scheduler and the journal's retention sleep on the virtual clock.
     clock.wait_for_sleepers(2).await;
@@ -142,8 +123,8 @@ async fn journaled_ticks_due_together_all_run_and_each_schedule_keeps_its_last_f
     assert_eq!(reports.until("cron s2").await, ["cron s0", "cron s1", "cron s2"]);
     runtime.shutdown(Duration::from_secs(5)).await;
 
-    let lease = store.acquire("a", &Owner::new("reader")).unwrap();
-    let mut fires = store.last_fires(&lease).unwrap();
+    let lease = db.store.acquire("a", &Owner::new("reader")).unwrap();
+    let mut fires = db.store.last_fires(&lease).unwrap();
     fires.sort();
     let minute = Utc.with_ymd_and_hms(2026, 3, 2, 12, 1, 0).unwrap().timestamp_millis();
     assert_eq!(fires, [("s0".to_owned(), minute), ("s1".to_owned(), minute), ("s2".to_owned(), minute)]);

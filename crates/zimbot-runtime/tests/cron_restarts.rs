@@ -8,36 +8,11 @@ mod support;
 use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 use std::time::Duration;
+use support::db::Db;
 use support::{start_journaled_on, Reports};
 use zimbot_abi::CronTick;
 use zimbot_runtime::clock::ManualClock;
-use zimbot_runtime::config::StorageConfig;
-use zimbot_runtime::Storage;
-use zimbot_store::{CronBook, Durability, Inbox as _, Leases, Owner, RetentionPolicy, SqliteStore, TickRecord};
-
-struct Db {
-    _dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
-}
-
-impl Db {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("zimbot.db"), Durability::Process).unwrap());
-        Self { _dir: dir, store }
-    }
-
-    fn storage(&self) -> Storage {
-        let config = StorageConfig {
-            path: self.store.path().to_path_buf(),
-            durability: Durability::Process,
-            max_attempts: 3,
-            retention_interval: Duration::from_secs(24 * 3600),
-            retention: RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 100 },
-        };
-        Storage::sqlite(Arc::clone(&self.store), &config)
-    }
-}
+use zimbot_store::{CronBook, Inbox as _, Leases, Owner, TickRecord};
 
 fn at(hour: u32, minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, hour, minute, 0).unwrap()

@@ -4,45 +4,25 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
+use support::db::Db;
 use support::{start_journaled, text, Reports};
 use zimbot_model::ConversationType::Peer;
 use zimbot_model::ReceivedMessage;
-use zimbot_runtime::config::StorageConfig;
 use zimbot_runtime::Refusal;
-use zimbot_runtime::Storage;
-use zimbot_store::{
-    Accepted, Arrival, DeadLetters, Durability, EntryState, Inbox, Leases, Owner, Retention, RetentionPolicy,
-    SqliteStore,
-};
+use zimbot_store::{Accepted, Arrival, DeadLetters, EntryState, Inbox, Leases, Owner, Retention};
 
 const NOW_MS: i64 = 1_000;
 const REMEMBER_UNTIL_MS: i64 = i64::MAX;
 
-struct Db {
-    _dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
+/// What the webhook and a crashed process would have left in the journal.
+trait Journal {
+    fn journal(&self, bot: &str, message: &ReceivedMessage) -> zimbot_store::EntryId;
+    fn crash_during_hook(&self, bot: &str, entry: zimbot_store::EntryId, attempts: u32);
+    fn pending(&self) -> u64;
 }
 
-impl Db {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("zimbot.db"), Durability::Process).unwrap());
-        Self { _dir: dir, store }
-    }
-
-    fn storage(&self, max_attempts: u32) -> Storage {
-        let config = StorageConfig {
-            path: self.store.path().to_path_buf(),
-            durability: Durability::Process,
-            max_attempts,
-            retention_interval: Duration::from_secs(3600),
-            retention: RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 100 },
-        };
-        Storage::sqlite(Arc::clone(&self.store), &config)
-    }
-
+impl Journal for Db {
     /// Journals `message` for `bot` as the webhook would have before a crash.
     fn journal(&self, bot: &str, message: &ReceivedMessage) -> zimbot_store::EntryId {
         let arrival = Arrival {
@@ -86,7 +66,7 @@ fn to_a(words: &str) -> ReceivedMessage {
 async fn a_message_is_in_the_journal_once_accepted_and_while_its_hook_runs() {
     let db = Db::new();
     let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
+    let runtime = start_journaled(&one_bot(&key, 16), db.storage());
     reports.until("start").await;
     runtime.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.next().await, "blocking");
@@ -98,7 +78,7 @@ async fn a_message_is_in_the_journal_once_accepted_and_while_its_hook_runs() {
 async fn a_message_whose_hook_ended_leaves_the_journal() {
     let db = Db::new();
     let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
+    let runtime = start_journaled(&one_bot(&key, 16), db.storage());
     reports.until("start").await;
     runtime.accept(to_a("hello"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.next().await, "peer @RBT#a hello");
@@ -111,7 +91,7 @@ async fn a_message_acknowledged_but_not_started_before_a_crash_is_delivered_at_s
     let db = Db::new();
     db.journal("a", &to_a("kept"));
     let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
+    let runtime = start_journaled(&one_bot(&key, 16), db.storage());
     assert_eq!(reports.until("peer @RBT#a kept").await, ["created seen=0", "start", "peer @RBT#a kept"]);
     runtime.shutdown(Duration::from_secs(5)).await;
 }
@@ -122,7 +102,7 @@ async fn a_message_whose_hook_was_running_at_a_crash_is_delivered_again_marked_a
     let entry = db.journal("a", &to_a("interrupted"));
     db.crash_during_hook("a", entry, 1);
     let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
+    let runtime = start_journaled(&one_bot(&key, 16), db.storage());
     reports.until("start").await;
     assert_eq!(reports.next().await, "again peer @RBT#a interrupted");
     runtime.shutdown(Duration::from_secs(5)).await;
@@ -135,7 +115,7 @@ async fn unfinished_messages_are_delivered_again_in_arrival_order_before_new_one
         db.journal("a", &to_a(words));
     }
     let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
+    let runtime = start_journaled(&one_bot(&key, 16), db.storage());
     runtime.accept(to_a("four"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     let seen = reports.until("peer @RBT#a four").await;
     assert_eq!(seen[2..], ["peer @RBT#a one", "peer @RBT#a two", "peer @RBT#a three", "peer @RBT#a four"]);
@@ -148,7 +128,7 @@ async fn a_message_that_crashed_the_process_max_attempts_times_is_a_dead_letter_
     let entry = db.journal("a", &to_a("poison"));
     db.crash_during_hook("a", entry, 3);
     let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
+    let runtime = start_journaled(&one_bot(&key, 16), db.storage());
     runtime.accept(to_a("after"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.until("peer @RBT#a after").await, ["created seen=0", "start", "peer @RBT#a after"]);
     runtime.shutdown(Duration::from_secs(5)).await;
@@ -161,7 +141,7 @@ async fn a_message_that_crashed_the_process_max_attempts_times_is_a_dead_letter_
 async fn a_hook_that_keeps_failing_is_tried_max_attempts_times_then_dead_lettered_and_the_lane_moves_on() {
     let db = Db::new();
     let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 16), db.storage(3));
+    let runtime = start_journaled(&one_bot(&key, 16), db.storage());
     reports.until("start").await;
     runtime.accept(to_a("fail"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     runtime.accept(to_a("next"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
@@ -178,11 +158,11 @@ async fn a_msg_id_already_kept_is_a_duplicate_after_a_restart() {
     let db = Db::new();
     let message = to_a("once");
     let (key, mut reports) = Reports::new();
-    let first = start_journaled(&one_bot(&key, 16), db.storage(3));
+    let first = start_journaled(&one_bot(&key, 16), db.storage());
     first.accept(message.clone(), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     reports.until("peer @RBT#a once").await;
     first.shutdown(Duration::from_secs(5)).await;
-    let second = start_journaled(&one_bot(&key, 16), db.storage(3));
+    let second = start_journaled(&one_bot(&key, 16), db.storage());
     assert_eq!(second.accept(message, NOW_MS, REMEMBER_UNTIL_MS).await, Err(Refusal::Duplicate));
     second.shutdown(Duration::from_secs(5)).await;
 }
@@ -191,7 +171,7 @@ async fn a_msg_id_already_kept_is_a_duplicate_after_a_restart() {
 async fn a_full_mailbox_refuses_a_message_as_busy_instead_of_dropping_one() {
     let db = Db::new();
     let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 1), db.storage(3));
+    let runtime = start_journaled(&one_bot(&key, 1), db.storage());
     reports.until("start").await;
     runtime.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.next().await, "blocking");

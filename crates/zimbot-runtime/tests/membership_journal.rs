@@ -5,33 +5,17 @@ mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
+use support::db::{open, storage};
 use support::webhook::{lobby_bot, now, Webhook, SECRET};
 use support::{start_journaled, start_journaled_on, Reports};
 use zimbot_model::{ConversationId, MembershipEvent, RoomMember, UserId};
 use zimbot_runtime::clock::{Clock, ManualClock};
-use zimbot_runtime::config::StorageConfig;
 use zimbot_runtime::Refusal;
-use zimbot_runtime::Storage;
-use zimbot_store::{Durability, Retention, RetentionPolicy, SqliteStore};
+use zimbot_store::Retention;
 use zimbot_wire::callback_signature;
 
 const NOW_MS: i64 = 1_000;
 const REMEMBER_UNTIL_MS: i64 = i64::MAX;
-
-fn open(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
-    Arc::new(SqliteStore::open(&dir.path().join("zimbot.db"), Durability::Process).unwrap())
-}
-
-fn storage(store: &Arc<SqliteStore>) -> Storage {
-    let config = StorageConfig {
-        path: store.path().to_path_buf(),
-        durability: Durability::Process,
-        max_attempts: 3,
-        retention_interval: Duration::from_secs(3600),
-        retention: RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 100 },
-    };
-    Storage::sqlite(Arc::clone(store), &config)
-}
 
 fn entered(user: &str) -> MembershipEvent {
     MembershipEvent::RoomEntered(RoomMember {

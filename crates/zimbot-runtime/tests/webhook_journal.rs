@@ -7,14 +7,14 @@ mod support;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::db::{open, storage};
 use support::webhook::{lobby_bot, now, room_callback, Webhook, SECRET};
 use support::{start_journaled_on, Reports};
 use zimbot_runtime::clock::{Clock, ManualClock};
-use zimbot_runtime::config::StorageConfig;
 use zimbot_runtime::Storage;
 use zimbot_store::{
-    Accepted, Arrival, Claim, Durability, EntryId, Inbox, InboxEntry, JournalAnswer, JournalOp, Lease, Retention,
-    RetentionPolicy, SqliteStore, StoreError,
+    Accepted, Arrival, Claim, EntryId, Inbox, InboxEntry, JournalAnswer, JournalOp, Lease, Retention, SqliteStore,
+    StoreError,
 };
 
 /// An inbox that fails every `accept` while `broken` is set, as a full disk would.
@@ -61,21 +61,6 @@ fn rusqlite_full() -> rusqlite::Error {
 /// The clock the test webhook reads, for the runtime too: the journal's retention ages dedupe records by it.
 fn webhook_clock() -> Arc<dyn Clock> {
     Arc::new(ManualClock::new(chrono::DateTime::from_timestamp(now(), 0).unwrap()))
-}
-
-fn open(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
-    Arc::new(SqliteStore::open(&dir.path().join("zimbot.db"), Durability::Process).unwrap())
-}
-
-fn storage(store: &Arc<SqliteStore>) -> Storage {
-    let config = StorageConfig {
-        path: store.path().to_path_buf(),
-        durability: Durability::Process,
-        max_attempts: 3,
-        retention_interval: Duration::from_secs(3600),
-        retention: RetentionPolicy { dead_letter_max_age: Duration::from_secs(3600), max_dead_letters: 100 },
-    };
-    Storage::sqlite(Arc::clone(store), &config)
 }
 
 #[tokio::test]
