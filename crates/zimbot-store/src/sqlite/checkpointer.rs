@@ -38,10 +38,20 @@ impl Checkpointer {
         let (stop, stopped) = mpsc::channel::<()>();
         let shown = path.display().to_string();
         let spawned = std::thread::Builder::new().name("zimbot-checkpoint".to_owned()).spawn(move || {
-            // Only the store dropping its end wakes this before the interval.
+            // Only the store dropping its end wakes this before the interval. A failure is logged when it starts
+            // and when it ends, not twice a second while it lasts.
+            let mut failing = false;
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
-                if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!("{shown}: a background checkpoint failed (the next one tries again): {error}");
+                match connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    Err(error) if !failing => {
+                        failing = true;
+                        tracing::warn!("{shown}: background checkpoints fail (retried every {INTERVAL:?}): {error}");
+                    }
+                    Ok(()) if failing => {
+                        failing = false;
+                        tracing::info!("{shown}: background checkpoints work again");
+                    }
+                    _ => {}
                 }
             }
         });
