@@ -24,6 +24,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use zimbot_model::{BotId, ReceivedMessage};
 
+/// How long past the shutdown grace the journal's last commit is waited for (see [`Runtime::shutdown`]).
+const JOURNAL_FLUSH_ALLOWANCE: Duration = Duration::from_millis(500);
+
 /// A bot that did not start, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedBot {
@@ -217,7 +220,9 @@ impl Runtime {
             journal,
             targets,
             kept,
-            |runner, entry| runner.deliver_journaled(JournaledMessage { entry, message: message.clone() }),
+            |runner, entry, claimed| {
+                runner.deliver_journaled(JournaledMessage { entry, message: message.clone(), claimed })
+            },
             |runner| runner.deliver(Inbound::Message(message.clone())),
         )
         .await
@@ -243,7 +248,9 @@ impl Runtime {
             journal,
             targets,
             kept,
-            |runner, entry| runner.deliver_journaled_membership(JournaledMembership { entry, event: event.clone() }),
+            |runner, entry, claimed| {
+                runner.deliver_journaled_membership(JournaledMembership { entry, event: event.clone(), claimed })
+            },
             |runner| runner.deliver(Inbound::Membership(event.clone())),
         )
         .await
@@ -257,7 +264,7 @@ impl Runtime {
         journal: &InboxWriter,
         targets: Vec<usize>,
         kept: Kept,
-        journaled_item: impl Fn(&BotRunner, zimbot_store::EntryId) -> bool,
+        journaled_item: impl Fn(&BotRunner, zimbot_store::EntryId, bool) -> bool,
         direct_item: impl Fn(&BotRunner) -> bool,
     ) -> Result<Vec<BotId>, Refusal> {
         if let Some(full) =
@@ -267,12 +274,17 @@ impl Runtime {
         }
         let (journaled, direct): (Vec<usize>, Vec<usize>) =
             targets.into_iter().partition(|index| self.bots[*index].is_journaled());
+        // The entries go straight to the bots' lanes: their first attempt is counted in this same commit.
+        let claimed = journaled
+            .iter()
+            .all(|index| self.bots[*index].journal().is_some_and(|journal| journal.claims_when_journaled()));
         let arrival = zimbot_store::Arrival {
             dedupe_key: kept.dedupe_key,
             remember_until_ms: kept.remember_until_ms,
             arrived_at_ms: kept.now_ms,
             payload: kept.payload,
             bots: journaled.iter().map(|index| self.bots[*index].config().id.to_string()).collect(),
+            claimed,
         };
         let entries = match journal.accept(arrival).await {
             Ok(zimbot_store::Accepted::Journaled(entries)) => entries,
@@ -281,7 +293,7 @@ impl Runtime {
         };
         let mut delivered = Vec::with_capacity(entries.len() + direct.len());
         for (index, entry) in journaled.into_iter().zip(entries) {
-            if journaled_item(&self.bots[index], entry) {
+            if journaled_item(&self.bots[index], entry, claimed) {
                 delivered.push(self.bots[index].config().id.clone());
             }
         }
@@ -349,8 +361,11 @@ impl Runtime {
         futures::future::join_all(self.bots.iter().map(|runner| runner.drain_inbound(deadline))).await;
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if let Some(journal) = &self.journal {
-            // The lanes' last completions are queued without waiting; they are committed before the process ends.
-            let _ = tokio::time::timeout_at(deadline, journal.flush()).await;
+            // The lanes' last completions and the attempts given back are queued without waiting; they are
+            // committed before the process ends, even when the lanes used up the grace (a commit takes
+            // milliseconds; what is not committed is delivered again, marked as a redelivery).
+            let flushed_by = deadline.max(tokio::time::Instant::now() + JOURNAL_FLUSH_ALLOWANCE);
+            let _ = tokio::time::timeout_at(flushed_by, journal.flush()).await;
         }
         self.services.outbound.close(left).await;
         futures::future::join_all(self.bots.iter().map(|runner| runner.finish(deadline))).await;

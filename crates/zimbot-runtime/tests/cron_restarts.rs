@@ -81,6 +81,7 @@ async fn a_tick_whose_hook_was_running_at_a_crash_is_delivered_again_after_resta
         scheduled_at_ms: tick.scheduled_at_ms,
         fired_at_ms: tick.fired_at_ms,
         payload: serde_json::to_vec(&tick).unwrap(),
+        claimed: false,
     };
     let entry = db.store.record_tick(&lease, &record).unwrap();
     db.store.claim(&lease, entry, 3, 0).unwrap();

@@ -31,6 +31,7 @@ impl Journal for Db {
             arrived_at_ms: 0,
             payload: serde_json::to_vec(message).unwrap(),
             bots: vec![bot.to_owned()],
+            claimed: false,
         };
         match &self.store.accept(&[arrival]).unwrap()[0] {
             Accepted::Journaled(entries) => entries[0],
@@ -49,6 +50,16 @@ impl Journal for Db {
     fn pending(&self) -> u64 {
         self.store.sizes().unwrap().pending
     }
+}
+
+/// The attempts counted for each of bot a's pending entries, by the words of its message, in arrival order.
+fn attempts_of_pending(db: &Db) -> Vec<(String, u32)> {
+    let words = |payload: &[u8]| match serde_json::from_slice::<ReceivedMessage>(payload).unwrap().content {
+        zimbot_model::MessageContent::Text { text } => text,
+        other => panic!("not a text message: {other:?}"),
+    };
+    let pending = db.store.list(EntryState::Pending, Some("a")).unwrap();
+    pending.into_iter().map(|entry| (words(&entry.payload), entry.attempts)).collect()
 }
 
 fn one_bot(key: &str, mailbox: usize) -> String {
@@ -179,5 +190,52 @@ async fn a_full_mailbox_refuses_a_message_as_busy_instead_of_dropping_one() {
     let refused = runtime.accept(to_a("refused"), NOW_MS, REMEMBER_UNTIL_MS).await;
     assert_eq!(refused, Err(Refusal::Busy("a".into())));
     assert_eq!(db.pending(), 2, "the refused message was not kept: the service retries it");
+    runtime.shutdown(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn a_message_has_its_first_attempt_counted_as_it_is_journaled_so_waiting_ones_show_it_too() {
+    let db = Db::new();
+    let (key, mut reports) = Reports::new();
+    let runtime = start_journaled(&one_bot(&key, 16), db.storage());
+    reports.until("start").await;
+    runtime.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    assert_eq!(reports.next().await, "blocking");
+    runtime.accept(to_a("waits"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    assert_eq!(attempts_of_pending(&db), [("block".to_owned(), 1), ("waits".to_owned(), 1)]);
+    runtime.shutdown(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn a_message_still_waiting_at_an_orderly_stop_gets_its_attempt_back_and_comes_as_a_first_delivery() {
+    let db = Db::new();
+    let (key, mut reports) = Reports::new();
+    let first = start_journaled(&one_bot(&key, 16), db.storage());
+    reports.until("start").await;
+    first.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    assert_eq!(reports.next().await, "blocking");
+    first.accept(to_a("waits"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    first.shutdown(Duration::from_millis(100)).await;
+    // The hook that had started keeps its attempt: it may have acted.
+    assert_eq!(attempts_of_pending(&db), [("block".to_owned(), 1), ("waits".to_owned(), 0)]);
+    let blocked = db.store.list(EntryState::Pending, Some("a")).unwrap()[0].id;
+    assert!(db.store.purge(blocked).unwrap());
+    let (key, mut reports) = Reports::new();
+    let second = start_journaled(&one_bot(&key, 16), db.storage());
+    assert_eq!(reports.until("peer @RBT#a waits").await, ["created seen=0", "start", "peer @RBT#a waits"]);
+    second.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn with_one_attempt_a_message_is_claimed_only_when_its_hook_starts() {
+    let db = Db::new();
+    let (key, mut reports) = Reports::new();
+    let runtime = start_journaled(&one_bot(&key, 16), db.storage_with_attempts(1));
+    reports.until("start").await;
+    runtime.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    assert_eq!(reports.next().await, "blocking");
+    runtime.accept(to_a("waits"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    // A crash now must not make "waits" a dead letter that never ran.
+    assert_eq!(attempts_of_pending(&db), [("block".to_owned(), 1), ("waits".to_owned(), 0)]);
     runtime.shutdown(Duration::from_millis(100)).await;
 }

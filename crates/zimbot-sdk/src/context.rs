@@ -42,9 +42,10 @@ impl BotContext {
         Self { inner: Arc::new(Inner { host, bot, redelivered: Default::default() }) }
     }
 
-    /// Whether `message` is being delivered again: a hook was handed it before and never finished well (zimbot
-    /// stopped or crashed while it ran, or it failed). A hook that must not act twice (a payment, a post) checks
-    /// this and looks at what it already did. Valid while the message's hook runs.
+    /// Whether `message` is being delivered again: a hook may have been handed it before and never finished well
+    /// (zimbot stopped or crashed while it ran, or it failed; after a crash this is also true of messages that
+    /// were still waiting for their hook). A hook that must not act twice (a payment, a post) checks this and
+    /// looks at what it already did. Valid while the message's hook runs.
     pub fn is_redelivery(&self, message: &ReceivedMessage) -> bool {
         self.inner.redelivered.lock().is_ok_and(|redelivered| redelivered.contains_key(&message.message_id))
     }

@@ -17,6 +17,8 @@ pub struct TickRecord {
     pub fired_at_ms: i64,
     /// What the entry holds (the tick, as JSON).
     pub payload: Vec<u8>,
+    /// Whether the entry's first attempt is counted as it is journaled (see [`crate::Arrival::claimed`]).
+    pub claimed: bool,
 }
 
 /// The dedupe key a tick's entry carries: `cron:{schedule}@{scheduled_at_ms}`.

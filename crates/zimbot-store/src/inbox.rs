@@ -11,6 +11,10 @@
 //! the entry, [`Inbox::release`] gives back an attempt that was claimed but never started. An entry whose
 //! attempts reached the limit is not run again: the claim moves it to the dead-letter list
 //! (see [`crate::DeadLetters`]). Every call with a stale lease is refused with [`StoreError::Fenced`].
+//!
+//! An arrival may instead count its entries' first attempt as it is journaled ([`Arrival::claimed`]): a runtime
+//! that hands entries straight to their hooks then makes one commit per message fewer. Later attempts (after
+//! a failure or a restart) are claimed as above.
 
 use crate::{Lease, StoreError};
 
@@ -37,6 +41,12 @@ pub struct Arrival {
     pub payload: Vec<u8>,
     /// The bots it goes to: one entry each.
     pub bots: Vec<String>,
+    /// Whether each entry's first attempt is counted as it is journaled (its attempts start at 1), for a caller
+    /// that hands the entries straight to their bots, which then run the first hook without a claim of their own
+    /// (one commit fewer per message, and no wait for it before the hook). The price: an entry still waiting
+    /// when the process dies has used one attempt it never ran. [`Inbox::release`] gives it back when its hook
+    /// never starts (an orderly stop).
+    pub claimed: bool,
 }
 
 /// What [`Inbox::accept`] did with one arrival.
@@ -75,8 +85,21 @@ pub enum Claim {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JournalOp {
     Accept(Arrival),
-    Claim { lease: Lease, id: EntryId, max_attempts: u32, now_ms: i64 },
-    Complete { lease: Lease, id: EntryId },
+    Claim {
+        lease: Lease,
+        id: EntryId,
+        max_attempts: u32,
+        now_ms: i64,
+    },
+    Complete {
+        lease: Lease,
+        id: EntryId,
+    },
+    /// See [`Inbox::release`].
+    Release {
+        lease: Lease,
+        id: EntryId,
+    },
 }
 
 /// What one operation of a batch gave.
@@ -85,6 +108,7 @@ pub enum JournalAnswer {
     Accepted(Accepted),
     Claimed(Claim),
     Completed,
+    Released,
 }
 
 /// The inbox journal. Implementations must make `accept` and `apply` one atomic commit per batch.

@@ -246,6 +246,7 @@ impl BotRunner {
             Pushed::Closed(refused) => {
                 let _entered = self.span.enter();
                 tracing::warn!("bot is stopped: {} not delivered", refused.describe());
+                self.give_back(&refused);
                 return false;
             }
         }
@@ -281,6 +282,7 @@ impl BotRunner {
             Pushed::Closed(refused) => {
                 let _entered = self.span.enter();
                 tracing::warn!("bot is stopped: {} kept in the journal for the next start", refused.describe());
+                self.give_back(&refused);
                 false
             }
             _ => {
@@ -295,13 +297,32 @@ impl BotRunner {
         self.journal.as_ref()
     }
 
+    /// Gives back the attempts the journal counted for `item`'s entries when they were journaled: their hooks
+    /// never started (the bot stopped first), so the next start delivers them as first deliveries.
+    fn give_back(&self, item: &Inbound) {
+        let Some(journal) = &self.journal else { return };
+        let single = |entry, claimed: bool| claimed.then_some(entry);
+        let entries: Vec<zimbot_store::EntryId> = match item {
+            Inbound::Journaled(journaled) => single(journaled.entry, journaled.claimed).into_iter().collect(),
+            Inbound::JournaledCron(journaled) => single(journaled.entry, journaled.claimed).into_iter().collect(),
+            Inbound::JournaledMembership(journaled) => single(journaled.entry, journaled.claimed).into_iter().collect(),
+            Inbound::JournaledCronBatch(ticks) => {
+                ticks.iter().filter(|journaled| journaled.claimed).map(|journaled| journaled.entry).collect()
+            }
+            Inbound::Message(_) | Inbound::Cron(_) | Inbound::CronBatch(_) | Inbound::Membership(_) => Vec::new(),
+        };
+        for entry in entries {
+            journal.release_soon(entry);
+        }
+    }
+
     /// Runs one item of the lane.
     async fn run_item(self: &Arc<Self>, item: Inbound) {
         match item {
             Inbound::Journaled(journaled) => {
                 let what = Inbound::Journaled(journaled.clone()).describe();
                 let message = journaled.message;
-                self.run_journaled(journaled.entry, what, |redelivery| Event::Message {
+                self.run_journaled(journaled.entry, journaled.claimed, what, |redelivery| Event::Message {
                     message: message.clone(),
                     redelivery,
                 })
@@ -310,7 +331,8 @@ impl BotRunner {
             Inbound::JournaledCron(journaled) => {
                 let what = Inbound::JournaledCron(journaled.clone()).describe();
                 let tick = journaled.tick;
-                self.run_journaled(journaled.entry, what, |_| Event::Cron { tick: tick.clone() }).await
+                self.run_journaled(journaled.entry, journaled.claimed, what, |_| Event::Cron { tick: tick.clone() })
+                    .await
             }
             Inbound::JournaledCronBatch(ticks) => self.run_journaled_ticks(ticks).await,
             Inbound::CronBatch(ticks) => {
@@ -320,7 +342,10 @@ impl BotRunner {
             Inbound::JournaledMembership(journaled) => {
                 let what = Inbound::JournaledMembership(journaled.clone()).describe();
                 let event = journaled.event;
-                self.run_journaled(journaled.entry, what, |_| Event::Membership { event: event.clone() }).await
+                self.run_journaled(journaled.entry, journaled.claimed, what, |_| Event::Membership {
+                    event: event.clone(),
+                })
+                .await
             }
             other => {
                 // Unjournaled: run_hook logs and counts a failure, and there is nothing to retry from.
@@ -372,7 +397,8 @@ impl BotRunner {
         }
     }
 
-    /// Shutdown step 1: stop taking messages and let the inbound lane drain until `deadline`.
+    /// Shutdown step 1: stop taking messages and let the inbound lane drain until `deadline`. What is still
+    /// waiting then stays in the journal for the next start, with the attempts counted for it given back.
     pub async fn drain_inbound(&self, deadline: Instant) {
         self.mailbox.close();
         let lane = self.inbound_lane.lock().take();
@@ -382,6 +408,9 @@ impl BotRunner {
                 tracing::warn!(waiting = self.mailbox.len(), "shutdown deadline passed: cancelling the inbound lane");
                 lane.abort();
             }
+        }
+        for item in self.mailbox.take_all() {
+            self.give_back(&item);
         }
     }
 

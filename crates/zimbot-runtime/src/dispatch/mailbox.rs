@@ -92,6 +92,11 @@ impl<T> Mailbox<T> {
         self.ready.notify_one();
     }
 
+    /// Takes every item waiting, oldest first, without waiting for more.
+    pub fn take_all(&self) -> Vec<T> {
+        self.state.lock().items.drain(..).collect()
+    }
+
     /// Items waiting.
     pub fn len(&self) -> usize {
         self.state.lock().items.len()

@@ -12,6 +12,8 @@ use zimbot_store::{Claim, CronBook, EntryId, Inbox, Lease, StoreError, TickRecor
 pub struct JournaledMessage {
     pub entry: EntryId,
     pub message: ReceivedMessage,
+    /// Whether its first attempt was counted as it was journaled (see [`BotJournal::claims_when_journaled`]).
+    pub claimed: bool,
 }
 
 /// A journaled cron tick on its way through a bot's inbound lane.
@@ -19,6 +21,8 @@ pub struct JournaledMessage {
 pub struct JournaledTick {
     pub entry: EntryId,
     pub tick: CronTick,
+    /// Whether its first attempt was counted as it was journaled (see [`BotJournal::claims_when_journaled`]).
+    pub claimed: bool,
 }
 
 /// A journaled membership or presence event on its way through a bot's inbound lane.
@@ -26,6 +30,8 @@ pub struct JournaledTick {
 pub struct JournaledMembership {
     pub entry: EntryId,
     pub event: MembershipEvent,
+    /// Whether its first attempt was counted as it was journaled (see [`BotJournal::claims_when_journaled`]).
+    pub claimed: bool,
 }
 
 /// The dedupe keys of membership and presence events start with this (messages' with `msg:`, ticks' with
@@ -70,13 +76,13 @@ impl BotJournal {
         for entry in self.inbox.pending(&self.lease)? {
             let read = if entry.dedupe_key.starts_with("cron:") {
                 serde_json::from_slice::<CronTick>(&entry.payload)
-                    .map(|tick| Unfinished::Tick(JournaledTick { entry: entry.id, tick }))
+                    .map(|tick| Unfinished::Tick(JournaledTick { entry: entry.id, tick, claimed: false }))
             } else if entry.dedupe_key.starts_with(MEMBERSHIP_KEY_PREFIX) {
                 serde_json::from_slice::<MembershipEvent>(&entry.payload)
-                    .map(|event| Unfinished::Membership(JournaledMembership { entry: entry.id, event }))
+                    .map(|event| Unfinished::Membership(JournaledMembership { entry: entry.id, event, claimed: false }))
             } else {
                 serde_json::from_slice::<ReceivedMessage>(&entry.payload)
-                    .map(|message| Unfinished::Message(JournaledMessage { entry: entry.id, message }))
+                    .map(|message| Unfinished::Message(JournaledMessage { entry: entry.id, message, claimed: false }))
             };
             match read {
                 Ok(unfinished) => messages.push(unfinished),
@@ -102,6 +108,7 @@ impl BotJournal {
             scheduled_at_ms: tick.scheduled_at_ms,
             fired_at_ms: tick.fired_at_ms,
             payload: serde_json::to_vec(tick).unwrap_or_default(),
+            claimed: self.claims_when_journaled(),
         };
         let journal = Arc::clone(self);
         blocking(move || journal.cron.record_tick(&journal.lease, &record)).await
@@ -117,6 +124,7 @@ impl BotJournal {
                 scheduled_at_ms: tick.scheduled_at_ms,
                 fired_at_ms: tick.fired_at_ms,
                 payload: serde_json::to_vec(tick).unwrap_or_default(),
+                claimed: self.claims_when_journaled(),
             })
             .collect();
         let journal = Arc::clone(self);
@@ -126,6 +134,19 @@ impl BotJournal {
     /// Attempts a hook gets.
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// Whether new entries of this bot have their first attempt counted as they are journaled, so the lane runs
+    /// their first hook without a claim (and a commit) of its own. Not with one attempt only: an entry still
+    /// waiting at a crash would then be a dead letter that never ran.
+    pub fn claims_when_journaled(&self) -> bool {
+        self.max_attempts > 1
+    }
+
+    /// Gives back the attempt counted for `entry` whose hook never started (the bot stopped first), with the
+    /// writer's next commit.
+    pub fn release_soon(&self, entry: EntryId) {
+        self.writer.release_soon(&self.lease, entry);
     }
 
     /// Counts an attempt on `entry` before its hook runs (see `zimbot_store::Inbox::claim`).

@@ -83,6 +83,13 @@ impl InboxWriter {
         let _ = self.requests.send((Some(JournalOp::Complete { lease: lease.clone(), id }), answer));
     }
 
+    /// Queues giving back the attempt of entry `id`, claimed but never started (see
+    /// `zimbot_store::Inbox::release`), without waiting for its commit; [`InboxWriter::flush`] waits for it.
+    pub fn release_soon(&self, lease: &Lease, id: EntryId) {
+        let (answer, _unheard) = oneshot::channel();
+        let _ = self.requests.send((Some(JournalOp::Release { lease: lease.clone(), id }), answer));
+    }
+
     /// Waits until every operation queued before this call is committed (at shutdown, for `complete_soon`s).
     pub async fn flush(&self) {
         let (answer, answered) = oneshot::channel();
@@ -138,7 +145,7 @@ fn write_batches(inbox: &dyn Inbox, mut incoming: mpsc::UnboundedReceiver<Reques
                 for (answer, result) in answers.into_iter().zip(results) {
                     let result = result.map_err(|error: StoreError| JournalError(error.to_string()));
                     if let Err(Err(error)) = answer.send(result) {
-                        // Nobody waits for this one (a `complete_soon`): its failure is said here.
+                        // Nobody waits for this one (a `complete_soon` or `release_soon`): its failure is said here.
                         tracing::error!("{error}; the entry will be delivered again after a restart");
                     }
                 }

@@ -46,7 +46,8 @@ impl SqliteStore {
         let sql = |source| self.unavailable(source);
         let id: i64 = tx
             .prepare_cached(
-                "INSERT INTO inbox (bot, dedupe_key, payload, arrived_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                "INSERT INTO inbox (bot, dedupe_key, payload, arrived_at, attempts) VALUES (?1, ?2, ?3, ?4, ?5)
+                 RETURNING id",
             )
             .and_then(|mut statement| {
                 statement.query_row(
@@ -54,7 +55,8 @@ impl SqliteStore {
                         lease.bot,
                         tick_key(&tick.schedule_id, tick.scheduled_at_ms),
                         tick.payload,
-                        tick.fired_at_ms
+                        tick.fired_at_ms,
+                        u32::from(tick.claimed)
                     ],
                     |row| row.get(0),
                 )

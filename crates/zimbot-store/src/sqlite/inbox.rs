@@ -29,6 +29,10 @@ impl Inbox for SqliteStore {
                         .check(self, tx, lease)
                         .and_then(|()| complete_one(self, tx, lease, *id))
                         .map(|()| JournalAnswer::Completed),
+                    JournalOp::Release { lease, id } => fences
+                        .check(self, tx, lease)
+                        .and_then(|()| release_one(self, tx, lease, *id))
+                        .map(|()| JournalAnswer::Released),
                 };
                 match answer {
                     // A refused op leaves the others be; a failed database fails the batch (and rolls it back).
@@ -85,12 +89,7 @@ impl Inbox for SqliteStore {
     fn release(&self, lease: &Lease, id: EntryId) -> Result<(), StoreError> {
         self.transaction(|tx| {
             check_fence(self, tx, lease)?;
-            tx.prepare_cached(
-                "UPDATE inbox SET attempts = max(attempts - 1, 0) WHERE id = ?1 AND bot = ?2 AND dead = 0",
-            )
-            .and_then(|mut statement| statement.execute(params![id.0, lease.bot]))
-            .map_err(|source| self.unavailable(source))?;
-            Ok(())
+            release_one(self, tx, lease, id)
         })
     }
 
@@ -126,12 +125,17 @@ fn accept_one(store: &SqliteStore, tx: &Connection, arrival: &Arrival) -> Result
         }
     }
     let mut journal = tx
-        .prepare_cached("INSERT INTO inbox (bot, dedupe_key, payload, arrived_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")
+        .prepare_cached(
+            "INSERT INTO inbox (bot, dedupe_key, payload, arrived_at, attempts) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        )
         .map_err(sql)?;
     let mut ids = Vec::with_capacity(arrival.bots.len());
     for bot in &arrival.bots {
         let id: i64 = journal
-            .query_row(params![bot, arrival.dedupe_key, arrival.payload, arrival.arrived_at_ms], |row| row.get(0))
+            .query_row(
+                params![bot, arrival.dedupe_key, arrival.payload, arrival.arrived_at_ms, u32::from(arrival.claimed)],
+                |row| row.get(0),
+            )
             .map_err(sql)?;
         ids.push(EntryId(id));
     }
@@ -193,6 +197,14 @@ fn claim_one(
 /// Deletes a finished entry (see [`Inbox::complete`]); the lease was checked.
 fn complete_one(store: &SqliteStore, tx: &Connection, lease: &Lease, id: EntryId) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM inbox WHERE id = ?1 AND bot = ?2 AND dead = 0")
+        .and_then(|mut statement| statement.execute(params![id.0, lease.bot]))
+        .map_err(|source| store.unavailable(source))?;
+    Ok(())
+}
+
+/// Gives back an attempt claimed for a hook that never started (see [`Inbox::release`]); the lease was checked.
+fn release_one(store: &SqliteStore, tx: &Connection, lease: &Lease, id: EntryId) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE inbox SET attempts = max(attempts - 1, 0) WHERE id = ?1 AND bot = ?2 AND dead = 0")
         .and_then(|mut statement| statement.execute(params![id.0, lease.bot]))
         .map_err(|source| store.unavailable(source))?;
     Ok(())

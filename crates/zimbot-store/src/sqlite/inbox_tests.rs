@@ -18,6 +18,7 @@ fn arrival(key: &str, at: i64, bots: &[&str]) -> Arrival {
         arrived_at_ms: at,
         payload: key.as_bytes().to_vec(),
         bots: bots.iter().map(|bot| bot.to_string()).collect(),
+        claimed: false,
     }
 }
 
@@ -240,6 +241,7 @@ fn a_recorded_tick_is_a_pending_entry_and_its_schedules_last_fire() {
         scheduled_at_ms: 3_600_000,
         fired_at_ms: 3_600_010,
         payload: vec![],
+        claimed: false,
     };
     store.record_tick(&lease, &tick).unwrap();
     assert_eq!(store.pending(&lease).unwrap()[0].dedupe_key, "cron:hourly@3600000");
@@ -257,6 +259,7 @@ fn ticks_recorded_together_are_pending_entries_in_order_with_each_schedules_last
         scheduled_at_ms: at,
         fired_at_ms: at,
         payload: vec![],
+        claimed: false,
     };
     let entries = store.record_ticks(&lease, &[tick("s1", 60_000), tick("s2", 60_000)]).unwrap();
     let pending = store.pending(&lease).unwrap();
@@ -275,7 +278,13 @@ fn ticks_recorded_under_a_stale_lease_are_refused_and_none_is_kept() {
     let store = open(&dir);
     let stale = lease(&store, "a");
     let current = taken_over(&store, "a");
-    let tick = TickRecord { schedule_id: "s1".into(), scheduled_at_ms: 60_000, fired_at_ms: 60_000, payload: vec![] };
+    let tick = TickRecord {
+        schedule_id: "s1".into(),
+        scheduled_at_ms: 60_000,
+        fired_at_ms: 60_000,
+        payload: vec![],
+        claimed: false,
+    };
     assert!(store.record_ticks(&stale, &[tick.clone(), tick]).is_err());
     assert!(store.pending(&current).unwrap().is_empty());
     assert!(store.last_fires(&current).unwrap().is_empty());
@@ -322,4 +331,53 @@ fn in_one_batch_a_stale_lease_is_refused_after_the_current_lease_of_its_bot_pass
         .unwrap();
     assert_eq!(answers[0].as_ref().unwrap(), &JournalAnswer::Claimed(Claim::Run { attempt: 1 }));
     assert!(matches!(answers[1], Err(StoreError::Fenced { .. })));
+}
+
+#[test]
+fn an_arrival_journaled_as_claimed_has_its_first_attempt_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.accept(&[Arrival { claimed: true, ..arrival("msg:1", 1_000, &["a", "b"]) }]).unwrap();
+    for bot in ["a", "b"] {
+        assert_eq!(store.pending(&lease(&store, bot)).unwrap()[0].attempts, 1, "bot {bot}");
+    }
+}
+
+#[test]
+fn a_claimed_entry_whose_hook_never_started_is_released_to_no_attempts() {
+    use crate::{JournalAnswer, JournalOp};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = ids(&store.accept(&[Arrival { claimed: true, ..arrival("msg:1", 1_000, &["a"]) }]).unwrap()[0])[0];
+    let lease = lease(&store, "a");
+    let answers = store.apply(&[JournalOp::Release { lease: lease.clone(), id }]).unwrap();
+    assert!(matches!(answers[..], [Ok(JournalAnswer::Released)]), "{answers:?}");
+    assert_eq!(store.pending(&lease).unwrap()[0].attempts, 0);
+}
+
+#[test]
+fn a_claimed_arrival_counts_toward_the_attempt_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = ids(&store.accept(&[Arrival { claimed: true, ..arrival("msg:1", 1_000, &["a"]) }]).unwrap()[0])[0];
+    let lease = lease(&store, "a");
+    assert_eq!(store.claim(&lease, id, 2, 0).unwrap(), Claim::Run { attempt: 2 });
+    assert_eq!(store.claim(&lease, id, 2, 0).unwrap(), Claim::Dead { attempts: 2 });
+}
+
+#[test]
+fn a_tick_recorded_as_claimed_has_its_first_attempt_counted() {
+    use crate::{CronBook, TickRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let lease = lease(&store, "a");
+    let tick = TickRecord {
+        schedule_id: "s1".into(),
+        scheduled_at_ms: 60_000,
+        fired_at_ms: 60_000,
+        payload: vec![],
+        claimed: true,
+    };
+    store.record_ticks(&lease, &[tick]).unwrap();
+    assert_eq!(store.pending(&lease).unwrap()[0].attempts, 1);
 }

@@ -16,6 +16,7 @@ fn arrival(key: &str) -> Arrival {
         arrived_at_ms: 0,
         payload: b"{}".to_vec(),
         bots: vec!["echo".to_owned()],
+        claimed: false,
     }
 }
 

@@ -12,17 +12,29 @@ use zimbot_abi::Event;
 use zimbot_store::{Claim, EntryId};
 
 impl BotRunner {
-    /// Runs a journaled message's hook: each attempt is counted in the journal before the hook runs; a hook that
-    /// ends well completes the entry; one that fails (error, panic, timeout) is tried again at once, in its
-    /// place in line, until its attempts run out and it becomes a dead letter. When the journal cannot be
-    /// written the hook still runs (the entry stays, and is delivered again after a restart).
-    pub(super) async fn run_journaled(self: &Arc<Self>, entry: EntryId, what: String, event: impl Fn(bool) -> Event) {
+    /// Runs a journaled message's hook: each attempt is counted in the journal before the hook runs (the first
+    /// one already when it was journaled, if `claimed`); a hook that ends well completes the entry; one that
+    /// fails (error, panic, timeout) is tried again at once, in its place in line, until its attempts run out and
+    /// it becomes a dead letter. When the journal cannot be written the hook still runs (the entry stays, and is
+    /// delivered again after a restart).
+    pub(super) async fn run_journaled(
+        self: &Arc<Self>,
+        entry: EntryId,
+        claimed: bool,
+        what: String,
+        event: impl Fn(bool) -> Event,
+    ) {
         let Some(journal) = self.journal.clone() else {
             let _ = self.run_hook(event(false)).await;
             return;
         };
+        let mut counted = claimed.then_some(1);
         loop {
-            let attempt = match journal.claim(entry).await {
+            let claim = match counted.take() {
+                Some(attempt) => Ok(Claim::Run { attempt }),
+                None => journal.claim(entry).await,
+            };
+            let attempt = match claim {
                 Ok(Claim::Run { attempt }) => Some(attempt),
                 Ok(Claim::Dead { attempts }) => {
                     BotStats::add(&self.stats.dead_letters);
@@ -80,14 +92,21 @@ impl BotRunner {
     }
 
     /// Runs journaled ticks due together: every tick's attempt is claimed at once (the journal writer commits
-    /// them together), their hooks run as one batch, the ticks whose hook ended well are completed, and each
+    /// them together; a tick whose first attempt was counted as it was journaled needs none), their hooks run as
+    /// one batch, the ticks whose hook ended well are completed, and each
     /// failed one goes on alone as [`BotRunner::run_journaled`] runs a tick (tried again, or a dead letter).
     pub(super) async fn run_journaled_ticks(self: &Arc<Self>, ticks: Vec<JournaledTick>) {
         let Some(journal) = self.journal.clone() else {
             let _ = self.run_ticks(ticks.into_iter().map(|journaled| journaled.tick).collect()).await;
             return;
         };
-        let claims = futures::future::join_all(ticks.iter().map(|journaled| journal.claim(journaled.entry))).await;
+        let claims = futures::future::join_all(ticks.iter().map(|journaled| async {
+            match journaled.claimed {
+                true => Ok(Claim::Run { attempt: 1 }),
+                false => journal.claim(journaled.entry).await,
+            }
+        }))
+        .await;
         let mut runnable: Vec<(JournaledTick, Option<u32>)> = Vec::with_capacity(ticks.len());
         for (journaled, claim) in ticks.into_iter().zip(claims) {
             match claim {
@@ -123,7 +142,7 @@ impl BotRunner {
             let what = Inbound::JournaledCron(journaled.clone()).describe();
             if self.settle_failure(&journal, journaled.entry, &what, attempt, failure).await {
                 let tick = journaled.tick;
-                self.run_journaled(journaled.entry, what, |_| Event::Cron { tick: tick.clone() }).await;
+                self.run_journaled(journaled.entry, false, what, |_| Event::Cron { tick: tick.clone() }).await;
             }
         }
     }

@@ -14,7 +14,10 @@ impl BotRunner {
     pub async fn deliver_tick(&self, tick: CronTick) -> bool {
         let Some(journal) = &self.journal else { return self.deliver(Inbound::Cron(tick)) };
         match journal.record_tick(&tick).await {
-            Ok(entry) => self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick })),
+            Ok(entry) => {
+                let claimed = journal.claims_when_journaled();
+                self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick, claimed }))
+            }
             Err(error) => {
                 let _entered = self.span.enter();
                 tracing::error!(
@@ -34,8 +37,12 @@ impl BotRunner {
         if let Some(journal) = &self.journal {
             if ticks.len() > 1 {
                 if let Ok(entries) = journal.record_ticks(&ticks).await {
-                    let journaled =
-                        entries.into_iter().zip(ticks).map(|(entry, tick)| JournaledTick { entry, tick }).collect();
+                    let claimed = journal.claims_when_journaled();
+                    let journaled = entries
+                        .into_iter()
+                        .zip(ticks)
+                        .map(|(entry, tick)| JournaledTick { entry, tick, claimed })
+                        .collect();
                     return self.deliver(Inbound::JournaledCronBatch(journaled));
                 }
             }
