@@ -3,6 +3,7 @@
 
 use super::{Inner, Job, Lane, State};
 use crate::queue::Taken;
+use crate::registrations::Standing;
 use crate::send_journal::now_ms;
 use crate::send_windows::send_action;
 use crate::stats::Counters;
@@ -61,11 +62,20 @@ impl Inner {
         let mut state = self.state.lock();
         let state = &mut *state;
         loop {
-            let (jobs, windows) = (&state.jobs, &state.windows);
-            // A job missing from the map was cancelled: take it to drop it.
+            let (jobs, windows, registrations, held) = (&state.jobs, &state.windows, &state.registrations, &state.held);
+            // A job missing from the map was cancelled, and one whose user failed to register fails: take them to
+            // drop or fail them. A user not registered yet or a held conversation keeps the send waiting.
             let ready = |local_id: &LocalMessageId| {
-                jobs.get(local_id).is_none_or(|job| {
-                    job.outbound.is_some() && windows.allows(send_action(job.request.conversation_type), now)
+                jobs.get(local_id).is_none_or(|job| match registrations.standing(&job.from) {
+                    Some(Standing::Failed(_)) => true,
+                    Some(Standing::Pending) => false,
+                    None => {
+                        job.outbound.is_some()
+                            && (held.is_empty()
+                                || !held
+                                    .contains(&(job.request.conversation_type, job.request.to_conversation_id.clone())))
+                            && windows.allows(send_action(job.request.conversation_type), now)
+                    }
                 })
             };
             let Some(taken) = state.sends.pop(ready) else {
@@ -75,6 +85,21 @@ impl Inner {
                 state.sends.finish(&taken.key, &taken.lane);
                 continue;
             };
+            if let Some(Standing::Failed(cause)) = state.registrations.standing(&job.from) {
+                state.sends.finish(&taken.key, &taken.lane);
+                let error = ZimError::new(
+                    cause.code,
+                    format!(
+                        "the bot user {} could not be registered with the service, so its sends cannot go out: {}",
+                        job.from, cause.message
+                    ),
+                );
+                let attempts = job.attempts;
+                tracing::warn!(local_id = %taken.item, bot = %taken.key, "not sent: {}", error.message);
+                let local_id = taken.item;
+                self.finish_job(state, local_id, |job| job.failure(local_id, error, attempts));
+                continue;
+            }
             let Some(message) = job.outbound.clone() else {
                 state.sends.finish(&taken.key, &taken.lane);
                 continue;
