@@ -142,3 +142,24 @@ async fn bots_whose_users_are_registered_after_the_ready_line_answer_once_regist
     }
     assert!(zimbot.stop().await.success());
 }
+
+#[tokio::test]
+async fn zimbot_stops_cleanly_while_bot_users_are_still_being_registered() {
+    // One registration call a second: the fifth of these 100 bots' calls would come four seconds in.
+    let bots: String = (0..100)
+        .map(|index| {
+            format!(
+                "  - id: echo{index}\n    user_id: \"@RBT#echo{index}\"\n    plugin: echo\n    listen: {{ groups: [roll] }}\n    config: {{ assets: assets }}\n"
+            )
+        })
+        .collect();
+    let setup = Setup::new();
+    let config = setup.write_hub_config(&format!("{bots}client:\n  action_limits: {{ robot_register: 1 }}\n"));
+    let zimbot = setup.run(&config).await;
+    let hub = setup.hub_url();
+    let mut events = Events::subscribe(&hub, "conv_type=group&conv_id=roll").await;
+    post_text(&hub, "alice", "group", "roll", "roll call").await;
+    // Once a first bot has answered, the bots of the later calls have their answers waiting for registration.
+    while events.next().await["is_bot"] != true {}
+    assert!(zimbot.stop().await.success());
+}
