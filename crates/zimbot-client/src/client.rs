@@ -14,7 +14,7 @@
 //!   across bots. Sends start under the send windows (one exact window per Server API action, plus the optional
 //!   overall cap; see `send_windows`; past half full, a message window opens one slot at a time) and are picked by
 //!   the [`FairQueue`] (higher bot priority first, whole rounds among bots, new bots first) among the sends whose
-//!   action's window is open.
+//!   action's window is open. Sends granted at one instant reach the transport in the order they were granted.
 //! - Retryable errors (see [`zimbot_model::ZimCode::is_retryable`]) are retried up to `max_attempts` with
 //!   exponential backoff and jitter; a throttling code pauses its window for `rate_limit_pause_ms` instead.
 //! - [`Client::register_bots`] registers 20 bots per call, the calls counted in the `RobotRegister` window.
