@@ -146,6 +146,9 @@ impl Inner {
     /// worker spawned last first, so the last granted send of an instant would reach the wire first.)
     pub(super) fn run_in_grant_order(&self, granted: Vec<Granted>) {
         let mut state = self.state.lock();
+        // A job gone since it was granted was cancelled by `close` in between: its attempt is dropped unstarted.
+        let granted: Vec<Granted> =
+            granted.into_iter().filter(|granted| state.jobs.contains_key(&granted.local_id)).collect();
         let local_ids: Vec<LocalMessageId> = granted.iter().map(|granted| granted.local_id).collect();
         let attempts = granted.into_iter().map(|granted| granted.attempt);
         // Spawned under the lock, so that `close` finds every job's task set.
