@@ -140,6 +140,10 @@ async fn bots_whose_users_are_registered_after_the_ready_line_answer_once_regist
             answered.insert(sender_of(&event).to_owned());
         }
     }
+    let metrics = get_text(&format!("{}/metrics", setup.webhook_url())).await;
+    for series in ["{state=\"registering\"} 0", "{state=\"failed\"} 0"] {
+        assert!(metrics.contains(&format!("zimbot_bot_users_unregistered{series}")), "{metrics}");
+    }
     assert!(zimbot.stop().await.success());
 }
 

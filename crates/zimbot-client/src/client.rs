@@ -383,6 +383,7 @@ impl Client {
     pub fn stats(&self) -> ClientStats {
         let counters = &self.inner.counters;
         let state = self.inner.state.lock();
+        let (users_registering, users_registration_failed) = state.registrations.counts();
         ClientStats {
             sent: Counters::read(&counters.sent),
             failed: Counters::read(&counters.failed),
@@ -394,6 +395,8 @@ impl Client {
             uploaded_bytes: Counters::read(&counters.uploaded_bytes),
             window_violations: state.windows.violations(),
             rooms_recreated: Counters::read(&counters.rooms_recreated),
+            users_registering,
+            users_registration_failed,
         }
     }
 }

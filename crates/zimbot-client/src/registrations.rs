@@ -51,6 +51,12 @@ impl Registrations {
     pub(crate) fn standing(&self, user: &UserId) -> Option<&Standing> {
         self.users.get(user)
     }
+
+    /// How many users are pending and how many failed.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let pending = self.users.values().filter(|standing| **standing == Standing::Pending).count();
+        (pending, self.users.len() - pending)
+    }
 }
 
 #[cfg(test)]
@@ -83,5 +89,14 @@ mod tests {
         let error = ZimError::new(ZimCode(660_700_006), "name too long");
         registrations.failed([&user("@RBT#a")], &error);
         assert_eq!(registrations.standing(&user("@RBT#a")), Some(&Standing::Failed(error)));
+    }
+
+    #[test]
+    fn counts_tell_pending_from_failed_users() {
+        let mut registrations = Registrations::default();
+        registrations.expect([user("@RBT#a"), user("@RBT#b"), user("@RBT#c")]);
+        registrations.registered([&user("@RBT#a")]);
+        registrations.failed([&user("@RBT#b")], &ZimError::new(ZimCode(3), "refused"));
+        assert_eq!(registrations.counts(), (1, 1));
     }
 }

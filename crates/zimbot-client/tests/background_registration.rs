@@ -117,6 +117,16 @@ async fn registered_waits_for_the_batch_of_each_user() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_stats_count_the_users_still_registering() {
+    let transport = FakeTransport::new();
+    let client = fake_client(&transport);
+    let mut registration = client.start_registration(bots(1000)).await.unwrap();
+    assert_eq!((client.stats().users_registering, client.stats().users_registration_failed), (980, 0));
+    registration.finished().await;
+    assert_eq!((client.stats().users_registering, client.stats().users_registration_failed), (0, 0));
+}
+
+#[tokio::test(start_paused = true)]
 async fn sends_to_a_held_conversation_wait_until_it_is_released() {
     let transport = FakeTransport::new();
     let client = fake_client(&transport);
@@ -179,6 +189,7 @@ async fn a_batch_that_fails_for_good_fails_its_bots_waiting_and_later_sends_with
         assert!(failure.error.message.contains("SubCode 660700006: name too long"), "{}", failure.error.message);
     }
     assert!(double.captures_of("SendPeerMessage").is_empty(), "nothing of b20 reached the service");
+    assert_eq!(client.stats().users_registration_failed, 1);
     client.send(&sender("b0", Priority::Medium), peer_text("alice")).unwrap().result().await.unwrap();
 }
 
