@@ -114,3 +114,56 @@ async fn one_hundred_bots_answering_at_once_never_exceed_the_services_qps() {
     assert_eq!(violations, 0, "the hub counted QPS violations: {stats}");
     assert!(zimbot.stop().await.success());
 }
+
+#[tokio::test]
+async fn bots_whose_users_are_registered_after_the_ready_line_answer_once_registered() {
+    // 100 bots are five RobotRegister calls; at two calls a second the last is made two seconds after the first,
+    // well after `zimbot running`, so most bots get the message before their user is registered. The hub refuses
+    // a send from a user it does not know: every answer below went out after its bot's registration.
+    let bots: String = (0..100)
+        .map(|index| {
+            format!(
+                "  - id: echo{index}\n    user_id: \"@RBT#echo{index}\"\n    plugin: echo\n    listen: {{ groups: [roll] }}\n    config: {{ assets: assets }}\n"
+            )
+        })
+        .collect();
+    let setup = Setup::new();
+    let config = setup.write_hub_config(&format!("{bots}client:\n  action_limits: {{ robot_register: 2 }}\n"));
+    let zimbot = setup.run(&config).await;
+    let hub = setup.hub_url();
+    let mut events = Events::subscribe(&hub, "conv_type=group&conv_id=roll").await;
+    post_text(&hub, "alice", "group", "roll", "roll call").await;
+    let mut answered = std::collections::HashSet::new();
+    while answered.len() < 100 {
+        let event = events.next().await;
+        if event["is_bot"] == true {
+            answered.insert(sender_of(&event).to_owned());
+        }
+    }
+    let metrics = get_text(&format!("{}/metrics", setup.webhook_url())).await;
+    for series in ["{state=\"registering\"} 0", "{state=\"failed\"} 0"] {
+        assert!(metrics.contains(&format!("zimbot_bot_users_unregistered{series}")), "{metrics}");
+    }
+    assert!(zimbot.stop().await.success());
+}
+
+#[tokio::test]
+async fn zimbot_stops_cleanly_while_bot_users_are_still_being_registered() {
+    // One registration call a second: the fifth of these 100 bots' calls would come four seconds in.
+    let bots: String = (0..100)
+        .map(|index| {
+            format!(
+                "  - id: echo{index}\n    user_id: \"@RBT#echo{index}\"\n    plugin: echo\n    listen: {{ groups: [roll] }}\n    config: {{ assets: assets }}\n"
+            )
+        })
+        .collect();
+    let setup = Setup::new();
+    let config = setup.write_hub_config(&format!("{bots}client:\n  action_limits: {{ robot_register: 1 }}\n"));
+    let zimbot = setup.run(&config).await;
+    let hub = setup.hub_url();
+    let mut events = Events::subscribe(&hub, "conv_type=group&conv_id=roll").await;
+    post_text(&hub, "alice", "group", "roll", "roll call").await;
+    // Once a first bot has answered, the bots of the later calls have their answers waiting for registration.
+    while events.next().await["is_bot"] != true {}
+    assert!(zimbot.stop().await.success());
+}

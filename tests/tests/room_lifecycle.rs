@@ -60,14 +60,22 @@ async fn a_person_entering_lobby_is_greeted_and_the_emptied_room_is_destroyed_th
 }
 
 #[tokio::test]
-async fn the_declared_rooms_and_groups_exist_once_zimbot_runs() {
+async fn the_declared_rooms_and_groups_are_created_as_zimbot_starts() {
     let declared = format!(
         "{ANNOUNCER}rooms:\n  - {{ id: hall, name: Great Hall, destroy_delay_secs: 600 }}\ngroups:\n  - {{ id: staff, owner: \"@RBT#announcer\" }}\n"
     );
     let setup = Setup::new();
     let zimbot = setup.run(&setup.write_hub_config(&declared)).await;
     let hub = setup.hub_url();
-    let rooms = get_json(&format!("{hub}/client/v1/rooms")).await;
+    // Created in the background of the start, once their creators are registered: soon after the ready line.
+    let has_hall = |rooms: &serde_json::Value| {
+        rooms["rooms"].as_array().is_some_and(|rooms| rooms.iter().any(|room| room["room_id"] == "hall"))
+    };
+    let rooms = json_until(&format!("{hub}/client/v1/rooms"), "the declared room hall", has_hall).await;
+    json_until(&format!("{hub}/client/v1/groups/staff"), "the declared group staff", |staff| {
+        staff["members"] == json!(["@RBT#announcer"])
+    })
+    .await;
     let hall = rooms["rooms"].as_array().unwrap().iter().find(|room| room["room_id"] == "hall").cloned();
     assert_eq!(hall.map(|room| room["name"].clone()), Some(json!("Great Hall")), "{rooms}");
     let joined = http().post(format!("{hub}/client/v1/groups/staff/join")).json(&json!({"user": "alice"})).send().await;

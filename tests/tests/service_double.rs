@@ -224,3 +224,25 @@ async fn check_online_reports_a_wrong_secret_with_the_services_code_and_fails() 
     assert!(output.contains("REFUSED (code 100000005"), "{output}");
     assert!(output.contains("zim.server_secret"), "{output}");
 }
+
+#[tokio::test]
+async fn run_with_a_wrong_secret_fails_at_start_naming_the_refused_registration() {
+    let double = ServiceDouble::start(APP_ID, "a-different-secret").await;
+    let setup = Setup::new();
+    let config = write_config(&setup, &double);
+    ensure_built();
+    let output = tokio::process::Command::new(target_dir().join("zimbot"))
+        .args(["run", &config.display().to_string()])
+        .current_dir(repo_root())
+        .env("RUST_LOG", "error")
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(PATIENCE, output).await.expect("zimbot run exits").expect("zimbot runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "{text}");
+    assert!(!text.contains("zimbot running"), "no bot started: {text}");
+    assert!(text.contains("registering the bot users with the service at"), "{text}");
+    assert!(text.contains("100000005"), "the service's code is quoted: {text}");
+    assert_eq!(double.captures_of("RobotRegister").len(), 1);
+    assert!(SENDS.iter().all(|action| double.captures_of(action).is_empty()), "nothing was sent");
+}

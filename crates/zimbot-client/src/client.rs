@@ -14,10 +14,16 @@
 //!   across bots. Sends start under the send windows (one exact window per Server API action, plus the optional
 //!   overall cap; see `send_windows`; past half full, a message window opens one slot at a time) and are picked by
 //!   the [`FairQueue`] (higher bot priority first, whole rounds among bots, new bots first) among the sends whose
-//!   action's window is open.
+//!   action's window is open. Sends granted at one instant reach the transport in the order they were granted.
 //! - Retryable errors (see [`zimbot_model::ZimCode::is_retryable`]) are retried up to `max_attempts` with
 //!   exponential backoff and jitter; a throttling code pauses its window for `rate_limit_pause_ms` instead.
 //! - [`Client::register_bots`] registers 20 bots per call, the calls counted in the `RobotRegister` window.
+//!   [`Client::start_registration`] registers the first call's bots before it returns and the others in the
+//!   background: until a bot's batch is registered its sends wait in the queue (not ready, so other bots' sends
+//!   pass them; nothing of theirs reaches the service, room creation included), and a batch that fails for good
+//!   fails its bots' waiting and later sends with the registration's error (see `client/registering.rs`).
+//! - Sends to a conversation put on hold ([`Client::hold_conversations`]) wait in the same way until it is
+//!   released: `zimbot run` holds the rooms and groups it declares until it has tried to create them.
 //! - A room send answered "room does not exist" (660300001) creates the room as its sender (`CreateRoom`, with the
 //!   name and destroy delay the transport has declared for it; rooms are destroyed some time after they empty),
 //!   counted in [`ClientStats::rooms_recreated`] and logged, and is sent again, once per send; if creating fails,
@@ -34,34 +40,36 @@
 //! in the outbox for the next start: their event streams end without a terminal event.
 
 mod accept;
+mod registering;
 mod resume;
 mod retention;
 mod sending;
 mod uploads;
 
+pub use registering::Registration;
+
 use crate::events::EventSink;
 use crate::queue::FairQueue;
+use crate::registrations::Registrations;
 use crate::retry::RetryPolicy;
 use crate::send_journal::SendJournal;
 use crate::send_windows::SendWindows;
 use crate::stats::{ClientStats, Counters};
 use crate::store::{MediaStore, UploadRequest};
-use crate::transport::{OutboundMessage, Transport, MAX_USERS_PER_REGISTER};
+use crate::transport::{OutboundMessage, Transport};
 use crate::ClientConfig;
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
-use tokio::time::Instant;
 use zimbot_model::{
     AttachedMessage, BotId, ConversationId, ConversationType, LocalMessageId, MessageSentResult, Priority, SendEvent,
     SendFailure, SendRejected, SendRequest, UserId, ZimCode, ZimError,
 };
-use zimbot_wire::{Action, RegisterUserInfo};
 
 /// Who sends: the bot (its queue), its ZIM user id (`FromUserId`) and its priority class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +131,8 @@ struct Inner {
     wake_dispatcher: Arc<Notify>,
     /// Wakes `close` when the last accepted send ended.
     idle: Notify,
+    /// Wakes [`Client::registered`] when a registration batch ended.
+    registration_changed: Notify,
     counters: Counters,
     /// The durable outbox, for a durable client.
     journal: Option<Arc<SendJournal>>,
@@ -142,6 +152,10 @@ struct State {
     /// Accepted sends per bot that have not ended, for `queue_capacity`.
     active_per_bot: HashMap<BotId, usize>,
     windows: SendWindows,
+    /// Bot users not registered yet (their sends wait) or whose registration failed (their sends fail).
+    registrations: Registrations,
+    /// Conversations whose sends wait until zimbot has tried to create them (declared rooms and groups at start).
+    held: HashSet<Lane>,
 }
 
 /// One accepted send.
@@ -271,6 +285,8 @@ impl Client {
             uploads_running: 0,
             active_per_bot: HashMap::new(),
             windows: SendWindows::new(&config),
+            registrations: Registrations::default(),
+            held: HashSet::new(),
         };
         let inner = Arc::new(Inner {
             config,
@@ -282,6 +298,7 @@ impl Client {
             state: Mutex::new(state),
             wake_dispatcher: Arc::new(Notify::new()),
             idle: Notify::new(),
+            registration_changed: Notify::new(),
             counters: Counters::default(),
             journal,
             accepting: Mutex::new(()),
@@ -309,37 +326,6 @@ impl Client {
             tracing::debug!(bot = %sender.bot, reason = ?rejected.reason, "send refused: {}", rejected.message);
         }
         accepted
-    }
-
-    /// Registers bot users, 20 per request, retrying retryable errors. Users that exist already are fine.
-    pub async fn register_bots(&self, bots: Vec<RegisterUserInfo>) -> Result<(), ZimError> {
-        for batch in bots.chunks(MAX_USERS_PER_REGISTER) {
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                self.inner.wait_for_window(Action::RobotRegister).await;
-                match self.inner.transport.register_bots(batch).await {
-                    Ok(()) => break,
-                    Err(error) if error.is_retryable() && self.inner.retry.allows_another(attempt) => {
-                        Counters::add(&self.inner.counters.retried, 1);
-                        tracing::warn!(attempt, "registering bots failed, retrying: {error}");
-                        if error.code.is_rate_limit() {
-                            let pause = Duration::from_millis(self.inner.config.rate_limit_pause_ms);
-                            self.inner.state.lock().windows.pause(
-                                Action::RobotRegister,
-                                error.code,
-                                Instant::now(),
-                                pause,
-                            );
-                        } else {
-                            tokio::time::sleep(self.inner.retry.delay(attempt)).await;
-                        }
-                    }
-                    Err(error) => return Err(error),
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Stops intake (later sends are refused as closed), lets queued and running sends finish for up to
@@ -397,6 +383,7 @@ impl Client {
     pub fn stats(&self) -> ClientStats {
         let counters = &self.inner.counters;
         let state = self.inner.state.lock();
+        let (users_registering, users_registration_failed) = state.registrations.counts();
         ClientStats {
             sent: Counters::read(&counters.sent),
             failed: Counters::read(&counters.failed),
@@ -408,6 +395,8 @@ impl Client {
             uploaded_bytes: Counters::read(&counters.uploaded_bytes),
             window_violations: state.windows.violations(),
             rooms_recreated: Counters::read(&counters.rooms_recreated),
+            users_registering,
+            users_registration_failed,
         }
     }
 }

@@ -31,6 +31,7 @@ mod message_body;
 mod mp3_duration;
 mod mp4_duration;
 mod queue;
+mod registrations;
 mod retry;
 mod s3_answer;
 mod s3_config;
@@ -52,7 +53,7 @@ mod transport;
 mod upload;
 mod validate;
 
-pub use client::{Client, SendHandle, Sender};
+pub use client::{Client, Registration, SendHandle, Sender};
 pub use config::{ActionLimits, ClientConfig, UnknownOutcome};
 pub use conversation_setup::{Created, GroupSpec, RoomSpec};
 pub use error::ClientError;

@@ -27,6 +27,10 @@ pub struct ClientStats {
     pub window_violations: u64,
     /// Rooms created again because a send found them gone (destroyed once empty for their destroy delay).
     pub rooms_recreated: u64,
+    /// Bot users whose registration has not been made yet (their sends wait; see `Client::start_registration`).
+    pub users_registering: usize,
+    /// Bot users whose registration failed for good (their sends fail).
+    pub users_registration_failed: usize,
 }
 
 /// The counters that are not derived from the client's state.

@@ -261,3 +261,62 @@ async fn a_send_the_read_only_outbox_cannot_store_is_refused_as_storage_unavaila
     client.send(&bot, text("kept", "lobby")).expect("accepted").result().await.unwrap();
     assert_eq!(texts_seen(&transport), ["kept"]);
 }
+
+/// Registers the first call's users; every later call either fails with `later` or, without it, never answers.
+struct FirstRegisterOnly {
+    calls: std::sync::atomic::AtomicUsize,
+    later: Option<ZimError>,
+}
+
+#[async_trait]
+impl Transport for FirstRegisterOnly {
+    async fn send_message(&self, _message: &OutboundMessage) -> Result<SendReceipt, ZimError> {
+        Ok(SendReceipt { message_id: Some("m".into()), message_seq: Some(1) })
+    }
+
+    async fn register_bots(&self, _bots: &[RegisterUserInfo]) -> Result<(), ZimError> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            return Ok(());
+        }
+        match &self.later {
+            Some(error) => Err(error.clone()),
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Users `@RBT#b0` … `@RBT#b20`: two registration calls, `b20` alone in the second.
+fn twenty_one_bots() -> Vec<RegisterUserInfo> {
+    (0..21)
+        .map(|index| RegisterUserInfo {
+            user_id: format!("@RBT#b{index}"),
+            user_name: format!("b{index}"),
+            user_avatar: String::new(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_send_still_waiting_for_its_registration_at_close_stays_in_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let transport = Arc::new(FirstRegisterOnly { calls: Default::default(), later: None });
+    let (client, store) = durable(&dir, transport, ClientConfig::default());
+    let _registration = client.start_registration(twenty_one_bots()).await.unwrap();
+    let handle = client.send(&sender("b20", Priority::Medium), text("later", "lobby")).unwrap();
+    client.close(std::time::Duration::from_millis(10)).await;
+    let open = store.list(Listing::Open, Some("b20")).unwrap();
+    assert_eq!(open.iter().map(|send| send.id.0).collect::<Vec<_>>(), vec![handle.local_id.0]);
+}
+
+#[tokio::test]
+async fn a_send_failed_by_its_registration_is_kept_in_the_dead_list_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = ZimError::new(ZimCode(660_700_006), "RobotRegister did not register @RBT#b20: name too long");
+    let transport = Arc::new(FirstRegisterOnly { calls: Default::default(), later: Some(refused) });
+    let (client, store) = durable(&dir, transport, ClientConfig::default());
+    let _registration = client.start_registration(twenty_one_bots()).await.unwrap();
+    let handle = client.send(&sender("b20", Priority::Medium), text("never", "lobby")).unwrap();
+    assert_eq!(failure_code(handle).await, ZimCode(660_700_006));
+    let failed = store.list(Listing::Failed, Some("b20")).unwrap();
+    assert!(failed[0].outcome.as_deref().is_some_and(|outcome| outcome.contains("name too long")), "{failed:?}");
+}

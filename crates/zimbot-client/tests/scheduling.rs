@@ -319,3 +319,28 @@ async fn under_a_flood_every_round_of_a_hundred_flood_sends_holds_each_bot_once(
         assert_eq!(distinct.len(), 100, "round {index} holds a bot twice");
     }
 }
+
+/// On real threads (where tokio runs the last spawned task first): ten sends held back, then released together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_granted_at_one_instant_reach_the_transport_in_the_order_they_were_granted() {
+    let (transport, store) = (FakeTransport::new(), GatedStore::new());
+    let config = ClientConfig { sends_per_window: 0, ..ClientConfig::default() };
+    let client = client(&transport, &store, config);
+    let alice = zimbot_model::ConversationId::from("alice");
+    client.hold_conversations([(ConversationType::Peer, alice.clone())]);
+    let handles: Vec<_> = (0..10)
+        .map(|bot| {
+            let request = SendRequest::text("hi", "alice", ConversationType::Peer);
+            client.send(&sender(&format!("bot{bot}"), Priority::Medium), request).unwrap()
+        })
+        .collect();
+    // Released at once: the peer window lets all ten start at one instant (half its limit of twenty), granted in
+    // the order the bots became active.
+    client.release_conversation(ConversationType::Peer, &alice);
+    for handle in handles {
+        handle.result().await.unwrap();
+    }
+    let order: Vec<String> = transport.starts().into_iter().map(|start| start.from).collect();
+    let granted: Vec<String> = (0..10).map(|bot| format!("@RBT#bot{bot}")).collect();
+    assert_eq!(order, granted);
+}

@@ -179,6 +179,15 @@ impl Collector for ClientMetrics {
         )?;
         gauge_family(
             &mut encoder,
+            "zimbot_bot_users_unregistered",
+            "Bot users not registered with the service: registering (their sends wait) or failed (their sends fail).",
+            [
+                ([("state", "registering")], gauge(stats.users_registering)),
+                ([("state", "failed")], gauge(stats.users_registration_failed)),
+            ],
+        )?;
+        gauge_family(
+            &mut encoder,
             "zimbot_sends_in_progress",
             "Accepted sends without a final outcome yet.",
             [(no_labels, gauge(stats.in_progress))],

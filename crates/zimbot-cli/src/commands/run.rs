@@ -1,8 +1,15 @@
 //! `zimbot run`: the embedded hub (when `zim.backend: hub`), the shared client, every bot, and the webhook, until
 //! Ctrl-C / SIGTERM (listened for from the first line, so one that comes during start is never lost); then an
 //! orderly stop (see `zimbot_runtime::Runtime`).
+//!
+//! Start-up does not wait for every bot user to be registered: the service takes 20 `RobotRegister` calls of 20
+//! users a second, so 1 000 bots would hold the start for over two seconds. The first call is made before
+//! anything else starts (its failure fails `zimbot run`), the others, and then the declared rooms and groups, in
+//! the background while the bots, the webhook and the ready line start; the client holds each bot's sends until
+//! its user is registered (see `Client::start_registration`).
 
 use super::client::{bot_users, build_durable_client, client_metrics, start_media_listener};
+use super::conversations::Declared;
 use super::outbox_store::open_journal;
 use super::stop_signal::StopSignal;
 use anyhow::Context as _;
@@ -49,12 +56,18 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let store = super::storage::open_store(&config)?;
     let storage = Storage::sqlite(Arc::clone(&store), &config.storage);
     let client = build_durable_client(&config, open_journal(Arc::clone(&store), storage.owner.clone()))?;
-    let bots = bot_users(&config);
-    client
-        .register_bots(bots)
+    // Sends to the declared rooms and groups wait until zimbot has tried to create them, below.
+    let declared = Declared::of(&config)?;
+    if let Some(declared) = &declared {
+        client.hold_conversations(declared.conversations());
+    }
+    // The first batch of bot users is registered now (a wrong secret or an unreachable service fails the start
+    // here), the others while the bots start: a bot's sends wait in the client until its user is registered.
+    let registration = client
+        .start_registration(bot_users(&config))
         .await
         .with_context(|| format!("registering the bot users with the service at {}", config.zim.api_base))?;
-    super::conversations::create_declared(&config).await?;
+    let declaring = declared.map(|declared| tokio::spawn(declared.create(client.clone())));
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let services = HostServices::new(Arc::new(client.clone()), Arc::clone(&clock))
@@ -107,6 +120,12 @@ pub async fn run(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     tracing::info!(grace = ?config.shutdown_grace, "stopping");
     state.stop_accepting();
     runtime.shutdown(config.shutdown_grace).await;
+    // Sends still waiting for their registration were left in the outbox by the shutdown; the next start
+    // registers again.
+    registration.stop();
+    if let Some(declaring) = declaring {
+        declaring.abort();
+    }
     let _ = stop_webhook.send(());
     match server.await {
         Ok(Ok(())) => {}

@@ -3,10 +3,13 @@
 
 use super::{Inner, Job, Lane, State};
 use crate::queue::Taken;
+use crate::registrations::Standing;
 use crate::send_journal::now_ms;
 use crate::send_windows::send_action;
 use crate::stats::Counters;
 use crate::transport::OutboundMessage;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -56,25 +59,48 @@ impl Inner {
         }
     }
 
-    /// Takes the next ready send whose action's window is open at `now` and starts it. Returns whether one started.
-    pub(super) fn start_next_send(self: &Arc<Self>, now: Instant) -> bool {
+    /// Takes the next ready send whose action's window is open at `now`, records its start and returns its attempt,
+    /// to be run by [`Inner::run_in_grant_order`] with the others granted at the same instant.
+    pub(super) fn start_next_send(self: &Arc<Self>, now: Instant) -> Option<Granted> {
         let mut state = self.state.lock();
         let state = &mut *state;
         loop {
-            let (jobs, windows) = (&state.jobs, &state.windows);
-            // A job missing from the map was cancelled: take it to drop it.
+            let (jobs, windows, registrations, held) = (&state.jobs, &state.windows, &state.registrations, &state.held);
+            // A job missing from the map was cancelled, and one whose user failed to register fails: take them to
+            // drop or fail them. A user not registered yet or a held conversation keeps the send waiting.
             let ready = |local_id: &LocalMessageId| {
-                jobs.get(local_id).is_none_or(|job| {
-                    job.outbound.is_some() && windows.allows(send_action(job.request.conversation_type), now)
+                jobs.get(local_id).is_none_or(|job| match registrations.standing(&job.from) {
+                    Some(Standing::Failed(_)) => true,
+                    Some(Standing::Pending) => false,
+                    None => {
+                        job.outbound.is_some()
+                            && (held.is_empty()
+                                || !held
+                                    .contains(&(job.request.conversation_type, job.request.to_conversation_id.clone())))
+                            && windows.allows(send_action(job.request.conversation_type), now)
+                    }
                 })
             };
-            let Some(taken) = state.sends.pop(ready) else {
-                return false;
-            };
+            let taken = state.sends.pop(ready)?;
             let Some(job) = state.jobs.get_mut(&taken.item) else {
                 state.sends.finish(&taken.key, &taken.lane);
                 continue;
             };
+            if let Some(Standing::Failed(cause)) = state.registrations.standing(&job.from) {
+                state.sends.finish(&taken.key, &taken.lane);
+                let error = ZimError::new(
+                    cause.code,
+                    format!(
+                        "the bot user {} could not be registered with the service, so its sends cannot go out: {}",
+                        job.from, cause.message
+                    ),
+                );
+                let attempts = job.attempts;
+                tracing::warn!(local_id = %taken.item, bot = %taken.key, "not sent: {}", error.message);
+                let local_id = taken.item;
+                self.finish_job(state, local_id, |job| job.failure(local_id, error, attempts));
+                continue;
+            }
             let Some(message) = job.outbound.clone() else {
                 state.sends.finish(&taken.key, &taken.lane);
                 continue;
@@ -107,9 +133,33 @@ impl Inner {
             state.windows.record_start(send_action(message.conversation_type), started);
             job.attempts += 1;
             let attempt = job.attempts;
-            let task = self.runtime.spawn(Arc::clone(self).run_send(taken, message, attempt, started));
-            job.task = Some(task.abort_handle());
-            return true;
+            let local_id = taken.item;
+            return Some(Granted {
+                local_id,
+                attempt: Box::pin(Arc::clone(self).run_send(taken, message, attempt, started)),
+            });
+        }
+    }
+
+    /// Runs the attempts granted at one instant in ONE task that polls them in grant order, so they reach the
+    /// transport in the order the fair queue granted them. (As separate tasks they would not: tokio runs the task a
+    /// worker spawned last first, so the last granted send of an instant would reach the wire first.)
+    pub(super) fn run_in_grant_order(&self, granted: Vec<Granted>) {
+        let mut state = self.state.lock();
+        // A job gone since it was granted was cancelled by `close` in between: its attempt is dropped unstarted.
+        let granted: Vec<Granted> =
+            granted.into_iter().filter(|granted| state.jobs.contains_key(&granted.local_id)).collect();
+        let local_ids: Vec<LocalMessageId> = granted.iter().map(|granted| granted.local_id).collect();
+        let attempts = granted.into_iter().map(|granted| granted.attempt);
+        // Spawned under the lock, so that `close` finds every job's task set.
+        let task = self.runtime.spawn(async move {
+            // `join_all` polls its futures in order, the first time too.
+            futures::future::join_all(attempts).await;
+        });
+        for local_id in local_ids {
+            if let Some(job) = state.jobs.get_mut(&local_id) {
+                job.task = Some(task.abort_handle());
+            }
         }
     }
 
@@ -288,6 +338,12 @@ impl Inner {
     }
 }
 
+/// A send attempt the windows let start: run by [`Inner::run_in_grant_order`].
+pub(super) struct Granted {
+    local_id: LocalMessageId,
+    attempt: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
 /// The dispatcher: starts every ready send whose window is open, then sleeps until a closed window of a ready send
 /// opens or something changes (a send became ready, a lane was freed, the client closed). Holds the client only
 /// weakly, so it ends when every `Client` is gone (or the client closed and has nothing left).
@@ -302,11 +358,13 @@ pub(super) async fn dispatch(client: Weak<Inner>, wake: Arc<Notify>) {
         // so the next window opens for all of them at once, instead of a timer tick each (which would lose a
         // millisecond or so per send and add up to a few percent of the rate).
         let now = Instant::now();
-        let mut started = false;
-        while inner.start_next_send(now) {
-            started = true;
+        let mut granted = Vec::new();
+        while let Some(send) = inner.start_next_send(now) {
+            granted.push(send);
         }
+        let started = !granted.is_empty();
         if started {
+            inner.run_in_grant_order(granted);
             Counters::add(&inner.counters.limiter_wait_micros, held.as_micros() as u64);
             held = Duration::ZERO;
         }
