@@ -25,10 +25,6 @@
 //! text around them) with the machine, the command and the date. Each figure is the median of 3 runs (1 with
 //! `--quick`, which also shortens the timed scenarios).
 
-/// The allocator `zimbot` runs with (see zimbot-cli's `main.rs`), so the in-process scenarios measure the same.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod artifacts;
 mod bare_server;
 mod child;

@@ -7,11 +7,6 @@ mod commands;
 mod logging;
 mod scaffold;
 
-/// mimalloc rather than the system allocator: a busy webhook allocates and frees many small buffers on every worker
-/// thread, where glibc's malloc spends a sixth of the process's time (BENCHMARKS.md, "Inbound with the journal on").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
