@@ -14,18 +14,23 @@ use crate::config::{BotConfig, Config};
 use crate::dispatch::{BotRunner, Inbound, Router};
 use crate::journal::{InboxWriter, JournaledMembership, JournaledMessage, MEMBERSHIP_KEY_PREFIX};
 use crate::plugin_host::{HostServices, PluginCatalog};
-use crate::schedule::{Job, Scheduler, Tick};
+use crate::schedule::{Job, Scheduler, Tick, TickBatch};
 use parking_lot::Mutex;
 use sha1::Digest as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use zimbot_model::{BotId, ReceivedMessage};
 
 /// How long past the shutdown grace the journal's last commit is waited for (see [`Runtime::shutdown`]).
 const JOURNAL_FLUSH_ALLOWANCE: Duration = Duration::from_millis(500);
+
+/// How long before an instant the scheduler hands its ticks on, so they are journaled and sorted per bot by the
+/// time it comes and only reach the mailboxes then: 10 000 ticks of one instant take tens of milliseconds to
+/// work out and journal, which would otherwise all be lateness. (Under a second: see the scheduler's `MAX_LEAD`.)
+const CRON_LEAD: Duration = Duration::from_millis(250);
 
 /// A bot that did not start, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +46,7 @@ pub struct Runtime {
     router: Router,
     failed: Vec<FailedBot>,
     services: HostServices,
-    scheduler: Mutex<Option<(JoinHandle<()>, oneshot::Sender<()>)>>,
+    scheduler: Mutex<Option<(JoinHandle<()>, watch::Sender<bool>)>>,
     /// Group commit into the inbox journal, when the runtime keeps one.
     journal: Option<InboxWriter>,
     retention: Mutex<Option<JoinHandle<()>>>,
@@ -143,22 +148,49 @@ impl Runtime {
         }
         // Batches of ticks due together (at most `MAX_BATCH` each): 64 of them hold a whole instant of 65 536
         // schedules without holding the scheduler back.
-        let (ticks_tx, mut ticks) = mpsc::channel::<Vec<Tick>>(64);
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let scheduler = Scheduler::new(Arc::clone(&self.services.clock), jobs);
+        let (ticks_tx, mut ticks) = mpsc::channel::<TickBatch>(64);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let clock = Arc::clone(&self.services.clock);
+        let scheduler = Scheduler::new(Arc::clone(&clock), jobs).preparing_ahead(CRON_LEAD);
         let runtime = Arc::downgrade(self);
         // The forwarding runs as a task of its own: while the scheduler works out the later ticks of a large
-        // instant, the first batches already go to the bots (on another worker thread).
+        // instant, the first batches are already being readied (on another worker thread).
+        let mut stopped = stop_rx.clone();
         let forward = self.services.runtime.spawn(async move {
+            let mut ready: Vec<(usize, Inbound)> = Vec::new();
             while let Some(batch) = ticks.recv().await {
                 let Some(runtime) = runtime.upgrade() else { return };
-                runtime.deliver_ticks(batch).await;
+                ready.extend(runtime.prepare_ticks(batch.ticks).await);
+                if !batch.last {
+                    continue;
+                }
+                let wait = (batch.release_at - clock.now()).to_std().unwrap_or(Duration::ZERO);
+                if !wait.is_zero() {
+                    tokio::select! {
+                        biased;
+                        _ = stopped.wait_for(|stop| *stop) => {
+                            runtime.give_back_ticks(ready);
+                            return;
+                        }
+                        () = clock.sleep(wait) => {}
+                    }
+                }
+                let fired_at_ms = clock.now().timestamp_millis();
+                for (index, mut item) in ready.drain(..) {
+                    item.stamp_fired_at(fired_at_ms);
+                    runtime.bots[index].deliver(item);
+                }
+            }
+            // The scheduler stopped in the middle of an instant.
+            if let Some(runtime) = runtime.upgrade() {
+                runtime.give_back_ticks(ready);
             }
         });
+        let mut stop = stop_rx;
         let task = self.services.runtime.spawn(async move {
             scheduler
                 .run_batches(ticks_tx, async move {
-                    let _ = stop_rx.await;
+                    let _ = stop.wait_for(|stop| *stop).await;
                 })
                 .await;
             let _ = forward.await;
@@ -166,10 +198,21 @@ impl Runtime {
         *self.scheduler.lock() = Some((task, stop_tx));
     }
 
-    /// Hands each bot its ticks of `batch` at once (see [`BotRunner::deliver_ticks`]).
-    async fn deliver_ticks(&self, batch: Vec<Tick>) {
+    /// Readies each bot's ticks of `batch` for its mailbox (see [`BotRunner::prepare_ticks`]), with the bot's
+    /// place in the runtime.
+    async fn prepare_ticks(&self, batch: Vec<Tick>) -> Vec<(usize, Inbound)> {
+        let mut ready = Vec::new();
         for (index, ticks) in crate::dispatch::ticks_by_bot(batch, |bot| self.by_id.get(bot).copied()) {
-            self.bots[index].deliver_ticks(ticks).await;
+            ready.extend(self.bots[index].prepare_ticks(ticks).await.into_iter().map(|item| (index, item)));
+        }
+        ready
+    }
+
+    /// Gives back the attempts counted for readied ticks that never reached their bot (the runtime stopped before
+    /// their instant): journaled, they are delivered at the next start.
+    fn give_back_ticks(&self, ready: Vec<(usize, Inbound)>) {
+        for (index, item) in ready {
+            self.bots[index].give_back(&item);
         }
     }
 
@@ -355,7 +398,7 @@ impl Runtime {
         }
         let scheduler = self.scheduler.lock().take();
         if let Some((task, stop)) = scheduler {
-            let _ = stop.send(());
+            let _ = stop.send(true);
             let _ = tokio::time::timeout_at(deadline, task).await;
         }
         futures::future::join_all(self.bots.iter().map(|runner| runner.drain_inbound(deadline))).await;

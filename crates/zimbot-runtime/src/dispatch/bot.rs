@@ -299,7 +299,7 @@ impl BotRunner {
 
     /// Gives back the attempts the journal counted for `item`'s entries when they were journaled: their hooks
     /// never started (the bot stopped first), so the next start delivers them as first deliveries.
-    fn give_back(&self, item: &Inbound) {
+    pub fn give_back(&self, item: &Inbound) {
         let Some(journal) = &self.journal else { return };
         let single = |entry, claimed: bool| claimed.then_some(entry);
         let entries: Vec<zimbot_store::EntryId> = match item {

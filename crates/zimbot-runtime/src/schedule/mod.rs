@@ -16,7 +16,7 @@ mod scheduler;
 
 pub use job::{Job, Tick};
 pub use misfire::{Misfire, DEFAULT_MISFIRE_GRACE};
-pub use scheduler::Scheduler;
+pub use scheduler::{Scheduler, TickBatch};
 pub use zimbot_cron::CronSpec;
 
 #[cfg(test)]

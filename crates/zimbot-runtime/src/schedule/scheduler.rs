@@ -22,6 +22,21 @@ pub const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// batches, so the first bots' ticks are on their way while the scheduler still works out the rest.
 pub const MAX_BATCH: usize = 1024;
 
+/// The longest lead [`Scheduler::preparing_ahead`] takes: cron instants are whole seconds apart, so a lead under
+/// a second never has the scheduler preparing an instant before the one before it was handed to the bots.
+pub const MAX_LEAD: Duration = Duration::from_millis(500);
+
+/// Ticks due at one instant (all of them, or a part of at most [`MAX_BATCH`]), handed on by
+/// [`Scheduler::run_batches`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TickBatch {
+    /// When the ticks are to reach the bots: their instant, or the clock on waking for ticks already due.
+    pub release_at: DateTime<Utc>,
+    pub ticks: Vec<Tick>,
+    /// Whether it is the last batch of its instant (the receiver then has all of the instant's ticks).
+    pub last: bool,
+}
+
 /// Runs every job's schedule and hands each due [`Tick`] to the dispatcher.
 ///
 /// Contract:
@@ -43,9 +58,16 @@ pub const MAX_BATCH: usize = 1024;
 /// - **Daylight saving and time zones** follow [`CronSpec::next_after`](super::CronSpec::next_after): a
 ///   repeated local time fires once, a skipped one fires right after the gap.
 /// - **Batches.** Every tick due at one wake-up carries the same `fired_at` (the clock as read on waking).
-///   [`Scheduler::run_batches`] hands them on as batches of at most [`MAX_BATCH`] ticks in the order above, so the
-///   receiver can give each bot its ticks of the instant at once; [`Scheduler::run`] hands them on one by one.
-///   Jobs with the same expression and time zone share the work of finding their next fire time.
+///   [`Scheduler::run_batches`] hands them on as [`TickBatch`]es of at most [`MAX_BATCH`] ticks in the order
+///   above, the last batch of a wake-up marked, so the receiver can give each bot its ticks of the instant at
+///   once; [`Scheduler::run`] hands them on one by one. Jobs with the same expression and time zone share the
+///   work of finding their next fire time.
+/// - **Preparing ahead** ([`Scheduler::preparing_ahead`], batches only). With a lead, the scheduler wakes that
+///   much before an instant and hands its ticks on at once, each batch carrying the instant as `release_at` and
+///   `fired_at`: the receiver readies them (journals them, sorts them per bot) before the instant and hands them to
+///   the bots when it comes, so the work of a large instant is not added to its ticks' lateness. Ticks already
+///   due when the scheduler wakes go out as without a lead (`release_at` and `fired_at` are the clock on
+///   waking). One pass hands on one instant: the ticks due by then, never those of a later instant.
 /// - **Back-pressure and ending.** Each tick or batch is sent with `Sender::send`, so a full channel holds the
 ///   scheduler (and later ticks become late). Both run functions return when `shutdown` resolves, or when the
 ///   receiving side of the channel is closed.
@@ -53,29 +75,30 @@ pub struct Scheduler {
     clock: Arc<dyn Clock>,
     jobs: Vec<Job>,
     groups: SpecGroups,
+    pub(super) lead: Duration,
 }
 
 /// Where the ticks go: one at a time, or in batches.
 enum Sink {
     #[cfg(test)]
     Ticks(mpsc::Sender<Tick>),
-    Batches(mpsc::Sender<Vec<Tick>>),
+    Batches(mpsc::Sender<TickBatch>),
 }
 
 impl Sink {
-    /// Hands `ticks` on; false when the receiver is gone.
-    async fn send(&self, ticks: Vec<Tick>) -> bool {
+    /// Hands `batch` on; false when the receiver is gone.
+    async fn send(&self, batch: TickBatch) -> bool {
         match self {
             #[cfg(test)]
             Self::Ticks(sink) => {
-                for tick in ticks {
+                for tick in batch.ticks {
                     if sink.send(tick).await.is_err() {
                         return false;
                     }
                 }
                 true
             }
-            Self::Batches(sink) => sink.send(ticks).await.is_ok(),
+            Self::Batches(sink) => sink.send(batch).await.is_ok(),
         }
     }
 
@@ -92,7 +115,14 @@ impl Scheduler {
     /// A scheduler for `jobs`, reading time from `clock`.
     pub fn new(clock: Arc<dyn Clock>, jobs: Vec<Job>) -> Self {
         let groups = SpecGroups::of(&jobs);
-        Self { clock, jobs, groups }
+        Self { clock, jobs, groups, lead: Duration::ZERO }
+    }
+
+    /// Hands each instant's ticks on `lead` before it (at most [`MAX_LEAD`]), for a receiver of
+    /// [`Scheduler::run_batches`] that holds them until their `release_at` (see the contract).
+    pub fn preparing_ahead(mut self, lead: Duration) -> Self {
+        self.lead = lead.min(MAX_LEAD);
+        self
     }
 
     #[cfg(test)]
@@ -101,9 +131,9 @@ impl Scheduler {
         self.run_into(Sink::Ticks(sink), shutdown).await;
     }
 
-    /// Runs until `shutdown` resolves or `sink` is closed, sending the ticks due at each wake-up to `sink` in
-    /// batches of at most [`MAX_BATCH`].
-    pub async fn run_batches(self, sink: mpsc::Sender<Vec<Tick>>, shutdown: impl Future<Output = ()>) {
+    /// Runs until `shutdown` resolves or `sink` is closed, sending the ticks due at each wake-up (or, with a lead,
+    /// the ticks of the instant coming) to `sink` in batches of at most [`MAX_BATCH`].
+    pub async fn run_batches(self, sink: mpsc::Sender<TickBatch>, shutdown: impl Future<Output = ()>) {
         self.run_into(Sink::Batches(sink), shutdown).await;
     }
 
@@ -111,29 +141,9 @@ impl Scheduler {
         let mut shutdown = pin!(shutdown);
         let mut queue = self.initial_queue();
         let mut next_times = NextTimes::for_groups(self.groups.count());
+        let lead = TimeDelta::from_std(self.lead).unwrap_or(TimeDelta::zero());
         loop {
             let now = self.clock.now();
-            let mut batch = Vec::new();
-            loop {
-                let due = queue.pop_due(now);
-                let all_taken = due.is_none();
-                if let Some(tick) = due.and_then(|due| self.handle_due(due, now, &mut queue, &mut next_times)) {
-                    batch.push(tick);
-                }
-                if !batch.is_empty() && (all_taken || batch.len() >= MAX_BATCH) {
-                    tokio::select! {
-                        biased;
-                        () = &mut shutdown => return,
-                        sent = sink.send(std::mem::take(&mut batch)) => if !sent {
-                            tracing::debug!("tick receiver closed; scheduler stopping");
-                            return;
-                        },
-                    }
-                }
-                if all_taken {
-                    break;
-                }
-            }
             let Some(next_at) = queue.next_at() else {
                 // No job will ever fire again; only wait to be told to stop.
                 tokio::select! {
@@ -142,14 +152,44 @@ impl Scheduler {
                 }
                 return;
             };
-            // Measured from the clock as it is now, not from before the batch: sending thousands of ticks takes
-            // time, and sleeping the full interval after it would make every later tick late by that much.
-            let wait = (next_at - self.clock.now()).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP);
-            tokio::select! {
-                biased;
-                () = &mut shutdown => return,
-                () = sink.closed() => return,
-                () = self.clock.sleep(wait) => {},
+            if next_at - lead > now {
+                let wait = (next_at - lead - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP);
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => return,
+                    () = sink.closed() => return,
+                    () = self.clock.sleep(wait) => {},
+                }
+                continue;
+            }
+            // The instant handed on in this pass: the clock when ticks are already due, else the next instant
+            // (which is within the lead).
+            let release_at = next_at.max(now);
+            let mut batch = Vec::new();
+            let mut sent_part = false;
+            loop {
+                let due = queue.pop_due(release_at);
+                let all_taken = due.is_none();
+                if let Some(tick) = due.and_then(|due| self.handle_due(due, release_at, &mut queue, &mut next_times)) {
+                    batch.push(tick);
+                }
+                // A full batch goes at once; the last goes even when empty if parts went before it, so the
+                // receiver knows the instant is complete.
+                if (all_taken && (!batch.is_empty() || sent_part)) || batch.len() >= MAX_BATCH {
+                    let ticks = std::mem::take(&mut batch);
+                    sent_part = !all_taken;
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => return,
+                        sent = sink.send(TickBatch { release_at, ticks, last: all_taken }) => if !sent {
+                            tracing::debug!("tick receiver closed; scheduler stopping");
+                            return;
+                        },
+                    }
+                }
+                if all_taken {
+                    break;
+                }
             }
         }
     }

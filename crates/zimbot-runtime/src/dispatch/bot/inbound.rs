@@ -19,7 +19,7 @@ pub enum Inbound {
     /// A membership or presence event kept in the journal, run like a journaled message.
     JournaledMembership(JournaledMembership),
     /// Several ticks of the bot due at one instant, in one mailbox place: the lane runs their hooks one after
-    /// another, through one plugin call when the plugin takes batches (see [`super::BotRunner::deliver_ticks`]).
+    /// another, through one plugin call when the plugin takes batches (see [`super::BotRunner::prepare_ticks`]).
     CronBatch(Vec<CronTick>),
     /// Several journaled ticks due at one instant, in one mailbox place: claimed together (one journal commit),
     /// run like a [`Inbound::CronBatch`], each completed or retried on its own.
@@ -27,6 +27,18 @@ pub enum Inbound {
 }
 
 impl Inbound {
+    /// Sets the time its ticks were fired (ms since the Unix epoch): ticks readied before their instant are
+    /// stamped when they are handed to the bot.
+    pub fn stamp_fired_at(&mut self, fired_at_ms: i64) {
+        let stamp = |tick: &mut CronTick| tick.fired_at_ms = fired_at_ms;
+        match self {
+            Self::Cron(tick) | Self::JournaledCron(JournaledTick { tick, .. }) => stamp(tick),
+            Self::CronBatch(ticks) => ticks.iter_mut().for_each(stamp),
+            Self::JournaledCronBatch(ticks) => ticks.iter_mut().for_each(|journaled| stamp(&mut journaled.tick)),
+            Self::Message(_) | Self::Journaled(_) | Self::Membership(_) | Self::JournaledMembership(_) => {}
+        }
+    }
+
     /// The events of the item's hooks: one, or one per tick of a batch.
     pub(super) fn into_events(self) -> Vec<Event> {
         match self {

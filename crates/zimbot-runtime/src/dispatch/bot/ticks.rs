@@ -9,14 +9,14 @@ use tokio::time::Instant;
 use zimbot_abi::{CronTick, Event};
 
 impl BotRunner {
-    /// Puts a tick in the mailbox: journaled with its schedule's last fire first when the bot keeps a journal
+    /// Readies a tick for the mailbox: journaled with its schedule's last fire first when the bot keeps a journal
     /// (a tick that cannot be journaled is still delivered, unjournaled).
-    pub async fn deliver_tick(&self, tick: CronTick) -> bool {
-        let Some(journal) = &self.journal else { return self.deliver(Inbound::Cron(tick)) };
+    async fn prepare_tick(&self, tick: CronTick) -> Inbound {
+        let Some(journal) = &self.journal else { return Inbound::Cron(tick) };
         match journal.record_tick(&tick).await {
             Ok(entry) => {
                 let claimed = journal.claims_when_journaled();
-                self.deliver(Inbound::JournaledCron(JournaledTick { entry, tick, claimed }))
+                Inbound::JournaledCron(JournaledTick { entry, tick, claimed })
             }
             Err(error) => {
                 let _entered = self.span.enter();
@@ -24,16 +24,16 @@ impl BotRunner {
                     "storage unavailable: the cron tick of '{}' is not journaled: {error}",
                     tick.schedule_id
                 );
-                self.deliver(Inbound::Cron(tick))
+                Inbound::Cron(tick)
             }
         }
     }
 
-    /// Puts ticks due at one instant in the mailbox as one entry (a batch takes one mailbox place, and its hooks
-    /// run one after another). When the bot keeps a journal they are first journaled in one commit, each with its
-    /// schedule's last fire (or one by one as [`BotRunner::deliver_tick`] does, when that commit fails). Returns
-    /// false when the bot no longer takes any.
-    pub async fn deliver_ticks(&self, mut ticks: Vec<CronTick>) -> bool {
+    /// Readies ticks due at one instant for the mailbox, as one entry (a batch takes one mailbox place, and its
+    /// hooks run one after another). When the bot keeps a journal they are journaled in one commit, each with its
+    /// schedule's last fire (or one by one as a single tick is, when that commit fails). The entries are then
+    /// handed over with [`BotRunner::deliver`] (or, not delivered, given back with [`BotRunner::give_back`]).
+    pub async fn prepare_ticks(&self, mut ticks: Vec<CronTick>) -> Vec<Inbound> {
         if let Some(journal) = &self.journal {
             if ticks.len() > 1 {
                 if let Ok(entries) = journal.record_ticks(&ticks).await {
@@ -43,19 +43,19 @@ impl BotRunner {
                         .zip(ticks)
                         .map(|(entry, tick)| JournaledTick { entry, tick, claimed })
                         .collect();
-                    return self.deliver(Inbound::JournaledCronBatch(journaled));
+                    return vec![Inbound::JournaledCronBatch(journaled)];
                 }
             }
-            let mut delivered = true;
+            let mut prepared = Vec::with_capacity(ticks.len());
             for tick in ticks {
-                delivered &= self.deliver_tick(tick).await;
+                prepared.push(self.prepare_tick(tick).await);
             }
-            return delivered;
+            return prepared;
         }
         match ticks.len() {
-            0 => true,
-            1 => ticks.pop().is_some_and(|tick| self.deliver(Inbound::Cron(tick))),
-            _ => self.deliver(Inbound::CronBatch(ticks)),
+            0 => Vec::new(),
+            1 => ticks.pop().map(Inbound::Cron).into_iter().collect(),
+            _ => vec![Inbound::CronBatch(ticks)],
         }
     }
 
