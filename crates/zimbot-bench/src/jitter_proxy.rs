@@ -1,5 +1,6 @@
 //! A TCP proxy on loopback that makes arrivals bunch: what a client writes reaches the server a random 0 to
-//! `max_delay` later, while answers come back at once.
+//! `max_delay` later (or, for a service in a nearby region, a steady delay with a little spread:
+//! [`JitterProxy::start_between`]), while answers come back at once.
 //!
 //! Each read from the client is held for its own random delay before it is written on, but never written before
 //! an earlier read of the same connection (a TCP stream keeps its order): requests on different connections can
@@ -25,13 +26,23 @@ impl JitterProxy {
     /// Listens on a free loopback port and forwards every connection to `upstream`, each client read delayed by a
     /// random 0..=`max_delay`.
     pub async fn start(upstream: SocketAddr, max_delay: Duration) -> std::io::Result<Self> {
+        Self::start_between(upstream, Duration::ZERO, max_delay).await
+    }
+
+    /// The same, each client read delayed by a random `min_delay..=max_delay`.
+    pub async fn start_between(
+        upstream: SocketAddr,
+        min_delay: Duration,
+        max_delay: Duration,
+    ) -> std::io::Result<Self> {
+        let delays = Delays { min: min_delay, spread: max_delay.saturating_sub(min_delay) };
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let address = listener.local_addr()?;
         let accept = tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             while let Ok((client, _)) = listener.accept().await {
                 connections.spawn(async move {
-                    if let Err(error) = forward(client, upstream, max_delay).await {
+                    if let Err(error) = forward(client, upstream, delays).await {
                         eprintln!("jitter proxy: a connection ended with {error}");
                     }
                 });
@@ -58,7 +69,14 @@ impl Drop for JitterProxy {
     }
 }
 
-async fn forward(client: TcpStream, upstream: SocketAddr, max_delay: Duration) -> std::io::Result<()> {
+/// How long each client read is held: `min` plus a random part of `spread`.
+#[derive(Debug, Clone, Copy)]
+struct Delays {
+    min: Duration,
+    spread: Duration,
+}
+
+async fn forward(client: TcpStream, upstream: SocketAddr, delays: Delays) -> std::io::Result<()> {
     client.set_nodelay(true)?;
     let server = TcpStream::connect(upstream).await?;
     server.set_nodelay(true)?;
@@ -73,7 +91,7 @@ async fn forward(client: TcpStream, upstream: SocketAddr, max_delay: Duration) -
             if read == 0 {
                 return Ok::<_, std::io::Error>(());
             }
-            let delay = max_delay.mul_f64(rand::rng().random_range(0.0..=1.0));
+            let delay = delays.min + delays.spread.mul_f64(rand::rng().random_range(0.0..=1.0));
             last_due = last_due.max(Instant::now() + delay);
             if chunks.send((last_due, buffer[..read].to_vec())).is_err() {
                 return Ok(());
@@ -152,5 +170,19 @@ mod tests {
         // is held much past 50 ms (a loaded machine adds scheduling delay, hence the allowance).
         assert!(held.iter().any(|delay| *delay >= Duration::from_millis(5)), "{held:?}");
         assert!(held.iter().all(|delay| *delay < Duration::from_millis(50 + 200)), "{held:?}");
+    }
+
+    #[tokio::test]
+    async fn with_a_least_delay_no_write_arrives_before_it() {
+        let (upstream, mut received) = receiving_upstream().await;
+        let least = Duration::from_millis(8);
+        let proxy = JitterProxy::start_between(upstream, least, Duration::from_millis(10)).await.unwrap();
+        let mut client = TcpStream::connect(proxy.address()).await.unwrap();
+        for _ in 0..10 {
+            let written = Instant::now();
+            client.write_all(b"request").await.unwrap();
+            let (arrived, _) = received.recv().await.unwrap();
+            assert!(arrived - written >= least, "held {:?}", arrived - written);
+        }
     }
 }

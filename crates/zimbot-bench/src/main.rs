@@ -135,7 +135,7 @@ fn main() -> anyhow::Result<()> {
 async fn run_scenario(name: &str, quick: bool, runs: usize) -> anyhow::Result<Outcome> {
     let seconds = |full: u64, short: u64| Duration::from_secs(if quick { short } else { full });
     match name {
-        "limiter" => scenarios::limiter::run(seconds(30, 10), runs).await,
+        "limiter" => scenarios::limiter::run(seconds(60, 10), runs).await,
         "inbound" => scenarios::inbound::run(seconds(5, 3), runs).await,
         "outbox" => scenarios::outbox::run(if quick { 300 } else { 2000 }, runs).await,
         "inbound_journal" => scenarios::inbound_journal::run(seconds(5, 3), runs).await,
