@@ -106,6 +106,38 @@ async fn when_the_memory_of_recent_callbacks_is_full_callbacks_get_503_and_nothi
     finish(hook, runtime).await;
 }
 
+/// The status of posting `body`, or the end of the test process when there is none within 10 s: a webhook that
+/// blocks its worker (a lock taken twice) would also keep the test's runtime from shutting down, so the failure
+/// has to end the process rather than hang it.
+async fn post_or_exit(hook: &Webhook, body: String, what: &str) -> reqwest::StatusCode {
+    match tokio::time::timeout(Duration::from_secs(10), hook.post(body)).await {
+        Ok(status) => status,
+        Err(_) => {
+            eprintln!("FAILED: the webhook did not answer {what} within 10 s");
+            std::process::exit(101);
+        }
+    }
+}
+
+// Two workers: were the webhook to block one, the other still runs the test's timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_whose_signature_takes_the_last_place_in_memory_gets_503_and_the_webhook_keeps_serving() {
+    // Room for three entries: m-1 takes two; m-2's signature takes the last and its msg_id finds the memory full.
+    let (hook, mut reports, _clock, runtime) = lobby("{ dedupe_max_entries: 3 }").await;
+    assert_eq!(hook.post(room_callback("m-1", "one", SECRET, T0)).await, 200);
+    assert_eq!(reports.next().await, "room lobby one");
+    let m2 = || room_callback("m-2", "two", SECRET, T0);
+    assert_eq!(post_or_exit(&hook, m2(), "a callback meeting a full memory").await, 503);
+    assert_eq!(hook.state.stats().dedupe_full.load(Ordering::Relaxed), 1);
+    // Its signature was given back: the same body is not a replay, and meets the full memory again.
+    assert_eq!(post_or_exit(&hook, m2(), "the callback's retry").await, 503);
+    assert_eq!(hook.state.stats().replayed.load(Ordering::Relaxed), 0);
+    assert_eq!(hook.post(room_callback("m-1", "one", SECRET, T0)).await, 200, "m-1 is still remembered");
+    assert_eq!(hook.state.stats().duplicates.load(Ordering::Relaxed), 1);
+    assert_eq!(reports.drain(), Vec::<String>::new(), "m-2 reached no bot");
+    finish(hook, runtime).await;
+}
+
 #[tokio::test]
 async fn ids_over_their_cap_are_refused_and_reach_no_bot() {
     let (hook, mut reports, _clock, runtime) = lobby("{}").await;

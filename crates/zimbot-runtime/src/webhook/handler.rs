@@ -259,7 +259,9 @@ async fn take_once(
     accepting: impl std::future::Future<Output = Result<Vec<zimbot_model::BotId>, Refusal>>,
 ) -> Response {
     let count = |counter: &AtomicU64| counter.fetch_add(1, Ordering::Relaxed);
-    match state.dedupe().recall(key, [0; 20], until, now) {
+    // Recalled in a statement of its own: the memory's lock is released before an arm below takes it again.
+    let recalled_key = state.dedupe().recall(key, [0; 20], until, now);
+    match recalled_key {
         Recall::New => {}
         Recall::Same | Recall::Different => {
             count(&state.stats.duplicates);
