@@ -86,13 +86,19 @@ async fn a_tick_whose_hook_was_running_at_a_crash_is_delivered_again_after_resta
     };
     let entry = db.store.record_tick(&lease, &record).unwrap();
     db.store.claim(&lease, entry, 3, 0).unwrap();
+    the_journaled_tick_comes_once_at_a_start_after_eleven(&db).await;
+}
+
+/// Starts a runtime at 11:00:05 (misfire `skip`) on `db`, which holds the unfinished 11:00 tick: the tick comes
+/// once, and no new one before 12:00.
+async fn the_journaled_tick_comes_once_at_a_start_after_eleven(db: &Db) {
     let (key, mut reports) = Reports::new();
     let clock = Arc::new(ManualClock::new(at(11, 0) + chrono::TimeDelta::seconds(5)));
     let runtime = start_journaled_on(&hourly_bot(&key, "skip"), db.storage(), clock.clone());
     assert_eq!(reports.until("cron hourly").await, ["created seen=0", "start", "cron hourly"]);
     clock.wait_for_sleepers(2).await;
     runtime.shutdown(Duration::from_secs(5)).await;
-    assert_eq!(reports.drain(), ["stop"], "the interrupted tick once, and no new tick before 12:00");
+    assert_eq!(reports.drain(), ["stop"], "the unfinished tick once, and no new tick before 12:00");
 }
 
 /// The journaled ticks of bot a not yet finished: (schedule, scheduled at, attempts counted).
@@ -149,13 +155,7 @@ async fn a_tick_readied_when_the_runtime_stops_gets_its_attempt_back_and_comes_a
     runtime.shutdown(Duration::from_secs(5)).await;
     assert_eq!(reports.drain(), ["stop"], "the stop does not wait for 11:00, nor run the tick early");
     assert_eq!(pending_ticks(&db), [("hourly".to_owned(), at(11, 0).timestamp_millis(), 0)]);
-    // Started again after 11:00 (misfire `skip`): the journaled tick comes once, as a first delivery, and the
-    // schedule resumes after it.
-    let (key, mut reports) = Reports::new();
-    let clock = Arc::new(ManualClock::new(at(11, 0) + chrono::TimeDelta::seconds(5)));
-    let runtime = start_journaled_on(&hourly_bot(&key, "skip"), db.storage(), clock.clone());
-    assert_eq!(reports.until("cron hourly").await, ["created seen=0", "start", "cron hourly"]);
-    clock.wait_for_sleepers(2).await;
-    runtime.shutdown(Duration::from_secs(5)).await;
-    assert_eq!(reports.drain(), ["stop"]);
+    // Started again after 11:00: the journaled tick comes once, as a first delivery (its attempt was given back),
+    // and the schedule resumes after it.
+    the_journaled_tick_comes_once_at_a_start_after_eleven(&db).await;
 }
