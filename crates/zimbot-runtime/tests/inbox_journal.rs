@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 use support::db::Db;
 use support::{start_journaled, text, Reports};
@@ -193,15 +194,21 @@ async fn a_full_mailbox_refuses_a_message_as_busy_instead_of_dropping_one() {
     runtime.shutdown(Duration::from_millis(100)).await;
 }
 
-#[tokio::test]
-async fn a_message_has_its_first_attempt_counted_as_it_is_journaled_so_waiting_ones_show_it_too() {
-    let db = Db::new();
+/// A journaled runtime whose bot is in the hook of "block" (which waits), with "waits" in its mailbox behind it.
+async fn blocked_with_one_waiting(storage: zimbot_runtime::Storage) -> (Arc<zimbot_runtime::Runtime>, Reports) {
     let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 16), db.storage());
+    let runtime = start_journaled(&one_bot(&key, 16), storage);
     reports.until("start").await;
     runtime.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
     assert_eq!(reports.next().await, "blocking");
     runtime.accept(to_a("waits"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    (runtime, reports)
+}
+
+#[tokio::test]
+async fn a_message_has_its_first_attempt_counted_as_it_is_journaled_so_waiting_ones_show_it_too() {
+    let db = Db::new();
+    let (runtime, _reports) = blocked_with_one_waiting(db.storage()).await;
     assert_eq!(attempts_of_pending(&db), [("block".to_owned(), 1), ("waits".to_owned(), 1)]);
     runtime.shutdown(Duration::from_millis(100)).await;
 }
@@ -209,12 +216,7 @@ async fn a_message_has_its_first_attempt_counted_as_it_is_journaled_so_waiting_o
 #[tokio::test]
 async fn a_message_still_waiting_at_an_orderly_stop_gets_its_attempt_back_and_comes_as_a_first_delivery() {
     let db = Db::new();
-    let (key, mut reports) = Reports::new();
-    let first = start_journaled(&one_bot(&key, 16), db.storage());
-    reports.until("start").await;
-    first.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
-    assert_eq!(reports.next().await, "blocking");
-    first.accept(to_a("waits"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    let (first, _reports) = blocked_with_one_waiting(db.storage()).await;
     first.shutdown(Duration::from_millis(100)).await;
     // The hook that had started keeps its attempt: it may have acted.
     assert_eq!(attempts_of_pending(&db), [("block".to_owned(), 1), ("waits".to_owned(), 0)]);
@@ -229,12 +231,7 @@ async fn a_message_still_waiting_at_an_orderly_stop_gets_its_attempt_back_and_co
 #[tokio::test]
 async fn with_one_attempt_a_message_is_claimed_only_when_its_hook_starts() {
     let db = Db::new();
-    let (key, mut reports) = Reports::new();
-    let runtime = start_journaled(&one_bot(&key, 16), db.storage_with_attempts(1));
-    reports.until("start").await;
-    runtime.accept(to_a("block"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
-    assert_eq!(reports.next().await, "blocking");
-    runtime.accept(to_a("waits"), NOW_MS, REMEMBER_UNTIL_MS).await.unwrap();
+    let (runtime, _reports) = blocked_with_one_waiting(db.storage_with_attempts(1)).await;
     // A crash now must not make "waits" a dead letter that never ran.
     assert_eq!(attempts_of_pending(&db), [("block".to_owned(), 1), ("waits".to_owned(), 0)]);
     runtime.shutdown(Duration::from_millis(100)).await;

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use super::*;
 use crate::{
-    Accepted, Arrival, Claim, DeadLetters, EntryId, EntryState, Inbox, Lease, Leases, Owner, Retention, RetentionPolicy,
+    Accepted, Arrival, Claim, CronBook, DeadLetters, EntryId, EntryState, Inbox, Lease, Leases, Owner, Retention,
+    RetentionPolicy, TickRecord,
 };
 
 fn open(dir: &tempfile::TempDir) -> SqliteStore {
@@ -20,6 +21,11 @@ fn arrival(key: &str, at: i64, bots: &[&str]) -> Arrival {
         bots: bots.iter().map(|bot| bot.to_string()).collect(),
         claimed: false,
     }
+}
+
+/// A tick of `schedule` due and fired at `at`, with an empty payload.
+fn tick(schedule: &str, at: i64) -> TickRecord {
+    TickRecord { schedule_id: schedule.into(), scheduled_at_ms: at, fired_at_ms: at, payload: vec![], claimed: false }
 }
 
 fn ids(accepted: &Accepted) -> Vec<EntryId> {
@@ -232,17 +238,10 @@ fn under_steady_load_with_regular_cleaning_every_journal_stays_bounded() {
 
 #[test]
 fn a_recorded_tick_is_a_pending_entry_and_its_schedules_last_fire() {
-    use crate::{CronBook, TickRecord};
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let lease = lease(&store, "a");
-    let tick = TickRecord {
-        schedule_id: "hourly".into(),
-        scheduled_at_ms: 3_600_000,
-        fired_at_ms: 3_600_010,
-        payload: vec![],
-        claimed: false,
-    };
+    let tick = TickRecord { fired_at_ms: 3_600_010, ..tick("hourly", 3_600_000) };
     store.record_tick(&lease, &tick).unwrap();
     assert_eq!(store.pending(&lease).unwrap()[0].dedupe_key, "cron:hourly@3600000");
     assert_eq!(store.last_fires(&lease).unwrap(), [("hourly".to_owned(), 3_600_000)]);
@@ -250,17 +249,9 @@ fn a_recorded_tick_is_a_pending_entry_and_its_schedules_last_fire() {
 
 #[test]
 fn ticks_recorded_together_are_pending_entries_in_order_with_each_schedules_last_fire() {
-    use crate::{CronBook, TickRecord};
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let lease = lease(&store, "a");
-    let tick = |schedule: &str, at: i64| TickRecord {
-        schedule_id: schedule.into(),
-        scheduled_at_ms: at,
-        fired_at_ms: at,
-        payload: vec![],
-        claimed: false,
-    };
     let entries = store.record_ticks(&lease, &[tick("s1", 60_000), tick("s2", 60_000)]).unwrap();
     let pending = store.pending(&lease).unwrap();
     assert_eq!(pending.iter().map(|entry| entry.id).collect::<Vec<_>>(), entries);
@@ -273,19 +264,11 @@ fn ticks_recorded_together_are_pending_entries_in_order_with_each_schedules_last
 
 #[test]
 fn ticks_recorded_under_a_stale_lease_are_refused_and_none_is_kept() {
-    use crate::{CronBook, TickRecord};
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let stale = lease(&store, "a");
     let current = taken_over(&store, "a");
-    let tick = TickRecord {
-        schedule_id: "s1".into(),
-        scheduled_at_ms: 60_000,
-        fired_at_ms: 60_000,
-        payload: vec![],
-        claimed: false,
-    };
-    assert!(store.record_ticks(&stale, &[tick.clone(), tick]).is_err());
+    assert!(store.record_ticks(&stale, &[tick("s1", 60_000), tick("s1", 60_000)]).is_err());
     assert!(store.pending(&current).unwrap().is_empty());
     assert!(store.last_fires(&current).unwrap().is_empty());
 }
@@ -367,17 +350,9 @@ fn a_claimed_arrival_counts_toward_the_attempt_limit() {
 
 #[test]
 fn a_tick_recorded_as_claimed_has_its_first_attempt_counted() {
-    use crate::{CronBook, TickRecord};
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let lease = lease(&store, "a");
-    let tick = TickRecord {
-        schedule_id: "s1".into(),
-        scheduled_at_ms: 60_000,
-        fired_at_ms: 60_000,
-        payload: vec![],
-        claimed: true,
-    };
-    store.record_ticks(&lease, &[tick]).unwrap();
+    store.record_ticks(&lease, &[TickRecord { claimed: true, ..tick("s1", 60_000) }]).unwrap();
     assert_eq!(store.pending(&lease).unwrap()[0].attempts, 1);
 }
