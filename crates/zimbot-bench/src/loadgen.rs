@@ -65,6 +65,30 @@ pub async fn post_flood(
     duration: Duration,
     body: Arc<dyn Fn(u64) -> String + Send + Sync>,
 ) -> anyhow::Result<LoadResult> {
+    post(addr, path, connections, duration, None, body).await
+}
+
+/// As [`post_flood`], but request n is not sent before `n / rate` seconds from the start: a steady `rate` per
+/// second (when the server keeps up) instead of as fast as it answers.
+pub async fn post_paced(
+    addr: SocketAddr,
+    path: &str,
+    connections: usize,
+    duration: Duration,
+    rate: f64,
+    body: Arc<dyn Fn(u64) -> String + Send + Sync>,
+) -> anyhow::Result<LoadResult> {
+    post(addr, path, connections, duration, Some(rate), body).await
+}
+
+async fn post(
+    addr: SocketAddr,
+    path: &str,
+    connections: usize,
+    duration: Duration,
+    rate: Option<f64>,
+    body: Arc<dyn Fn(u64) -> String + Send + Sync>,
+) -> anyhow::Result<LoadResult> {
     let next = Arc::new(AtomicU64::new(0));
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
@@ -95,6 +119,13 @@ pub async fn post_flood(
                     reconnected.fetch_add(1, Ordering::Relaxed);
                 }
                 let number = next.fetch_add(1, Ordering::Relaxed);
+                if let Some(rate) = rate {
+                    let due = started + Duration::from_secs_f64(number as f64 / rate);
+                    if due >= deadline {
+                        break;
+                    }
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 let request = Request::post(path.as_str())
                     .header(HOST, host.as_str())
                     .header(CONTENT_TYPE, "application/json")

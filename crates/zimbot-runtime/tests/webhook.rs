@@ -129,6 +129,9 @@ async fn health_and_metrics_describe_the_bots() {
     let metrics = hook.http.get(format!("{}/metrics", hook.url)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("zimbot_messages_delivered_total{bot=\"lobby\"} 1"), "{metrics}");
     assert!(metrics.contains("zimbot_callbacks_total{outcome=\"accepted\"} 1"), "{metrics}");
+    // One callback is remembered by its message id and by its signature.
+    assert!(metrics.contains("zimbot_webhook_remembered{what=\"entries\"} 2"), "{metrics}");
+    assert!(metrics.contains("zimbot_webhook_remembered{what=\"capacity\"} 500000"), "{metrics}");
     hook.stop().await;
     runtime.shutdown(Duration::from_secs(5)).await;
 }

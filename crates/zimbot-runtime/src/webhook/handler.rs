@@ -1,6 +1,6 @@
 //! The webhook's routes and what each answer means (see the module docs of `webhook`).
 
-use super::{check_id_lengths, verify_callback, Dedupe, DedupeLimits, Recall};
+use super::{check_id_lengths, verify_callback, Dedupe, DedupeLimits, Fingerprints, KeyPrint, Recall};
 use crate::clock::Clock;
 use crate::runtime::{Refusal, Runtime};
 use axum::body::Bytes;
@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use parking_lot::{Mutex, MutexGuard};
-use sha1::{Digest, Sha1};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +55,7 @@ pub struct WebhookState {
     max_body_bytes: usize,
     clock: Arc<dyn Clock>,
     dedupe: Mutex<Dedupe>,
+    prints: Fingerprints,
     accepting: AtomicBool,
     stats: WebhookStats,
     logs: RefusalLogs,
@@ -87,6 +87,7 @@ impl WebhookState {
                 max_entries: config.dedupe_max_entries,
                 max_bytes: config.dedupe_max_bytes,
             })),
+            prints: Fingerprints::new(),
             accepting: AtomicBool::new(true),
             stats: WebhookStats::default(),
             logs: RefusalLogs::default(),
@@ -123,7 +124,11 @@ impl WebhookState {
             ("storage_unavailable", &self.stats.storage_unavailable),
         ]
         .map(|(outcome, counter)| (outcome, counter.load(Ordering::Relaxed)));
-        let webhook = WebhookMetrics { callbacks, listener: self.listener.stats().limits() };
+        let remembered = {
+            let dedupe = self.dedupe();
+            [("entries", dedupe.len()), ("capacity", dedupe.capacity())]
+        };
+        let webhook = WebhookMetrics { callbacks, remembered, listener: self.listener.stats().limits() };
         let mut extra: crate::metrics::Collectors = vec![Box::new(webhook)];
         extra.extend((self.extra_metrics)());
         self.runtime.metrics_text(extra)
@@ -134,6 +139,7 @@ impl WebhookState {
 #[derive(Debug)]
 struct WebhookMetrics {
     callbacks: [(&'static str, u64); 10],
+    remembered: [(&'static str, usize); 2],
     listener: [(&'static str, u64); 6],
 }
 
@@ -144,6 +150,13 @@ impl prometheus_client::collector::Collector for WebhookMetrics {
             "zimbot_callbacks",
             "Callbacks received, by outcome.",
             self.callbacks.map(|(outcome, count)| ([("outcome", outcome)], count)),
+        )?;
+        crate::metrics::gauge_family(
+            &mut encoder,
+            "zimbot_webhook_remembered",
+            "Recent callback ids and signatures the webhook remembers (entries; expired ones leave as callbacks come), \
+             and how many fit (capacity).",
+            self.remembered.map(|(what, count)| ([("what", what)], crate::metrics::gauge(count))),
         )?;
         crate::metrics::counter_family(
             &mut encoder,
@@ -197,10 +210,14 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
     }
     let now = state.clock.now().timestamp();
     let until = state.remember_until(callback.timestamp_secs(), now);
-    let signature_key =
-        format!("sig:{}:{}:{}", callback.timestamp, callback.nonce, callback.signature.to_ascii_lowercase());
-    let digest: [u8; 20] = Sha1::digest(&body).into();
-    let recalled = state.dedupe().recall(&signature_key, digest, until, now);
+    let signature_key = state.prints.key(&format!(
+        "sig:{}:{}:{}",
+        callback.timestamp,
+        callback.nonce,
+        callback.signature.to_ascii_lowercase()
+    ));
+    let digest = state.prints.body(&body);
+    let recalled = state.dedupe().recall(signature_key, digest, until, now);
     match recalled {
         Recall::New | Recall::Same => {}
         Recall::Different => {
@@ -227,7 +244,7 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
             Err(error) => return malformed(format!("not a ZIM callback: {error}")),
         };
         let accepting = state.runtime.accept_membership(event, now.saturating_mul(1000), until.saturating_mul(1000));
-        return take_once(&state, &member_key, &signature_key, recalled, until, now, accepting).await;
+        return take_once(&state, state.prints.key(&member_key), signature_key, recalled, until, now, accepting).await;
     }
     if !callback.is_message() {
         count(&state.stats.ignored);
@@ -243,7 +260,7 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
     }
     let message_key = format!("msg:{}", message.message_id);
     let accepting = state.runtime.accept(message, now.saturating_mul(1000), until.saturating_mul(1000));
-    take_once(&state, &message_key, &signature_key, recalled, until, now, accepting).await
+    take_once(&state, state.prints.key(&message_key), signature_key, recalled, until, now, accepting).await
 }
 
 /// Takes a callback once by `key` (its message id, or a membership change's content): a retry remembered in
@@ -251,8 +268,8 @@ async fn callback(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
 /// refuses is forgotten under both keys, so its retry is neither a duplicate nor a replay.
 async fn take_once(
     state: &WebhookState,
-    key: &str,
-    signature_key: &str,
+    key: KeyPrint,
+    signature_key: KeyPrint,
     recalled: Recall,
     until: i64,
     now: i64,
@@ -260,7 +277,7 @@ async fn take_once(
 ) -> Response {
     let count = |counter: &AtomicU64| counter.fetch_add(1, Ordering::Relaxed);
     // Recalled in a statement of its own: the memory's lock is released before an arm below takes it again.
-    let recalled_key = state.dedupe().recall(key, [0; 20], until, now);
+    let recalled_key = state.dedupe().recall(key, 0, until, now);
     match recalled_key {
         Recall::New => {}
         Recall::Same | Recall::Different => {

@@ -33,7 +33,7 @@ mod id_caps;
 mod membership_key;
 mod verify;
 
-pub(crate) use dedupe::{Dedupe, DedupeLimits, Recall};
+pub(crate) use dedupe::{Dedupe, DedupeLimits, Fingerprints, KeyPrint, Recall};
 pub use handler::{router, WebhookState};
 pub use id_caps::{check_id_lengths, TooLong, MAX_ID_BYTES, MAX_TOKEN_BYTES};
 pub use verify::{verify_callback, VerifyError};
