@@ -160,6 +160,11 @@ impl BotJournal {
         self.writer.complete_soon(&self.lease, entry);
     }
 
+    /// Ends `entries` together (the ticks of one batch whose hooks ran to the end), as [`BotJournal::complete`].
+    pub fn complete_all(&self, entries: &[EntryId]) {
+        self.writer.complete_all_soon(&self.lease, entries);
+    }
+
     /// The last attempt failed: `entry` becomes a dead letter with `reason`.
     pub async fn bury(self: &Arc<Self>, entry: EntryId, reason: String) -> Result<(), StoreError> {
         let journal = Arc::clone(self);

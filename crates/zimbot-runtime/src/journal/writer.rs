@@ -5,39 +5,74 @@
 //! operations queue and form the next batch (up to [`MAX_BATCH`]), so under load each commit (and, at
 //! `durability: power`, each fsync) is shared by many callbacks and hooks, and the rate holds.
 //!
+//! Ends nobody waits for (a hook's completion, a given-back attempt) are not hurried: a batch of only those waits
+//! up to [`UNHURRIED`] for other operations to commit with, and goes at once when one comes. So the ends of an
+//! instant's cron ticks, or of a lane's last messages, are committed together after the hooks around them have
+//! run rather than one by one beside them, and the CPU goes to the hooks first. An end is lost only if the process
+//! dies before its commit; the entry is then delivered again, which at-least-once allows (an orderly stop flushes).
+//!
 //! The writer is a thread of its own, not a task: a commit blocks on SQLite, and a dedicated thread that waits
 //! on the queue spares every batch the hand-offs to and from the blocking pool (a lane waits for one commit per
 //! message, so those hand-offs were a large part of its time).
 
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 use zimbot_store::{Accepted, Arrival, Claim, EntryId, Inbox, JournalAnswer, JournalOp, Lease, StoreError};
 
 /// Most operations in one commit: bounds the latency of the first operation of a batch.
 pub const MAX_BATCH: usize = 1024;
+
+/// How long a batch of ends nobody waits for may wait for company.
+pub const UNHURRIED: Duration = Duration::from_millis(25);
 
 /// The journal could not take an operation (storage unavailable, a stale lease, or the writer is gone).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the inbox journal could not keep it: {0}")]
 pub struct JournalError(pub String);
 
-/// An operation with who waits for its answer, or (no operation) a wait for everything queued before it.
-type Request = (Option<JournalOp>, oneshot::Sender<Result<JournalAnswer, JournalError>>);
+type Answer = oneshot::Sender<Result<JournalAnswer, JournalError>>;
+
+/// What the writer is asked.
+enum Request {
+    /// An operation, and who waits for its answer.
+    Awaited(JournalOp, Answer),
+    /// Ends nobody waits for (`complete_soon`, `release_soon`): a lane's ends of one batch travel together.
+    Unawaited(Vec<JournalOp>),
+    /// A wait for everything queued before it.
+    Flush(Answer),
+}
+
+impl Request {
+    fn ops(&self) -> usize {
+        match self {
+            Request::Awaited(..) => 1,
+            Request::Unawaited(ops) => ops.len(),
+            Request::Flush(_) => 0,
+        }
+    }
+}
 
 /// The handle journal operations go through.
 #[derive(Clone)]
 pub struct InboxWriter {
-    requests: mpsc::UnboundedSender<Request>,
+    requests: mpsc::Sender<Request>,
 }
 
 impl InboxWriter {
     /// Starts the writer thread; it ends once every handle is dropped and the queue is drained. (`runtime` is
     /// not used: the writer needs none.)
     pub fn spawn(inbox: Arc<dyn Inbox>, _runtime: &tokio::runtime::Handle) -> Self {
-        let (requests, incoming) = mpsc::unbounded_channel();
+        Self::spawn_unhurried(inbox, UNHURRIED)
+    }
+
+    /// As [`InboxWriter::spawn`], with ends nobody waits for held up to `unhurried` for company.
+    fn spawn_unhurried(inbox: Arc<dyn Inbox>, unhurried: Duration) -> Self {
+        let (requests, incoming) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("zimbot-journal".to_owned())
-            .spawn(move || write_batches(inbox.as_ref(), incoming));
+            .spawn(move || write_batches(inbox.as_ref(), incoming, unhurried));
         if let Err(error) = spawned {
             // The requests' answers then fail at once ("the journal writer has stopped"): callbacks get 503.
             tracing::error!("the journal writer thread could not start: {error}");
@@ -79,28 +114,37 @@ impl InboxWriter {
     /// it (so a lane's next claim shares its commit). Lost only if the process dies first — the entry is then
     /// delivered again, which at-least-once allows. A failure is logged by the writer.
     pub fn complete_soon(&self, lease: &Lease, id: EntryId) {
-        let (answer, _unheard) = oneshot::channel();
-        let _ = self.requests.send((Some(JournalOp::Complete { lease: lease.clone(), id }), answer));
+        self.complete_all_soon(lease, &[id]);
+    }
+
+    /// Queues the ends of `ids` together, as [`InboxWriter::complete_soon`] queues one.
+    pub fn complete_all_soon(&self, lease: &Lease, ids: &[EntryId]) {
+        if ids.is_empty() {
+            return;
+        }
+        let ops = ids.iter().map(|id| JournalOp::Complete { lease: lease.clone(), id: *id }).collect();
+        let _ = self.requests.send(Request::Unawaited(ops));
     }
 
     /// Queues giving back the attempt of entry `id`, claimed but never started (see
     /// `zimbot_store::Inbox::release`), without waiting for its commit; [`InboxWriter::flush`] waits for it.
     pub fn release_soon(&self, lease: &Lease, id: EntryId) {
-        let (answer, _unheard) = oneshot::channel();
-        let _ = self.requests.send((Some(JournalOp::Release { lease: lease.clone(), id }), answer));
+        let _ = self.requests.send(Request::Unawaited(vec![JournalOp::Release { lease: lease.clone(), id }]));
     }
 
     /// Waits until every operation queued before this call is committed (at shutdown, for `complete_soon`s).
     pub async fn flush(&self) {
         let (answer, answered) = oneshot::channel();
-        if self.requests.send((None, answer)).is_ok() {
+        if self.requests.send(Request::Flush(answer)).is_ok() {
             let _ = answered.await;
         }
     }
 
     async fn apply(&self, op: JournalOp) -> Result<JournalAnswer, JournalError> {
         let (answer, answered) = oneshot::channel();
-        self.requests.send((Some(op), answer)).map_err(|_| JournalError("the journal writer has stopped".into()))?;
+        self.requests
+            .send(Request::Awaited(op, answer))
+            .map_err(|_| JournalError("the journal writer has stopped".into()))?;
         answered.await.map_err(|_| JournalError("the journal writer stopped before committing".into()))?
     }
 }
@@ -110,26 +154,40 @@ fn unexpected(answer: JournalAnswer) -> JournalError {
 }
 
 /// The writer thread: takes what is queued (waiting when nothing is), commits it as one batch, answers.
-fn write_batches(inbox: &dyn Inbox, mut incoming: mpsc::UnboundedReceiver<Request>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = incoming.blocking_recv() {
+fn write_batches(inbox: &dyn Inbox, incoming: mpsc::Receiver<Request>, unhurried: Duration) {
+    let mut batch = Vec::new();
+    while let Ok(first) = incoming.recv() {
+        let mut queued = first.ops();
         batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match incoming.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
+        take_queued(&incoming, &mut batch, &mut queued);
+        let unhurried_until = Instant::now() + unhurried;
+        let mut checked = 0;
+        while queued < MAX_BATCH && batch[checked..].iter().all(|request| matches!(request, Request::Unawaited(_))) {
+            checked = batch.len();
+            match incoming.recv_timeout(unhurried_until.saturating_duration_since(Instant::now())) {
+                Ok(request) => {
+                    queued += request.ops();
+                    batch.push(request);
+                    take_queued(&incoming, &mut batch, &mut queued);
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
         }
         let mut flushes = Vec::new();
-        let mut ops = Vec::with_capacity(batch.len());
-        let mut answers = Vec::with_capacity(batch.len());
-        for (op, answer) in batch.drain(..) {
-            match op {
-                Some(op) => {
+        let mut ops = Vec::with_capacity(queued);
+        // Who waits for each operation's answer; nobody for an unawaited end.
+        let mut answers: Vec<Option<Answer>> = Vec::with_capacity(queued);
+        for request in batch.drain(..) {
+            match request {
+                Request::Awaited(op, answer) => {
                     ops.push(op);
-                    answers.push(answer);
+                    answers.push(Some(answer));
                 }
-                None => flushes.push(answer),
+                Request::Unawaited(ends) => {
+                    answers.extend(ends.iter().map(|_| None));
+                    ops.extend(ends);
+                }
+                Request::Flush(answer) => flushes.push(answer),
             }
         }
         let committed = match ops.is_empty() {
@@ -144,15 +202,19 @@ fn write_batches(inbox: &dyn Inbox, mut incoming: mpsc::UnboundedReceiver<Reques
             Ok(results) => {
                 for (answer, result) in answers.into_iter().zip(results) {
                     let result = result.map_err(|error: StoreError| JournalError(error.to_string()));
-                    if let Err(Err(error)) = answer.send(result) {
-                        // Nobody waits for this one (a `complete_soon` or `release_soon`): its failure is said here.
+                    let unheard = match answer {
+                        Some(answer) => answer.send(result).err(),
+                        None => Some(result),
+                    };
+                    if let Some(Err(error)) = unheard {
+                        // Nobody waits for this one (an end nobody awaits): its failure is said here.
                         tracing::error!("{error}; the entry will be delivered again after a restart");
                     }
                 }
             }
             Err(error) => {
                 tracing::error!("{error}; callbacks are answered 503 (the service retries them), entries not ended are delivered again after a restart");
-                for answer in answers {
+                for answer in answers.into_iter().flatten() {
                     let _ = answer.send(Err(error.clone()));
                 }
             }
@@ -160,5 +222,104 @@ fn write_batches(inbox: &dyn Inbox, mut incoming: mpsc::UnboundedReceiver<Reques
         for flushed in flushes {
             let _ = flushed.send(Ok(JournalAnswer::Completed));
         }
+    }
+}
+
+/// Adds what is queued to `batch` while it holds fewer than [`MAX_BATCH`] operations (`queued`).
+fn take_queued(incoming: &mpsc::Receiver<Request>, batch: &mut Vec<Request>, queued: &mut usize) {
+    while *queued < MAX_BATCH {
+        match incoming.try_recv() {
+            Ok(request) => {
+                *queued += request.ops();
+                batch.push(request);
+            }
+            Err(_) => break,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zimbot_store::{Arrival, Fence, InboxEntry, Owner};
+
+    /// An inbox that answers every operation and tells each commit's operations, by kind, to the test.
+    struct Commits(std::sync::Mutex<mpsc::Sender<Vec<&'static str>>>);
+
+    impl Inbox for Commits {
+        fn accept(&self, _: &[Arrival]) -> Result<Vec<Accepted>, StoreError> {
+            Ok(Vec::new())
+        }
+
+        fn apply(&self, ops: &[JournalOp]) -> Result<Vec<Result<JournalAnswer, StoreError>>, StoreError> {
+            let (kinds, answers) = ops
+                .iter()
+                .map(|op| match op {
+                    JournalOp::Complete { .. } => ("complete", Ok(JournalAnswer::Completed)),
+                    JournalOp::Release { .. } => ("release", Ok(JournalAnswer::Released)),
+                    JournalOp::Claim { .. } => ("claim", Ok(JournalAnswer::Claimed(Claim::Run { attempt: 1 }))),
+                    JournalOp::Accept(_) => ("accept", Ok(JournalAnswer::Accepted(Accepted::Duplicate))),
+                })
+                .unzip();
+            let _ = self.0.lock().map(|commits| commits.send(kinds));
+            Ok(answers)
+        }
+
+        fn pending(&self, _: &Lease) -> Result<Vec<InboxEntry>, StoreError> {
+            Ok(Vec::new())
+        }
+
+        fn claim(&self, _: &Lease, _: EntryId, _: u32, _: i64) -> Result<Claim, StoreError> {
+            Ok(Claim::Gone)
+        }
+
+        fn complete(&self, _: &Lease, _: EntryId) -> Result<(), StoreError> {
+            Ok(())
+        }
+
+        fn release(&self, _: &Lease, _: EntryId) -> Result<(), StoreError> {
+            Ok(())
+        }
+
+        fn bury(&self, _: &Lease, _: EntryId, _: &str, _: i64) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    /// A writer whose unawaited ends wait an hour for company, and the commits it makes.
+    fn writer() -> (InboxWriter, mpsc::Receiver<Vec<&'static str>>) {
+        let (commits, committed) = mpsc::channel();
+        let inbox = Arc::new(Commits(std::sync::Mutex::new(commits)));
+        (InboxWriter::spawn_unhurried(inbox, Duration::from_secs(3600)), committed)
+    }
+
+    fn lease() -> Lease {
+        Lease { bot: "b".to_owned(), owner: Owner::new("test"), fence: Fence(1) }
+    }
+
+    /// Fails rather than hangs when the writer held an awaited operation back.
+    async fn promptly<T>(what: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(30), what).await.expect("the writer held an awaited operation back")
+    }
+
+    #[tokio::test]
+    async fn ends_nobody_waits_for_are_committed_with_the_next_awaited_operation() {
+        let (writer, committed) = writer();
+        writer.complete_all_soon(&lease(), &[EntryId(1), EntryId(2)]);
+        writer.release_soon(&lease(), EntryId(3));
+        let claim = promptly(writer.claim(&lease(), EntryId(4), 3, 0)).await;
+        assert_eq!(claim, Ok(Claim::Run { attempt: 1 }));
+        let one_commit = vec!["complete", "complete", "release", "claim"];
+        assert_eq!(committed.recv().ok(), Some(one_commit), "one commit for the four");
+    }
+
+    #[tokio::test]
+    async fn an_awaited_operation_alone_is_committed_at_once_and_a_flush_takes_the_ends_waiting() {
+        let (writer, committed) = writer();
+        promptly(writer.complete(&lease(), EntryId(1))).await.expect("completed");
+        assert_eq!(committed.recv().ok(), Some(vec!["complete"]));
+        writer.complete_soon(&lease(), EntryId(2));
+        promptly(writer.flush()).await;
+        assert_eq!(committed.recv().ok(), Some(vec!["complete"]));
     }
 }

@@ -129,16 +129,19 @@ impl BotRunner {
             }
         }
         let outcomes = self.run_ticks(runnable.iter().map(|(journaled, _)| journaled.tick.clone()).collect()).await;
+        let mut failed = Vec::new();
+        let mut completed = Vec::with_capacity(runnable.len());
         for ((journaled, attempt), outcome) in runnable.into_iter().zip(outcomes) {
             // An attempt the journal did not count leaves the entry for the next start, as `run_journaled` does.
             let Some(attempt) = attempt else { continue };
-            let failure = match outcome {
-                Ok(()) => {
-                    journal.complete(journaled.entry);
-                    continue;
-                }
-                Err(failure) => failure,
-            };
+            match outcome {
+                Ok(()) => completed.push(journaled.entry),
+                Err(failure) => failed.push((journaled, attempt, failure)),
+            }
+        }
+        // One request for the batch's ends: the writer is woken once, not once per tick.
+        journal.complete_all(&completed);
+        for (journaled, attempt, failure) in failed {
             let what = Inbound::JournaledCron(journaled.clone()).describe();
             if self.settle_failure(&journal, journaled.entry, &what, attempt, failure).await {
                 let tick = journaled.tick;
