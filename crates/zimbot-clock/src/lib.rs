@@ -34,7 +34,17 @@ pub trait Clock: Send + Sync + Debug + 'static {
 
     /// Waits for about `duration`; may return early. Cancel-safe (dropping the future is fine).
     async fn sleep(&self, duration: Duration);
+
+    /// As [`Clock::sleep`], as close to `duration` as the platform allows: for waits that end at an instant
+    /// someone measures (cron ticks released at their second). [`Clock::sleep`] unless a clock does better.
+    async fn sleep_precisely(&self, duration: Duration) {
+        self.sleep(duration).await;
+    }
 }
+
+/// How far before its end a precise sleep leaves tokio's timer, whose wheel turns in whole milliseconds and
+/// rounds a deadline up (so it wakes up to a millisecond late).
+const TIMER_WHEEL_SLACK: Duration = Duration::from_millis(2);
 
 /// The real clock: [`Utc::now`], tokio's [`Instant::now`] and [`tokio::time::sleep`].
 ///
@@ -55,6 +65,23 @@ impl Clock for SystemClock {
 
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
+    }
+
+    /// Tokio's timer up to [`TIMER_WHEEL_SLACK`] before the end, then the operating system's own sleep (late by
+    /// tens of microseconds) on the blocking pool, so no worker thread is held.
+    async fn sleep_precisely(&self, duration: Duration) {
+        let end = Instant::now() + duration;
+        if let Some(coarse) = duration.checked_sub(TIMER_WHEEL_SLACK) {
+            tokio::time::sleep(coarse).await;
+        }
+        let rest = end.saturating_duration_since(Instant::now());
+        if rest.is_zero() {
+            return;
+        }
+        if tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await.is_err() {
+            // No blocking pool to sleep on (a runtime shutting down): tokio's timer will do.
+            tokio::time::sleep_until(end).await;
+        }
     }
 }
 
@@ -309,6 +336,30 @@ mod tests {
             () = clock.wait_for_sleepers(1) => {}
         }
         assert_eq!(clock.sleepers(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_precise_sleep_of_the_system_clock_never_ends_early() {
+        // Shorter and longer than the part left to the operating system's sleep.
+        for millis in [1, 5] {
+            let duration = Duration::from_millis(millis);
+            let started = std::time::Instant::now();
+            SystemClock.sleep_precisely(duration).await;
+            assert!(started.elapsed() >= duration, "{millis} ms: woke after {:?}", started.elapsed());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_precise_sleep_of_the_manual_clock_waits_for_the_clock() {
+        let clock = ManualClock::new(start());
+        let sleeper = tokio::spawn({
+            let clock = clock.clone();
+            async move { clock.sleep_precisely(Duration::from_secs(1)).await }
+        });
+        clock.wait_for_sleepers(1).await;
+        assert!(!sleeper.is_finished());
+        clock.advance(Duration::from_secs(1));
+        sleeper.await.expect("the sleeper ends once the clock reaches its deadline");
     }
 
     #[tokio::test]

@@ -172,7 +172,8 @@ impl Runtime {
                             runtime.give_back_ticks(ready);
                             return;
                         }
-                        () = clock.sleep(wait) => {}
+                        // Precisely: tokio's timer alone wakes up to a millisecond after the instant.
+                        () = clock.sleep_precisely(wait) => {}
                     }
                 }
                 let fired_at_ms = clock.now().timestamp_millis();
