@@ -309,7 +309,7 @@ pub(super) mod defaults {
         500_000
     }
     pub fn dedupe_max_bytes() -> usize {
-        96 * 1024 * 1024
+        128 * 1024 * 1024
     }
     pub fn max_concurrency() -> usize {
         1

@@ -23,9 +23,10 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 
-/// The most memory one entry takes: a map slot (fingerprint, expiry and digest: 32 bytes and a control byte, the
-/// map kept at least 7/16 full) and two expiries in the heap (24 bytes each, up to twice over in its room).
-pub const ENTRY_BYTES: usize = 176;
+/// The most memory one entry takes: a map slot (fingerprint, expiry and digest: 32 bytes and a control byte; the
+/// map is kept between 7/32 and 7/16 full, so up to 151 bytes) and two expiries in the heap (24 bytes each, up to
+/// twice over in its room: 96 bytes). Typically about half of this.
+pub const ENTRY_BYTES: usize = 256;
 
 /// Expiries taken off the heap on each recall, at most; enough to keep up, since each recall adds one.
 const EXPIRY_STEP: usize = 16;
@@ -153,8 +154,9 @@ impl Dedupe {
                 return Recall::Full;
             }
         }
-        // A map that entries keep leaving fills with the marks they leave, and settles at twice their number
-        // whatever is done; grown to that at once, it reaches its size in its first window, not minutes later.
+        // A map that entries keep leaving fills with the marks they leave (tombstones), and grows until it has
+        // room for twice their number whatever is done; grown to that at once, it reaches its size in its first
+        // window, not minutes later.
         let wanted = (2 * (self.entries.len() + 1)).min(2 * self.capacity);
         if self.entries.capacity() < wanted {
             self.entries.reserve(wanted - self.entries.len());

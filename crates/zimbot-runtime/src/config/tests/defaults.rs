@@ -47,7 +47,7 @@ fn the_webhook_defaults_derive_its_public_url_from_its_listen_address() {
     assert_eq!(webhook.timestamp_window, Duration::from_secs(300));
     assert_eq!(webhook.max_body_bytes, 1_048_576);
     assert_eq!(webhook.dedupe_window, webhook.timestamp_window, "never shorter than the timestamp window");
-    assert_eq!((webhook.dedupe_max_entries, webhook.dedupe_max_bytes), (500_000, 96 * 1024 * 1024));
+    assert_eq!((webhook.dedupe_max_entries, webhook.dedupe_max_bytes), (500_000, 128 * 1024 * 1024));
 }
 
 #[test]
