@@ -164,8 +164,12 @@ impl Runtime {
                 if !batch.last {
                     continue;
                 }
-                let wait = (batch.release_at - clock.now()).to_std().unwrap_or(Duration::ZERO);
-                if !wait.is_zero() {
+                // A sleep is a hint (the wall clock may be set meanwhile): the clock is read again after each.
+                loop {
+                    let wait = (batch.release_at - clock.now()).to_std().unwrap_or(Duration::ZERO);
+                    if wait.is_zero() {
+                        break;
+                    }
                     tokio::select! {
                         biased;
                         _ = stopped.wait_for(|stop| *stop) => {

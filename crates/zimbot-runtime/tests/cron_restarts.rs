@@ -139,6 +139,12 @@ async fn a_tick_is_journaled_before_its_instant_and_its_hook_runs_at_the_instant
     let (clock, runtime) = readied_before_eleven(&db, &hourly_bot(&key, "skip"), &mut reports).await;
     assert_eq!(pending_ticks(&db), [("hourly".to_owned(), at(11, 0).timestamp_millis(), 1)]);
     assert_eq!(reports.drain(), Vec::<String>::new(), "no hook before 11:00");
+    // Setting the clock wakes every sleeper; short of 11:00, the tick goes back to waiting.
+    clock.set(at(11, 0) - chrono::TimeDelta::milliseconds(50));
+    tokio::time::timeout(Duration::from_secs(20), clock.wait_for_sleepers(3))
+        .await
+        .expect("the 11:00 tick did not go back to waiting for its instant");
+    assert_eq!(reports.drain(), Vec::<String>::new(), "no hook before 11:00, after the clock was set either");
     clock.set(at(11, 0));
     assert_eq!(reports.next().await, "cron hourly");
     runtime.shutdown(Duration::from_secs(5)).await;
