@@ -52,14 +52,20 @@ impl BotStats {
 
     /// Records how long one hook ran.
     pub fn observe_hook(&self, elapsed: Duration) {
+        self.observe_hooks(elapsed, 1);
+    }
+
+    /// Records `count` hooks that each ran `elapsed` (the ticks of one batch call share its time out).
+    pub fn observe_hooks(&self, elapsed: Duration, count: u64) {
         let seconds = elapsed.as_secs_f64();
         for (bucket, bound) in self.latency_buckets.iter().zip(LATENCY_BUCKETS) {
             if seconds <= bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
+                bucket.fetch_add(count, Ordering::Relaxed);
             }
         }
-        self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_micros.fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.latency_count.fetch_add(count, Ordering::Relaxed);
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.latency_sum_micros.fetch_add(micros.saturating_mul(count), Ordering::Relaxed);
     }
 }
 
@@ -246,6 +252,19 @@ mod tests {
         assert!(text.contains("zimbot_hook_duration_seconds_bucket{le=\"+Inf\",bot=\"echo\"} 2\n"), "{text}");
         assert!(text.contains("zimbot_hook_duration_seconds_count{bot=\"echo\"} 2\n"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn hooks_observed_together_count_each() {
+        let stats = BotStats::default();
+        stats.observe_hooks(Duration::from_millis(2), 3);
+        stats.observe_hook(Duration::from_millis(20));
+        let text = encode(vec![Box::new(BotsCollector(vec![BotSample::read("cron", &stats, 0, (0, 0))]))]);
+        assert!(text.contains("zimbot_hook_duration_seconds_bucket{le=\"0.001\",bot=\"cron\"} 0\n"), "{text}");
+        assert!(text.contains("zimbot_hook_duration_seconds_bucket{le=\"0.005\",bot=\"cron\"} 3\n"), "{text}");
+        assert!(text.contains("zimbot_hook_duration_seconds_bucket{le=\"0.05\",bot=\"cron\"} 4\n"), "{text}");
+        assert!(text.contains("zimbot_hook_duration_seconds_count{bot=\"cron\"} 4\n"), "{text}");
+        assert!(text.contains("zimbot_hook_duration_seconds_sum{bot=\"cron\"} 0.026\n"), "{text}");
     }
 
     #[test]

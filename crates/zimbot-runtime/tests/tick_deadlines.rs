@@ -48,10 +48,18 @@ impl PluginFactory for Ticker {
 
 /// A runtime with one `ticker` bot whose schedules (yearly, so none fires by itself) have a 90 s grace.
 fn start() -> (Arc<Runtime>, Arc<LoopbackOutbound>) {
-    let yaml =
-        "bots:\n  - id: ticker\n    user_id: \"@RBT#ticker\"\n    plugin: ticker\n    listen: { rooms: [lobby] }\n    \
-                schedules:\n      - { id: hourly, cron: \"0 0 1 1 *\", misfire_grace_secs: 90 }\n      \
-                - { id: explicit, cron: \"0 0 1 1 *\", misfire_grace_secs: 90 }\n";
+    start_with_short_grace(90)
+}
+
+/// As [`start`], with a third schedule, `short`, whose grace is `short_grace_secs`.
+fn start_with_short_grace(short_grace_secs: u32) -> (Arc<Runtime>, Arc<LoopbackOutbound>) {
+    let yaml = format!(
+        "bots:\n  - id: ticker\n    user_id: \"@RBT#ticker\"\n    plugin: ticker\n    listen: {{ rooms: [lobby] }}\n    \
+                schedules:\n      - {{ id: hourly, cron: \"0 0 1 1 *\", misfire_grace_secs: 90 }}\n      \
+                - {{ id: explicit, cron: \"0 0 1 1 *\", misfire_grace_secs: 90 }}\n      \
+                - {{ id: short, cron: \"0 0 1 1 *\", misfire_grace_secs: {short_grace_secs} }}\n"
+    );
+    let yaml = yaml.as_str();
     let config = config::parse(yaml, Path::new("ticks.yaml"), &|_| None, &AcceptAnyPlugin)
         .unwrap_or_else(|errors| panic!("the test's bots.yaml does not parse:\n{errors}"));
     let mut catalog = PluginCatalog::new();
@@ -80,6 +88,36 @@ async fn a_tick_send_without_a_deadline_gets_the_fire_time_plus_the_schedules_mi
 #[tokio::test]
 async fn a_tick_send_with_a_deadline_of_its_own_keeps_it() {
     assert_eq!(deadline_of_tick_send("explicit").await, Some(EXPLICIT_DEADLINE_MS));
+}
+
+/// Delivers ticks of `schedules` due together (one batch, one plugin call per run of equal deadlines) to a
+/// ticker whose `short` schedule has `short_grace_secs`; answers each send's deadline, by schedule order.
+async fn deadlines_of_batch_sends(short_grace_secs: u32, schedules: &[&str]) -> Vec<Option<u64>> {
+    let (runtime, sends) = start_with_short_grace(short_grace_secs);
+    let ticks = schedules
+        .iter()
+        .map(|schedule| CronTick {
+            schedule_id: (*schedule).to_owned(),
+            scheduled_at_ms: FIRED_AT_MS,
+            fired_at_ms: FIRED_AT_MS,
+        })
+        .collect();
+    assert!(runtime.bot(&"ticker".into()).unwrap().deliver(Inbound::CronBatch(ticks)));
+    tokio::time::timeout(PATIENCE, sends.wait_until_sent(schedules.len())).await.expect("the ticks' sends");
+    let deadlines = sends.sent().iter().map(|(_, request)| request.deadline_ms).collect();
+    runtime.shutdown(PATIENCE).await;
+    deadlines
+}
+
+#[tokio::test]
+async fn ticks_due_together_get_their_own_schedules_grace_whether_the_bots_graces_agree_or_not() {
+    let at = |grace_ms: u64| Some(FIRED_AT_MS as u64 + grace_ms);
+    // Every schedule with the same grace.
+    let same = deadlines_of_batch_sends(90, &["hourly", "short", "explicit", "hourly"]).await;
+    assert_eq!(same, vec![at(90_000), at(90_000), Some(EXPLICIT_DEADLINE_MS), at(90_000)]);
+    // `short` with a grace of its own, between two ticks of `hourly`.
+    let mixed = deadlines_of_batch_sends(30, &["hourly", "short", "explicit", "hourly"]).await;
+    assert_eq!(mixed, vec![at(90_000), at(30_000), Some(EXPLICIT_DEADLINE_MS), at(90_000)]);
 }
 
 #[tokio::test]

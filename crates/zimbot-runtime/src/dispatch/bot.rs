@@ -69,8 +69,11 @@ pub struct BotRunner {
     info: BotInfo,
     plugin: PluginInfo,
     /// Each schedule's misfire grace in ms, by schedule id: looked up for every tick (a bot may have hundreds of
-    /// schedules firing together).
-    graces_ms: HashMap<String, i64>,
+    /// schedules firing together), so with a fast hasher: the ids come from bots.yaml, not from outside.
+    graces_ms: HashMap<String, i64, foldhash::fast::RandomState>,
+    /// The grace every schedule of the bot has, when they all have the same (the usual case): the ticks of a
+    /// batch then need no lookup (see `BotRunner::batch_deadline_of`).
+    uniform_grace_ms: Option<i64>,
     host: Arc<BotHost>,
     instance: Mutex<Option<Current>>,
     /// Held while an instance is rebuilt, so hooks of one instance that panic together rebuild it once.
@@ -123,15 +126,18 @@ impl BotRunner {
                 bot: config.id.to_string(),
                 message: format!("plugin '{}' refused to start: {message}", plugin.name),
             })?;
-        let graces_ms = config
+        let graces_ms: HashMap<String, i64, foldhash::fast::RandomState> = config
             .schedules
             .iter()
             .map(|schedule| {
                 (schedule.id.clone(), i64::try_from(schedule.misfire_grace.as_millis()).unwrap_or(i64::MAX))
             })
             .collect();
+        let mut graces = graces_ms.values().copied();
+        let uniform_grace_ms = graces.next().filter(|first| graces.all(|grace| grace == *first));
         let runner = Arc::new(Self {
             graces_ms,
+            uniform_grace_ms,
             mailbox: Mailbox::new(config.mailbox),
             journal,
             config,

@@ -4,7 +4,7 @@
 
 use super::{BotRunner, Inbound};
 use crate::config::BotConfig;
-use crate::journal::{BotJournal, JournaledTick, Unfinished};
+use crate::journal::{BotJournal, JournalError, JournaledTick, Unfinished};
 use crate::metrics::BotStats;
 use crate::plugin_host::HostServices;
 use std::sync::Arc;
@@ -100,13 +100,18 @@ impl BotRunner {
             let _ = self.run_ticks(ticks.into_iter().map(|journaled| journaled.tick).collect()).await;
             return;
         };
-        let claims = futures::future::join_all(ticks.iter().map(|journaled| async {
-            match journaled.claimed {
-                true => Ok(Claim::Run { attempt: 1 }),
-                false => journal.claim(journaled.entry).await,
-            }
-        }))
-        .await;
+        // Ticks claimed as they were journaled (the usual case) need no claim now: no commit, no future each.
+        let claims: Vec<Result<Claim, JournalError>> = if ticks.iter().all(|journaled| journaled.claimed) {
+            ticks.iter().map(|_| Ok(Claim::Run { attempt: 1 })).collect()
+        } else {
+            futures::future::join_all(ticks.iter().map(|journaled| async {
+                match journaled.claimed {
+                    true => Ok(Claim::Run { attempt: 1 }),
+                    false => journal.claim(journaled.entry).await,
+                }
+            }))
+            .await
+        };
         let mut runnable: Vec<(JournaledTick, Option<u32>)> = Vec::with_capacity(ticks.len());
         for (journaled, claim) in ticks.into_iter().zip(claims) {
             match claim {

@@ -70,7 +70,7 @@ impl BotRunner {
             return results;
         }
         let mut results = Vec::with_capacity(ticks.len());
-        for run in crate::dispatch::tick_batch::by_deadline(ticks, |tick| self.deadline_of(tick)) {
+        for run in crate::dispatch::tick_batch::by_deadline(ticks, |tick| self.batch_deadline_of(tick)) {
             results.extend(self.run_tick_batch(run).await);
         }
         results
@@ -84,7 +84,7 @@ impl BotRunner {
         let Some(instance) = self.instance.lock().as_ref().map(|current| Arc::clone(&current.instance)) else {
             return vec![Err("the bot is stopped".to_owned()); count];
         };
-        let deadline = ticks.first().and_then(|tick| self.deadline_of(tick));
+        let deadline = ticks.first().and_then(|tick| self.batch_deadline_of(tick));
         let started = Instant::now();
         let call = instance.clone().call_ticks(ticks);
         let call = match deadline {
@@ -100,9 +100,9 @@ impl BotRunner {
             Ok(outcomes) => outcomes.into_iter().map(Some).collect(),
             Err(_) => vec![None; count],
         };
+        self.stats.observe_hooks(each, u64::try_from(count).unwrap_or(u64::MAX));
         let mut results = Vec::with_capacity(count);
         for outcome in outcomes {
-            self.stats.observe_hook(each);
             results.push(self.settle_hook("on_cron", outcome, &instance, timeout).await);
         }
         if results.iter().any(Result::is_ok) {
@@ -116,6 +116,17 @@ impl BotRunner {
     pub(super) fn tick_deadline(&self, event: &Event) -> Option<i64> {
         let Event::Cron { tick } = event else { return None };
         self.deadline_of(tick)
+    }
+
+    /// [`BotRunner::deadline_of`] for a tick of a batch. Batches are made of the scheduler's ticks only, and the
+    /// scheduler holds the bot's current schedules, so a tick of a batch has a grace: when all of the bot's
+    /// schedules have the same, it is that one, without a lookup. (A tick read back from the journal after a
+    /// restart runs alone, and may be of a schedule since removed: it is looked up.)
+    pub(super) fn batch_deadline_of(&self, tick: &CronTick) -> Option<i64> {
+        match self.uniform_grace_ms {
+            Some(grace_ms) => Some(tick.fired_at_ms.saturating_add(grace_ms)),
+            None => self.deadline_of(tick),
+        }
     }
 
     /// The default send deadline of `tick`'s hook (see [`BotRunner::tick_deadline`]).
