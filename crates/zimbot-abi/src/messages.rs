@@ -101,8 +101,8 @@ impl Event {
     }
 }
 
-/// Plugin → host: how a hook ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Plugin → host: how a hook ended. Read with [`HookReply`]'s own `Deserialize` (see [`ReplyFields`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum HookReply {
     Ok,
@@ -122,6 +122,47 @@ pub enum HookReply {
     },
     #[serde(other)]
     Unknown,
+}
+
+/// A [`HookReply`] as its fields: read as a plain struct, which serde does in one pass, where an internally tagged
+/// enum is first copied whole into a buffer of its own (per reply: a batch holds one per tick, and the host reads
+/// one batch for every run of ticks due together). The meaning is the derived one's: the `status` picks the
+/// variant, an unknown one is [`HookReply::Unknown`], a variant's missing field is an error, others are ignored.
+#[derive(Deserialize)]
+struct ReplyFields {
+    status: ReplyStatus,
+    message: Option<String>,
+    replies: Option<Vec<HookReply>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ReplyStatus {
+    Ok,
+    Error,
+    Panicked,
+    Unsupported,
+    Batch,
+    #[serde(other)]
+    Unknown,
+}
+
+impl<'de> Deserialize<'de> for HookReply {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let ReplyFields { status, message, replies } = ReplyFields::deserialize(deserializer)?;
+        let message = move || message.ok_or_else(|| D::Error::missing_field("message"));
+        Ok(match status {
+            ReplyStatus::Ok => HookReply::Ok,
+            ReplyStatus::Error => HookReply::Error { message: message()? },
+            ReplyStatus::Panicked => HookReply::Panicked { message: message()? },
+            ReplyStatus::Unsupported => HookReply::Unsupported,
+            ReplyStatus::Batch => {
+                HookReply::Batch { replies: replies.ok_or_else(|| D::Error::missing_field("replies"))? }
+            }
+            ReplyStatus::Unknown => HookReply::Unknown,
+        })
+    }
 }
 
 /// Plugin → host: a request for the host to do something.
@@ -233,6 +274,27 @@ mod tests {
         let reply = HookReply::Batch { replies: vec![HookReply::Ok, HookReply::Panicked { message: "p".into() }] };
         let json = serde_json::to_string(&reply).unwrap();
         assert_eq!(serde_json::from_str::<HookReply>(&json).unwrap(), reply);
+    }
+
+    #[test]
+    fn replies_are_read_by_their_status_wherever_it_stands() {
+        let read = |json: &str| serde_json::from_str::<HookReply>(json).map_err(|error| error.to_string());
+        assert_eq!(read(r#"{"message":"m","status":"error"}"#), Ok(HookReply::Error { message: "m".into() }));
+        assert_eq!(read(r#"{"status":"ok","message":"ignored","later":1}"#), Ok(HookReply::Ok));
+        assert_eq!(
+            read(r#"{"replies":[{"status":"unsupported"},{"status":"what"}],"status":"batch"}"#),
+            Ok(HookReply::Batch { replies: vec![HookReply::Unsupported, HookReply::Unknown] })
+        );
+        let missing = |json: &str, field: &str| {
+            let error = read(json).expect_err(json);
+            assert!(error.contains(&format!("missing field `{field}`")), "{json}: {error}");
+        };
+        missing(r#"{"status":"panicked"}"#, "message");
+        missing(r#"{"status":"error","replies":[]}"#, "message");
+        missing(r#"{"status":"batch"}"#, "replies");
+        missing(r#"{"message":"m"}"#, "status");
+        assert!(read(r#"{"status":"batch","replies":[{"status":"error"}]}"#).is_err(), "a bad reply in a batch");
+        assert!(read(r#"["ok"]"#).is_err());
     }
 
     #[test]
