@@ -28,10 +28,9 @@ pub struct Recorder {
     /// Nanoseconds from the webhook's receive layer to the hook.
     from_received: Mutex<Vec<u64>>,
     ticks: AtomicU64,
-    /// Microseconds from a tick's scheduled time to when the scheduler fired it.
-    tick_fired: Mutex<Vec<i64>>,
-    /// Microseconds from a tick's scheduled time to its hook.
-    tick_hook: Mutex<Vec<i64>>,
+    /// Per tick, microseconds from its scheduled time to when the scheduler fired it and to its hook (one lock
+    /// a tick: the recording is part of what the hooks' lateness measures).
+    tick_lateness: Mutex<Vec<(i64, i64)>>,
     /// Ticks scheduled before this (Unix ms) are counted but not measured (the warm-up).
     ticks_from_ms: AtomicU64,
 }
@@ -59,8 +58,7 @@ impl Recorder {
         self.ticks.store(0, Ordering::SeqCst);
         take(&self.from_sent);
         take(&self.from_received);
-        take(&self.tick_fired);
-        take(&self.tick_hook);
+        take(&self.tick_lateness);
         self.ticks_from_ms.store(u64::try_from(ticks_from_ms).unwrap_or(0), Ordering::SeqCst);
         self.recording.store(true, Ordering::SeqCst);
     }
@@ -88,8 +86,7 @@ impl Recorder {
         if scheduled_ms < self.ticks_from_ms.load(Ordering::Relaxed) as i64 {
             return;
         }
-        push(&self.tick_fired, (fired_ms - scheduled_ms) * 1000);
-        push(&self.tick_hook, entered_us - scheduled_ms * 1000);
+        push(&self.tick_lateness, ((fired_ms - scheduled_ms) * 1000, entered_us - scheduled_ms * 1000));
     }
 
     /// Message hooks entered since the reset.
@@ -109,7 +106,7 @@ impl Recorder {
 
     /// Takes the tick lateness: (fired, hook entered), in µs after the scheduled time.
     pub fn take_tick_lateness(&self) -> (Vec<i64>, Vec<i64>) {
-        (take(&self.tick_fired), take(&self.tick_hook))
+        take(&self.tick_lateness).into_iter().unzip()
     }
 }
 
