@@ -17,6 +17,21 @@ pub const CALLBACK_SECRET: &str = "zimbot-bench-callback-secret";
 /// An operator upload key every bench hub takes (`Authorization: Bearer`), for uploads by `curl -T`.
 pub const UPLOAD_KEY: &str = "zimbot-bench-upload-key";
 
+/// Bytes free on the file system holding `path` (None when it cannot be asked).
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `path` is a NUL-terminated string and `stats` has room for the answer, read only on success.
+    let status = unsafe { libc::statvfs(path.as_ptr(), stats.as_mut_ptr()) };
+    if status != 0 {
+        return None;
+    }
+    // SAFETY: statvfs succeeded, so it filled `stats`.
+    let stats = unsafe { stats.assume_init() };
+    Some(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
 /// A hub on a free loopback port with its data in a temporary directory, removed when this is dropped.
 pub struct BenchHub {
     pub hub: Hub,
@@ -26,7 +41,23 @@ pub struct BenchHub {
 impl BenchHub {
     /// Starts a hub with the service's QPS limits, taking uploads up to `max_upload_bytes`.
     pub async fn start(max_upload_bytes: u64) -> anyhow::Result<Self> {
-        let data = tempfile::tempdir().context("creating the hub's data directory")?;
+        Self::start_in(tempfile::tempdir().context("creating the hub's data directory")?, max_upload_bytes).await
+    }
+
+    /// As [`BenchHub::start`], with the hub's files in memory (a directory on `/dev/shm`) when it has room for
+    /// `room` bytes: uploads are then measured without the disk's write-back, which varies with what else the
+    /// machine's disk does. Answers whether the files are in memory.
+    pub async fn start_in_memory(max_upload_bytes: u64, room: u64) -> anyhow::Result<(Self, bool)> {
+        let shm = Path::new("/dev/shm");
+        let in_memory = free_bytes(shm).is_some_and(|free| free >= room);
+        let data = match in_memory {
+            true => tempfile::tempdir_in(shm).context("creating the hub's data directory in /dev/shm")?,
+            false => tempfile::tempdir().context("creating the hub's data directory")?,
+        };
+        Ok((Self::start_in(data, max_upload_bytes).await?, in_memory))
+    }
+
+    async fn start_in(data: tempfile::TempDir, max_upload_bytes: u64) -> anyhow::Result<Self> {
         let config = HubConfig {
             listen: ([127, 0, 0, 1], 0).into(),
             data_dir: data.path().join("hub"),
