@@ -33,8 +33,9 @@ async fn journaled_run(durability: Durability, duration: Duration) -> anyhow::Re
 /// The flood at each durability level, `runs` times each.
 pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::default();
-    for (durability, name, goal) in
-        [(Durability::Process, "process", Some(20_000.0)), (Durability::Power, "power", None)]
+    // The goals hold at the default level, `process`: the rate, and p99 from the request being sent to the hook.
+    for (durability, name, goals) in
+        [(Durability::Process, "process", Some((30_000.0, 5.0))), (Durability::Power, "power", None)]
     {
         let mut results = Vec::new();
         for _ in 0..runs {
@@ -44,13 +45,18 @@ pub async fn run(duration: Duration, runs: usize) -> anyhow::Result<Outcome> {
         let label = |what: &str| format!("{BOTS} bots, durability {name}: {what}");
         let accepted =
             Figure::new(SCENARIO, label("callbacks accepted"), "/s", 0).runs(values(|run| run.accepted_per_second));
+        let sent_p99 =
+            Figure::new(SCENARIO, label("p99 request sent → hook"), "ms", 2).runs(values(|run| run.sent_p99_ms));
         outcome.figures.extend([
-            match goal {
-                Some(goal) => accepted.goal(Goal::AtLeast(goal)),
+            match goals {
+                Some((rate, _)) => accepted.goal(Goal::AtLeast(rate)),
                 None => accepted,
             },
             Figure::new(SCENARIO, label("p50 request sent → hook"), "ms", 2).runs(values(|run| run.sent_p50_ms)),
-            Figure::new(SCENARIO, label("p99 request sent → hook"), "ms", 2).runs(values(|run| run.sent_p99_ms)),
+            match goals {
+                Some((_, p99_ms)) => sent_p99.goal(Goal::AtMost(p99_ms)),
+                None => sent_p99,
+            },
             Figure::new(SCENARIO, label("p99 webhook received → hook"), "ms", 3)
                 .runs(values(|run| run.received_p99_ms)),
         ]);

@@ -217,8 +217,8 @@ pub async fn run(runs: usize) -> anyhow::Result<Outcome> {
     ]);
     outcome.notes.push(
         "the client figure is the whole send (upload, store acknowledgement, Server API send) in a child \
-         process; the hub stores the file on disk in a temporary directory in both cases, and dirty pages are \
-         written out (sync) before each upload; 'cold' drops the file from the page cache first \
+         process; for the cold upload and the four at once the hub stores the files on disk in a temporary \
+         directory; dirty pages are written out (sync) before each upload; 'cold' drops the file from the page cache first \
          (posix_fadvise DONTNEED), the other uploads read it from the cache; the sparse files are made in a \
          temporary directory and removed at the end"
             .to_owned(),
