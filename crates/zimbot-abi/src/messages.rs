@@ -127,7 +127,9 @@ pub enum HookReply {
 /// A [`HookReply`] as its fields: read as a plain struct, which serde does in one pass, where an internally tagged
 /// enum is first copied whole into a buffer of its own (per reply: a batch holds one per tick, and the host reads
 /// one batch for every run of ticks due together). The meaning is the derived one's: the `status` picks the
-/// variant, an unknown one is [`HookReply::Unknown`], a variant's missing field is an error, others are ignored.
+/// variant, an unknown one is [`HookReply::Unknown`], a variant's missing field is an error, unknown fields are
+/// ignored. One difference: `message` and `replies` are read whatever the status, so a reply carrying one of the
+/// wrong type is unreadable even where its variant has no such field (no SDK writes one there).
 #[derive(Deserialize)]
 struct ReplyFields {
     status: ReplyStatus,
@@ -295,6 +297,7 @@ mod tests {
         missing(r#"{"message":"m"}"#, "status");
         assert!(read(r#"{"status":"batch","replies":[{"status":"error"}]}"#).is_err(), "a bad reply in a batch");
         assert!(read(r#"["ok"]"#).is_err());
+        assert!(read(r#"{"status":"ok","replies":"none"}"#).is_err(), "a known field is read whatever the status");
     }
 
     #[test]
